@@ -1,0 +1,34 @@
+# lispdeploy: `make test` and `make demo` are the only set-up commands a user needs.
+# Both install what they need: Debian packages (as root) and a virtualenv in .venv/.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+# Debian packages the container hosts, the tests and the services under test need.
+DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3
+
+.PHONY: test deps system-deps venv lint clean
+
+test: deps
+	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+deps: system-deps venv
+
+system-deps:
+	@sh tools/install-debian-packages.sh $(DEBIAN_PACKAGES)
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+lint: venv
+	$(BIN)/lint-imports
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,44 @@
+"""`container-configuration`: a local container host (systemd-nspawn over an overlay of the
+machine's own root), reachable on its own loopback address. Imports records and checks."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from lispdeploy import checks
+from lispdeploy.records import Field, Record
+
+
+def _loopback_address(value):
+    text = checks.string(value)
+    try:
+        address = ipaddress.IPv4Address(text)
+    except ValueError:
+        raise TypeError("an IPv4 address in 127.0.0.0/8 such as \"127.0.0.11\"") from None
+    if not address.is_loopback or text == "127.0.0.1":
+        raise TypeError("an address in 127.0.0.0/8 other than 127.0.0.1")
+    return text
+
+
+def _bind(value):
+    text = checks.string(value)
+    if not text.startswith("/"):
+        raise TypeError("a bind mount \"/host/path[:/container/path]\"")
+    return text
+
+
+class ContainerConfiguration(Record):
+    """Where a container host listens and what it shares with the machine."""
+
+    record_name = "container-configuration"
+    fields = (
+        Field("address", None, check=checks.optional(_loopback_address),
+              doc="the host's loopback address; #f picks a free one on first deploy"),
+        Field("name", None, check=checks.optional(checks.string),
+              doc="the container's name; #f uses the operating system's host name"),
+        Field("binds", (), check=checks.list_of(_bind, "bind mounts \"/path[:/path]\""),
+              doc="directories of the machine mounted read-write in the host"),
+        Field("read_only_binds", (), check=checks.list_of(_bind, "bind mounts"),
+              doc="directories of the machine mounted read-only in the host"),
+        Field("system", "x86_64-linux", check=checks.string),
+    )

@@ -1,0 +1,26 @@
+"""The spec names of machines and environments: `machine`, `machine-ssh-configuration`,
+`environment-type`, the environment types and their configuration records."""
+
+from __future__ import annotations
+
+from lispdeploy.environments.container_configuration import ContainerConfiguration
+from lispdeploy.environments.digital_ocean_configuration import DigitalOceanConfiguration
+from lispdeploy.environments.managed_host import managed_host_environment_type
+from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
+from lispdeploy.machine import (EnvironmentType, Machine, deploy_machine, machine_remote_eval,
+                                roll_back_machine)
+from lispdeploy.vocabulary import Vocabulary
+
+SPEC_VOCABULARY = (Vocabulary(
+    records=(Machine, MachineSshConfiguration, EnvironmentType, ContainerConfiguration,
+             DigitalOceanConfiguration),
+    values={
+        "managed-host-environment-type": managed_host_environment_type,
+        "machine-remote-eval": machine_remote_eval,
+        "deploy-machine": deploy_machine,
+        "roll-back-machine": roll_back_machine,
+        "machine-display-name": lambda m: m.display_name,
+    },
+    modules=(("gnu", "machine"), ("gnu", "machine", "ssh"), ("gnu", "machine", "digital-ocean"),
+             ("gnu", "machine", "container")),
+),)

@@ -1,0 +1,224 @@
+"""Records: what a spec declares, with Guix's `define-record-type*` semantics.
+
+A record class lists its `Field`s. Instances are immutable and keyword-only; a field without a
+default is required; a *thunked* field's value is computed from the record on each access (so
+`inherit` recomputes it for the new record); an *innate* field (the location) is not copied by
+`inherit`; a field's *check* converts and validates the value a user gave. Each field has a
+Python name (`allow_downgrades`) and a spec name in Guix spelling (`allow-downgrades?`).
+
+Imports nothing of lispdeploy but `errors` and `location`; never imports Hy.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+
+from lispdeploy.errors import RecordError
+from lispdeploy.location import Location
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+
+
+class Thunk:
+    """A field value computed from the record it belongs to, on each access."""
+
+    __slots__ = ("compute",)
+
+    def __init__(self, compute: Callable[[Any], Any]):
+        self.compute = compute
+
+
+class Field:
+    """One field of a record type.
+
+    default: a value, a `Thunk` (computed from the record), or MISSING for a required field.
+    check: a callable turning the user's value into the stored one, raising `TypeError` with a
+        description of what was expected (see `checks`).
+    spec_name: the Guix spelling; defaults to the Python name with `_` as `-`.
+    aliases: older spellings, mapped to a converter of the value (`target` → `targets`).
+    """
+
+    __slots__ = ("name", "default", "check", "spec_name", "aliases", "innate", "doc")
+
+    def __init__(self, name: str, default: Any = MISSING, *, check: Optional[Callable] = None,
+                 spec_name: Optional[str] = None,
+                 aliases: Optional[Dict[str, Callable[[Any], Any]]] = None,
+                 innate: bool = False, doc: str = ""):
+        self.name = name
+        self.default = default
+        self.check = check
+        self.spec_name = spec_name or name.replace("_", "-")
+        self.aliases = dict(aliases or {})
+        self.innate = innate
+        self.doc = doc
+
+    @property
+    def required(self) -> bool:
+        """Whether a record of this type cannot be built without this field."""
+        return self.default is MISSING
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> Optional[str]:
+    """A hint naming the choice closest to a misspelt `word`, or None."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+class Record:
+    """Base of every declared thing. Subclasses set `record_name` and `fields`."""
+
+    __slots__ = ("_values", "location")
+    record_name: str = "record"
+    fields: Tuple[Field, ...] = ()
+    # Filled by __init_subclass__: field lookup by Python name and by spec name or alias.
+    _by_name: Dict[str, Field] = {}
+    _by_spec_name: Dict[str, Tuple[Field, Optional[Callable]]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._by_name = {f.name: f for f in cls.fields}
+        cls._by_spec_name = {}
+        for f in cls.fields:
+            cls._by_spec_name[f.spec_name] = (f, None)
+            # `allow-downgrades?` may also be written `allow-downgrades`.
+            if f.spec_name.endswith("?"):
+                cls._by_spec_name.setdefault(f.spec_name[:-1], (f, None))
+            for alias, convert in f.aliases.items():
+                cls._by_spec_name[alias] = (f, convert)
+        for f in cls.fields:
+            setattr(cls, f.name, property(_make_getter(f.name), doc=f.doc or None))
+
+    def __init__(self, *, location: Optional[Location] = None, _inherit: Optional["Record"] = None,
+                 _field_locations: Optional[Dict[str, Location]] = None, **given: Any):
+        cls = type(self)
+        field_locations = _located(_field_locations, location)
+        values: Dict[str, Any] = {}
+        if _inherit is not None:
+            if not isinstance(_inherit, cls):
+                raise RecordError(
+                    f"{cls.record_name}: cannot inherit from {describe_value(_inherit)}",
+                    location=location, hint=f"(inherit X) needs X to be a {cls.record_name}")
+            values.update(_inherit._values)
+        for key, value in given.items():
+            field = cls._by_name.get(key)
+            convert = None
+            if field is None:
+                field, convert = cls._by_spec_name.get(key.replace("_", "-"), (None, None))
+            if field is None:
+                raise RecordError(f"{cls.record_name}: unknown field '{key.replace('_', '-')}'",
+                                  location=field_locations.get(key, location),
+                                  hint=did_you_mean(key.replace("_", "-"), cls._by_spec_name))
+            if convert is not None:
+                value = convert(value)
+            values[field.name] = _checked(cls, field, value,
+                                          field_locations.get(key, location))
+        missing = [f.spec_name for f in cls.fields
+                   if f.name not in values and f.required]
+        if missing:
+            raise RecordError(
+                f"{cls.record_name}: missing field{'s' if len(missing) > 1 else ''} "
+                + ", ".join(f"'{m}'" for m in missing),
+                location=location,
+                hint="add " + " ".join(f"({m} ...)" for m in missing))
+        for f in cls.fields:
+            if f.name not in values or (f.innate and f.name not in given):
+                if f.default is not MISSING:
+                    values[f.name] = f.default
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "location", location)
+        self._validate()
+
+    def _validate(self) -> None:
+        """Cross-field checks of a record type; raise RecordError. None by default."""
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{self.record_name} records are immutable; use (inherit ...)")
+
+    def replace(self, *, location: Optional[Location] = None, **changes: Any) -> "Record":
+        """A copy with some fields changed: Guix's `(record (inherit x) (field value) ...)`."""
+        return type(self)(_inherit=self, location=location or self.location, **changes)
+
+    def field_values(self) -> Iterable[Tuple[Field, Any]]:
+        """Each field with its (computed) value, in declaration order."""
+        for f in self.fields:
+            yield f, getattr(self, f.name)
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(a == b for (_, a), (_, b) in zip(self.field_values(), other.field_values()))
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.location))
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{f.spec_name}={v!r}" for f, v in self.field_values())
+        return f"#<{self.record_name} {shown}>"
+
+
+def _located(field_locations, location: Optional[Location]) -> Dict[str, Location]:
+    """Field locations given as a dict, or (by the spec macros, cheaply) as a tuple of
+    (python-name, line, column) in the record's own file."""
+    if not field_locations:
+        return {}
+    if isinstance(field_locations, dict):
+        return field_locations
+    file = location.file if location is not None else "<spec>"
+    return {name: Location(file, line, column) for name, line, column in field_locations}
+
+
+def _make_getter(name: str):
+    def get(self):
+        value = self._values[name]
+        if isinstance(value, Thunk):
+            field = type(self)._by_name[name]
+            value = value.compute(self)
+            if field.check is not None:
+                value = _checked(type(self), field, value, self.location)
+        return value
+    return get
+
+
+def _checked(cls, field: Field, value: Any, location: Optional[Location]) -> Any:
+    if field.check is None or isinstance(value, Thunk):
+        return value
+    try:
+        return field.check(value)
+    except TypeError as e:
+        raise RecordError(
+            f"{cls.record_name}: field '{field.spec_name}' expects {e}, "
+            f"got {describe_value(value)}",
+            location=location) from None
+
+
+def describe_value(value: Any) -> str:
+    """A short description of a value for error messages: its kind and a glimpse of it."""
+    if isinstance(value, Record):
+        return f"a {value.record_name} record"
+    if value is None:
+        return "nothing (#f or None)"
+    if isinstance(value, bool):
+        return "#t" if value else "#f"
+    kind = {int: "integer", float: "number", str: "string", list: "list", tuple: "list",
+            dict: "dictionary", bytes: "bytes"}.get(type(value))
+    if kind is None:
+        for base, name in ((str, "string"), (int, "integer"), (list, "list"), (tuple, "list")):
+            if isinstance(value, base):
+                kind = name
+                break
+    if kind is None:
+        kind = getattr(value, "record_name", None) or type(value).__name__
+        return f"a {kind}" if kind[0] not in "aeiou" else f"an {kind}"
+    text = repr(value) if not isinstance(value, (list, tuple)) else repr(list(value))
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{kind} {text}"

@@ -1,0 +1,235 @@
+"""The service model of Guix (gnu/services.scm): service types, extensions, services, and
+`fold-services`, which instantiates missing targets and folds every contribution toward a sink.
+
+Imports records, checks and errors only.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from lispdeploy import checks
+from lispdeploy.errors import ServiceError, SpecError
+from lispdeploy.records import Field, Record
+
+
+class _NoDefault:
+    __slots__ = ()
+
+    def __repr__(self):
+        return "<no default value>"
+
+
+NO_DEFAULT = _NoDefault()
+
+
+class ServiceExtension(Record):
+    """How a service type extends another: `(service-extension TARGET COMPUTE)`, where COMPUTE
+    maps this service's value to a contribution for TARGET."""
+
+    record_name = "service-extension"
+    fields = (
+        Field("target", check=lambda v: _service_type_check(v)),
+        Field("compute", check=checks.procedure),
+    )
+
+
+def _service_type_check(value):
+    if isinstance(value, ServiceType):
+        return value
+    raise TypeError("a service type such as openssh-service-type")
+
+
+class ServiceType(Record):
+    """A kind of service: what it extends, how extensions to it compose, its default value."""
+
+    record_name = "service-type"
+    fields = (
+        Field("name", check=checks.string),
+        Field("extensions", (), check=checks.list_of(
+            checks.instance_of(ServiceExtension, ""), "(service-extension ...) forms")),
+        Field("compose", None, check=checks.optional(checks.procedure)),
+        Field("extend", None, check=checks.optional(checks.procedure)),
+        Field("default_value", NO_DEFAULT, check=None),
+        Field("description", "", check=checks.string),
+    )
+
+    def __hash__(self):
+        return id(self)
+
+    def __eq__(self, other):
+        return self is other
+
+    def __repr__(self):
+        return f"#<service-type {self.name}>"
+
+
+def service_type_check(value):
+    """A service type (for fields that hold one)."""
+    return _service_type_check(value)
+
+
+class Service(Record):
+    """An instance of a service type with its value: `(service TYPE [VALUE])`."""
+
+    record_name = "service"
+    fields = (
+        Field("kind", check=_service_type_check, spec_name="type"),
+        Field("value", None, check=None),
+    )
+
+    def __repr__(self):
+        return f"#<service {self.kind.name}>"
+
+
+def service(kind, value: Any = NO_DEFAULT, *, location=None) -> Service:
+    """`(service TYPE [VALUE])`: without VALUE, the type's default value; error if it has none."""
+    if not isinstance(kind, ServiceType):
+        raise SpecError(f"service: expects a service type, got {kind!r}", location=location,
+                        hint="the first argument of (service ...) is a type such as "
+                             "openssh-service-type")
+    if value is NO_DEFAULT:
+        if kind.default_value is NO_DEFAULT:
+            raise ServiceError(f"no value specified for service of type '{kind.name}'",
+                               location=location,
+                               hint=f"write (service {kind.name} VALUE); this type has no "
+                                    "default value")
+        value = kind.default_value
+    return Service(kind=kind, value=value, location=location)
+
+
+def simple_service(name, target, value, *, location=None) -> Service:
+    """`(simple-service NAME TARGET VALUE)`: a one-off service that passes VALUE to TARGET."""
+    kind = ServiceType(name=str(name), extensions=(
+        ServiceExtension(target=target, compute=lambda _value: value),),
+        description=f"simple service extending {getattr(target, 'name', target)}",
+        location=location)
+    return Service(kind=kind, value=value, location=location)
+
+
+def modify_services(services: Sequence[Service], clauses: Sequence[Tuple[ServiceType, Callable]],
+                    deletions: Sequence[ServiceType] = (), *, location=None) -> Tuple[Service, ...]:
+    """`(modify-services SERVICES (TYPE VAR => BODY) ... (delete TYPE) ...)`.
+
+    Each clause's procedure maps the old value of the services of TYPE to the new one; a type
+    named by a clause but absent from SERVICES is an error, as in Guix.
+    """
+    services = tuple(services)
+    present = {id(s.kind) for s in services}
+    for kind in [k for k, _ in clauses] + list(deletions):
+        if id(kind) not in present:
+            raise ServiceError(f"modify-services: no service of type '{kind.name}' to modify",
+                               location=location,
+                               hint="the list given to modify-services has no such service")
+    deleted = {id(k) for k in deletions}
+    result = []
+    for s in services:
+        if id(s.kind) in deleted:
+            continue
+        for kind, update in clauses:
+            if s.kind is kind:
+                s = s.replace(value=update(s.value))
+        result.append(s)
+    return tuple(result)
+
+
+def instantiate_missing_services(services: Sequence[Service]) -> List[Service]:
+    """Add, to a fixed point, an instance with its default value of every type that some
+    service extends but that is missing; a missing target without a default is an error."""
+    result = list(services)
+    changed = True
+    while changed:
+        changed = False
+        kinds = {id(s.kind) for s in result}
+        for s in list(result):
+            for ext in s.kind.extensions:
+                target = ext.target
+                if id(target) in kinds:
+                    continue
+                if target.default_value is NO_DEFAULT:
+                    raise ServiceError(
+                        f"service '{s.kind.name}' extends '{target.name}', which is missing and "
+                        "has no default value",
+                        location=s.location,
+                        hint=f"add (service {target.name} VALUE) to the services")
+                result.append(Service(kind=target, value=target.default_value,
+                                      location=s.location))
+                kinds.add(id(target))
+                changed = True
+    return result
+
+
+def fold_services(services: Iterable[Service], target_type: ServiceType) -> Any:
+    """Fold every extension toward the one service of `target_type` and return its value.
+
+    Each extension must find exactly one instance of its target; a cycle is an error.
+    """
+    services = instantiate_missing_services(list(services))
+    by_kind: Dict[int, List[Service]] = {}
+    for s in services:
+        by_kind.setdefault(id(s.kind), []).append(s)
+    incoming: Dict[int, List[Tuple[Service, ServiceExtension]]] = {}
+    for s in services:
+        for ext in s.kind.extensions:
+            targets = by_kind.get(id(ext.target), [])
+            if len(targets) != 1:
+                where = ", ".join(str(t.location) for t in targets if t.location)
+                raise ServiceError(
+                    f"more than one target service of type '{ext.target.name}' "
+                    f"(extended by '{s.kind.name}')" + (f": {where}" if where else ""),
+                    location=targets[-1].location or s.location,
+                    hint=f"keep a single (service {ext.target.name} ...); extend it from other "
+                         "services instead of declaring it twice")
+            incoming.setdefault(id(targets[0]), []).append((s, ext))
+    roots = by_kind.get(id(target_type), [])
+    if len(roots) != 1:
+        raise ServiceError(f"expected exactly one service of type '{target_type.name}', "
+                           f"found {len(roots)}")
+    values: Dict[int, Any] = {}
+    in_progress: List[Service] = []
+
+    def value_of(s: Service) -> Any:
+        if id(s) in values:
+            return values[id(s)]
+        if any(p is s for p in in_progress):
+            cycle = " -> ".join(p.kind.name for p in in_progress[in_progress.index(s):])
+            raise ServiceError(f"service extension cycle: {cycle} -> {s.kind.name}",
+                               location=s.location)
+        in_progress.append(s)
+        contributions = [ext.compute(value_of(src)) for src, ext in incoming.get(id(s), [])]
+        in_progress.pop()
+        kind = s.kind
+        value = s.value
+        if kind.extend is not None:
+            composed = kind.compose(contributions) if kind.compose else contributions
+            value = kind.extend(value, composed)
+        values[id(s)] = value
+        return value
+
+    return value_of(roots[0])
+
+
+def service_check(value):
+    """A service record."""
+    if isinstance(value, Service):
+        return value
+    raise TypeError("a service (service TYPE VALUE)")
+
+
+services_check = checks.list_of(service_check, "services")
+
+
+def concatenate(lists: Iterable[Iterable[Any]]) -> Tuple[Any, ...]:
+    """Compose procedure that appends contributions that are lists."""
+    out: List[Any] = []
+    for item in lists:
+        out.extend(item)
+    return tuple(out)
+
+
+def find_service(services: Iterable[Service], kind: ServiceType) -> Optional[Service]:
+    """The first service of `kind` in `services`, or None."""
+    for s in services:
+        if s.kind is kind:
+            return s
+    return None

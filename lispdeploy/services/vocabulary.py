@@ -1,0 +1,50 @@
+"""The spec names of the service layer: `service-type`, `service-extension`,
+`simple-service`, the sinks, `%base-services`, and each catalogue module's service types.
+Catalogue modules are listed in CATALOGUE; each exposes SPEC_VOCABULARY."""
+
+from __future__ import annotations
+
+import importlib
+
+from lispdeploy.services import base
+from lispdeploy.services.core import (Service, ServiceExtension, ServiceType, fold_services,
+                                      simple_service)
+from lispdeploy.vocabulary import Vocabulary
+
+# Catalogue modules (lispdeploy.services.<name>), each with SPEC_VOCABULARY.
+CATALOGUE = ()
+
+
+def _service_extension(target, compute, *, location=None):
+    """`(service-extension TARGET COMPUTE)`."""
+    return ServiceExtension(target=target, compute=compute, location=location)
+
+
+def _simple_service(name, target, value, *, location=None):
+    """`(simple-service NAME TARGET VALUE)`."""
+    return simple_service(name, target, value, location=location)
+
+
+_CORE = Vocabulary(
+    records=(ServiceType,),
+    procedures={"service-extension": _service_extension, "simple-service": _simple_service},
+    values={
+        "system-service-type": base.system_service_type,
+        "etc-service-type": base.etc_service_type,
+        "account-service-type": base.account_service_type,
+        "activation-service-type": base.activation_service_type,
+        "shepherd-root-service-type": base.shepherd_root_service_type,
+        "profile-service-type": base.profile_service_type,
+        "%base-services": base.BASE_SERVICES,
+        "service?": lambda v: isinstance(v, Service),
+        "service-kind": lambda s: s.kind,
+        "service-value": lambda s: s.value,
+        "fold-services": lambda services, target_type=base.system_service_type:
+            fold_services(services, target_type),
+    },
+    modules=(("gnu", "services"), ("gnu", "services", "base"), ("gnu", "services", "shepherd")),
+)
+
+SPEC_VOCABULARY = (_CORE,) + tuple(
+    v for name in CATALOGUE
+    for v in importlib.import_module(f"lispdeploy.services.{name}").SPEC_VOCABULARY)
