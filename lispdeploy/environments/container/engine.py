@@ -1,0 +1,542 @@
+"""The container host engine: create, boot, stop and destroy local systemd machines.
+
+A container host is an overlay of this machine's `/` (its own disk is the overlay's upper
+directory) booted by `systemd-nspawn --boot` with systemd as PID 1, sharing the machine's
+network and reached over SSH on its own loopback address. State lives on disk (see `state`),
+so any process finds the hosts that another one made.
+
+The engine needs root and runs only argv-list subprocesses; it must not import paramiko (SSH
+clients belong in `lispdeploy.remote.ssh`), Hy, or any layer above `environments`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterable, Optional, Tuple, Union
+
+from lispdeploy.environments.container import disk, memory, mounts
+from lispdeploy.environments.container.addresses import (
+    SSH_PORT, allocate, check_address, check_not_listening, ssh_listeners,
+)
+from lispdeploy.environments.container.processes import ProcessRef, namespace_init, terminate
+from lispdeploy.environments.container.state import (
+    CREATING, DEGRADED, RUNNING, STARTING, STOPPED, TRASH_PREFIX, ContainerRecord,
+    FileSystemMapping, StateDirectory, UnknownContainerError, check_name,
+)
+from lispdeploy.errors import EnvironmentError_
+
+DEFAULT_STATE_DIR = "/var/lib/lispdeploy/containers"
+NSPAWN_PROPAGATE = "/run/systemd/nspawn/propagate"
+CONSOLE_TAIL_LINES = 25
+_HOST_NAME = re.compile(r"(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+                        r"(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_TOOL_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "SYSTEMD_COLORS": "0"}
+_trash_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """What a caller needs to reach and describe one container host.
+
+    `identity` is the private key the controller logs in with as `user`; `host_key` is the
+    host's SSH public key ("ssh-ed25519 AAAA..."), to be checked strictly. `state` is one of
+    creating, stopped, starting, running, degraded; `pid` is the nspawn process while it runs.
+    """
+
+    name: str
+    host_name: str
+    address: str
+    identity: str
+    host_key: str
+    state: str
+    pid: Optional[int] = None
+    port: int = SSH_PORT
+    user: str = "root"
+    console_log: str = ""
+    failed_units: Tuple[str, ...] = ()
+    mappings: Tuple[FileSystemMapping, ...] = ()
+    memory_max: Optional[int] = None
+    ephemeral: bool = False
+
+    @property
+    def running(self) -> bool:
+        """Whether the host is booted (running or degraded)."""
+        return self.state in (RUNNING, DEGRADED)
+
+    def known_hosts_line(self) -> str:
+        """The host's line for an OpenSSH known_hosts file."""
+        return f"{self.address} {self.host_key}"
+
+
+def require_root(uid: Optional[int] = None) -> None:
+    """Raise unless `uid` (default: this process's effective uid) is root."""
+    uid = os.geteuid() if uid is None else uid
+    if uid != 0:
+        raise EnvironmentError_(
+            f"container hosts need root (running as uid {uid}): they mount overlays and "
+            "boot systemd-nspawn", hint="run lispdeploy (or the tests) as root, e.g. with sudo")
+
+
+def find_program(program: str = "systemd-nspawn", *, path: Optional[str] = None) -> str:
+    """The full path of `program` on `path` (default: $PATH and the sbin directories)."""
+    search = path if path is not None else os.pathsep.join(
+        [os.environ.get("PATH", ""), _TOOL_ENV["PATH"]])
+    found = shutil.which(program, path=search)
+    if found is None:
+        package = {"systemd-nspawn": "systemd-container", "ssh-keygen": "openssh-client",
+                   "nsenter": "util-linux"}.get(program, program)
+        raise EnvironmentError_(f"{program} is not installed; container hosts need it",
+                                hint=f"apt-get install {package}")
+    return found
+
+
+class ContainerEngine:
+    """Container hosts recorded in one state directory, managed across processes."""
+
+    def __init__(self, state_dir: str = DEFAULT_STATE_DIR, *, lower: str = "/"):
+        self.state = StateDirectory(state_dir)
+        self.lower = lower
+        # nspawn processes this engine started, so that it can reap them when they end.
+        self._children = {}
+        self._children_lock = threading.Lock()
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def get(self, name: str) -> Optional[ContainerInfo]:
+        """The container host `name` as it is now, or None if there is none."""
+        require_root()
+        record = self.state.read(check_name(name))
+        return None if record is None else self._info(record)
+
+    def list(self) -> list:
+        """Every container host of the state directory, by name."""
+        require_root()
+        records = (self.state.read(name) for name in self.state.names())
+        return [self._info(r) for r in records if r is not None]
+
+    # -- life cycle ----------------------------------------------------------------------------
+
+    def create(self, name: str, address: Optional[str] = None, *, host_name: Optional[str] = None,
+               binds: Iterable[Union[FileSystemMapping, tuple]] = (),
+               memory_max: Union[int, str, None] = None, ephemeral: bool = False
+               ) -> ContainerInfo:
+        """Create a stopped container host; `address` None picks a free loopback address.
+
+        `binds` are directories of this machine shown in the host; `memory_max` limits the
+        host's memory (bytes, or "512M"). An `ephemeral` host belongs to this process:
+        `cleanup_stale` destroys it once this process is gone.
+        """
+        require_root()
+        find_program("systemd-nspawn")
+        check_name(name)
+        host_name = _check_host_name(host_name or name)
+        mappings = tuple(_mapping(b) for b in binds)
+        size = memory.parse_size(memory_max)
+        if size is not None:
+            memory.check_supported()
+        directory = self.state.container_dir(name)
+        with contextlib.ExitStack() as held:
+            with self.state.allocation_lock():
+                address = self._reserve_address(name, address)
+                os.mkdir(directory, 0o700)
+                record = ContainerRecord(
+                    name=name, host_name=host_name, address=address,
+                    identity=os.path.join(directory, "identity"), host_key="", state=CREATING,
+                    mappings=mappings, memory_max=size, ephemeral=ephemeral,
+                    owner=ProcessRef.current())
+                try:
+                    self.state.write(record)
+                    # Taken before the allocation lock is let go, so that nobody can start or
+                    # clean up a half-made host; kept while its disk is written.
+                    held.enter_context(self.state.container_lock(name))
+                except BaseException:
+                    self._remove_directory(directory)
+                    raise
+            held.enter_context(_remove_on_error(self, directory))
+            return self._info(self._make_disk(record, directory))
+
+    def start(self, name: str, timeout: float = 60.0) -> ContainerInfo:
+        """Boot container host `name` (if it is not running) and wait until it is reachable.
+
+        Reachable means systemd inside reports `running` (or `degraded`, which the state says)
+        and the host's sshd answers on its address. After `timeout` seconds the boot is
+        abandoned, the host stopped, and the error shows the end of its console.
+        """
+        require_root()
+        nspawn = find_program("systemd-nspawn")
+        with self.state.container_lock(check_name(name)):
+            record = self._read(name)
+            if record.state == CREATING:
+                raise EnvironmentError_(f"container host {name} was never finished",
+                                        hint="destroy it and create it again")
+            if record.nspawn is not None and record.nspawn.alive():
+                if record.state in (RUNNING, DEGRADED):
+                    return self._info(record)
+            else:
+                self._halt(record, timeout=10.0)
+                check_not_listening(record.address)
+                record = self._boot(record, nspawn)
+            try:
+                record = self._wait_ready(record, time.monotonic() + timeout, timeout)
+            except BaseException:
+                self._halt(record, timeout=10.0)
+                self.state.write(_stopped(record))
+                raise
+            self.state.write(record)
+            return self._info(record)
+
+    def stop(self, name: str, timeout: float = 30.0) -> ContainerInfo:
+        """Power container host `name` off and unmount its overlay, keeping its disk."""
+        require_root()
+        with self.state.container_lock(check_name(name)):
+            record = self._read(name)
+            self._halt(record, timeout=timeout)
+            record = _stopped(record) if record.state != CREATING else record
+            self.state.write(record)
+            return self._info(record)
+
+    def destroy(self, name: str, *, timeout: float = 30.0, missing_ok: bool = False) -> None:
+        """Stop container host `name` and remove everything it had: disk, keys, state."""
+        require_root()
+        try:
+            with self.state.container_lock(check_name(name)):
+                record = self._read(name)
+                self._halt(record, timeout=timeout)
+                self._remove_directory(self.state.container_dir(name))
+        except UnknownContainerError:
+            if not missing_ok:
+                raise
+
+    def cleanup_stale(self) -> list:
+        """Clean up after processes that died: return the names of the hosts dealt with.
+
+        Ephemeral hosts whose owner is gone, and hosts whose creation never finished, are
+        destroyed. Hosts whose nspawn died without a stop are stopped (their disk is kept).
+        Hosts of live processes are not touched. Processes are found by recorded PID only.
+        """
+        require_root()
+        cleaned = []
+        for name in self.state.names():
+            record = self.state.read(name)
+            if record is None:
+                continue
+            owner_gone = record.owner is None or not record.owner.alive()
+            if (record.ephemeral or record.state == CREATING) and owner_gone:
+                self.destroy(name, missing_ok=True)
+                cleaned.append(name)
+            elif record.state in (STARTING, RUNNING, DEGRADED) and not _alive(record.nspawn):
+                if self._stop_crashed(name):
+                    cleaned.append(name)
+        for path in self.state.trash():
+            if not mounts.mounts_under(path):
+                shutil.rmtree(path, ignore_errors=True)
+        return cleaned
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def _reserve_address(self, name: str, address: Optional[str]) -> str:
+        """Under the allocation lock: check that `name` is free, return the host's address."""
+        if os.path.lexists(self.state.container_dir(name)):
+            raise EnvironmentError_(f"a container host named {name} already exists",
+                                    hint="start it, or destroy it first")
+        users = {}
+        for other in self.state.names():
+            record = self.state.read(other)
+            if record is not None:
+                users[record.address] = other
+        listeners = ssh_listeners()
+        if address is None:
+            return allocate(users, listeners)
+        address = check_address(address)
+        if address in users:
+            raise EnvironmentError_(
+                f"address {address} is taken by container host {users[address]}",
+                hint="choose another address, or leave it out to get a free one")
+        check_not_listening(address, listeners)
+        return address
+
+    def _make_disk(self, record: ContainerRecord, directory: str) -> ContainerRecord:
+        """Write the keys and the first contents of the host's disk; the host is then stopped."""
+        controller = socket.gethostname() or "controller"
+        disk.generate_key(record.identity, f"lispdeploy@{controller}")
+        with open(record.identity + ".pub") as f:
+            authorized_key = f.read()
+        for part in ("upper", "work", "merged"):
+            os.mkdir(os.path.join(directory, part), 0o700)
+        # The upper directory's own metadata is what the host sees as its `/`.
+        root = os.stat(self.lower)
+        upper = os.path.join(directory, "upper")
+        os.chown(upper, root.st_uid, root.st_gid)
+        os.chmod(upper, stat.S_IMODE(root.st_mode))
+        prepared = disk.prepare(upper, host_name=record.host_name, address=record.address,
+                                authorized_key=authorized_key, lower=self.lower)
+        record = record.replace(host_key=prepared.host_key, state=STOPPED,
+                                disabled_units=prepared.disabled_units,
+                                masked_units=prepared.masked_units)
+        self.state.write(record)
+        return record
+
+    def _boot(self, record: ContainerRecord, nspawn: str) -> ContainerRecord:
+        """Mount the overlay and launch nspawn; return the record of a starting host."""
+        directory = self.state.container_dir(record.name)
+        merged = os.path.join(directory, "merged")
+        mounts.mount_overlay(lower=self.lower, upper=os.path.join(directory, "upper"),
+                             work=os.path.join(directory, "work"), merged=merged)
+        argv = [nspawn, "--boot", "--register=no", "--keep-unit", "--link-journal=no",
+                "--resolv-conf=off", "--timezone=off", "--console=read-only",
+                f"--machine={record.name}", f"--hostname={record.host_name}", "-D", merged]
+        argv += [f"--bind{'' if m.writable else '-ro'}={m.source}:{m.target}"
+                 for m in record.mappings]
+        cgroup = None
+        try:
+            if record.memory_max is not None:
+                cgroup = memory.create(record.name, record.memory_max)
+                argv = [sys.executable, "-I", "-S", "-c", memory.ENTER,
+                        memory.procs_file(cgroup)] + argv
+            with open(os.path.join(directory, "console.log"), "wb") as log:
+                # A session of its own: a Ctrl-C meant for the caller must not reach nspawn,
+                # which would kill the host without shutting it down.
+                child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         env=_TOOL_ENV)
+        except BaseException:
+            mounts.unmount(merged)
+            memory.remove(cgroup)
+            raise
+        with self._children_lock:
+            self._children[child.pid] = child
+        record = record.replace(state=STARTING, nspawn=ProcessRef.of(child.pid), leader=None,
+                                cgroup=cgroup, failed_units=())
+        self.state.write(record)
+        return record
+
+    def _wait_ready(self, record: ContainerRecord, deadline: float, timeout: float
+                    ) -> ContainerRecord:
+        """Poll the booting host (bounded by `deadline`) until systemd and sshd are up."""
+        merged = os.stat(os.path.join(self.state.container_dir(record.name), "merged"))
+        status, interval = "", 0.05
+        while True:
+            if not _alive(record.nspawn):
+                raise self._boot_error(record, "stopped while booting")
+            if record.leader is None:
+                leader = namespace_init(record.nspawn.pid)
+                # Until nspawn has switched the new namespace's root to the overlay, systemctl
+                # entered there would ask this machine's own service manager.
+                if leader is not None and _root_is(leader, merged):
+                    record = record.replace(leader=leader)
+                    self.state.write(record)
+            if record.leader is not None:
+                status = self._system_state(record.leader)
+                if status in ("running", "degraded"):
+                    break
+                if status in ("maintenance", "stopping"):
+                    raise self._boot_error(record, f"boot ended in state {status!r}")
+            if time.monotonic() >= deadline:
+                raise self._boot_error(record, f"did not finish booting within {timeout:g} s "
+                                               f"(last state: {status or 'unknown'})")
+            time.sleep(interval)
+            interval = min(interval * 1.5, 0.5)
+        failed = self._failed_units(record.leader) if status == "degraded" else ()
+        if not _ssh_answers(record.address, deadline):
+            raise self._boot_error(record, f"booted, but its sshd does not answer on "
+                                           f"{record.address}:{SSH_PORT} within {timeout:g} s")
+        return record.replace(state=status, failed_units=failed)
+
+    def _halt(self, record: ContainerRecord, *, timeout: float) -> None:
+        """Make sure nothing of the host runs or is mounted; its disk stays."""
+        nspawn, leader = record.nspawn, record.leader
+        if _alive(nspawn):
+            leader = leader or namespace_init(nspawn.pid)
+            # nspawn turns SIGTERM into an orderly poweroff of the host.
+            nspawn.signal(signal.SIGTERM)
+            if not self._wait_gone(nspawn, timeout):
+                terminate([leader, nspawn], timeout=5.0)
+                self._wait_gone(nspawn, 5.0)
+        elif _alive(leader):
+            # nspawn died and left systemd running: SIGRTMIN+4 asks systemd to power off.
+            leader.signal(signal.SIGRTMIN + 4)
+            leader.wait_gone(timeout)
+        # A SIGKILLed nspawn does not take its host down with it.
+        if not terminate([leader], timeout=5.0):
+            raise EnvironmentError_(f"container host {record.name}: process {leader.pid} "
+                                    "does not end, even on SIGKILL")
+        mounts.unmount(os.path.join(self.state.container_dir(record.name), "merged"))
+        memory.remove(record.cgroup)
+        propagate = os.path.join(NSPAWN_PROPAGATE, record.name)
+        if os.path.isdir(propagate) and not mounts.mounts_under(propagate):
+            shutil.rmtree(propagate, ignore_errors=True)
+
+    def _stop_crashed(self, name: str) -> bool:
+        """Stop host `name` if its nspawn is (still) gone; whether it did."""
+        try:
+            with self.state.container_lock(name):
+                record = self._read(name)
+                if record.state not in (STARTING, RUNNING, DEGRADED) or _alive(record.nspawn):
+                    return False
+                self._halt(record, timeout=10.0)
+                self.state.write(_stopped(record))
+                return True
+        except UnknownContainerError:
+            return False
+
+    def _remove_directory(self, directory: str) -> None:
+        """Remove a container directory; refuses while anything is mounted below it."""
+        if not os.path.lexists(directory):
+            return
+        mounted = mounts.mounts_under(directory)
+        if mounted:
+            # Removing files through a mounted overlay of / would be a disaster.
+            raise EnvironmentError_(f"refusing to remove {directory}: {mounted[0]} is mounted",
+                                    hint=f"unmount it first: umount {mounted[0]}")
+        # Renamed first so that lists skip it at once; a crash mid-removal leaves only trash,
+        # which `cleanup_stale` removes.
+        trash = os.path.join(os.path.dirname(directory), f"{TRASH_PREFIX}"
+                             f"{os.path.basename(directory)}-{os.getpid()}-{next(_trash_counter)}")
+        os.rename(directory, trash)
+        shutil.rmtree(trash)
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _read(self, name: str) -> ContainerRecord:
+        record = self.state.read(name)
+        if record is None:
+            raise UnknownContainerError(f"there is no container host named {name!r}")
+        return record
+
+    def _wait_gone(self, process: ProcessRef, timeout: float) -> bool:
+        with self._children_lock:
+            child = self._children.get(process.pid)
+        if child is None:
+            return process.wait_gone(timeout)
+        try:
+            child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        with self._children_lock:
+            self._children.pop(process.pid, None)
+        return True
+
+    def _in_host(self, leader: ProcessRef, argv: list, *, timeout: float = 10.0) -> str:
+        """Run `argv` in the host's namespaces (as its root); its stdout, "" if it fails."""
+        try:
+            result = subprocess.run(["nsenter", f"--target={leader.pid}", "--all", *argv],
+                                    stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                    timeout=timeout, env=_TOOL_ENV)
+        except subprocess.TimeoutExpired:
+            return ""
+        return result.stdout
+
+    def _system_state(self, leader: ProcessRef) -> str:
+        return self._in_host(leader, ["systemctl", "is-system-running"]).strip()
+
+    def _failed_units(self, leader: ProcessRef) -> tuple:
+        out = self._in_host(leader, ["systemctl", "list-units", "--failed", "--plain",
+                                     "--no-legend", "--no-pager"])
+        return tuple(line.split()[0] for line in out.splitlines() if line.split())
+
+    def _boot_error(self, record: ContainerRecord, what: str) -> EnvironmentError_:
+        log = os.path.join(self.state.container_dir(record.name), "console.log")
+        return EnvironmentError_(f"container host {record.name} {what}",
+                                 hint=f"the end of its console ({log}):\n{console_tail(log)}")
+
+    def _info(self, record: ContainerRecord) -> ContainerInfo:
+        state, pid = record.state, None
+        if state in (STARTING, RUNNING, DEGRADED):
+            if _alive(record.nspawn):
+                pid = record.nspawn.pid
+            else:
+                state = STOPPED
+        return ContainerInfo(
+            name=record.name, host_name=record.host_name, address=record.address,
+            identity=record.identity, host_key=record.host_key, state=state, pid=pid,
+            console_log=os.path.join(self.state.container_dir(record.name), "console.log"),
+            failed_units=record.failed_units, mappings=record.mappings,
+            memory_max=record.memory_max, ephemeral=record.ephemeral)
+
+
+def console_tail(path: str, lines: int = CONSOLE_TAIL_LINES) -> str:
+    """The last `lines` lines of a console log, without terminal colour codes."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 64 * 1024))
+            text = f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return "(no console log)"
+    tail = [_ANSI.sub("", line).rstrip() for line in text.splitlines()[-lines:]]
+    return "\n".join(tail) or "(empty console log)"
+
+
+def _alive(process: Optional[ProcessRef]) -> bool:
+    return process is not None and process.alive()
+
+
+def _root_is(process: ProcessRef, directory: os.stat_result) -> bool:
+    try:
+        root = os.stat(f"/proc/{process.pid}/root")
+    except OSError:
+        return False
+    return (root.st_dev, root.st_ino) == (directory.st_dev, directory.st_ino)
+
+
+def _ssh_answers(address: str, deadline: float) -> bool:
+    """Whether an SSH server greets on `address`:22 before `deadline` (bounded attempts)."""
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            with socket.create_connection((address, SSH_PORT),
+                                          timeout=max(0.2, min(2.0, remaining))) as connection:
+                if connection.recv(64).startswith(b"SSH-"):
+                    return True
+        except OSError:
+            pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
+def _stopped(record: ContainerRecord) -> ContainerRecord:
+    return record.replace(state=STOPPED, nspawn=None, leader=None, cgroup=None, failed_units=())
+
+
+def _check_host_name(host_name: str) -> str:
+    if not isinstance(host_name, str) or not _HOST_NAME.match(host_name):
+        raise EnvironmentError_(f"host name {host_name!r} is not valid",
+                                hint="use lower-case letters, digits, '-' and '.'")
+    return host_name
+
+
+def _mapping(value: Union[FileSystemMapping, tuple]) -> FileSystemMapping:
+    mapping = value if isinstance(value, FileSystemMapping) else FileSystemMapping(*value)
+    for path in (mapping.source, mapping.target):
+        if not isinstance(path, str) or not os.path.isabs(path) or any(c in path for c in ":\\\n"):
+            raise EnvironmentError_(f"bind mount path {path!r} must be absolute and contain no "
+                                    "':' or '\\'", hint="e.g. (\"/srv/data\", \"/srv/data\")")
+    if not os.path.exists(mapping.source):
+        raise EnvironmentError_(f"bind mount source {mapping.source} does not exist")
+    if os.path.normpath(mapping.target) == "/":
+        raise EnvironmentError_("a bind mount cannot replace the host's /")
+    return mapping
+
+
+@contextlib.contextmanager
+def _remove_on_error(engine: ContainerEngine, directory: str):
+    """Remove a half-created container directory if creating it fails or is interrupted."""
+    try:
+        yield
+    except BaseException:
+        engine._remove_directory(directory)
+        raise

@@ -1,0 +1,233 @@
+"""What lispdeploy remembers about each container host, on disk, shared between processes.
+
+Layout of the state directory (default /var/lib/lispdeploy/containers):
+
+    .lock                  flock held while a name and an address are handed out
+    <name>/state.json      a `ContainerRecord`, replaced atomically
+    <name>/identity[.pub]  the key the controller logs in with (mode 600)
+    <name>/console.log     the console of the current (or last) boot
+    <name>/upper, work     the overlay's upper and work directories: the host's own disk
+    <name>/merged          where the overlay is mounted while the host runs
+    .trash-<name>-<n>      a destroyed host being removed (renamed first, so lists skip it)
+
+Each container directory is itself the lock of that container (flock on its descriptor).
+
+Imports `errors` and the sibling `processes` only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import json
+import os
+import re
+import threading
+from dataclasses import dataclass
+from typing import Iterator, Optional, Tuple
+
+from lispdeploy.environments.container.processes import ProcessRef
+from lispdeploy.errors import EnvironmentError_
+
+FORMAT = 1
+STATE_FILE = "state.json"
+GLOBAL_LOCK = ".lock"
+TRASH_PREFIX = ".trash-"
+_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62})\Z")
+
+# `creating`: name and address reserved, disk being prepared; `stopped`: ready to boot.
+CREATING, STOPPED, STARTING = "creating", "stopped", "starting"
+RUNNING, DEGRADED = "running", "degraded"
+
+
+@dataclass(frozen=True)
+class FileSystemMapping:
+    """A directory of this machine shown inside a container host (Guix's `file-system-mapping`).
+
+    `writable` false means the host sees it read-only.
+    """
+
+    source: str
+    target: str
+    writable: bool = False
+
+    def to_json(self) -> dict:
+        """The mapping as a JSON object."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class ContainerRecord:
+    """The persistent description of one container host (the contents of state.json)."""
+
+    name: str
+    host_name: str
+    address: str
+    identity: str
+    host_key: str
+    state: str = STOPPED
+    mappings: Tuple[FileSystemMapping, ...] = ()
+    memory_max: Optional[int] = None
+    ephemeral: bool = False
+    owner: Optional[ProcessRef] = None
+    nspawn: Optional[ProcessRef] = None
+    leader: Optional[ProcessRef] = None
+    cgroup: Optional[str] = None
+    disabled_units: Tuple[str, ...] = ()
+    masked_units: Tuple[str, ...] = ()
+    failed_units: Tuple[str, ...] = ()
+
+    def replace(self, **changes) -> "ContainerRecord":
+        """A copy with `changes` applied."""
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict:
+        """The record as the JSON object stored in state.json."""
+        return {
+            "format": FORMAT,
+            "name": self.name, "host_name": self.host_name, "address": self.address,
+            "identity": self.identity, "host_key": self.host_key, "state": self.state,
+            "mappings": [m.to_json() for m in self.mappings],
+            "memory_max": self.memory_max, "ephemeral": self.ephemeral,
+            "owner": self.owner.to_json() if self.owner else None,
+            "nspawn": self.nspawn.to_json() if self.nspawn else None,
+            "leader": self.leader.to_json() if self.leader else None,
+            "cgroup": self.cgroup,
+            "disabled_units": list(self.disabled_units),
+            "masked_units": list(self.masked_units),
+            "failed_units": list(self.failed_units),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ContainerRecord":
+        """Read a record written by `to_json`."""
+        if data.get("format") != FORMAT:
+            raise ValueError(f"unknown state format {data.get('format')!r}")
+        return cls(
+            name=data["name"], host_name=data["host_name"], address=data["address"],
+            identity=data["identity"], host_key=data["host_key"], state=data["state"],
+            mappings=tuple(FileSystemMapping(**m) for m in data["mappings"]),
+            memory_max=data["memory_max"], ephemeral=data["ephemeral"],
+            owner=ProcessRef.from_json(data["owner"]),
+            nspawn=ProcessRef.from_json(data["nspawn"]),
+            leader=ProcessRef.from_json(data["leader"]),
+            cgroup=data["cgroup"],
+            disabled_units=tuple(data["disabled_units"]),
+            masked_units=tuple(data["masked_units"]),
+            failed_units=tuple(data["failed_units"]),
+        )
+
+
+def check_name(name: str, what: str = "container name") -> str:
+    """Return `name` if it can name a container (a short lower-case host name), else raise."""
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise EnvironmentError_(
+            f"{what} {name!r} is not valid",
+            hint="use 1 to 63 lower-case letters, digits and '-', starting with a letter or digit")
+    return name
+
+
+class StateDirectory:
+    """The state directory: reading and atomically writing records, and the locks."""
+
+    def __init__(self, path: str):
+        if any(c in path for c in ",:\\\n"):
+            # The path goes into overlayfs mount options and nspawn arguments, which use these
+            # characters as separators.
+            raise EnvironmentError_(f"container state directory {path!r} contains ',', ':' or '\\'",
+                                    hint="choose a plain path such as /var/lib/lispdeploy/containers")
+        self.path = os.path.abspath(path)
+
+    def container_dir(self, name: str) -> str:
+        """The directory of container `name`."""
+        return os.path.join(self.path, name)
+
+    def ensure(self) -> None:
+        """Create the state directory (mode 700: it holds private keys)."""
+        os.makedirs(self.path, mode=0o700, exist_ok=True)
+
+    def names(self) -> list:
+        """Names of the containers that have a state file, sorted."""
+        try:
+            entries = os.listdir(self.path)
+        except FileNotFoundError:
+            return []
+        return sorted(e for e in entries if _NAME.match(e)
+                      and os.path.exists(os.path.join(self.path, e, STATE_FILE)))
+
+    def trash(self) -> list:
+        """Paths of destroyed containers whose removal did not finish."""
+        try:
+            entries = os.listdir(self.path)
+        except FileNotFoundError:
+            return []
+        return sorted(os.path.join(self.path, e) for e in entries if e.startswith(TRASH_PREFIX))
+
+    def read(self, name: str) -> Optional[ContainerRecord]:
+        """The record of `name`, or None if there is no such container."""
+        path = os.path.join(self.container_dir(name), STATE_FILE)
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError) as error:
+            raise EnvironmentError_(f"container {name}: unreadable state file {path}: {error}",
+                                    hint=f"remove {self.container_dir(name)} by hand") from None
+        return ContainerRecord.from_json(data)
+
+    def write(self, record: ContainerRecord) -> None:
+        """Replace the record of its container atomically (readers see old or new, never half)."""
+        directory = self.container_dir(record.name)
+        temporary = os.path.join(directory, f".{STATE_FILE}.{os.getpid()}.{threading.get_ident()}")
+        with open(temporary, "w") as f:
+            json.dump(record.to_json(), f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, os.path.join(directory, STATE_FILE))
+
+    @contextlib.contextmanager
+    def allocation_lock(self) -> Iterator[None]:
+        """Hold the lock under which names and addresses are handed out (across processes)."""
+        self.ensure()
+        fd = os.open(os.path.join(self.path, GLOBAL_LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def container_lock(self, name: str) -> Iterator[None]:
+        """Hold the lock of container `name`; raise if it does not exist (or was just removed)."""
+        path = self.container_dir(name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            raise _unknown(name) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            # Whoever held the lock before may have destroyed the container meanwhile: the
+            # descriptor then names a directory that is no longer at `path`.
+            try:
+                current = os.stat(path)
+            except FileNotFoundError:
+                raise _unknown(name) from None
+            held = os.fstat(fd)
+            if (current.st_dev, current.st_ino) != (held.st_dev, held.st_ino) or \
+                    not os.path.exists(os.path.join(path, STATE_FILE)):
+                raise _unknown(name)
+            yield
+        finally:
+            os.close(fd)
+
+
+class UnknownContainerError(EnvironmentError_):
+    """There is no container host of that name (in this state directory)."""
+
+
+def _unknown(name: str) -> EnvironmentError_:
+    return UnknownContainerError(f"there is no container host named {name!r}",
+                             hint="`lispdeploy container list` shows the container hosts")
