@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import re
 import shutil
 import signal
 import socket
@@ -23,84 +22,25 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
-from typing import Iterable, Optional, Tuple, Union
+from typing import Iterable, Optional, Union
 
-from lispdeploy.environments.container import disk, memory, mounts
+from lispdeploy.environments.container import disk, memory, mounts, readiness
 from lispdeploy.environments.container.addresses import (
     SSH_PORT, allocate, check_address, check_not_listening, ssh_listeners,
 )
+from lispdeploy.environments.container.info import ContainerInfo, console_tail
 from lispdeploy.environments.container.processes import ProcessRef, namespace_init, terminate
+from lispdeploy.environments.container.requirements import find_program, require_root
 from lispdeploy.environments.container.state import (
     CREATING, DEGRADED, RUNNING, STARTING, STOPPED, TRASH_PREFIX, ContainerRecord,
-    FileSystemMapping, StateDirectory, UnknownContainerError, check_name,
+    FileSystemMapping, StateDirectory, UnknownContainerError, check_host_name, check_name,
+    file_system_mapping,
 )
 from lispdeploy.errors import EnvironmentError_
 
 DEFAULT_STATE_DIR = "/var/lib/lispdeploy/containers"
 NSPAWN_PROPAGATE = "/run/systemd/nspawn/propagate"
-CONSOLE_TAIL_LINES = 25
-_HOST_NAME = re.compile(r"(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
-                        r"(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_TOOL_ENV = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8", "SYSTEMD_COLORS": "0"}
 _trash_counter = itertools.count()
-
-
-@dataclass(frozen=True)
-class ContainerInfo:
-    """What a caller needs to reach and describe one container host.
-
-    `identity` is the private key the controller logs in with as `user`; `host_key` is the
-    host's SSH public key ("ssh-ed25519 AAAA..."), to be checked strictly. `state` is one of
-    creating, stopped, starting, running, degraded; `pid` is the nspawn process while it runs.
-    """
-
-    name: str
-    host_name: str
-    address: str
-    identity: str
-    host_key: str
-    state: str
-    pid: Optional[int] = None
-    port: int = SSH_PORT
-    user: str = "root"
-    console_log: str = ""
-    failed_units: Tuple[str, ...] = ()
-    mappings: Tuple[FileSystemMapping, ...] = ()
-    memory_max: Optional[int] = None
-    ephemeral: bool = False
-
-    @property
-    def running(self) -> bool:
-        """Whether the host is booted (running or degraded)."""
-        return self.state in (RUNNING, DEGRADED)
-
-    def known_hosts_line(self) -> str:
-        """The host's line for an OpenSSH known_hosts file."""
-        return f"{self.address} {self.host_key}"
-
-
-def require_root(uid: Optional[int] = None) -> None:
-    """Raise unless `uid` (default: this process's effective uid) is root."""
-    uid = os.geteuid() if uid is None else uid
-    if uid != 0:
-        raise EnvironmentError_(
-            f"container hosts need root (running as uid {uid}): they mount overlays and "
-            "boot systemd-nspawn", hint="run lispdeploy (or the tests) as root, e.g. with sudo")
-
-
-def find_program(program: str = "systemd-nspawn", *, path: Optional[str] = None) -> str:
-    """The full path of `program` on `path` (default: $PATH and the sbin directories)."""
-    search = path if path is not None else os.pathsep.join(
-        [os.environ.get("PATH", ""), _TOOL_ENV["PATH"]])
-    found = shutil.which(program, path=search)
-    if found is None:
-        package = {"systemd-nspawn": "systemd-container", "ssh-keygen": "openssh-client",
-                   "nsenter": "util-linux"}.get(program, program)
-        raise EnvironmentError_(f"{program} is not installed; container hosts need it",
-                                hint=f"apt-get install {package}")
-    return found
 
 
 class ContainerEngine:
@@ -142,8 +82,8 @@ class ContainerEngine:
         require_root()
         find_program("systemd-nspawn")
         check_name(name)
-        host_name = _check_host_name(host_name or name)
-        mappings = tuple(_mapping(b) for b in binds)
+        host_name = check_host_name(host_name or name)
+        mappings = tuple(file_system_mapping(b) for b in binds)
         size = memory.parse_size(memory_max)
         if size is not None:
             memory.check_supported()
@@ -311,7 +251,7 @@ class ContainerEngine:
                 # which would kill the host without shutting it down.
                 child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True,
-                                         env=_TOOL_ENV)
+                                         env=readiness.TOOL_ENVIRONMENT)
         except BaseException:
             mounts.unmount(merged)
             memory.remove(cgroup)
@@ -335,11 +275,11 @@ class ContainerEngine:
                 leader = namespace_init(record.nspawn.pid)
                 # Until nspawn has switched the new namespace's root to the overlay, systemctl
                 # entered there would ask this machine's own service manager.
-                if leader is not None and _root_is(leader, merged):
+                if leader is not None and readiness.root_is(leader, merged):
                     record = record.replace(leader=leader)
                     self.state.write(record)
             if record.leader is not None:
-                status = self._system_state(record.leader)
+                status = readiness.system_state(record.leader)
                 if status in ("running", "degraded"):
                     break
                 if status in ("maintenance", "stopping"):
@@ -349,8 +289,8 @@ class ContainerEngine:
                                                f"(last state: {status or 'unknown'})")
             time.sleep(interval)
             interval = min(interval * 1.5, 0.5)
-        failed = self._failed_units(record.leader) if status == "degraded" else ()
-        if not _ssh_answers(record.address, deadline):
+        failed = readiness.failed_units(record.leader) if status == "degraded" else ()
+        if not readiness.ssh_answers(record.address, deadline):
             raise self._boot_error(record, f"booted, but its sshd does not answer on "
                                            f"{record.address}:{SSH_PORT} within {timeout:g} s")
         return record.replace(state=status, failed_units=failed)
@@ -429,24 +369,6 @@ class ContainerEngine:
             self._children.pop(process.pid, None)
         return True
 
-    def _in_host(self, leader: ProcessRef, argv: list, *, timeout: float = 10.0) -> str:
-        """Run `argv` in the host's namespaces (as its root); its stdout, "" if it fails."""
-        try:
-            result = subprocess.run(["nsenter", f"--target={leader.pid}", "--all", *argv],
-                                    stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                                    timeout=timeout, env=_TOOL_ENV)
-        except subprocess.TimeoutExpired:
-            return ""
-        return result.stdout
-
-    def _system_state(self, leader: ProcessRef) -> str:
-        return self._in_host(leader, ["systemctl", "is-system-running"]).strip()
-
-    def _failed_units(self, leader: ProcessRef) -> tuple:
-        out = self._in_host(leader, ["systemctl", "list-units", "--failed", "--plain",
-                                     "--no-legend", "--no-pager"])
-        return tuple(line.split()[0] for line in out.splitlines() if line.split())
-
     def _boot_error(self, record: ContainerRecord, what: str) -> EnvironmentError_:
         log = os.path.join(self.state.container_dir(record.name), "console.log")
         return EnvironmentError_(f"container host {record.name} {what}",
@@ -467,69 +389,12 @@ class ContainerEngine:
             memory_max=record.memory_max, ephemeral=record.ephemeral)
 
 
-def console_tail(path: str, lines: int = CONSOLE_TAIL_LINES) -> str:
-    """The last `lines` lines of a console log, without terminal colour codes."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - 64 * 1024))
-            text = f.read().decode("utf-8", "replace")
-    except FileNotFoundError:
-        return "(no console log)"
-    tail = [_ANSI.sub("", line).rstrip() for line in text.splitlines()[-lines:]]
-    return "\n".join(tail) or "(empty console log)"
-
-
 def _alive(process: Optional[ProcessRef]) -> bool:
     return process is not None and process.alive()
 
 
-def _root_is(process: ProcessRef, directory: os.stat_result) -> bool:
-    try:
-        root = os.stat(f"/proc/{process.pid}/root")
-    except OSError:
-        return False
-    return (root.st_dev, root.st_ino) == (directory.st_dev, directory.st_ino)
-
-
-def _ssh_answers(address: str, deadline: float) -> bool:
-    """Whether an SSH server greets on `address`:22 before `deadline` (bounded attempts)."""
-    while True:
-        remaining = deadline - time.monotonic()
-        try:
-            with socket.create_connection((address, SSH_PORT),
-                                          timeout=max(0.2, min(2.0, remaining))) as connection:
-                if connection.recv(64).startswith(b"SSH-"):
-                    return True
-        except OSError:
-            pass
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
-
-
 def _stopped(record: ContainerRecord) -> ContainerRecord:
     return record.replace(state=STOPPED, nspawn=None, leader=None, cgroup=None, failed_units=())
-
-
-def _check_host_name(host_name: str) -> str:
-    if not isinstance(host_name, str) or not _HOST_NAME.match(host_name):
-        raise EnvironmentError_(f"host name {host_name!r} is not valid",
-                                hint="use lower-case letters, digits, '-' and '.'")
-    return host_name
-
-
-def _mapping(value: Union[FileSystemMapping, tuple]) -> FileSystemMapping:
-    mapping = value if isinstance(value, FileSystemMapping) else FileSystemMapping(*value)
-    for path in (mapping.source, mapping.target):
-        if not isinstance(path, str) or not os.path.isabs(path) or any(c in path for c in ":\\\n"):
-            raise EnvironmentError_(f"bind mount path {path!r} must be absolute and contain no "
-                                    "':' or '\\'", hint="e.g. (\"/srv/data\", \"/srv/data\")")
-    if not os.path.exists(mapping.source):
-        raise EnvironmentError_(f"bind mount source {mapping.source} does not exist")
-    if os.path.normpath(mapping.target) == "/":
-        raise EnvironmentError_("a bind mount cannot replace the host's /")
-    return mapping
 
 
 @contextlib.contextmanager

@@ -25,7 +25,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, Optional, Tuple, Union
 
 from lispdeploy.environments.container.processes import ProcessRef
 from lispdeploy.errors import EnvironmentError_
@@ -35,6 +35,8 @@ STATE_FILE = "state.json"
 GLOBAL_LOCK = ".lock"
 TRASH_PREFIX = ".trash-"
 _NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62})\Z")
+_HOST_NAME = re.compile(r"(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
+                        r"(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
 
 # `creating`: name and address reserved, disk being prepared; `stopped`: ready to boot.
 CREATING, STOPPED, STARTING = "creating", "stopped", "starting"
@@ -126,6 +128,29 @@ def check_name(name: str, what: str = "container name") -> str:
             f"{what} {name!r} is not valid",
             hint="use 1 to 63 lower-case letters, digits and '-', starting with a letter or digit")
     return name
+
+
+def check_host_name(host_name: str) -> str:
+    """Return `host_name` if it is a valid (lower-case) host name, else raise."""
+    if not isinstance(host_name, str) or not _HOST_NAME.match(host_name):
+        raise EnvironmentError_(f"host name {host_name!r} is not valid",
+                                hint="use lower-case letters, digits, '-' and '.'")
+    return host_name
+
+
+def file_system_mapping(value: Union[FileSystemMapping, tuple]) -> FileSystemMapping:
+    """A checked mapping from a `FileSystemMapping` or a (source, target[, writable]) tuple."""
+    mapping = value if isinstance(value, FileSystemMapping) else FileSystemMapping(*value)
+    for path in (mapping.source, mapping.target):
+        if not isinstance(path, str) or not os.path.isabs(path) or any(c in path for c in ":\\\n"):
+            raise EnvironmentError_(f"bind mount path {path!r} must be absolute and contain no "
+                                    "':' or '\\'", hint="e.g. (\"/srv/data\", \"/srv/data\")")
+    if not os.path.exists(mapping.source):
+        raise EnvironmentError_(f"bind mount source {mapping.source} does not exist")
+    if os.path.normpath(mapping.target) == "/":
+        raise EnvironmentError_("a bind mount cannot replace the host's /")
+    return mapping
+
 
 
 class StateDirectory:

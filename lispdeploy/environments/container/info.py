@@ -1,0 +1,65 @@
+"""`ContainerInfo`: what callers are told about a container host, and its console's tail.
+
+Imports the sibling `state` and `addresses` only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+from lispdeploy.environments.container.addresses import SSH_PORT
+from lispdeploy.environments.container.state import DEGRADED, RUNNING, FileSystemMapping
+
+CONSOLE_TAIL_LINES = 25
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """What a caller needs to reach and describe one container host.
+
+    `identity` is the private key the controller logs in with as `user`; `host_key` is the
+    host's SSH public key ("ssh-ed25519 AAAA..."), to be checked strictly. `state` is one of
+    creating, stopped, starting, running, degraded (then `failed_units` says why); `pid` is
+    the nspawn process while the host runs.
+    """
+
+    name: str
+    host_name: str
+    address: str
+    identity: str
+    host_key: str
+    state: str
+    pid: Optional[int] = None
+    port: int = SSH_PORT
+    user: str = "root"
+    console_log: str = ""
+    failed_units: Tuple[str, ...] = ()
+    mappings: Tuple[FileSystemMapping, ...] = ()
+    memory_max: Optional[int] = None
+    ephemeral: bool = False
+
+    @property
+    def running(self) -> bool:
+        """Whether the host is booted (running or degraded)."""
+        return self.state in (RUNNING, DEGRADED)
+
+    def known_hosts_line(self) -> str:
+        """The host's line for an OpenSSH known_hosts file."""
+        return f"{self.address} {self.host_key}"
+
+
+def console_tail(path: str, lines: int = CONSOLE_TAIL_LINES) -> str:
+    """The last `lines` lines of a console log, without terminal colour codes."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 64 * 1024))
+            text = f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return "(no console log)"
+    tail = [_ANSI.sub("", line).rstrip() for line in text.splitlines()[-lines:]]
+    return "\n".join(tail) or "(empty console log)"
