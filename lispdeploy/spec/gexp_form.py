@@ -62,7 +62,8 @@ def gexp(_hy_compiler, *body):
     module_ast, expr_ast = hy_compile(tree, compiler.module, get_expr=True, import_stdlib=False,
                                       filename=compiler.filename, source=compiler.source)
     _reject_hy_runtime(compiler, form, module_ast, expr_ast)
-    source, lines = _function_body(module_ast, expr_ast)
+    source, lines = _function_body(module_ast, expr_ast, getattr(form, "start_line", 0),
+                                   getattr(_last_form(body), "start_line", 0))
     return call(internal("Gexp"),
                 source=String(source),
                 references=List(references),
@@ -116,18 +117,32 @@ def _model_at(form, line, column):
     return best
 
 
-def _function_body(module_ast: ast.Module, expr_ast) -> TTuple[str, TList[int]]:
+def _last_form(body):
+    """The form whose value a body returns: the last one, inside `begin`/`do`."""
+    last = body[-1]
+    while (isinstance(last, Expression) and len(last) > 1 and isinstance(last[0], Symbol)
+           and str(last[0]) in _BODY_HEADS):
+        last = last[-1]
+    return last
+
+
+def _function_body(module_ast: ast.Module, expr_ast, first_line: int,
+                   value_line: int) -> TTuple[str, TList[int]]:
     """Python source of a function body (statements, then `return` of the value) and, for
-    each source line, the spec line it came from."""
+    each source line, the spec line it came from. Hy leaves some nodes (imports) without a
+    position; they get the line of the statement before them."""
     out: TList[str] = []
     lines: TList[int] = []
-    statements = list(module_ast.body)
     value = ast.Return(value=expr_ast.body if isinstance(expr_ast, ast.Expression) else
                        (expr_ast or ast.Constant(None)))
-    ast.copy_location(value, value.value) if hasattr(value.value, "lineno") else None
-    for statement in statements + [value]:
+    value.lineno = value_line
+    known = first_line
+    for statement in list(module_ast.body) + [value]:
         text = ast.unparse(ast.fix_missing_locations(statement))
         spec_line = getattr(statement, "lineno", 0) or 0
+        if spec_line < first_line:
+            spec_line = known
+        known = spec_line
         for line in text.splitlines():
             out.append(line)
             lines.append(spec_line)

@@ -27,6 +27,7 @@ from lispdeploy.records import did_you_mean
 from lispdeploy.spec import prelude
 from lispdeploy.spec.reader import read_many
 from lispdeploy.spec.syntax import SpecSyntaxError
+from lispdeploy.target.scheme import SchemeError
 
 _counter = 0
 
@@ -122,7 +123,8 @@ def _run(text: str, filename: str, module: types.ModuleType):
         raise SpecError("the spec recursed too deeply",
                         location=_innermost_location(None, (filename,))) from None
     except Exception as e:
-        raise SpecError(f"{type(e).__name__}: {e}",
+        message = str(e) if isinstance(e, SchemeError) else f"{type(e).__name__}: {e}"
+        raise SpecError(message,
                         location=_innermost_location(e, (filename,))) from None
 
 

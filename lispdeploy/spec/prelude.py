@@ -18,7 +18,8 @@ import hy
 from lispdeploy.errors import SpecError
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.location import Location
-from lispdeploy.spec import gexp_form, idioms, modules, record_forms, scheme
+from lispdeploy.spec import gexp_form, idioms, modules, record_forms
+from lispdeploy.target import scheme
 from lispdeploy.spec.syntax import INTERNALS
 from lispdeploy.vocabulary import Vocabulary
 

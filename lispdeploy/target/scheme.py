@@ -1,8 +1,9 @@
 """Scheme procedures deployment files use, as Python functions: `list`, `cons*`, `append`,
 `iota`, `map` (which returns a list), `format`, `string-append`, ...
 
-They are bound under their Scheme names in every spec's prelude. Pure standard library:
-imports nothing of lispdeploy but errors.
+They are bound under their Scheme names in every spec's prelude on the controller, and in the
+namespace of every g-expression body on a host. Runs on hosts: standard library only,
+imports nothing of lispdeploy.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ import functools
 import re
 from typing import Any, Callable, Dict, Iterable, List
 
-from lispdeploy.errors import SpecError
+
+
+class SchemeError(ValueError):
+    """A Scheme procedure was called with arguments it cannot take."""
+
+
+
 
 
 def scheme_list(*items: Any) -> List[Any]:
@@ -27,7 +34,7 @@ def cons(item: Any, rest: Iterable[Any]) -> List[Any]:
 def cons_star(*items: Any) -> List[Any]:
     """`(cons* a b ... lst)`: the items in front of the last argument, a list."""
     if not items:
-        raise SpecError("cons*: expects at least one argument")
+        raise SchemeError("cons*: expects at least one argument")
     return [*items[:-1], *_sequence(items[-1], "cons*")]
 
 
@@ -42,7 +49,7 @@ def append(*lists: Iterable[Any]) -> List[Any]:
 def iota(count: int, start: int = 0, step: int = 1) -> List[int]:
     """`(iota n [start step])`: n numbers from start."""
     if not isinstance(count, int) or count < 0:
-        raise SpecError(f"iota: expects a count of 0 or more, got {count!r}")
+        raise SchemeError(f"iota: expects a count of 0 or more, got {count!r}")
     return [start + i * step for i in range(count)]
 
 
@@ -93,7 +100,7 @@ def string_append(*strings: str) -> str:
     """`(string-append s ...)`."""
     for s in strings:
         if not isinstance(s, str):
-            raise SpecError(f"string-append: expects strings, got {s!r}")
+            raise SchemeError(f"string-append: expects strings, got {s!r}")
     return "".join(strings)
 
 
@@ -136,7 +143,7 @@ def format_(destination: Any, template: str, *args: Any) -> Any:
     """`(format #f "forum-server-~a" n)`: `~a` display, `~s` write, `~d` a number, `~%` a
     newline, `~~` a tilde. With #f as destination, return the string; with #t, print it."""
     if not isinstance(template, str):
-        raise SpecError(f"format: the template must be a string, got {template!r}")
+        raise SchemeError(f"format: the template must be a string, got {template!r}")
     remaining = list(args)
 
     def expand(match):
@@ -146,19 +153,19 @@ def format_(destination: Any, template: str, *args: Any) -> Any:
         if d == "~":
             return "~"
         if d not in "asd":
-            raise SpecError(f"format: unknown directive '~{match.group(1)}' in {template!r}")
+            raise SchemeError(f"format: unknown directive '~{match.group(1)}' in {template!r}")
         if not remaining:
-            raise SpecError(f"format: too few arguments for {template!r}")
+            raise SchemeError(f"format: too few arguments for {template!r}")
         value = remaining.pop(0)
         if d == "d":
             if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise SpecError(f"format: ~d expects a number, got {value!r}")
+                raise SchemeError(f"format: ~d expects a number, got {value!r}")
             return str(value)
         return _display(value) if d == "a" else _write(value)
 
     text = _DIRECTIVE.sub(expand, template)
     if remaining:
-        raise SpecError(f"format: too many arguments for {template!r}")
+        raise SchemeError(f"format: too many arguments for {template!r}")
     if destination is False or destination is None:
         return text
     print(text, end="")
@@ -169,21 +176,21 @@ def _sequence(value: Any, who: str):
     if isinstance(value, (list, tuple)):
         return value
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        raise SpecError(f"{who}: expects a list, got {value!r}")
+        raise SchemeError(f"{who}: expects a list, got {value!r}")
     return list(value)
 
 
 def _car(lst):
     seq = _sequence(lst, "car")
     if not seq:
-        raise SpecError("car: the list is empty")
+        raise SchemeError("car: the list is empty")
     return seq[0]
 
 
 def _cdr(lst):
     seq = _sequence(lst, "cdr")
     if not seq:
-        raise SpecError("cdr: the list is empty")
+        raise SchemeError("cdr: the list is empty")
     return list(seq[1:])
 
 

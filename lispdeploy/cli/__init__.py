@@ -1,0 +1,87 @@
+"""The `lispdeploy` command line (click). One module per command; this module holds the group,
+the options every command shares, and the one place where errors become exit statuses:
+1 for a user's mistake or a failed host, 2 for wrong usage, 130 when interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional, Sequence
+
+import click
+
+from lispdeploy import __version__
+from lispdeploy.errors import LispdeployError, UsageError
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+class _Group(click.Group):
+    """Lists commands in the order they were added (the order a user meets them)."""
+
+    def list_commands(self, ctx):
+        return list(self.commands)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="lispdeploy")
+def cli():
+    """Deploy operating systems declared in Guix's language to ordinary Linux servers."""
+
+
+load_path_option = click.option(
+    "-L", "--load-path", "load_path", multiple=True, metavar="DIR",
+    type=click.Path(file_okay=False),
+    help="Add DIR to the directories searched for the spec's own modules (use-modules).")
+
+
+def load(spec_path: str, load_path: Sequence[str]):
+    """Load a spec (imported here so that `--help` stays fast)."""
+    from lispdeploy.spec.loader import load_spec
+    return load_spec(spec_path, load_path=load_path)
+
+
+def _register():
+    # Each command module adds itself to `cli` when imported.
+    from lispdeploy.cli import describe  # noqa: F401
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of the `lispdeploy` script: run a command, map errors to exit statuses."""
+    _register()
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="lispdeploy",
+                 standalone_mode=False)
+        return 0
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.UsageError as e:
+        e.show()
+        return EXIT_USAGE
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except click.Abort:
+        click.echo("interrupted", err=True)
+        return 130
+    except UsageError as e:
+        click.echo(e.render(), err=True)
+        return EXIT_USAGE
+    except LispdeployError as e:
+        click.echo(e.render(), err=True)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def run() -> None:
+    """The console script: exit with `main`'s status."""
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""Lowering: turning file-like objects into store items, and g-expressions into programs.
+
+`Lowerer.lower_file(obj)` gives the store item of a file-like object; `Lowerer.path_of(obj)`
+gives the path a reference to `obj` becomes on a host (`file-append` adds its suffix) and
+records the items that path needs. Results are memoized per object, so a file referred to
+many times is read and hashed once.
+
+Imports store, errors, gexp.gexp and gexp.files.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Dict, List, Tuple
+
+from lispdeploy.errors import GexpError
+from lispdeploy.gexp.files import (FileAppend, FileLike, LocalFile, MixedTextFile, PlainFile)
+from lispdeploy.store import StoreItem
+
+
+class Lowerer:
+    """Lowers file-like objects (and, see `program`, g-expressions) for hosts."""
+
+    def __init__(self):
+        self._items: Dict[int, Tuple[FileLike, StoreItem]] = {}
+
+    def lower_file(self, obj: FileLike) -> StoreItem:
+        """The store item of a file-like object (not `file-append`: see `path_of`)."""
+        cached = self._items.get(id(obj))
+        if cached is not None and cached[0] is obj:
+            return cached[1]
+        item = self._lower(obj)
+        self._items[id(obj)] = (obj, item)
+        return item
+
+    def path_of(self, obj: FileLike) -> Tuple[str, List[StoreItem]]:
+        """The host path a reference to `obj` stands for, and the items it needs."""
+        if isinstance(obj, FileAppend):
+            path, items = self.path_of(obj.base)
+            return path + obj.suffix, items
+        item = self.lower_file(obj)
+        return item.path, [item]
+
+    def _lower(self, obj: FileLike) -> StoreItem:
+        if isinstance(obj, PlainFile):
+            content = obj.content if isinstance(obj.content, bytes) else obj.content.encode()
+            return StoreItem(obj.name, content=content)
+        if isinstance(obj, LocalFile):
+            return _local_item(obj)
+        if isinstance(obj, MixedTextFile):
+            parts: List[str] = []
+            refs: List[StoreItem] = []
+            for text in obj.texts:
+                if isinstance(text, str):
+                    parts.append(text)
+                else:
+                    path, items = self.path_of(text)
+                    parts.append(path)
+                    refs.extend(items)
+            return StoreItem(obj.name, content="".join(parts).encode(), references=refs)
+        if isinstance(obj, FileAppend):
+            raise GexpError("file-append names a path inside another item, not an item of its "
+                            "own", location=obj.location,
+                            hint="use it where a path is expected: in a gexp, a mixed-text-file "
+                                 "or a service field")
+        lower_other = getattr(self, "_lower_" + type(obj).__name__, None)
+        if lower_other is None:
+            raise GexpError(f"cannot lower {obj.record_name} into a store item",
+                            location=obj.location)
+        return lower_other(obj)
+
+
+def _local_item(obj: LocalFile) -> StoreItem:
+    try:
+        if os.path.isdir(obj.file):
+            entries = []
+            for root, dirs, files in os.walk(obj.file):
+                dirs.sort()
+                for name in sorted(files):
+                    full = os.path.join(root, name)
+                    rel = os.path.relpath(full, obj.file)
+                    with open(full, "rb") as f:
+                        entries.append((rel, f.read(), os.access(full, os.X_OK)))
+            return StoreItem(obj.name, entries=entries)
+        with open(obj.file, "rb") as f:
+            content = f.read()
+        return StoreItem(obj.name, content=content, executable=os.access(obj.file, os.X_OK))
+    except OSError as e:
+        raise GexpError(f"local-file: cannot read '{obj.file}': {e.strerror}",
+                        location=obj.location) from None
