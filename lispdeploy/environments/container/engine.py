@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Iterable, Optional, Union
 
-from lispdeploy.environments.container import disk, memory, mounts, readiness
+from lispdeploy.environments.container import cgroups, disk, mounts, readiness
 from lispdeploy.environments.container.addresses import (
     SSH_PORT, allocate, check_address, check_not_listening, ssh_listeners,
 )
@@ -84,9 +84,9 @@ class ContainerEngine:
         check_name(name)
         host_name = check_host_name(host_name or name)
         mappings = tuple(file_system_mapping(b) for b in binds)
-        size = memory.parse_size(memory_max)
+        size = cgroups.parse_size(memory_max)
         if size is not None:
-            memory.check_supported()
+            cgroups.check_memory_supported()
         directory = self.state.container_dir(name)
         with contextlib.ExitStack() as held:
             with self.state.allocation_lock():
@@ -240,12 +240,10 @@ class ContainerEngine:
                 f"--machine={record.name}", f"--hostname={record.host_name}", "-D", merged]
         argv += [f"--bind{'' if m.writable else '-ro'}={m.source}:{m.target}"
                  for m in record.mappings]
-        cgroup = None
+        groups = ()
         try:
-            if record.memory_max is not None:
-                cgroup = memory.create(record.name, record.memory_max)
-                argv = [sys.executable, "-I", "-S", "-c", memory.ENTER,
-                        memory.procs_file(cgroup)] + argv
+            groups = cgroups.create(record.name, record.memory_max)
+            argv = cgroups.enter_command(groups, sys.executable) + argv
             with open(os.path.join(directory, "console.log"), "wb") as log:
                 # A session of its own: a Ctrl-C meant for the caller must not reach nspawn,
                 # which would kill the host without shutting it down.
@@ -253,13 +251,13 @@ class ContainerEngine:
                                          stderr=subprocess.STDOUT, start_new_session=True,
                                          env=readiness.TOOL_ENVIRONMENT)
         except BaseException:
+            cgroups.remove(groups)
             mounts.unmount(merged)
-            memory.remove(cgroup)
             raise
         with self._children_lock:
             self._children[child.pid] = child
         record = record.replace(state=STARTING, nspawn=ProcessRef.of(child.pid), leader=None,
-                                cgroup=cgroup, failed_units=())
+                                cgroups=groups, failed_units=())
         self.state.write(record)
         return record
 
@@ -314,7 +312,7 @@ class ContainerEngine:
             raise EnvironmentError_(f"container host {record.name}: process {leader.pid} "
                                     "does not end, even on SIGKILL")
         mounts.unmount(os.path.join(self.state.container_dir(record.name), "merged"))
-        memory.remove(record.cgroup)
+        cgroups.remove(record.cgroups)
         propagate = os.path.join(NSPAWN_PROPAGATE, record.name)
         if os.path.isdir(propagate) and not mounts.mounts_under(propagate):
             shutil.rmtree(propagate, ignore_errors=True)
@@ -394,7 +392,7 @@ def _alive(process: Optional[ProcessRef]) -> bool:
 
 
 def _stopped(record: ContainerRecord) -> ContainerRecord:
-    return record.replace(state=STOPPED, nspawn=None, leader=None, cgroup=None, failed_units=())
+    return record.replace(state=STOPPED, nspawn=None, leader=None, cgroups=(), failed_units=())
 
 
 @contextlib.contextmanager

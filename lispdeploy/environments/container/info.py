@@ -14,7 +14,10 @@ from lispdeploy.environments.container.addresses import SSH_PORT
 from lispdeploy.environments.container.state import DEGRADED, RUNNING, FileSystemMapping
 
 CONSOLE_TAIL_LINES = 25
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Control sequences (colours, cursor moves) and two-character escapes such as ESC M, which
+# systemd's animated status lines use.
+_SPINNER = re.compile(r"\[[ *]+\] ")
+_ESCAPE = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|[@-Z\\-_])")
 
 
 @dataclass(frozen=True)
@@ -61,5 +64,16 @@ def console_tail(path: str, lines: int = CONSOLE_TAIL_LINES) -> str:
             text = f.read().decode("utf-8", "replace")
     except FileNotFoundError:
         return "(no console log)"
-    tail = [_ANSI.sub("", line).rstrip() for line in text.splitlines()[-lines:]]
+    # The console is a terminal: lines end in "\r\n", and a status line rewritten in place
+    # keeps its last version after the last "\r".
+    cleaned = (_ESCAPE.sub("", line).rstrip("\r").split("\r")[-1].rstrip()
+               for line in text.split("\n"))
+    kept = []
+    for line in cleaned:
+        # systemd animates a waiting job as a spinner, one line per frame: keep the last frame.
+        if kept and _SPINNER.match(line) and _SPINNER.match(kept[-1]):
+            kept[-1] = line
+        elif line:
+            kept.append(line)
+    tail = kept[-lines:]
     return "\n".join(tail) or "(empty console log)"

@@ -75,7 +75,7 @@ class ContainerRecord:
     owner: Optional[ProcessRef] = None
     nspawn: Optional[ProcessRef] = None
     leader: Optional[ProcessRef] = None
-    cgroup: Optional[str] = None
+    cgroups: Tuple[str, ...] = ()
     disabled_units: Tuple[str, ...] = ()
     masked_units: Tuple[str, ...] = ()
     failed_units: Tuple[str, ...] = ()
@@ -95,7 +95,7 @@ class ContainerRecord:
             "owner": self.owner.to_json() if self.owner else None,
             "nspawn": self.nspawn.to_json() if self.nspawn else None,
             "leader": self.leader.to_json() if self.leader else None,
-            "cgroup": self.cgroup,
+            "cgroups": list(self.cgroups),
             "disabled_units": list(self.disabled_units),
             "masked_units": list(self.masked_units),
             "failed_units": list(self.failed_units),
@@ -114,7 +114,7 @@ class ContainerRecord:
             owner=ProcessRef.from_json(data["owner"]),
             nspawn=ProcessRef.from_json(data["nspawn"]),
             leader=ProcessRef.from_json(data["leader"]),
-            cgroup=data["cgroup"],
+            cgroups=tuple(data["cgroups"]),
             disabled_units=tuple(data["disabled_units"]),
             masked_units=tuple(data["masked_units"]),
             failed_units=tuple(data["failed_units"]),

@@ -1,0 +1,199 @@
+"""Container hosts for tests: the `fleet` and `shared_fleet` fixtures (loaded by conftest.py).
+
+    def test_something(fleet):
+        web, db = fleet(2)                 # two fresh hosts, booted in parallel
+        ...                                # web.address, web.identity, web.host_key, ...
+
+    def test_read_only_things(shared_fleet):
+        (host,) = shared_fleet(1)          # a host booted once per session, shared by tests
+
+`fleet(n)` hosts are destroyed after the test; `shared_fleet(n)` hosts at the end of the
+session, so tests using them must leave them as they found them. Every host is ephemeral and
+owned by this process: if the session dies without tearing down (SIGKILL, power loss), the
+next session's start destroys what it left, by recorded PID. Hosts of a concurrent live
+session are never touched. Not being root fails the tests that need hosts; nothing is skipped.
+
+Uses the container engine's public API only.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import itertools
+import os
+import signal
+import threading
+
+import pytest
+
+from lispdeploy.environments.container import ContainerEngine, ContainerInfo, require_root
+from lispdeploy.errors import LispdeployError
+
+PREFIX = "ldtest-"
+BOOT_TIMEOUT = 120.0
+MAX_PARALLEL_BOOTS = 16
+
+
+class Fleet:
+    """The container hosts of one test session: booting, sharing and tearing them down."""
+
+    def __init__(self, engine: ContainerEngine):
+        self.engine = engine
+        self._counter = itertools.count(1)
+        self._lock = threading.Lock()
+        self._created = []
+        self._shared = []
+
+    def new_name(self) -> str:
+        """A container name no other live process uses (they contain this process's PID)."""
+        with self._lock:
+            name = f"{PREFIX}{os.getpid()}-{next(self._counter)}"
+            self._created.append(name)
+        return name
+
+    def create(self, **options) -> ContainerInfo:
+        """Create one ephemeral host without booting it."""
+        return self.engine.create(self.new_name(), ephemeral=True, **options)
+
+    def boot(self, count: int, **options) -> list:
+        """Create and start `count` new hosts in parallel; all of them or none.
+
+        `options` go to `ContainerEngine.create` (address, binds, memory_max, ...).
+        """
+        names = [self.new_name() for _ in range(count)]
+
+        def create_and_start(name):
+            self.engine.create(name, ephemeral=True, **options)
+            return self.engine.start(name, timeout=BOOT_TIMEOUT)
+
+        pool = concurrent.futures.ThreadPoolExecutor(max_workers=min(count, MAX_PARALLEL_BOOTS))
+        try:
+            futures = [pool.submit(create_and_start, name) for name in names]
+            return [future.result() for future in futures]
+        except BaseException:
+            # Ctrl-C or a failed boot: let the boots in flight end (they are bounded), so that
+            # none is left half-made, then take every one of them down.
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.destroy(names)
+            raise
+        finally:
+            pool.shutdown(wait=True)
+
+    def shared(self, count: int) -> list:
+        """The first `count` hosts of the session's shared pool, booting the missing ones."""
+        with self._lock:
+            missing = count - len(self._shared)
+        if missing > 0:
+            booted = self.boot(missing)
+            with self._lock:
+                self._shared.extend(booted)
+        with self._lock:
+            return list(self._shared[:count])
+
+    def destroy(self, names) -> None:
+        """Destroy the named hosts in parallel (those that exist); raise the first failure."""
+        names = list(names)
+        if not names:
+            return
+        with concurrent.futures.ThreadPoolExecutor(
+                max_workers=min(len(names), MAX_PARALLEL_BOOTS)) as pool:
+            futures = [pool.submit(self.engine.destroy, name, missing_ok=True) for name in names]
+        errors = [f.exception() for f in futures if f.exception() is not None]
+        with self._lock:
+            self._shared = [h for h in self._shared if h.name not in names]
+        if errors:
+            raise errors[0]
+
+    def close(self) -> None:
+        """Destroy every host this fleet created."""
+        with self._lock:
+            names = list(self._created)
+        self.destroy(names)
+
+
+class FleetFactory:
+    """The per-test `fleet` fixture: `fleet(n)` boots n fresh hosts, torn down after the test."""
+
+    def __init__(self, fleet: Fleet):
+        self.fleet = fleet
+        self.engine = fleet.engine
+        self._names = []
+
+    def __call__(self, count: int = 1, **options) -> list:
+        """Boot `count` fresh hosts in parallel; `options` go to `ContainerEngine.create`."""
+        hosts = self.fleet.boot(count, **options)
+        self._names.extend(h.name for h in hosts)
+        return hosts
+
+    def create(self, **options) -> ContainerInfo:
+        """Create one fresh host without booting it."""
+        info = self.fleet.create(**options)
+        self._names.append(info.name)
+        return info
+
+    def new_name(self) -> str:
+        """A fresh container name that this test's teardown will destroy if it exists."""
+        name = self.fleet.new_name()
+        self._names.append(name)
+        return name
+
+    def destroy(self, hosts) -> None:
+        """Destroy these hosts now (a test may check what teardown leaves)."""
+        self.fleet.destroy(h if isinstance(h, str) else h.name for h in hosts)
+
+    def close(self) -> None:
+        """Destroy every host this test made."""
+        self.fleet.destroy(self._names)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """Let a SIGTERM (a CI timeout, `kill`) unwind the session like Ctrl-C does, so that the
+    fixtures' teardown runs instead of the process just dying."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@pytest.fixture(scope="session")
+def container_fleet():
+    """The session's `Fleet`: cleans up crashed earlier runs first, tears down at the end."""
+    try:
+        require_root()
+    except LispdeployError as error:
+        pytest.fail(error.render(), pytrace=False)
+    engine = ContainerEngine()
+    engine.cleanup_stale()
+    fleet = Fleet(engine)
+    with _sigterm_as_interrupt():
+        try:
+            yield fleet
+        finally:
+            fleet.close()
+
+
+@pytest.fixture
+def fleet(container_fleet):
+    """`fleet(n, **create_options)`: n fresh container hosts, destroyed after the test."""
+    factory = FleetFactory(container_fleet)
+    try:
+        yield factory
+    finally:
+        factory.close()
+
+
+@pytest.fixture
+def shared_fleet(container_fleet):
+    """`shared_fleet(n)`: n hosts booted once per session; leave them as you found them."""
+    return container_fleet.shared
