@@ -31,8 +31,8 @@ def _params(compiler, form, params):
     out = []
     mode = "required"
     for p in params:
-        if isinstance(p, Keyword) and str(p) in ("optional", "key", "rest"):
-            mode = str(p)
+        if isinstance(p, Keyword) and p.name in ("optional", "key", "rest"):
+            mode = p.name
             if mode == "key":
                 out.append(Symbol("*"))
             continue
@@ -166,7 +166,7 @@ def _quote_data(compiler, form):
             return form
         return String(str(form))
     if isinstance(form, Keyword):
-        return String(str(form))
+        return String(form.name)
     if isinstance(form, Dict):
         return Dict([_quote_data(compiler, f) for f in form])
     if isinstance(form, (String, Bytes, Integer, Float, Complex)):

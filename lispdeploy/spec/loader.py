@@ -1,10 +1,10 @@
-"""Loading a deployment file: read it with the spec reader, compile it against a fresh module
-holding the prelude, run it, and check that its last value is a list of machines.
+"""Loading a deployment file: compile it (or take its compiled code from the cache), run it in
+a fresh module holding the prelude, and check that its last value is a list of machines.
 
 Every mistake in a spec becomes a `SpecError` located at `file:line:col`, with a hint where
-the fix is known: reader errors, unknown or duplicate fields, unknown names (shown in Hy
+the fix is known: reader errors and bad forms (see spec.compiler), unknown names (shown in Hy
 spelling: `%base-servics`), run-time errors inside the spec. Never a Python traceback.
-Imports Hy and the spec layer, records and machine.
+Importing this module does not import Hy; compiling does.
 """
 
 from __future__ import annotations
@@ -12,21 +12,13 @@ from __future__ import annotations
 import os
 import traceback
 import types
-from typing import Any, Iterable, List, Optional, Tuple
-
-import hy
-from hy.compiler import hy_compile
-from hy.errors import HyLanguageError
-from hy.models import Expression, Lazy, Symbol
-from hy.reader.exceptions import LexException
+from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from lispdeploy.errors import LispdeployError, SpecError
 from lispdeploy.location import Location
 from lispdeploy.machine import Machine
 from lispdeploy.records import did_you_mean
-from lispdeploy.spec import prelude
-from lispdeploy.spec.reader import read_many
-from lispdeploy.spec.syntax import SpecSyntaxError
+from lispdeploy.spec import cache, prelude
 from lispdeploy.target.scheme import SchemeError
 
 _counter = 0
@@ -43,19 +35,35 @@ class Spec:
         self.module = module
 
 
-def load_spec(path: str, *, load_path: Iterable[str] = ()) -> Spec:
+def load_spec(path: str, *, load_path: Iterable[str] = (), use_cache: bool = True) -> Spec:
     """Load the deployment file at `path` and return its machines."""
+    load_path = tuple(load_path)
     text = _read(path)
-    module = _new_module(path, load_path)
-    value, last = _run(text, path, module)
-    machines = _machines(value, last, path)
+    cache_key = cache.key(text, path, load_path) if use_cache else None
+    entry = cache.lookup(cache_key) if cache_key else None
+    if entry is not None:
+        body, value_code, last, names = entry
+        module = _new_module(path, load_path, names, with_macros=False)
+    else:
+        names = prelude.mangled_names()
+        module = _new_module(path, load_path, names, with_macros=True)
+        from lispdeploy.spec.compiler import compile_spec
+        body, value_code, last = compile_spec(text, path, module)
+    value = _execute(body, value_code, path, module)
+    machines = _machines(value, Location(path, *last))
+    if cache_key and entry is None and not module.__dict__[prelude.INTERNALS].used_user_modules:
+        cache.store(cache_key, body, value_code, last, names)
     return Spec(path, text, machines, module)
 
 
 def evaluate(spec: Spec, text: str, filename: str = "<expression>") -> Any:
     """Evaluate `text` (Hy with Guix syntax) in the context of a loaded spec."""
-    value, _ = _run(text, filename, spec.module)
-    return value
+    module = spec.module
+    if "_hy_macros" not in module.__dict__:
+        module.__dict__["_hy_macros"] = dict(prelude.tables().macros())
+    from lispdeploy.spec.compiler import compile_spec
+    body, value_code, _ = compile_spec(text, filename, module)
+    return _execute(body, value_code, filename, module)
 
 
 def _read(path: str) -> str:
@@ -64,16 +72,19 @@ def _read(path: str) -> str:
             return f.read()
     except FileNotFoundError:
         raise SpecError(f"no such deployment file: {path}") from None
+    except IsADirectoryError:
+        raise SpecError(f"{path} is a directory, not a deployment file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(f"cannot read deployment file {path}: {e}") from None
 
 
-def _new_module(path: str, load_path: Iterable[str]) -> types.ModuleType:
+def _new_module(path: str, load_path: Tuple[str, ...], names: Dict[str, str],
+                with_macros: bool) -> types.ModuleType:
     global _counter
     _counter += 1
     module = types.ModuleType(f"lispdeploy_spec_{_counter}")
     module.__file__ = os.path.abspath(path)
-    module.__dict__.update(prelude.namespace(load_path, _load_user_module))
+    module.__dict__.update(prelude.namespace(load_path, _load_user_module, names, with_macros))
     return module
 
 
@@ -88,49 +99,45 @@ def _load_user_module(path: str, name: Tuple[str, ...], internals) -> types.Modu
         except Exception as e:
             raise SpecError(f"module {path} failed to load: {type(e).__name__}: {e}",
                             location=_innermost_location(e, (path,))) from None
-    module = _new_module(path, internals.load_path)
-    _run(_read(path), path, module)
+    from lispdeploy.spec.compiler import compile_spec
+    module = _new_module(path, internals.load_path, prelude.mangled_names(), with_macros=True)
+    body, value_code, _ = compile_spec(_read(path), path, module)
+    _execute(body, value_code, path, module)
     return module
 
 
-def _run(text: str, filename: str, module: types.ModuleType):
-    """Compile and run `text` in `module`; return (last value, last form)."""
-    last = None
+def _execute(body, value_code, filename: str, module: types.ModuleType) -> Any:
+    """Run compiled spec code in `module`; translate run-time errors into SpecErrors."""
+    if _uses_hy(body, value_code):
+        import hy
+        module.__dict__.setdefault("hy", hy)
     try:
-        forms = list(read_many(text, filename))
-        if forms:
-            last = forms[-1]
-        code, expr = hy_compile(Lazy(iter(forms)), module, get_expr=True, filename=filename, source=text)
-        exec(compile(code, filename, "exec"), module.__dict__)
-        value = eval(compile(expr, filename, "eval"), module.__dict__) if expr is not None else None
-        return value, last
+        exec(body, module.__dict__)
+        return eval(value_code, module.__dict__) if value_code is not None else None
     except LispdeployError as e:
         if e.location is None:
             e.location = _innermost_location(e, (filename,))
         raise
-    except LexException as e:
-        raise SpecError(_reader_message(e), location=_hy_location(e, filename)) from None
-    except HyLanguageError as e:
-        cause = _lispdeploy_cause(e)
-        if cause is not None:
-            raise cause from None
-        hint = getattr(e, "hint", None)
-        message = e.msg if isinstance(e, SpecSyntaxError) else _hy_message(e)
-        raise SpecError(message, location=_hy_location(e, filename), hint=hint) from None
     except NameError as e:
         raise _name_error(e, filename, module) from None
     except RecursionError:
-        raise SpecError("the spec recursed too deeply",
-                        location=_innermost_location(None, (filename,))) from None
+        raise SpecError("the spec recursed too deeply") from None
     except Exception as e:
         message = str(e) if isinstance(e, SchemeError) else f"{type(e).__name__}: {e}"
-        raise SpecError(message,
-                        location=_innermost_location(e, (filename,))) from None
+        raise SpecError(message, location=_innermost_location(e, (filename,))) from None
 
 
-def _machines(value: Any, last, path: str) -> List[Machine]:
-    where = (Location(path, getattr(last, "start_line", 0), getattr(last, "start_column", 0))
-             if last is not None else Location(path))
+def _uses_hy(*codes) -> bool:
+    stack = [c for c in codes if c is not None]
+    while stack:
+        code = stack.pop()
+        if "hy" in code.co_names:
+            return True
+        stack.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return False
+
+
+def _machines(value: Any, where: Location) -> List[Machine]:
     hint = "end the file with a list of machines: (list (machine ...) ...)"
     if not isinstance(value, (list, tuple)):
         got = "nothing" if value is None else getattr(value, "record_name", type(value).__name__)
@@ -151,52 +158,18 @@ def _machines(value: Any, last, path: str) -> List[Machine]:
     return list(value)
 
 
-def _lispdeploy_cause(e: BaseException) -> Optional[LispdeployError]:
-    seen = set()
-    while e is not None and id(e) not in seen:
-        seen.add(id(e))
-        if isinstance(e, LispdeployError):
-            return e
-        e = e.__cause__ or e.__context__
-    return None
-
-
-def _hy_location(e, filename: str) -> Location:
-    return Location(getattr(e, "filename", None) or filename, getattr(e, "lineno", 0) or 0,
-                    getattr(e, "colno", 0) or 0)
-
-
-def _reader_message(e: LexException) -> str:
-    message = e.msg
-    if "Premature end of input" in message:
-        return "unbalanced parentheses: the file ends inside a form"
-    return message
-
-
-def _hy_message(e: HyLanguageError) -> str:
-    message = (e.msg or "").strip()
-    if message.startswith("expanding macro"):
-        message = message.split("\n", 1)[-1].strip()
-    return message
-
-
 def _name_error(e: NameError, filename: str, module: types.ModuleType) -> SpecError:
+    import hy
     name = getattr(e, "name", None) or str(e).split("'")[1]
     shown = hy.unmangle(name)
-    candidates = [hy.unmangle(k) for k in module.__dict__ if not k.startswith("__")]
+    candidates = [hy.unmangle(k) for k in module.__dict__ if not k.startswith("_")]
     candidates += [hy.unmangle(k) for k in module.__dict__.get("_hy_macros", {})]
     hint = did_you_mean(shown, candidates)
-    if hint is None and shown.isidentifier() is False and "-" not in shown:
-        hint = None
-    if hint is None:
-        hint = ("a package? use (specification->package \"NAME\") or a string"
-                if _looks_like_package(shown) else None)
+    if hint is None and shown.replace("-", "").isalnum():
+        hint = ("if it is a package, write (specification->package \"NAME\") or just "
+                "\"NAME\" in the packages list; if it is yours, define it before this line")
     return SpecError(f"unknown name '{shown}'", location=_innermost_location(e, (filename,)),
                      hint=hint)
-
-
-def _looks_like_package(name: str) -> bool:
-    return name.replace("-", "").isalnum() and not name.startswith("%")
 
 
 def _innermost_location(e: Optional[BaseException], files: Tuple[str, ...]) -> Optional[Location]:
@@ -206,9 +179,7 @@ def _innermost_location(e: Optional[BaseException], files: Tuple[str, ...]) -> O
     found = None
     for frame in traceback.extract_tb(e.__traceback__):
         if frame.filename in files:
-            column = (getattr(frame, "colno", None) or 0) + 1
+            # Hy gives Python 1-based columns (its own), so no adjustment.
+            column = getattr(frame, "colno", None) or 0
             found = Location(frame.filename, frame.lineno or 0, column)
     return found
-
-
-__all__ = ["Spec", "load_spec", "evaluate", "Expression", "Symbol"]

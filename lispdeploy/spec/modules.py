@@ -63,7 +63,7 @@ def _selection(compiler, spec):
     rest = list(spec[1:])
     while rest:
         key = rest.pop(0)
-        if str(key) in ("select", "#:select") and rest:
+        if getattr(key, "name", None) == "select" and rest:
             names = [str(n) for n in rest.pop(0)]
     return names
 
@@ -91,9 +91,11 @@ def _use(compiler, spec, name: TTuple[str, ...], selected):
     for key in public:
         if key in vars(module):
             target[key] = vars(module)[key]
+    from lispdeploy.spec.prelude import tables
+    prelude_macros = tables().macros()
     macros = getattr(module, "_hy_macros", {})
     target.setdefault("_hy_macros", {}).update(
-        {k: v for k, v in macros.items() if k not in internals.prelude_macros})
+        {k: v for k, v in macros.items() if k not in prelude_macros})
 
 
 def _find_on_load_path(load_path: Iterable[str], name: TTuple[str, ...]):

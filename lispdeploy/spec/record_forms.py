@@ -137,8 +137,8 @@ def procedure_macro(key: str):
     def macro(_hy_compiler, *args):
         out = []
         for a in args:
-            if isinstance(a, Keyword) and str(a):
-                out.append(Keyword(python_name(str(a))))
+            if isinstance(a, Keyword) and a.name:
+                out.append(Keyword(python_name(a.name)))
             else:
                 out.append(a)
         return Expression([Expression([Symbol("get"), internal("procedures"), String(key)]),

@@ -200,7 +200,37 @@ def _compare_all(op: Callable[[Any, Any], bool]) -> Callable[..., bool]:
     return compare
 
 
+def _arithmetic(op: Callable[[Any, Any], Any], unit: Any, name: str) -> Callable[..., Any]:
+    def arithmetic(*xs):
+        if not xs:
+            if unit is None:
+                raise SchemeError(f"{name}: expects at least one argument")
+            return unit
+        if len(xs) == 1 and name in ("-", "/"):
+            return op(unit if unit is not None else 0, xs[0])
+        return functools.reduce(op, xs)
+    return arithmetic
+
+
 PROCEDURES: Dict[str, Any] = {
+    "+": _arithmetic(lambda a, b: a + b, 0, "+"),
+    "*": _arithmetic(lambda a, b: a * b, 1, "*"),
+    "-": _arithmetic(lambda a, b: a - b, 0, "-"),
+    "/": _arithmetic(lambda a, b: a / b, 1, "/"),
+    "=": _compare_all(lambda a, b: a == b),
+    "<": _compare_all(lambda a, b: a < b),
+    ">": _compare_all(lambda a, b: a > b),
+    "<=": _compare_all(lambda a, b: a <= b),
+    ">=": _compare_all(lambda a, b: a >= b),
+    "max": max,
+    "min": min,
+    "abs": abs,
+    "modulo": lambda a, b: a % b,
+    "remainder": lambda a, b: a - b * int(a / b),
+    "quotient": lambda a, b: int(a / b),
+    "expt": lambda a, b: a ** b,
+    "even?": lambda n: n % 2 == 0,
+    "odd?": lambda n: n % 2 == 1,
     "list": scheme_list,
     "cons": cons,
     "cons*": cons_star,

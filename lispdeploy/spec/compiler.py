@@ -1,0 +1,77 @@
+"""Compiling a spec's text with Hy: the spec reader, the prelude's macros, and the
+translation of every compile-time mistake (reader errors, unknown fields, bad forms) into a
+located `SpecError` with a hint. Imports Hy.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any, Optional, Tuple
+
+from hy.compiler import hy_compile
+from hy.errors import HyLanguageError
+from hy.models import Lazy
+from hy.reader.exceptions import LexException
+
+from lispdeploy.errors import LispdeployError, SpecError
+from lispdeploy.location import Location
+from lispdeploy.spec.reader import read_many
+from lispdeploy.spec.syntax import SpecSyntaxError
+
+
+def compile_spec(text: str, filename: str, module: types.ModuleType
+                 ) -> Tuple[Any, Optional[Any], Tuple[int, int]]:
+    """Compile `text` against `module` (which holds the prelude and macros): the code of its
+    statements, the code of its last expression (or None), and the last form's position."""
+    try:
+        forms = list(read_many(text, filename))
+        last = (getattr(forms[-1], "start_line", 0), getattr(forms[-1], "start_column", 0)
+                ) if forms else (0, 0)
+        # Without `import hy` in the result: a cached spec then runs without importing Hy
+        # (see uses_hy for the specs that call Hy functions themselves).
+        code, expr = hy_compile(Lazy(iter(forms)), module, get_expr=True, filename=filename,
+                                source=text, import_stdlib=False)
+        body = compile(code, filename, "exec")
+        value = compile(expr, filename, "eval") if expr is not None else None
+        return body, value, last
+    except LispdeployError:
+        raise
+    except LexException as e:
+        raise SpecError(_reader_message(e), location=_location(e, filename)) from None
+    except HyLanguageError as e:
+        cause = _lispdeploy_cause(e)
+        if cause is not None:
+            raise cause from None
+        message = e.msg if isinstance(e, SpecSyntaxError) else _hy_message(e)
+        raise SpecError(message, location=_location(e, filename),
+                        hint=getattr(e, "hint", None)) from None
+
+
+def _lispdeploy_cause(e: BaseException) -> Optional[LispdeployError]:
+    seen = set()
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        if isinstance(e, LispdeployError):
+            return e
+        e = e.__cause__ or e.__context__
+    return None
+
+
+def _location(e, filename: str) -> Location:
+    return Location(getattr(e, "filename", None) or filename, getattr(e, "lineno", 0) or 0,
+                    getattr(e, "offset", None) or getattr(e, "colno", 0) or 0)
+
+
+def _reader_message(e: LexException) -> str:
+    message = e.msg
+    if "Premature end of input" in message:
+        return "unbalanced parentheses: the file ends inside a form"
+    return message
+
+
+def _hy_message(e: HyLanguageError) -> str:
+    message = (e.msg or "").strip()
+    if message.startswith("expanding macro"):
+        message = message.split("\n", 1)[-1].strip()
+    return message
+
