@@ -122,19 +122,24 @@ class ContainerEngine:
             if record.state == CREATING:
                 raise EnvironmentError_(f"container host {name} was never finished",
                                         hint="destroy it and create it again")
-            if record.nspawn is not None and record.nspawn.alive():
-                if record.state in (RUNNING, DEGRADED):
-                    return self._info(record)
-            else:
-                self._halt(record, timeout=10.0)
-                check_not_listening(record.address)
-                record = self._boot(record, nspawn)
-            try:
-                record = self._wait_ready(record, time.monotonic() + timeout, timeout)
-            except BaseException:
-                self._halt(record, timeout=10.0)
-                self.state.write(_stopped(record))
-                raise
+            with contextlib.ExitStack() as stack:
+                notifications = None
+                if _alive(record.nspawn):
+                    if record.state in (RUNNING, DEGRADED):
+                        return self._info(record)
+                else:
+                    self._halt(record, timeout=10.0)
+                    check_not_listening(record.address)
+                    notifications = readiness.Notifications(name)
+                    stack.callback(notifications.close)
+                    record = self._boot(record, nspawn, notifications)
+                try:
+                    record = self._wait_ready(record, time.monotonic() + timeout, timeout,
+                                              notifications)
+                except BaseException:
+                    self._halt(record, timeout=10.0)
+                    self.state.write(_stopped(record))
+                    raise
             self.state.write(record)
             return self._info(record)
 
@@ -229,14 +234,15 @@ class ContainerEngine:
         self.state.write(record)
         return record
 
-    def _boot(self, record: ContainerRecord, nspawn: str) -> ContainerRecord:
+    def _boot(self, record: ContainerRecord, nspawn: str,
+              notifications: readiness.Notifications) -> ContainerRecord:
         """Mount the overlay and launch nspawn; return the record of a starting host."""
         directory = self.state.container_dir(record.name)
         merged = os.path.join(directory, "merged")
         mounts.mount_overlay(lower=self.lower, upper=os.path.join(directory, "upper"),
                              work=os.path.join(directory, "work"), merged=merged)
         argv = [nspawn, "--boot", "--register=no", "--keep-unit", "--link-journal=no",
-                "--resolv-conf=off", "--timezone=off", "--console=read-only",
+                "--resolv-conf=off", "--timezone=off", "--console=read-only", "--notify-ready=yes",
                 f"--machine={record.name}", f"--hostname={record.host_name}", "-D", merged]
         argv += [f"--bind{'' if m.writable else '-ro'}={m.source}:{m.target}"
                  for m in record.mappings]
@@ -249,7 +255,8 @@ class ContainerEngine:
                 # which would kill the host without shutting it down.
                 child = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True,
-                                         env=readiness.TOOL_ENVIRONMENT)
+                                         env={**readiness.TOOL_ENVIRONMENT,
+                                              **notifications.environment})
         except BaseException:
             cgroups.remove(groups)
             mounts.unmount(merged)
@@ -261,10 +268,20 @@ class ContainerEngine:
         self.state.write(record)
         return record
 
-    def _wait_ready(self, record: ContainerRecord, deadline: float, timeout: float
-                    ) -> ContainerRecord:
-        """Poll the booting host (bounded by `deadline`) until systemd and sshd are up."""
+    def _wait_ready(self, record: ContainerRecord, deadline: float, timeout: float,
+                    notifications: Optional[readiness.Notifications]) -> ContainerRecord:
+        """Wait (until `deadline`) for the host's systemd and sshd to be up.
+
+        With `notifications` (a boot this engine launched) nspawn says when systemd is done;
+        otherwise (a boot whose starter died) the host is polled.
+        """
         merged = os.stat(os.path.join(self.state.container_dir(record.name), "merged"))
+        if notifications is not None:
+            _, leader_pid = notifications.wait(record.nspawn, deadline)
+            leader = ProcessRef.of(leader_pid) if leader_pid is not None else None
+            if leader is not None and readiness.root_is(leader, merged):
+                record = record.replace(leader=leader)
+                self.state.write(record)
         status, interval = "", 0.05
         while True:
             if not _alive(record.nspawn):
