@@ -1,0 +1,214 @@
+"""Activating a system generation on a host, transactionally.
+
+`plan(manifest)` compares what a generation wants (its manifest; None for generation 0, the
+host as it was) with what the host has, and returns the ordered changes; `activate(path)`
+makes a new generation current and applies its plan; if anything fails, the previous
+generation is made current again and *its* plan applied, which gives back files, accounts and
+units as they were (planning compares with the disk, so it converges from any partial state).
+The same planning gives the dry run its diff. Standard library only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Dict, List, Optional
+
+from lispdeploy.target import accounts, generations, packages, settings, units
+from lispdeploy.target.changes import Change
+from lispdeploy.target.commands import CommandError, exists, run
+from lispdeploy.target.files import DesiredFile, file_changes
+from lispdeploy.target.hoststate import HostState
+
+
+class ActivationError(Exception):
+    """A step of an activation failed; `step` names it."""
+
+    def __init__(self, step: str, message: str):
+        self.step = step
+        super().__init__(message)
+
+
+def _read_item(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def desired_files(manifest: Optional[Dict[str, Any]], state: HostState) -> Dict[str, DesiredFile]:
+    """Every file a generation wants: /etc files, unit files, host-setting files."""
+    if manifest is None:
+        return {}
+    files: Dict[str, DesiredFile] = {}
+    for entry in manifest.get("etc", ()):
+        path = "/etc/" + entry["path"].lstrip("/")
+        files[path] = DesiredFile(path, content=_read_item(entry["item"]),
+                                  mode=int(str(entry.get("mode") or "0644"), 8))
+    for unit in manifest.get("units", ()):
+        if unit.get("item"):
+            path = units.unit_path(unit["name"])
+            files[path] = DesiredFile(path, content=_read_item(unit["item"]))
+    files.update(settings.desired_files(manifest, state))
+    return files
+
+
+class Plan:
+    """The ordered changes of one activation, grouped by step."""
+
+    def __init__(self, manifest: Optional[Dict[str, Any]], state: HostState):
+        self.manifest = manifest
+        self.state = state
+        m = manifest or {}
+        groups, users_ = list(m.get("groups", ())), list(m.get("users", ()))
+        wanted_units, wanted_packages = list(m.get("units", ())), list(m.get("packages", ()))
+        self.installs = packages.package_changes(wanted_packages, state)
+        new_packages = {p["name"] for p in wanted_packages if not packages.installed(p["name"])}
+        self.accounts = accounts.account_changes(groups, users_, state)
+        self.unit_removals = units.unit_removals(wanted_units, state)
+        files = desired_files(manifest, state)
+        self.files = file_changes(files, state)
+        changed = {c.name for c in self.files}
+        self.validations = [e for e in m.get("etc", ())
+                            if e.get("validate") and "/etc/" + e["path"].lstrip("/") in changed]
+        self.runtime = settings.runtime_changes(manifest) if manifest else []
+        self.reload = any(p.startswith(units.UNIT_DIR + "/") for p in changed)
+        self.units = units.unit_changes(wanted_units, changed, new_packages, state)
+        self.activation = m.get("activation")
+        self.account_removals = accounts.account_removals(groups, users_, state)
+        self.removals = packages.package_removals(wanted_packages, state)
+        self.one_shot = {u["name"] for u in wanted_units if u.get("one-shot")}
+
+    def changes(self) -> List[Change]:
+        """Every change in the order they are made."""
+        return (self.installs + self.accounts + self.unit_removals + self.files + self.runtime
+                + self.units + self.account_removals + self.removals)
+
+    def to_json(self) -> Dict[str, Any]:
+        """The plan for a dry run: changes and the services that would restart."""
+        return {"changes": [c.to_json() for c in self.changes()],
+                "restart": [c.name for c in self.units if c.action == "restart"],
+                "start": [c.name for c in self.units if c.action == "start"],
+                "runs-activation-program": self.activation is not None}
+
+    def apply(self) -> List[Dict[str, str]]:
+        """Make every change, in order; return what was done."""
+        done: List[Dict[str, str]] = []
+
+        def make(step: str, changes: List[Change]):
+            for change in changes:
+                try:
+                    change.apply()
+                except (CommandError, OSError, units.UnitError) as e:
+                    raise ActivationError(step, f"{change.action} {change.kind} {change.name}: "
+                                                f"{e}") from e
+                done.append(change.to_json())
+
+        make("packages", self.installs)
+        self._validate()
+        make("accounts", self.accounts)
+        make("units", self.unit_removals)
+        make("files", self.files)
+        make("settings", self.runtime)
+        if self.manifest is None:
+            settings.restore_runtime(self.state)
+        if self.reload:
+            units.daemon_reload()
+        make("units", self.units)
+        started = [c.name for c in self.units if c.action in ("start", "restart")
+                   and c.name not in self.one_shot]
+        try:
+            units.check_running(started)
+        except units.UnitError as e:
+            raise ActivationError("units", str(e)) from e
+        if self.activation:
+            self._run_activation_program()
+            done.append({"kind": "activation", "action": "run", "name": self.activation})
+        make("accounts", self.account_removals)
+        make("packages", self.removals)
+        return done
+
+    def _validate(self) -> None:
+        for entry in self.validations:
+            argv = [entry["item"] if a == "{}" else a for a in entry["validate"]]
+            if not exists(argv[0]):
+                raise ActivationError("validate", f"cannot check /etc/{entry['path']}: "
+                                                  f"{argv[0]} is not installed")
+            result = run(argv, check=False)
+            if result.returncode != 0:
+                raise ActivationError(
+                    "validate", f"/etc/{entry['path']} is invalid ({' '.join(argv[:2])} ...):\n"
+                                + (result.stderr or result.stdout).strip())
+
+    def _run_activation_program(self) -> None:
+        result = run([sys.executable, "-I", self.activation], check=False)
+        if result.returncode != 0:
+            raise ActivationError("activation", "the activation program failed:\n"
+                                  + "\n".join((result.stderr or "").strip().splitlines()[-20:]))
+
+
+def plan(manifest_path: Optional[str]) -> Plan:
+    """The plan that would make the host match a system item (None: generation 0)."""
+    return Plan(_load(manifest_path), HostState())
+
+
+def _load(manifest_path: Optional[str]) -> Optional[Dict[str, Any]]:
+    if manifest_path is None:
+        return None
+    with open(manifest_path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def activate(system_path: str, *, who: str = "lispdeploy") -> Dict[str, Any]:
+    """Make `system_path` a new current generation and apply it; on failure go back."""
+    if generations.current() is not None and \
+            generations.system_of(generations.current()) == system_path:
+        return {"result": "unchanged", "generation": generations.current(), "changes": []}
+    with generations.Lock(who):
+        previous = generations.current()
+        number = generations.add(system_path)
+        return _switch_and_apply(number, previous, remove_on_failure=True)
+
+
+def switch_to(number: Optional[int], *, who: str = "lispdeploy") -> Dict[str, Any]:
+    """Make an existing generation current (None: generation 0) and re-activate it fully."""
+    with generations.Lock(who):
+        previous = generations.current()
+        if number is not None and number not in generations.numbers():
+            raise ActivationError("switch", f"there is no generation {number}")
+        if number == previous:
+            return {"result": "unchanged", "generation": number, "changes": []}
+        return _switch_and_apply(number, previous, remove_on_failure=False)
+
+
+def previous_generation() -> Optional[int]:
+    """The generation before the current one (None: generation 0)."""
+    current = generations.current()
+    older = [n for n in generations.numbers() if current is None or n < current]
+    if current is None:
+        raise ActivationError("roll-back", "the host has no generation to roll back from")
+    return older[-1] if older else None
+
+
+def _switch_and_apply(number: Optional[int], previous: Optional[int],
+                      remove_on_failure: bool) -> Dict[str, Any]:
+    generations.switch(number)
+    try:
+        changes = plan(generations.system_of(number) if number is not None else None).apply()
+        return {"result": "deployed", "generation": number, "previous": previous,
+                "changes": changes}
+    except Exception as failure:
+        report: Dict[str, Any] = {
+            "result": "failed", "generation": previous, "failed-generation": number,
+            "step": getattr(failure, "step", "activation"), "error": str(failure),
+            "rolled-back": False}
+        generations.switch(previous)
+        try:
+            report["rollback-changes"] = plan(
+                generations.system_of(previous) if previous is not None else None).apply()
+            report["rolled-back"] = True
+        except Exception as rollback_failure:
+            report["rollback-error"] = f"{type(rollback_failure).__name__}: {rollback_failure}"
+        if remove_on_failure and number is not None and os.path.lexists(
+                generations.link_path(number)):
+            generations.remove(number)
+        return report
