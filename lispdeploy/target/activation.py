@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from lispdeploy.target import accounts, generations, packages, settings, units
 from lispdeploy.target.changes import Change
@@ -35,19 +35,21 @@ def _read_item(path: str) -> bytes:
         return f.read()
 
 
-def desired_files(manifest: Optional[Dict[str, Any]], state: HostState) -> Dict[str, DesiredFile]:
-    """Every file a generation wants: /etc files, unit files, host-setting files."""
+def desired_files(manifest: Optional[Dict[str, Any]], state: HostState,
+                  read_item: Callable[[str], bytes] = _read_item) -> Dict[str, DesiredFile]:
+    """Every file a generation wants: /etc files, unit files, host-setting files.
+    `read_item` gives a store item's content (a dry run passes contents it was sent)."""
     if manifest is None:
         return {}
     files: Dict[str, DesiredFile] = {}
     for entry in manifest.get("etc", ()):
         path = "/etc/" + entry["path"].lstrip("/")
-        files[path] = DesiredFile(path, content=_read_item(entry["item"]),
+        files[path] = DesiredFile(path, content=read_item(entry["item"]),
                                   mode=int(str(entry.get("mode") or "0644"), 8))
     for unit in manifest.get("units", ()):
         if unit.get("item"):
             path = units.unit_path(unit["name"])
-            files[path] = DesiredFile(path, content=_read_item(unit["item"]))
+            files[path] = DesiredFile(path, content=read_item(unit["item"]))
     files.update(settings.desired_files(manifest, state))
     return files
 
@@ -55,7 +57,8 @@ def desired_files(manifest: Optional[Dict[str, Any]], state: HostState) -> Dict[
 class Plan:
     """The ordered changes of one activation, grouped by step."""
 
-    def __init__(self, manifest: Optional[Dict[str, Any]], state: HostState):
+    def __init__(self, manifest: Optional[Dict[str, Any]], state: HostState,
+                 read_item: Callable[[str], bytes] = _read_item):
         self.manifest = manifest
         self.state = state
         m = manifest or {}
@@ -65,7 +68,7 @@ class Plan:
         new_packages = {p["name"] for p in wanted_packages if not packages.installed(p["name"])}
         self.accounts = accounts.account_changes(groups, users_, state)
         self.unit_removals = units.unit_removals(wanted_units, state)
-        files = desired_files(manifest, state)
+        files = desired_files(manifest, state, read_item)
         self.files = file_changes(files, state)
         changed = {c.name for c in self.files}
         self.validations = [e for e in m.get("etc", ())

@@ -1,0 +1,129 @@
+"""The deploy's checks that need no host, and the reading of the probe's answers.
+
+Before connecting: every group a user refers to is declared. With the probe's answers: the
+host's architecture matches the machine's `system`, it has a package manager lispdeploy can
+drive when packages are declared, nobody else is deploying, the safety checks the host ran
+passed, and the spec's commit does not go back in time (`allow-downgrades?`).
+Each failure names what to change. Imports errors, location and the system records.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Any, Dict, List, Optional, Tuple
+
+from lispdeploy.environments.ssh_configuration import MACHINE_ARCHITECTURES
+from lispdeploy.errors import DeployError, SpecError
+from lispdeploy.system.operating_system import OperatingSystem
+
+
+class Problem:
+    """A check that failed: a message and a hint, fatal unless it is a warning."""
+
+    __slots__ = ("message", "hint", "warning")
+
+    def __init__(self, message: str, hint: str = "", warning: bool = False):
+        self.message = message
+        self.hint = hint
+        self.warning = warning
+
+    def to_json(self) -> Dict[str, Any]:
+        """The problem for reports."""
+        return {"message": self.message, "hint": self.hint, "warning": self.warning}
+
+
+def check_declared_groups(os_: OperatingSystem) -> None:
+    """Every group a user refers to must be declared in the operating system's groups."""
+    declared = {g.name for g in os_.groups}
+    for user in os_.users:
+        for group in (user.group, *user.supplementary_groups):
+            if group not in declared:
+                raise SpecError(
+                    f"user '{user.name}' refers to group '{group}', which the operating system "
+                    "does not declare", location=user.location,
+                    hint=f"add (user-group (name \"{group}\")) to the operating-system's groups, "
+                         "e.g. (groups (cons (user-group (name \"" + group + "\")) "
+                         "%base-groups))")
+
+
+def probe_problems(probe: Dict[str, Any], *, system: str, has_packages: bool
+                   ) -> List[Problem]:
+    """What the probe's answers forbid (architecture, package manager, lock, safety checks)."""
+    problems: List[Problem] = []
+    expected = MACHINE_ARCHITECTURES.get(system)
+    if expected is not None and probe["machine"] not in expected:
+        problems.append(Problem(
+            f"incorrect target system ('{system}' was given, while the host reports "
+            f"'{probe['machine']}')",
+            "set (system ...) in the machine's configuration to the host's architecture"))
+    if has_packages and probe.get("package-manager") is None:
+        problems.append(Problem(
+            f"the host runs {probe['os']['name']}, which has no package manager lispdeploy can "
+            "drive (apt)", "deploy to Debian or Ubuntu hosts, or declare no packages"))
+    if not probe.get("systemd"):
+        problems.append(Problem("the host does not run systemd, which lispdeploy's services use",
+                                "deploy to a host booted with systemd"))
+    if probe.get("lock"):
+        problems.append(Problem(f"another deploy is activating on the host ({probe['lock']})",
+                                "wait for it to finish, then deploy again"))
+    for check in probe.get("checks", ()):
+        if not check["ok"]:
+            problems.append(Problem(check["message"], check.get("hint", "")))
+    return problems
+
+
+def git_provenance(spec_path: str) -> Dict[str, Any]:
+    """The spec's git commit, repository and whether its work tree is dirty (or {})."""
+    import os
+    directory = os.path.dirname(os.path.abspath(spec_path))
+    try:
+        top = _git(directory, "rev-parse", "--show-toplevel")
+        commit = _git(directory, "rev-parse", "HEAD")
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    dirty = bool(_git(directory, "status", "--porcelain", "--untracked-files=no"))
+    return {"commit": commit, "repository": top, "dirty": dirty}
+
+
+def _git(directory: str, *args: str) -> str:
+    return subprocess.run(["git", "-C", directory, *args], capture_output=True, text=True,
+                          check=True, timeout=30).stdout.strip()
+
+
+def downgrade_problem(host_provenance: Dict[str, Any], local: Dict[str, Any],
+                      allow_downgrades: bool) -> Optional[Problem]:
+    """A problem when the commit deployed on the host is not an ancestor of the one being
+    deployed (a warning when downgrades are allowed or provenance is missing)."""
+    deployed = host_provenance.get("commit")
+    ours = local.get("commit")
+    if not deployed or not ours:
+        if deployed and not ours:
+            return Problem("cannot determine the provenance of this deploy (the spec is not in a "
+                           f"git repository); the host runs commit {deployed[:12]}",
+                           warning=True)
+        return None
+    if deployed == ours:
+        return None
+    try:
+        subprocess.run(["git", "-C", local["repository"], "merge-base", "--is-ancestor",
+                        deployed, ours], capture_output=True, check=True, timeout=30)
+        return None
+    except subprocess.CalledProcessError:
+        relation = "not a descendant of"
+    except OSError:
+        return Problem("cannot run git to compare commits", warning=True)
+    message = (f"commit {ours[:12]} being deployed is {relation} commit {deployed[:12]} that the "
+               "host runs")
+    if allow_downgrades:
+        return Problem(message + "; going on because (allow-downgrades? #t)", warning=True)
+    return Problem(message, "deploy a descendant of the host's commit, or set "
+                            "(allow-downgrades? #t) in the machine's configuration")
+
+
+def raise_first(problems: List[Problem], host: str, step: str) -> Tuple[Problem, ...]:
+    """Raise a DeployError for the first fatal problem; return the warnings."""
+    for p in problems:
+        if not p.warning:
+            raise DeployError(p.message, host=host, step=step, hint=p.hint or None,
+                              rolled_back=None)
+    return tuple(problems)

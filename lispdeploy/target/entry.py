@@ -1,0 +1,57 @@
+"""What the controller calls on a host: each function takes and returns JSON-compatible values
+and is run by the controller in one round trip (probe, dry run, activate, switch, roll back,
+list generations, collect garbage). Standard library only."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Dict, Optional
+
+from lispdeploy.target import activation, gc, generations, probe as probing
+from lispdeploy.target.hoststate import HostState
+
+
+def probe(request: Dict[str, Any]) -> Dict[str, Any]:
+    """Facts and safety checks (see target.probe)."""
+    return probing.probe(request)
+
+
+def dry_run(manifest: Dict[str, Any], contents: Dict[str, str]) -> Dict[str, Any]:
+    """The plan of a deploy without changing anything: store items are not on the host yet,
+    so their contents (base64) come with the request."""
+    decoded = {path: base64.b64decode(data) for path, data in contents.items()}
+
+    def read_item(path: str) -> bytes:
+        if path in decoded:
+            return decoded[path]
+        with open(path, "rb") as f:
+            return f.read()
+
+    return activation.Plan(manifest, HostState(), read_item).to_json()
+
+
+def activate(system: str, who: str) -> Dict[str, Any]:
+    """Make `system` a new generation and activate it (rolling back on failure)."""
+    return activation.activate(system, who=who)
+
+
+def switch_generation(number: Optional[int], who: str) -> Dict[str, Any]:
+    """Switch to an existing generation (None or 0: the host as it was) and re-activate it."""
+    return activation.switch_to(number or None, who=who)
+
+
+def roll_back(who: str) -> Dict[str, Any]:
+    """Switch to the generation before the current one."""
+    return activation.switch_to(activation.previous_generation(), who=who)
+
+
+def list_generations() -> Dict[str, Any]:
+    """Every generation with its date, system item and provenance."""
+    return {"current": generations.current(),
+            "generations": [generations.describe(n) for n in generations.numbers()]}
+
+
+def collect_garbage(keep: int, dry_run: bool = False) -> Dict[str, Any]:
+    """Delete old generations and unreferenced store items."""
+    with generations.Lock("lispdeploy gc"):
+        return gc.collect(keep, dry_run=dry_run)
