@@ -12,7 +12,6 @@ clients belong in `lispdeploy.remote.ssh`), Hy, or any layer above `environments
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import shutil
 import signal
@@ -32,7 +31,7 @@ from lispdeploy.environments.container.info import ContainerInfo, console_tail
 from lispdeploy.environments.container.processes import ProcessRef, namespace_init, terminate
 from lispdeploy.environments.container.requirements import find_program, require_root
 from lispdeploy.environments.container.state import (
-    CREATING, DEGRADED, RUNNING, STARTING, STOPPED, TRASH_PREFIX, ContainerRecord,
+    CREATING, DEGRADED, RUNNING, STARTING, STOPPED, ContainerRecord,
     FileSystemMapping, StateDirectory, UnknownContainerError, check_host_name, check_name,
     file_system_mapping,
 )
@@ -40,7 +39,6 @@ from lispdeploy.errors import EnvironmentError_
 
 DEFAULT_STATE_DIR = "/var/lib/lispdeploy/containers"
 NSPAWN_PROPAGATE = "/run/systemd/nspawn/propagate"
-_trash_counter = itertools.count()
 
 
 class ContainerEngine:
@@ -103,7 +101,7 @@ class ContainerEngine:
                     # clean up a half-made host; kept while its disk is written.
                     held.enter_context(self.state.container_lock(name))
                 except BaseException:
-                    self._remove_directory(directory)
+                    self.state.remove_directory(directory)
                     raise
             held.enter_context(_remove_on_error(self, directory))
             return self._info(self._make_disk(record, directory))
@@ -160,7 +158,7 @@ class ContainerEngine:
             with self.state.container_lock(check_name(name)):
                 record = self._read(name)
                 self._halt(record, timeout=timeout)
-                self._remove_directory(self.state.container_dir(name))
+                self.state.remove_directory(self.state.container_dir(name))
         except UnknownContainerError:
             if not missing_ok:
                 raise
@@ -185,9 +183,7 @@ class ContainerEngine:
             elif record.state in (STARTING, RUNNING, DEGRADED) and not _alive(record.nspawn):
                 if self._stop_crashed(name):
                     cleaned.append(name)
-        for path in self.state.trash():
-            if not mounts.mounts_under(path):
-                shutil.rmtree(path, ignore_errors=True)
+        self.state.remove_trash()
         return cleaned
 
     # -- steps ---------------------------------------------------------------------------------
@@ -328,6 +324,9 @@ class ContainerEngine:
         if not terminate([leader], timeout=5.0):
             raise EnvironmentError_(f"container host {record.name}: process {leader.pid} "
                                     "does not end, even on SIGKILL")
+        if nspawn is not None:
+            with self._children_lock:
+                self._children.pop(nspawn.pid, None)
         mounts.unmount(os.path.join(self.state.container_dir(record.name), "merged"))
         cgroups.remove(record.cgroups)
         propagate = os.path.join(NSPAWN_PROPAGATE, record.name)
@@ -347,22 +346,6 @@ class ContainerEngine:
         except UnknownContainerError:
             return False
 
-    def _remove_directory(self, directory: str) -> None:
-        """Remove a container directory; refuses while anything is mounted below it."""
-        if not os.path.lexists(directory):
-            return
-        mounted = mounts.mounts_under(directory)
-        if mounted:
-            # Removing files through a mounted overlay of / would be a disaster.
-            raise EnvironmentError_(f"refusing to remove {directory}: {mounted[0]} is mounted",
-                                    hint=f"unmount it first: umount {mounted[0]}")
-        # Renamed first so that lists skip it at once; a crash mid-removal leaves only trash,
-        # which `cleanup_stale` removes.
-        trash = os.path.join(os.path.dirname(directory), f"{TRASH_PREFIX}"
-                             f"{os.path.basename(directory)}-{os.getpid()}-{next(_trash_counter)}")
-        os.rename(directory, trash)
-        shutil.rmtree(trash)
-
     # -- helpers -------------------------------------------------------------------------------
 
     def _read(self, name: str) -> ContainerRecord:
@@ -380,8 +363,6 @@ class ContainerEngine:
             child.wait(timeout)
         except subprocess.TimeoutExpired:
             return False
-        with self._children_lock:
-            self._children.pop(process.pid, None)
         return True
 
     def _boot_error(self, record: ContainerRecord, what: str) -> EnvironmentError_:
@@ -418,5 +399,5 @@ def _remove_on_error(engine: ContainerEngine, directory: str):
     try:
         yield
     except BaseException:
-        engine._remove_directory(directory)
+        engine.state.remove_directory(directory)
         raise

@@ -12,7 +12,7 @@ Layout of the state directory (default /var/lib/lispdeploy/containers):
 
 Each container directory is itself the lock of that container (flock on its descriptor).
 
-Imports `errors` and the sibling `processes` only.
+Imports `errors` and the siblings `processes` and `mounts` only.
 """
 
 from __future__ import annotations
@@ -20,13 +20,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import itertools
 import json
 import os
 import re
+import shutil
 import threading
 from dataclasses import dataclass
 from typing import Iterator, Optional, Tuple, Union
 
+from lispdeploy.environments.container.mounts import mounts_under
 from lispdeploy.environments.container.processes import ProcessRef
 from lispdeploy.errors import EnvironmentError_
 
@@ -34,6 +37,7 @@ FORMAT = 1
 STATE_FILE = "state.json"
 GLOBAL_LOCK = ".lock"
 TRASH_PREFIX = ".trash-"
+_trash_counter = itertools.count()
 _NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62})\Z")
 _HOST_NAME = re.compile(r"(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
                         r"(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
@@ -212,6 +216,28 @@ class StateDirectory:
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, os.path.join(directory, STATE_FILE))
+
+    def remove_directory(self, directory: str) -> None:
+        """Remove a container directory; refuses while anything is mounted below it."""
+        if not os.path.lexists(directory):
+            return
+        mounted = mounts_under(directory)
+        if mounted:
+            # Removing files through a mounted overlay of / would be a disaster.
+            raise EnvironmentError_(f"refusing to remove {directory}: {mounted[0]} is mounted",
+                                    hint=f"unmount it first: umount {mounted[0]}")
+        # Renamed first so that lists skip it at once; a crash mid-removal leaves only trash,
+        # which `remove_trash` removes later.
+        trash = os.path.join(self.path, f"{TRASH_PREFIX}{os.path.basename(directory)}-"
+                                        f"{os.getpid()}-{next(_trash_counter)}")
+        os.rename(directory, trash)
+        shutil.rmtree(trash)
+
+    def remove_trash(self) -> None:
+        """Finish removing destroyed containers whose removal was interrupted."""
+        for path in self.trash():
+            if not mounts_under(path):
+                shutil.rmtree(path, ignore_errors=True)
 
     @contextlib.contextmanager
     def allocation_lock(self) -> Iterator[None]:
