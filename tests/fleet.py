@@ -61,6 +61,8 @@ class Fleet:
 
         `options` go to `ContainerEngine.create` (address, binds, memory_max, ...).
         """
+        if count < 1:
+            return []
         names = [self.new_name() for _ in range(count)]
 
         def create_and_start(name):

@@ -162,6 +162,22 @@ def test_a_boot_that_does_not_finish_in_time_is_stopped_and_shows_its_console(fl
     assert mounts.mounts_under(os.path.join(fleet.engine.state.path, info.name)) == []
 
 
+def test_a_host_with_a_failed_unit_starts_degraded_and_names_it(fleet):
+    info = fleet.create()
+    units = os.path.join(fleet.engine.state.path, info.name, "upper/etc/systemd/system")
+    with open(os.path.join(units, "ldtest-fails.service"), "w") as f:
+        f.write("[Service]\nType=oneshot\nExecStart=/bin/false\n"
+                "[Install]\nWantedBy=multi-user.target\n")
+    os.makedirs(os.path.join(units, "multi-user.target.wants"), exist_ok=True)
+    os.symlink("../ldtest-fails.service",
+               os.path.join(units, "multi-user.target.wants/ldtest-fails.service"))
+
+    host = fleet.engine.start(info.name, timeout=BOOT_TIMEOUT)
+    assert (host.state, host.failed_units, host.running) == \
+        ("degraded", ("ldtest-fails.service",), True)
+    assert ssh(host, "systemctl is-system-running") == ("degraded\n", 1)
+
+
 def test_bind_mounts_and_memory_limit(fleet, tmp_path):
     (tmp_path / "shared-file").write_text("from the machine\n")
     mapping = FileSystemMapping(str(tmp_path), "/mnt/ldtest", writable=False)

@@ -17,6 +17,7 @@ Imports `errors` only.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import uuid
@@ -47,6 +48,10 @@ MASKED_UNITS = (
 KEPT_UNITS = ("ssh.service", "sshd.service", "dbus.service", "dbus.socket")
 _UNIT_DIRS = ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
 _DISABLED_KINDS = (".service", ".timer", ".socket", ".path")
+# sshd keywords are case-insensitive.
+_INCLUDE = re.compile(r"^[ \t]*Include[ \t]+/etc/ssh/sshd_config\.d/\*\.conf[ \t]*$",
+                      re.MULTILINE | re.IGNORECASE)
+_LISTEN = re.compile(r"^[ \t]*ListenAddress\b.*$", re.MULTILINE | re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,7 @@ def prepare(upper: str, *, host_name: str, address: str, authorized_key: str,
     for path in (HOST_KEY, HOST_KEY + ".pub"):
         disk.remove(path)
     host_key = generate_key(disk.path(HOST_KEY), f"root@{host_name}")
+    _confine_sshd(disk, lower)
     disk.write(SSHD_DROP_IN, _sshd_drop_in(address))
 
     masked = tuple(sorted(u for u in MASKED_UNITS if _unit_exists(lower, u)))
@@ -116,6 +122,37 @@ def prepare(upper: str, *, host_name: str, address: str, authorized_key: str,
     os.setxattr(disk.path(STATE_ROOT), "trusted.overlay.opaque", b"y")
     return PreparedDisk(host_key=host_key, disabled_units=tuple(sorted(disabled - set(masked))),
                         masked_units=masked)
+
+
+def _confine_sshd(disk: "_Upper", lower: str) -> None:
+    """Make sure sshd reads the drop-in and listens nowhere else than it says.
+
+    ListenAddress lines add up, so one in the machine's configuration would make every host
+    listen there too, on an address that is not its own.
+    """
+    try:
+        with open(os.path.join(lower, "etc/ssh/sshd_config")) as f:
+            config = f.read()
+    except FileNotFoundError:
+        raise EnvironmentError_("openssh-server is not installed; container hosts need it",
+                                hint="apt-get install openssh-server") from None
+    if not _INCLUDE.search(config):
+        raise EnvironmentError_(
+            "this machine's /etc/ssh/sshd_config does not include sshd_config.d/*.conf, so "
+            "container hosts cannot keep their sshd on their own address",
+            hint="put Debian's `Include /etc/ssh/sshd_config.d/*.conf` at the top of "
+                 "/etc/ssh/sshd_config")
+    if _LISTEN.search(config):
+        disk.write("/etc/ssh/sshd_config", _LISTEN.sub(
+            lambda m: f"# {m.group(0).strip()}  # off in container hosts (lispdeploy)", config))
+    drop_ins = os.path.join(lower, "etc/ssh/sshd_config.d")
+    for entry in _listdir(drop_ins):
+        try:
+            with open(os.path.join(drop_ins, entry)) as f:
+                if _LISTEN.search(f.read()):
+                    disk.whiteout(f"/etc/ssh/sshd_config.d/{entry}")
+        except (IsADirectoryError, UnicodeDecodeError):
+            continue
 
 
 def _hosts(host_name: str, address: str) -> str:
