@@ -171,10 +171,13 @@ def _sigterm_as_interrupt():
 @pytest.fixture(scope="session")
 def container_fleet():
     """The session's `Fleet`: cleans up crashed earlier runs first, tears down at the end."""
+    problem = None
     try:
         require_root()
     except LispdeployError as error:
-        pytest.fail(error.render(), pytrace=False)
+        problem = error.render()
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)
     engine = ContainerEngine()
     engine.cleanup_stale()
     fleet = Fleet(engine)
