@@ -6,16 +6,14 @@ the items it refers to. Its hash covers its name, kind, contents and the paths o
 references, so the same inputs always give the same path on every host. Hosts are sent only
 the items they lack (see the remote layer).
 
-Imports nothing of lispdeploy.
+Imports only lispdeploy.target.store: the hash, which hosts recompute to verify items.
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Dict, Iterable, List, Optional, Tuple
 
-STORE_DIR = "/var/lib/lispdeploy/store"
-HASH_LENGTH = 32
+from lispdeploy.target.store import HASH_LENGTH, STORE_DIR, item_digest
 
 
 class StoreItem:
@@ -44,26 +42,9 @@ class StoreItem:
         self.path = f"{STORE_DIR}/{self.hash}-{self.name}"
 
     def _digest(self) -> str:
-        h = hashlib.sha256()
-
-        def put(data: bytes):
-            h.update(len(data).to_bytes(8, "big"))
-            h.update(data)
-
-        put(b"lispdeploy-store-item-1")
-        put(self.name.encode())
-        if self.content is not None:
-            put(b"file-x" if self.executable else b"file")
-            put(self.content)
-        else:
-            put(b"directory")
-            for path, content, executable in self.entries:
-                put(path.encode())
-                put(b"x" if executable else b"-")
-                put(content)
-        for ref in self.references:
-            put(ref.path.encode())
-        return h.hexdigest()[:HASH_LENGTH]
+        # The same function hosts use to verify the items they receive.
+        return item_digest(self.name, self.content, self.executable, self.entries,
+                           [ref.path for ref in self.references])
 
     @property
     def size(self) -> int:

@@ -18,6 +18,12 @@ from lispdeploy.records import Field, Record
 PLACEHOLDER_PREFIX = "_ungexp_"
 
 
+def _references(value):
+    """The values of the escapes as they were computed: a list stays a list (it is embedded
+    as one), unlike fields that `checks.anything` freezes into tuples."""
+    return tuple(value)
+
+
 class Gexp(Record):
     """Staged code: Python `source` (a function body ending in `return`), the `references`
     spliced into it, and for each line of `source` the spec line it came from."""
@@ -26,7 +32,7 @@ class Gexp(Record):
     fields = (
         Field("source", check=checks.string,
               doc="Python statements forming a function body; the last one returns the value"),
-        Field("references", (), check=checks.anything,
+        Field("references", (), check=_references,
               doc="values of the #$ escapes, by placeholder index"),
         Field("spec_lines", (), check=checks.anything,
               doc="for each line of source, the spec line it was compiled from (0: unknown)"),

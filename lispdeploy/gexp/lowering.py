@@ -2,27 +2,36 @@
 
 `Lowerer.lower_file(obj)` gives the store item of a file-like object; `Lowerer.path_of(obj)`
 gives the path a reference to `obj` becomes on a host (`file-append` adds its suffix) and
-records the items that path needs. Results are memoized per object, so a file referred to
-many times is read and hashed once.
+records the items that path needs. `Lowerer.lower_program(name, gexps)` gives a program's text
+and the items it refers to (for `remote-eval`); `Lowerer.program(name, gexps)` makes that
+program an executable store item (for activation scripts and `program-file`). Results are
+memoized per object, so a file referred to many times is read, hashed or built once.
 
-Imports store, errors, gexp.gexp and gexp.files.
+Imports store, errors, gexp.gexp, gexp.files, gexp.program and gexp.build; never Hy.
 """
 
 from __future__ import annotations
 
 import os
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from lispdeploy.errors import GexpError
-from lispdeploy.gexp.files import (FileAppend, FileLike, LocalFile, MixedTextFile, PlainFile)
+from lispdeploy.gexp.build import LocalBuilder
+from lispdeploy.gexp.files import (ComputedFile, FileAppend, FileLike, LocalFile, MixedTextFile,
+                                   PlainFile, ProgramFile)
+from lispdeploy.gexp.gexp import Gexp
+from lispdeploy.gexp.program import LoweredProgram, ProgramBuilder
 from lispdeploy.store import StoreItem
 
 
 class Lowerer:
-    """Lowers file-like objects (and, see `program`, g-expressions) for hosts."""
+    """Lowers file-like objects and g-expressions for hosts.
 
-    def __init__(self):
+    `builder` runs computed-file gexps on the controller (a `LocalBuilder` by default)."""
+
+    def __init__(self, *, builder: Optional[LocalBuilder] = None):
         self._items: Dict[int, Tuple[FileLike, StoreItem]] = {}
+        self.builder = builder or LocalBuilder()
 
     def lower_file(self, obj: FileLike) -> StoreItem:
         """The store item of a file-like object (not `file-append`: see `path_of`)."""
@@ -41,6 +50,23 @@ class Lowerer:
         item = self.lower_file(obj)
         return item.path, [item]
 
+    def lower_program(self, name: str, gexps: Union[Gexp, Sequence[Gexp]]) -> LoweredProgram:
+        """A program running `gexps` in order: its text, and the items it refers to. Its
+        value is the gexp's value when given one gexp, else the list of their values."""
+        single = isinstance(gexps, Gexp)
+        roots = [gexps] if single else list(gexps)
+        builder = ProgramBuilder(self.path_of)
+        indices = [builder.add(g) for g in roots]
+        return LoweredProgram(name, builder.text(name, indices, single=single), builder.items)
+
+    def program(self, name: str, gexps: Union[Gexp, Sequence[Gexp]]) -> StoreItem:
+        """An executable store item running `gexps` in order (see `lower_program`); run it on
+        a host with `lispdeploy.remote.eval.run_program`, or as a script. Its references are
+        the items the gexps refer to."""
+        lowered = self.lower_program(name, gexps)
+        return StoreItem(name, content=lowered.text.encode("utf-8"), executable=True,
+                         references=lowered.items)
+
     def _lower(self, obj: FileLike) -> StoreItem:
         if isinstance(obj, PlainFile):
             content = obj.content if isinstance(obj.content, bytes) else obj.content.encode()
@@ -58,16 +84,18 @@ class Lowerer:
                     parts.append(path)
                     refs.extend(items)
             return StoreItem(obj.name, content="".join(parts).encode(), references=refs)
+        if isinstance(obj, ProgramFile):
+            return self.program(obj.name, obj.gexp)
+        if isinstance(obj, ComputedFile):
+            lowered = self.lower_program(obj.name, obj.gexp)
+            return self.builder.build(lowered, name=obj.name, location=obj.location)
         if isinstance(obj, FileAppend):
             raise GexpError("file-append names a path inside another item, not an item of its "
                             "own", location=obj.location,
                             hint="use it where a path is expected: in a gexp, a mixed-text-file "
                                  "or a service field")
-        lower_other = getattr(self, "_lower_" + type(obj).__name__, None)
-        if lower_other is None:
-            raise GexpError(f"cannot lower {obj.record_name} into a store item",
-                            location=obj.location)
-        return lower_other(obj)
+        raise GexpError(f"cannot lower {obj.record_name} into a store item",
+                        location=obj.location)
 
 
 def _local_item(obj: LocalFile) -> StoreItem:

@@ -57,8 +57,8 @@ def gexp(_hy_compiler, *body):
         return model
 
     staged = [walk(m, True) for m in body]
-    tree = Expression([Symbol("do"), *staged])
-    tree.replace(form)
+    # Sequence models are immutable: `replace` returns the located copy.
+    tree = Expression([Symbol("do"), *staged]).replace(form)
     module_ast, expr_ast = hy_compile(tree, compiler.module, get_expr=True, import_stdlib=False,
                                       filename=compiler.filename, source=compiler.source)
     _reject_hy_runtime(compiler, form, module_ast, expr_ast)
@@ -72,9 +72,8 @@ def gexp(_hy_compiler, *body):
 
 
 def _rebuild(model, items):
-    new = type(model)(items)
-    new.replace(model)
-    return new
+    # `replace` returns a copy carrying model's position (a new model has none of its own).
+    return type(model)(items).replace(model)
 
 
 def _reject_hy_runtime(compiler, form, module_ast, expr_ast):

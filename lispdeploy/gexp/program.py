@@ -1,0 +1,296 @@
+"""G-expressions into programs: the Python text a host runs, needing only python3 (3.9+).
+
+A program is self-contained: the source of every module of `lispdeploy.target` (the runner,
+the Scheme procedures, the build utilities; see `target.bundle`), then each gexp as the source
+the spec layer compiled and, for each of its `#$` placeholders, the Python expression that
+replaces it on the host (see `target.program`). Those expressions are built here as syntax
+trees from the local values, through a whitelist, and written out with `ast.unparse`, so a
+string full of quotes, newlines or `$(...)` stays a string: user values are never pasted into
+program text.
+
+    None, bool, int, float (inf and nan too), str, bytes   literals
+    list, tuple, dict                                      displays of literals
+    a nested gexp                                          a call of its function, where used
+    a file-like object or store item                       its store path (the item is sent)
+
+Anything else is a `GexpError` naming the value's type, where it sits in the value, and the
+gexp's location. Imports store, errors, location, gexp.gexp, gexp.files and lispdeploy.target;
+never Hy.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib.util
+import math
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from lispdeploy import __version__
+from lispdeploy.errors import GexpError
+from lispdeploy.gexp.files import FileLike, store_name
+from lispdeploy.gexp.gexp import Gexp
+from lispdeploy.store import StoreItem
+from lispdeploy.target.program import FUNCTION_PREFIX
+
+_MAX_DEPTH = 200
+# Ints longer than this many bits cannot be written as decimal literals by Python 3.11+.
+_LONG_INT_BITS = 14000
+
+
+class LoweredProgram:
+    """A program's text and the store items it refers to (their closures must be on the host
+    before it runs)."""
+
+    def __init__(self, name: str, text: str, items: Sequence[StoreItem]):
+        self.name = name
+        self.text = text
+        self.items = tuple(items)
+
+    def __repr__(self) -> str:
+        return f"#<lowered-program {self.name} {len(self.text)} bytes, {len(self.items)} items>"
+
+
+class ProgramBuilder:
+    """Collects the gexps of one program (nested ones included) and the items they need.
+
+    `path_of(obj)` is the lowerer's: a file-like object -> (host path, items)."""
+
+    def __init__(self, path_of):
+        self._path_of = path_of
+        self._indices: Dict[int, int] = {}
+        self._gexps: List[Gexp] = []
+        self._codes: List[ast.expr] = []
+        self._items: Dict[str, StoreItem] = {}
+        self._imports: List[str] = []
+
+    def add(self, gexp: Gexp) -> int:
+        """The index of `gexp`'s function in the program, lowering it on first sight."""
+        if not isinstance(gexp, Gexp):
+            raise GexpError(f"expected a g-expression #~(...), got {_kind(gexp)}",
+                            hint="write #~(...) around the code to run on the host")
+        known = self._indices.get(id(gexp))
+        if known is not None and self._gexps[known] is gexp:
+            return known
+        index = len(self._gexps)
+        self._indices[id(gexp)] = index
+        self._gexps.append(gexp)
+        self._codes.append(ast.Constant(None))
+        self._imports.extend(self._gexp_imports(gexp))
+        substitutions = ast.Dict(keys=[], values=[])
+        for number, value in enumerate(gexp.references):
+            where = _Where(gexp, number)
+            expression = self._literal(value, where, "value", 0, set())
+            substitutions.keys.append(ast.Constant(number))
+            substitutions.values.append(ast.Constant(ast.unparse(expression)))
+        location = gexp.location
+        self._codes[index] = _call("GexpCode", ast.Constant(index), ast.Constant(gexp.source),
+                                   ast.Constant(location.file if location else None),
+                                   ast.Constant(location.line if location else 0),
+                                   ast.Tuple([ast.Constant(int(n)) for n in gexp.spec_lines],
+                                             ast.Load()),
+                                   substitutions)
+        return index
+
+    @staticmethod
+    def _gexp_imports(gexp: Gexp) -> Tuple[str, ...]:
+        try:
+            return _imports_in(ast.parse(gexp.source))
+        except SyntaxError as e:
+            raise GexpError(f"the compiled gexp is not valid Python: {e.msg}",
+                            location=gexp.location) from None
+
+    @property
+    def items(self) -> Tuple[StoreItem, ...]:
+        """The store items the gexps added so far refer to directly."""
+        return tuple(self._items.values())
+
+    def text(self, name: str, roots: Sequence[int], *, single: bool) -> str:
+        """The program's text: runtime, gexps, and the call that runs `roots`."""
+        name = store_name(name)
+        program = _call("Program", ast.Constant(name), ast.List(list(self._codes), ast.Load()),
+                        ast.Tuple([ast.Constant(i) for i in roots], ast.Load()),
+                        ast.Constant(bool(single)))
+        start = ast.Expr(_call("start", ast.Name("__name__", ast.Load()), program))
+        trailer = ast.unparse(ast.fix_missing_locations(ast.Module([start], [])))
+        return "".join([
+            "#!/usr/bin/env python3\n",
+            f"# lispdeploy program {name}, generated by lispdeploy {__version__}.\n",
+            "# It needs python3 (3.9 or later) and nothing else: lispdeploy's host runtime\n",
+            "# is embedded below.\n",
+            runtime_prelude(self._imports),
+            "from lispdeploy.target.program import GexpCode, Program\n",
+            "from lispdeploy.target.runner import start\n",
+            trailer, "\n",
+        ])
+
+    def _literal(self, value: Any, where: "_Where", path: str, depth: int,
+                 active: set) -> ast.expr:
+        if depth > _MAX_DEPTH:
+            raise where.error(f"{path} is nested more than {_MAX_DEPTH} levels deep")
+        value = _plain(value)
+        if value is None or isinstance(value, (bool, str, bytes)):
+            return ast.Constant(value)
+        if isinstance(value, int):
+            if value.bit_length() > _LONG_INT_BITS:
+                return _call("int", ast.Constant(format(value, "x")), ast.Constant(16))
+            return ast.Constant(value)
+        if isinstance(value, float):
+            if math.isnan(value):
+                return _call("float", ast.Constant("nan"))
+            if math.isinf(value):
+                return _call("float", ast.Constant("inf" if value > 0 else "-inf"))
+            return ast.Constant(value)
+        if isinstance(value, Gexp):
+            return _call(f"{FUNCTION_PREFIX}{self.add(value)}")
+        if isinstance(value, StoreItem):
+            self._items.setdefault(value.path, value)
+            return ast.Constant(value.path)
+        if isinstance(value, FileLike):
+            host_path, items = self._path_of(value)
+            for item in items:
+                self._items.setdefault(item.path, item)
+            return ast.Constant(host_path)
+        if isinstance(value, (list, tuple, dict)):
+            if id(value) in active:
+                raise where.error(f"{path} contains itself")
+            active.add(id(value))
+            try:
+                if isinstance(value, dict):
+                    keys = [self._literal(k, where, f"a key of {path}", depth + 1, active)
+                            for k in value]
+                    values = [self._literal(v, where, f"{path}[{_show_key(k)}]", depth + 1,
+                                            active) for k, v in value.items()]
+                    return ast.Dict(keys=keys, values=values)
+                elements = [self._literal(v, where, f"{path}[{i}]", depth + 1, active)
+                            for i, v in enumerate(value)]
+                node = ast.List if isinstance(value, list) else ast.Tuple
+                return node(elements, ast.Load())
+            finally:
+                active.discard(id(value))
+        raise where.error(f"{path} is {_kind(value)}, which cannot be embedded in staged code",
+                          hint=_hint(value))
+
+
+class _Where:
+    """Which `#$` of which gexp a value comes from, for error messages."""
+
+    def __init__(self, gexp: Gexp, number: int):
+        self.gexp = gexp
+        self.number = number
+
+    def error(self, message: str, hint: Optional[str] = None) -> GexpError:
+        return GexpError(f"#$ number {self.number + 1} of this gexp: {message}",
+                         location=self.gexp.location,
+                         hint=hint or "splice only data: None, booleans, numbers, strings, "
+                                      "bytes, lists, tuples, dicts, gexps, file-like objects")
+
+
+def _plain(value: Any) -> Any:
+    """Subclasses of the whitelisted types (Hy's models among them: a quoted list is an
+    `Expression`, a string a `String`) as the plain type they stand for."""
+    if value is None or type(value) in (bool, int, float, str, bytes, list, tuple, dict):
+        return value
+    if isinstance(value, bool):
+        return bool(value)
+    if type(value).__module__.startswith("hy."):
+        if isinstance(value, str):
+            return str(value)
+        if isinstance(value, tuple):
+            return [_plain(v) for v in value]
+    for kind in (str, int, float, bytes, list, tuple, dict):
+        if isinstance(value, kind):
+            return kind(value)
+    if isinstance(value, bytearray):
+        return bytes(value)
+    return value
+
+
+def _kind(value: Any) -> str:
+    record_name = getattr(type(value), "record_name", None)
+    if record_name:
+        return f"a {record_name} record"
+    if isinstance(value, type):
+        return f"the class {value.__name__}"
+    if callable(value):
+        return f"the procedure {getattr(value, '__name__', '?')}"
+    return f"a value of type {type(value).__name__}"
+
+
+def _hint(value: Any) -> Optional[str]:
+    if isinstance(value, (set, frozenset)):
+        return "use a list"
+    if type(value).__name__ == "Keyword":
+        return "keywords need the Hy runtime; use a string"
+    if callable(value):
+        return "procedures cannot travel to a host; write the code inside the gexp, or make " \
+               "it a gexp and splice that"
+    return None
+
+
+def _show_key(key: Any) -> str:
+    return repr(key) if isinstance(key, (str, bytes, int, float, bool)) or key is None else "..."
+
+
+def _call(function: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=ast.Name(function, ast.Load()), args=list(args), keywords=[])
+
+
+# What every program runs: the runner and the gexp runtime (and what they import).
+_RUNTIME_ROOTS = ("lispdeploy.target.runner", "lispdeploy.target.program")
+
+
+@functools.lru_cache(maxsize=None)
+def _module_source(name: str) -> str:
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise GexpError(f"staged code imports {name}, which is not a module of lispdeploy.target")
+    with open(spec.origin, encoding="utf-8") as f:
+        return f.read()
+
+
+@functools.lru_cache(maxsize=None)
+def _target_imports(name: str) -> Tuple[str, ...]:
+    """The lispdeploy.target modules that module `name` imports."""
+    return _imports_in(ast.parse(_module_source(name)))
+
+
+def _imports_in(tree: ast.AST) -> Tuple[str, ...]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append(node.module)
+            found.extend(f"{node.module}.{a.name}" for a in node.names)
+    return tuple(n for n in found if n.startswith("lispdeploy.target.") and _is_module(n))
+
+
+def _is_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def runtime_sources(roots: Sequence[str] = ()) -> Dict[str, str]:
+    """Module name -> source, for the runtime and the lispdeploy.target modules `roots` name,
+    with every lispdeploy.target module they import: what a program embeds."""
+    pending = list(_RUNTIME_ROOTS) + [r for r in roots if r not in _RUNTIME_ROOTS]
+    sources = {"lispdeploy": "", "lispdeploy.target": _module_source("lispdeploy.target")}
+    while pending:
+        name = pending.pop()
+        if name in sources:
+            continue
+        sources[name] = _module_source(name)
+        pending.extend(_target_imports(name))
+    return sources
+
+
+def runtime_prelude(roots: Sequence[str] = ()) -> str:
+    """The start of every program: `target.bundle`'s source and the embedded modules."""
+    sources = runtime_sources(roots)
+    table = ast.Dict(keys=[ast.Constant(k) for k in sorted(sources)],
+                     values=[ast.Constant(sources[k]) for k in sorted(sources)])
+    return (_module_source("lispdeploy.target.bundle") + "\n\n"
+            + ast.unparse(ast.Expr(_call("install_modules", table))) + "\n")

@@ -1,0 +1,179 @@
+"""Programs on hosts: the g-expressions of a lowered program, compiled into functions and run,
+and their errors described with the spec lines they came from.
+
+Each gexp arrives as the Python source the spec layer compiled from Hy (a function body ending
+in `return`), plus, for each placeholder `_ungexp_N` in it, the Python expression that
+replaces it: a literal built on the controller, or a call of a nested gexp's function. The
+substitution is done on the syntax tree, never on text, and the tree keeps the source's own
+line numbers, so a traceback line maps exactly to a spec line through `spec_lines`.
+
+Every body runs in one namespace holding Python's builtins, the Scheme procedures and the
+build utilities under their mangled names (`file-exists?` -> `hyx_file_existsXquestion_markX`),
+`output` for a computed-file, and the functions `_gexp_N` of the program's gexps.
+
+Runs on hosts: standard library only, imports nothing of lispdeploy outside this package.
+"""
+
+import ast
+import builtins
+import linecache
+import os
+import traceback
+
+from lispdeploy.target import build_utils, scheme
+from lispdeploy.target.names import mangle
+
+PLACEHOLDER_PREFIX = "_ungexp_"
+FUNCTION_PREFIX = "_gexp_"
+# Frames in these files are the runtime's own plumbing, hidden before the first gexp frame.
+_RUNTIME_FILES = ("program.py", "runner.py")
+
+
+class GexpCode:
+    """One g-expression of a program: its compiled `source`, where it was written (`file`,
+    `line`), the spec line of each source line, and `substitutions`: placeholder index ->
+    Python expression source replacing `_ungexp_<index>`."""
+
+    def __init__(self, index, source, file, line, spec_lines, substitutions):
+        self.index = index
+        self.source = source
+        self.file = file
+        self.line = line
+        self.spec_lines = tuple(spec_lines)
+        self.substitutions = dict(substitutions)
+        where = "{}:{}".format(file, line) if file else "lispdeploy"
+        self.filename = "<gexp {} at {}>".format(index, where)
+
+    def spec_location(self, source_line):
+        """(file, line) in the spec for a line of `source`."""
+        line = 0
+        if 0 < source_line <= len(self.spec_lines):
+            line = self.spec_lines[source_line - 1]
+        return self.file, line or self.line
+
+    def compile(self, namespace):
+        """Define this gexp's function (`_gexp_<index>`) in `namespace`."""
+        tree = ast.parse(self.source, self.filename)
+        tree = _Substitute(self.substitutions).visit(tree)
+        function = ast.parse("def {}{}():\n    pass\n".format(FUNCTION_PREFIX, self.index)).body[0]
+        function.body = tree.body or [ast.Pass()]
+        module = ast.Module(body=[function], type_ignores=[])
+        ast.fix_missing_locations(module)
+        linecache.cache[self.filename] = (len(self.source), None,
+                                          self.source.splitlines(True), self.filename)
+        exec(compile(module, self.filename, "exec"), namespace)
+
+
+class _Substitute(ast.NodeTransformer):
+    """Replaces each placeholder name by its expression, located where the name was."""
+
+    def __init__(self, substitutions):
+        self.expressions = {}
+        for index, text in substitutions.items():
+            self.expressions[PLACEHOLDER_PREFIX + str(index)] = text
+
+    def visit_Name(self, node):
+        text = self.expressions.get(node.id)
+        if text is None or not isinstance(node.ctx, ast.Load):
+            return node
+        expression = ast.parse(text, mode="eval").body
+        for child in ast.walk(expression):
+            for attribute in ("lineno", "col_offset", "end_lineno", "end_col_offset"):
+                if attribute in child._attributes:
+                    setattr(child, attribute, getattr(node, attribute, None))
+        return expression
+
+
+def base_namespace():
+    """Builtins, Scheme procedures and build utilities, under the names gexp bodies use."""
+    namespace = {"__builtins__": builtins, "__name__": "lispdeploy_gexp"}
+    for table in (scheme.PROCEDURES, build_utils.PROCEDURES):
+        for name, procedure in table.items():
+            namespace[mangle(name)] = procedure
+    return namespace
+
+
+class Program:
+    """The g-expressions of one program and which of them (`roots`) run, in order. With
+    `single`, the program's value is the one root's value, else the list of their values."""
+
+    def __init__(self, name, gexps, roots, single=True):
+        self.name = name
+        self.gexps = list(gexps)
+        self.roots = tuple(roots)
+        self.single = single
+        self._by_filename = {g.filename: g for g in self.gexps}
+
+    def run(self, output=None):
+        """Compile every gexp and run the roots; `output` is bound for computed-files."""
+        namespace = base_namespace()
+        if output is not None:
+            namespace["output"] = output
+        for gexp in self.gexps:
+            gexp.compile(namespace)
+        values = [namespace[FUNCTION_PREFIX + str(i)]() for i in self.roots]
+        return values[0] if self.single and len(values) == 1 else values
+
+    def describe_error(self, error):
+        """An exception as the controller shows it: type, message, the traceback with gexp
+        frames mapped to spec lines, and the innermost spec location."""
+        parts = []
+        location = None
+        for exception, header in _chain(error):
+            frames, innermost = self._frames(exception.__traceback__)
+            location = innermost or location
+            if header:
+                parts.append(header)
+            if frames:
+                parts.append("Traceback (most recent call last):\n" + "".join(frames))
+            parts.append("".join(traceback.format_exception_only(type(exception), exception)))
+        return {"type": type(error).__name__, "message": str(error), "traceback": "".join(parts),
+                "location": location}
+
+    def _frames(self, tb):
+        lines = []
+        innermost = None
+        summaries = traceback.extract_tb(tb)
+        if any(s.filename in self._by_filename for s in summaries):
+            while summaries and os.path.basename(summaries[0].filename) in _RUNTIME_FILES:
+                summaries = summaries[1:]
+        for summary in summaries:
+            gexp = self._by_filename.get(summary.filename)
+            function = summary.name
+            if gexp is None:
+                lines.append('  File "{}", line {}, in {}\n'.format(
+                    summary.filename, summary.lineno, function))
+            else:
+                file, line = gexp.spec_location(summary.lineno)
+                innermost = {"file": file, "line": line}
+                if function.startswith(FUNCTION_PREFIX):
+                    function = "gexp"
+                lines.append('  File "{}", line {}, in {} (staged code line {})\n'.format(
+                    file or gexp.filename, line, function, summary.lineno))
+            if summary.line:
+                lines.append("    {}\n".format(summary.line.strip()))
+        return lines, innermost
+
+
+def _chain(error):
+    """The exception and the ones before it, oldest first, each with the line Python prints
+    between it and the one before (None for the oldest)."""
+    chain = []
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if error.__cause__ is not None:
+            header = _CAUSE
+            older = error.__cause__
+        elif error.__context__ is not None and not error.__suppress_context__:
+            header = _CONTEXT
+            older = error.__context__
+        else:
+            header = older = None
+        chain.append((error, header))
+        error = older
+    return list(reversed(chain))
+
+
+_CAUSE = "\nThe above exception was the direct cause of the following exception:\n\n"
+_CONTEXT = "\nDuring handling of the above exception, another exception occurred:\n\n"
