@@ -243,7 +243,7 @@ def test_addresses_handed_out_by_concurrent_processes_are_distinct(fleet):
 
 
 def test_names_are_checked(fleet):
-    for name in ("Upper", "under_score", "-dash", "x" * 64, ""):
+    for name in ("Upper", "under_score", "-dash", "dash-", "x" * 64, ""):
         with pytest.raises(EnvironmentError_, match="not valid"):
             fleet.engine.create(name, ephemeral=True)
     with pytest.raises(EnvironmentError_, match="already exists"):

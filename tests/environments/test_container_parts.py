@@ -57,7 +57,8 @@ def is_whiteout(path) -> bool:
 def test_a_new_disk_confines_sshd_and_switches_off_the_images_services(image):
     lower, upper = image
     prepared = disk.prepare(str(upper), host_name="web-1", address="127.0.0.99",
-                            authorized_key="ssh-ed25519 AAAAcontroller lispdeploy", lower=str(lower))
+                            authorized_key="ssh-ed25519 AAAAcontroller lispdeploy",
+                            lower=str(lower))
     assert (upper / "etc/hostname").read_text() == "web-1\n"
     assert "127.0.0.99\tweb-1\n" in (upper / "etc/hosts").read_text()
     assert (upper / "root/.ssh/authorized_keys").read_text() == \
@@ -106,12 +107,11 @@ def test_listeners_on_port_22_are_read_from_proc_net(tmp_path):
           + "   1: 0C00007F:0016 0100007F:D431 01\n"
           + "   2: 0D00007F:0050 00000000:0000 0A\n")
     # A v4-mapped ::ffff:127.0.0.14 listener.
-    write(tmp_path / "tcp6", header
-          + "   0: 0000000000000000FFFF00000E00007F:0016 00000000000000000000000000000000:0000 0A\n")
+    any6 = "00000000000000000000000000000000:0000"
+    write(tmp_path / "tcp6", header + f"   0: 0000000000000000FFFF00000E00007F:0016 {any6} 0A\n")
     assert ssh_listeners(proc_net=str(tmp_path)) == {"127.0.0.11", "127.0.0.14"}
 
-    write(tmp_path / "tcp6", header
-          + "   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A\n")
+    write(tmp_path / "tcp6", header + f"   0: 00000000000000000000000000000000:0016 {any6} 0A\n")
     assert "0.0.0.0" in ssh_listeners(proc_net=str(tmp_path))
 
 

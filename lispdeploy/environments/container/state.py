@@ -38,7 +38,7 @@ STATE_FILE = "state.json"
 GLOBAL_LOCK = ".lock"
 TRASH_PREFIX = ".trash-"
 _trash_counter = itertools.count()
-_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62})\Z")
+_NAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\Z")
 _HOST_NAME = re.compile(r"(?=.{1,253}\Z)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"
                         r"(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\Z")
 
@@ -130,7 +130,7 @@ def check_name(name: str, what: str = "container name") -> str:
     if not isinstance(name, str) or not _NAME.match(name):
         raise EnvironmentError_(
             f"{what} {name!r} is not valid",
-            hint="use 1 to 63 lower-case letters, digits and '-', starting with a letter or digit")
+            hint="use 1 to 63 lower-case letters, digits and '-', not starting or ending with '-'")
     return name
 
 
@@ -156,7 +156,6 @@ def file_system_mapping(value: Union[FileSystemMapping, tuple]) -> FileSystemMap
     return mapping
 
 
-
 class StateDirectory:
     """The state directory: reading and atomically writing records, and the locks."""
 
@@ -164,8 +163,9 @@ class StateDirectory:
         if any(c in path for c in ",:\\\n"):
             # The path goes into overlayfs mount options and nspawn arguments, which use these
             # characters as separators.
-            raise EnvironmentError_(f"container state directory {path!r} contains ',', ':' or '\\'",
-                                    hint="choose a plain path such as /var/lib/lispdeploy/containers")
+            raise EnvironmentError_(
+                f"container state directory {path!r} contains ',', ':' or '\\'",
+                hint="choose a plain path such as /var/lib/lispdeploy/containers")
         self.path = os.path.abspath(path)
 
     def container_dir(self, name: str) -> str:
