@@ -41,8 +41,9 @@ MASKED_UNITS = (
     "e2scrub_all.timer", "e2scrub_all.service", "e2scrub_reap.service",
     "fstrim.timer", "fstrim.service",
 )
-# Units the image enabled that stay enabled: a host must be reachable and manageable. Every
-# other enabled service, timer, socket or path unit is disabled (not masked, so a deploy may
+# Units the image enabled that stay enabled, with systemd's own `systemd-*` units: a host must
+# be reachable and manageable. Every other enabled service, timer, socket or path unit is
+# disabled (not masked, so a deploy may
 # enable it again): hosts share the loopback interface, and two web servers or databases
 # started from the same image would fight over the same ports.
 KEPT_UNITS = ("ssh.service", "sshd.service", "dbus.service", "dbus.socket")
