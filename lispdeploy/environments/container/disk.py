@@ -43,9 +43,8 @@ MASKED_UNITS = (
 )
 # Units the image enabled that stay enabled, with systemd's own `systemd-*` units: a host must
 # be reachable and manageable. Every other enabled service, timer, socket or path unit is
-# disabled (not masked, so a deploy may
-# enable it again): hosts share the loopback interface, and two web servers or databases
-# started from the same image would fight over the same ports.
+# disabled (not masked, so a deploy may enable it again): hosts share the loopback interface,
+# and two web servers or databases started from the same image would fight over the same ports.
 KEPT_UNITS = ("ssh.service", "sshd.service", "dbus.service", "dbus.socket")
 _UNIT_DIRS = ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
 _DISABLED_KINDS = (".service", ".timer", ".socket", ".path")
