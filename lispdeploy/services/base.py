@@ -1,58 +1,170 @@
-"""The sinks every system has, and `%base-services`.
+"""`%base-services`, and the base service types they hold (gnu/services/base.scm,
+gnu/services/sysctl.scm).
 
-Every service ultimately extends one of these sinks, which all extend the root,
-`system-service-type`:
-    etc-service-type          files under /etc: (path, file-like) pairs
-    account-service-type      user-account and user-group records
-    activation-service-type   g-expressions run, in order, when a generation is activated
-    shepherd-root-service-type  daemons: shepherd-service records, run as systemd units
-    profile-service-type      packages installed with the host's package manager
-The sinks have default values, so folding instantiates any that a spec leaves out.
+What every managed host gets does not depend on this list: the *essential* services of an
+operating system (`system.essential`) always give it its host name, time zone, locale,
+keyboard layout, accounts, /etc/sudoers and packages. `%base-services` holds the services of
+Debian's own base system that a spec may want to change, each doing nothing until told to,
+so that a host keeps what its distribution set up:
 
-Imports services.core, records, checks.
+    login-service-type     /etc/motd, when `motd` is given
+    journald-service-type  /etc/systemd/journald.conf (Guix's syslog), when a setting is given
+    sysctl-service-type    /etc/sysctl.d/90-lispdeploy.conf, when settings are given
+
+Change them with `modify-services`, e.g.
+`(modify-services %base-services (sysctl-service-type c => (sysctl-configuration (settings
+'(("net.ipv4.ip_forward" "1"))))))`.
+
+Imports records, checks and services.core/sinks only. The sinks are re-exported here, where
+Guix users look for them.
 """
 
 from __future__ import annotations
 
-from lispdeploy.services.core import (ServiceExtension, ServiceType, concatenate, service)
+import re
+
+from lispdeploy import checks
+from lispdeploy.gexp.files import file_like_check
+from lispdeploy.records import Field, Record
+from lispdeploy.services.core import ServiceExtension, ServiceType, service
+from lispdeploy.services.sinks import (SINKS, EtcFile, GeneratedFile, SystemdUnit,  # noqa: F401
+                                       account_service_type, activation_service_type,
+                                       etc_service_type, host_settings_service_type,
+                                       profile_service_type, shepherd_root_service_type,
+                                       system_service_type)
+
+SYSCTL_FILE = "sysctl.d/90-lispdeploy.conf"
+JOURNALD_FILE = "systemd/journald.conf"
 
 
-def _merge_system(_value, contributions):
-    merged = {}
-    for name, value in contributions:
-        merged[name] = tuple(merged.get(name, ())) + tuple(value)
-    return merged
+class LoginConfiguration(Record):
+    """Login settings: the message of the day."""
+
+    record_name = "login-configuration"
+    fields = (Field("motd", None, check=checks.optional(file_like_check),
+                    doc="a file-like for /etc/motd, or #f to keep the host's"),)
 
 
-system_service_type = ServiceType(
-    name="system",
-    compose=list,
-    extend=_merge_system,
-    default_value={},
-    description="The root of the service graph: what one system generation consists of.")
+login_service_type = ServiceType(
+    name="login",
+    extensions=(ServiceExtension(target=etc_service_type, compute=lambda c: (
+        (EtcFile(path="motd", file=c.motd, location=c.location),) if c.motd else ())),),
+    default_value=LoginConfiguration(),
+    description="The message of the day shown at login.")
 
 
-def _sink(name: str, entry: str, description: str) -> ServiceType:
-    return ServiceType(
-        name=name,
-        extensions=(ServiceExtension(target=system_service_type,
-                                     compute=lambda value, entry=entry: (entry, value)),),
-        compose=concatenate,
-        extend=lambda value, extra: tuple(value) + tuple(extra),
-        default_value=(),
-        description=description)
+_SYSCTL_KEY = re.compile(r"^[A-Za-z0-9_.*/-]+$")
 
 
-etc_service_type = _sink("etc", "etc", "Files under /etc, as (path file-like) pairs.")
-account_service_type = _sink("account", "accounts", "User accounts and groups.")
-activation_service_type = _sink("activation", "activation",
-                                "G-expressions run when a generation is activated.")
-shepherd_root_service_type = _sink("shepherd-root", "units",
-                                   "Daemons (shepherd-service records), run as systemd units.")
-profile_service_type = _sink("profile", "packages",
-                             "Packages installed with the host's package manager.")
+def _sysctl_settings(value):
+    if isinstance(value, dict):
+        value = list(value.items())
+    out = []
+    for item in checks.list_of(checks.anything, "(KEY VALUE) pairs")(value):
+        if not (isinstance(item, (list, tuple)) and len(item) == 2 and isinstance(item[0], str)
+                and _SYSCTL_KEY.match(item[0]) and isinstance(item[1], (str, int))
+                and "\n" not in str(item[1])):
+            raise TypeError("(KEY VALUE) pairs such as (\"net.ipv4.ip_forward\" \"1\")")
+        out.append((str(item[0]), str(item[1])))
+    return tuple(out)
 
-SINKS = (etc_service_type, account_service_type, activation_service_type,
-         shepherd_root_service_type, profile_service_type)
 
-BASE_SERVICES = tuple(service(kind) for kind in SINKS)
+class SysctlConfiguration(Record):
+    """Kernel parameters to set at boot and on every deploy."""
+
+    record_name = "sysctl-configuration"
+    fields = (Field("sysctl", None, check=checks.anything, doc="accepted; Debian's procps"),
+              Field("settings", (), check=_sysctl_settings))
+
+
+def _sysctl_text(config: SysctlConfiguration) -> str:
+    return ("# Generated by lispdeploy from sysctl-configuration.\n"
+            + "".join(f"{key} = {value}\n" for key, value in config.settings))
+
+
+sysctl_service_type = ServiceType(
+    name="sysctl",
+    extensions=(
+        ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
+            path=SYSCTL_FILE, location=c.location, file=GeneratedFile(
+                name="90-lispdeploy.conf", location=c.location,
+                generate=lambda _rendering: _sysctl_text(c))),) if c.settings else ()),
+        # systemd-sysctl is a static unit: it is started (applying the file), not enabled.
+        ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
+            name="systemd-sysctl.service", enable=False, watch=(SYSCTL_FILE,),
+            location=c.location),) if c.settings else ()),
+    ),
+    compose=lambda lists: tuple(pair for settings in lists for pair in _sysctl_settings(settings)),
+    extend=lambda config, more: config.replace(settings=tuple(config.settings) + tuple(more))
+    if more else config,
+    default_value=SysctlConfiguration(),
+    description="Set kernel parameters (systemd-sysctl).")
+
+
+_JOURNALD_SIZE = re.compile(r"^[0-9]+[KMGT]?$")
+
+
+def _size(value):
+    text = checks.string(value)
+    if not _JOURNALD_SIZE.match(text):
+        raise TypeError("a size such as \"500M\"")
+    return text
+
+
+class JournaldConfiguration(Record):
+    """Settings of the system log (systemd-journald), in journald.conf's own terms."""
+
+    record_name = "journald-configuration"
+    fields = (
+        Field("storage", None, check=checks.optional(checks.one_of(
+            "volatile", "persistent", "auto", "none"))),
+        Field("system_max_use", None, check=checks.optional(_size), doc="e.g. \"500M\""),
+        Field("max_retention_sec", None, check=checks.optional(checks.string),
+              doc="e.g. \"1month\""),
+        Field("forward_to_syslog", None, check=checks.optional(checks.boolean),
+              spec_name="forward-to-syslog?"),
+        Field("extra_content", "", check=checks.string),
+    )
+
+    def settings(self):
+        """(key, value) for each setting given."""
+        out = []
+        for key, value in (("Storage", self.storage), ("SystemMaxUse", self.system_max_use),
+                           ("MaxRetentionSec", self.max_retention_sec),
+                           ("ForwardToSyslog", self.forward_to_syslog)):
+            if value is not None:
+                out.append((key, ("yes" if value else "no") if isinstance(value, bool)
+                            else value))
+        return out
+
+
+def _journald_text(config: JournaldConfiguration) -> str:
+    text = ("# Generated by lispdeploy from journald-configuration.\n[Journal]\n"
+            + "".join(f"{key}={value}\n" for key, value in config.settings()))
+    if config.extra_content:
+        text += config.extra_content.rstrip("\n") + "\n"
+    return text
+
+
+def _journald_active(config: JournaldConfiguration) -> bool:
+    return bool(config.settings() or config.extra_content)
+
+
+journald_service_type = ServiceType(
+    name="journald",
+    extensions=(
+        ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
+            path=JOURNALD_FILE, location=c.location, file=GeneratedFile(
+                name="journald.conf", location=c.location,
+                generate=lambda _rendering: _journald_text(c))),)
+            if _journald_active(c) else ()),
+        ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
+            name="systemd-journald.service", enable=False, watch=(JOURNALD_FILE,),
+            provision=("syslogd",), location=c.location),) if _journald_active(c) else ()),
+    ),
+    default_value=JournaldConfiguration(),
+    description="The system log (systemd-journald), Guix's syslog-service-type.")
+
+
+BASE_SERVICES = (service(login_service_type), service(journald_service_type),
+                 service(sysctl_service_type))

@@ -159,54 +159,87 @@ def instantiate_missing_services(services: Sequence[Service]) -> List[Service]:
     return result
 
 
+class Folding:
+    """The services of one system, folded: each service's final value, and which service
+    contributed what to whom. Values are computed on demand, dependents first (Guix's
+    fold-services walks the same graph from the sink)."""
+
+    def __init__(self, services: Sequence[Service]):
+        self.services: List[Service] = instantiate_missing_services(list(services))
+        self._by_kind: Dict[int, List[Service]] = {}
+        for s in self.services:
+            self._by_kind.setdefault(id(s.kind), []).append(s)
+        self._incoming: Dict[int, List[Tuple[Service, ServiceExtension]]] = {}
+        for s in self.services:
+            for ext in s.kind.extensions:
+                targets = self._by_kind.get(id(ext.target), [])
+                if len(targets) != 1:
+                    where = ", ".join(str(t.location) for t in targets if t.location)
+                    raise ServiceError(
+                        f"more than one target service of type '{ext.target.name}' "
+                        f"(extended by '{s.kind.name}')" + (f": {where}" if where else ""),
+                        location=targets[-1].location or s.location,
+                        hint=f"keep a single (service {ext.target.name} ...); extend it from "
+                             "other services instead of declaring it twice")
+                self._incoming.setdefault(id(targets[0]), []).append((s, ext))
+        self._values: Dict[int, Any] = {}
+        self._contributions: Dict[int, List[Tuple[Service, Any]]] = {}
+        self._in_progress: List[Service] = []
+
+    def of_kind(self, kind: ServiceType) -> List[Service]:
+        """The services of type `kind` (after missing ones were instantiated)."""
+        return list(self._by_kind.get(id(kind), []))
+
+    def only(self, kind: ServiceType) -> Service:
+        """The one service of type `kind`; an error if there are none or several."""
+        found = self.of_kind(kind)
+        if len(found) != 1:
+            where = ", ".join(str(s.location) for s in found if s.location)
+            raise ServiceError(f"expected exactly one service of type '{kind.name}', "
+                               f"found {len(found)}" + (f": {where}" if where else ""),
+                               location=found[-1].location if found else None)
+        return found[0]
+
+    def value_of(self, s: Service) -> Any:
+        """The value of `s` once every extension aimed at it is folded in."""
+        if id(s) in self._values:
+            return self._values[id(s)]
+        if any(p is s for p in self._in_progress):
+            cycle = " -> ".join(p.kind.name for p in
+                                self._in_progress[self._in_progress.index(s):])
+            raise ServiceError(f"service extension cycle: {cycle} -> {s.kind.name}",
+                               location=s.location,
+                               hint="a service type may not extend, directly or not, a type "
+                                    "that extends it")
+        self._in_progress.append(s)
+        try:
+            contributions = [(src, ext.compute(self.value_of(src)))
+                             for src, ext in self._incoming.get(id(s), [])]
+        finally:
+            self._in_progress.pop()
+        self._contributions[id(s)] = contributions
+        value = s.value
+        kind = s.kind
+        if kind.extend is not None:
+            plain = [c for _, c in contributions]
+            composed = kind.compose(plain) if kind.compose else plain
+            value = kind.extend(value, composed)
+        self._values[id(s)] = value
+        return value
+
+    def contributions(self, s: Service) -> List[Tuple[Service, Any]]:
+        """(contributing service, contribution) for each extension aimed at `s`."""
+        self.value_of(s)
+        return list(self._contributions[id(s)])
+
+
 def fold_services(services: Iterable[Service], target_type: ServiceType) -> Any:
     """Fold every extension toward the one service of `target_type` and return its value.
 
     Each extension must find exactly one instance of its target; a cycle is an error.
     """
-    services = instantiate_missing_services(list(services))
-    by_kind: Dict[int, List[Service]] = {}
-    for s in services:
-        by_kind.setdefault(id(s.kind), []).append(s)
-    incoming: Dict[int, List[Tuple[Service, ServiceExtension]]] = {}
-    for s in services:
-        for ext in s.kind.extensions:
-            targets = by_kind.get(id(ext.target), [])
-            if len(targets) != 1:
-                where = ", ".join(str(t.location) for t in targets if t.location)
-                raise ServiceError(
-                    f"more than one target service of type '{ext.target.name}' "
-                    f"(extended by '{s.kind.name}')" + (f": {where}" if where else ""),
-                    location=targets[-1].location or s.location,
-                    hint=f"keep a single (service {ext.target.name} ...); extend it from other "
-                         "services instead of declaring it twice")
-            incoming.setdefault(id(targets[0]), []).append((s, ext))
-    roots = by_kind.get(id(target_type), [])
-    if len(roots) != 1:
-        raise ServiceError(f"expected exactly one service of type '{target_type.name}', "
-                           f"found {len(roots)}")
-    values: Dict[int, Any] = {}
-    in_progress: List[Service] = []
-
-    def value_of(s: Service) -> Any:
-        if id(s) in values:
-            return values[id(s)]
-        if any(p is s for p in in_progress):
-            cycle = " -> ".join(p.kind.name for p in in_progress[in_progress.index(s):])
-            raise ServiceError(f"service extension cycle: {cycle} -> {s.kind.name}",
-                               location=s.location)
-        in_progress.append(s)
-        contributions = [ext.compute(value_of(src)) for src, ext in incoming.get(id(s), [])]
-        in_progress.pop()
-        kind = s.kind
-        value = s.value
-        if kind.extend is not None:
-            composed = kind.compose(contributions) if kind.compose else contributions
-            value = kind.extend(value, composed)
-        values[id(s)] = value
-        return value
-
-    return value_of(roots[0])
+    folding = Folding(list(services))
+    return folding.value_of(folding.only(target_type))
 
 
 def service_check(value):

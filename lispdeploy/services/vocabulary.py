@@ -1,18 +1,19 @@
 """The spec names of the service layer: `service-type`, `service-extension`,
-`simple-service`, the sinks, `%base-services`, and each catalogue module's service types.
+`simple-service`, the sinks and their records (`etc-file`, `systemd-unit`,
+`shepherd-service`), `%base-services`, and each catalogue module's service types.
 Catalogue modules are listed in CATALOGUE; each exposes SPEC_VOCABULARY."""
 
 from __future__ import annotations
 
 import importlib
 
-from lispdeploy.services import base
+from lispdeploy.services import base, sinks
 from lispdeploy.services.core import (Service, ServiceExtension, ServiceType, fold_services,
                                       simple_service)
 from lispdeploy.vocabulary import Vocabulary
 
 # Catalogue modules (lispdeploy.services.<name>), each with SPEC_VOCABULARY.
-CATALOGUE = ()
+CATALOGUE = ("shepherd", "ssh", "networking", "web", "mcron")
 
 
 def _service_extension(target, compute, *, location=None):
@@ -26,7 +27,8 @@ def _simple_service(name, target, value, *, location=None):
 
 
 _CORE = Vocabulary(
-    records=(ServiceType,),
+    records=(ServiceType, sinks.EtcFile, sinks.SystemdUnit, base.LoginConfiguration,
+             base.SysctlConfiguration, base.JournaldConfiguration),
     procedures={"service-extension": _service_extension, "simple-service": _simple_service},
     values={
         "system-service-type": base.system_service_type,
@@ -35,6 +37,10 @@ _CORE = Vocabulary(
         "activation-service-type": base.activation_service_type,
         "shepherd-root-service-type": base.shepherd_root_service_type,
         "profile-service-type": base.profile_service_type,
+        "host-settings-service-type": base.host_settings_service_type,
+        "login-service-type": base.login_service_type,
+        "journald-service-type": base.journald_service_type,
+        "sysctl-service-type": base.sysctl_service_type,
         "%base-services": base.BASE_SERVICES,
         "service?": lambda v: isinstance(v, Service),
         "service-kind": lambda s: s.kind,
@@ -42,7 +48,7 @@ _CORE = Vocabulary(
         "fold-services": lambda services, target_type=base.system_service_type:
             fold_services(services, target_type),
     },
-    modules=(("gnu", "services"), ("gnu", "services", "base"), ("gnu", "services", "shepherd")),
+    modules=(("gnu", "services"), ("gnu", "services", "base"), ("gnu", "services", "sysctl")),
 )
 
 SPEC_VOCABULARY = (_CORE,) + tuple(

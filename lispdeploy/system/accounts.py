@@ -58,12 +58,15 @@ class UserAccount(Record):
                             location=self.location)
 
 
-BASE_GROUPS = tuple(
+# Guix's %base-groups, then the Debian base groups a spec is likely to name (sudo, adm, ...).
+# A group without an id gets the host's existing id, or a new one when it is missing.
+BASE_GROUPS = (UserGroup(name="root", id=0, system=True),) + tuple(
     UserGroup(name=name, system=True)
-    for name in ("root", "wheel", "users", "nogroup", "tty", "dialout", "kmem", "input", "video",
-                 "audio", "netdev", "lp", "disk", "floppy", "cdrom", "tape", "kvm"))
+    for name in ("wheel", "users", "nogroup", "tty", "dialout", "kmem", "input", "video",
+                 "audio", "netdev", "lp", "disk", "floppy", "cdrom", "tape", "kvm",
+                 "adm", "sudo", "staff", "www-data", "systemd-journal"))
 
 BASE_USER_ACCOUNTS = (
-    UserAccount(name="root", group="root", comment="System administrator",
+    UserAccount(name="root", uid=0, group="root", comment="System administrator",
                 home_directory="/root", system=True),
 )

@@ -1,0 +1,243 @@
+"""The sinks every system has, and the records they collect.
+
+Every service ultimately extends one of these, and they all extend the root,
+`system-service-type`, whose value is a dictionary of entries (one per sink):
+
+    host-settings-service-type  "host"        host name, time zone, locale, keyboard layout
+    etc-service-type            "etc"         files under /etc: (path file-like) pairs or
+                                              `etc-file` records (mode, owner, validation)
+    account-service-type        "accounts"    user-account and user-group records
+    activation-service-type     "activation"  g-expressions run, in order, on activation
+    shepherd-root-service-type  "units"       daemons: `shepherd-service` records (turned into
+                                              systemd units) and `systemd-unit` records
+    profile-service-type        "packages"    packages for the host's package manager
+
+The sinks have default values, so folding instantiates any that a list of services leaves
+out; `system.essential` gives each its operating system's share (users, sudoers, packages).
+
+Imports records, checks, errors, gexp.files and services.core; never the spec layer, remote,
+environments or the system layer.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Any, Callable, Optional
+
+from lispdeploy import checks
+from lispdeploy.errors import SpecError
+from lispdeploy.gexp.files import FileLike, file_like_check, store_name
+from lispdeploy.gexp.gexp import PLACEHOLDER_PREFIX, Gexp
+from lispdeploy.records import Field, Record
+from lispdeploy.services.core import ServiceExtension, ServiceType, concatenate
+
+UNIT_SUFFIXES = (".service", ".socket", ".timer", ".target", ".path", ".mount", ".slice")
+
+
+def _merge_system(_value, contributions):
+    merged = {}
+    for name, value in contributions:
+        merged[name] = tuple(merged.get(name, ())) + tuple(value)
+    return merged
+
+
+system_service_type = ServiceType(
+    name="system",
+    compose=list,
+    extend=_merge_system,
+    default_value={},
+    description="The root of the service graph: what one system generation consists of.")
+
+
+def _sink(name: str, entry: str, description: str) -> ServiceType:
+    return ServiceType(
+        name=name,
+        extensions=(ServiceExtension(target=system_service_type,
+                                     compute=lambda value, entry=entry: (entry, value)),),
+        compose=concatenate,
+        extend=lambda value, extra: tuple(value) + tuple(extra),
+        default_value=(),
+        description=description)
+
+
+etc_service_type = _sink("etc", "etc", "Files under /etc, as (path file-like) pairs or "
+                                       "etc-file records.")
+account_service_type = _sink("account", "accounts", "User accounts and groups.")
+activation_service_type = _sink("activation", "activation",
+                                "G-expressions run, in order, when a generation is activated.")
+shepherd_root_service_type = _sink("shepherd-root", "units",
+                                   "Daemons: shepherd-service records, run as systemd units, "
+                                   "and systemd-unit records.")
+profile_service_type = _sink("profile", "packages",
+                             "Packages installed with the host's package manager.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Host settings
+
+
+class HostSettings(Record):
+    """The host-level settings of an operating system, as the deploy applies them."""
+
+    record_name = "host-settings"
+    fields = (
+        Field("host_name", check=checks.string),
+        Field("timezone", check=checks.string),
+        Field("locale", check=checks.string),
+        Field("keyboard_layout", None, check=checks.anything),
+    )
+
+
+host_settings_service_type = ServiceType(
+    name="host-settings",
+    extensions=(ServiceExtension(target=system_service_type,
+                                 compute=lambda settings: ("host", (settings,))),),
+    description="The host name, time zone, locale and keyboard layout of the system.")
+
+
+# ---------------------------------------------------------------------------------------------
+# /etc files
+
+_ETC_PATH = re.compile(r"^[A-Za-z0-9_+@%=,.:-][A-Za-z0-9_+@%=,.:/-]*$")
+
+
+def etc_path(value) -> str:
+    """A path under /etc, given relative to it ("ssh/sshd_config") or absolute."""
+    text = checks.string(value)
+    if text.startswith("/etc/"):
+        text = text[len("/etc/"):]
+    normal = posixpath.normpath(text) if text else ""
+    if (not text or text.startswith("/") or normal != text.rstrip("/") or normal == "."
+            or normal.startswith("..") or not _ETC_PATH.match(normal)):
+        raise TypeError("a path under /etc such as \"ssh/sshd_config\"")
+    return normal
+
+
+def _mode(value) -> int:
+    if isinstance(value, str) and re.fullmatch(r"0?[0-7]{3,4}", value):
+        return int(value, 8)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0o7777:
+        return int(value)
+    raise TypeError("a file mode such as #o644 or \"0644\"")
+
+
+def _validate_command(value):
+    argv = checks.list_of(checks.string, "strings")(value)
+    if not argv or "{}" not in argv:
+        raise TypeError("a command as a list of strings, with \"{}\" standing for the file")
+    return argv
+
+
+class EtcFile(Record):
+    """A file under /etc: which file-like it holds, with what mode and owner, and the command
+    (with `{}` for the new file) that must accept it on the host before it is put in place."""
+
+    record_name = "etc-file"
+    fields = (
+        Field("path", check=etc_path, doc="relative to /etc, e.g. \"ssh/sshd_config\""),
+        Field("file", check=file_like_check),
+        Field("mode", 0o644, check=_mode),
+        Field("user", "root", check=checks.string),
+        Field("group", "root", check=checks.string),
+        Field("validate", None, check=checks.optional(_validate_command),
+              doc="e.g. (\"/usr/sbin/visudo\" \"-c\" \"-f\" \"{}\"), or #f"),
+    )
+
+
+def etc_file_check(value, location=None) -> EtcFile:
+    """An etc-file record, or Guix's `(PATH FILE-LIKE)` pair, as an etc-file record."""
+    if isinstance(value, EtcFile):
+        return value
+    if (isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], str)
+            and isinstance(value[1], FileLike)):
+        return EtcFile(path=value[0], file=value[1], location=location)
+    raise SpecError("etc-service-type expects (PATH FILE-LIKE) pairs or etc-file records, got "
+                    f"{_glimpse(value)}", location=location,
+                    hint="e.g. (list \"motd\" (plain-file \"motd\" \"Welcome!\\n\"))")
+
+
+def _glimpse(value) -> str:
+    from lispdeploy.records import describe_value
+    return describe_value(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# systemd units
+
+
+def unit_name(value) -> str:
+    """A systemd unit name with its suffix, e.g. "apache2.service"."""
+    name = checks.string(value)
+    if (not name.endswith(UNIT_SUFFIXES) or "/" in name
+            or not re.fullmatch(r"[A-Za-z0-9:_.\\@-]+", name)):
+        raise TypeError("a systemd unit name such as \"my-daemon.service\"")
+    return name
+
+
+class SystemdUnit(Record):
+    """A systemd unit of the system: a unit file lispdeploy installs under
+    /etc/systemd/system, or (`file` #f) the unit a package installs. `watch` lists /etc
+    paths whose change restarts the unit."""
+
+    record_name = "systemd-unit"
+    fields = (
+        Field("name", check=unit_name),
+        Field("file", None, check=checks.optional(file_like_check),
+              doc="the unit file, or #f for the unit a Debian package installs"),
+        Field("enable", True, check=checks.boolean, spec_name="enable?"),
+        Field("start", True, check=checks.boolean, spec_name="start?"),
+        Field("watch", (), check=checks.list_of(etc_path, "paths under /etc")),
+        Field("provision", (), check=checks.list_of(checks.string, "names"),
+              doc="names a shepherd-service may require this unit by, e.g. (ssh-daemon)"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Packages
+
+
+def package_check(value):
+    """A package for the profile sink: a name string, or a package record (the system layer
+    defines it; services only pass it on)."""
+    if isinstance(value, str) and value and not any(c.isspace() for c in value):
+        return str(value)
+    if getattr(value, "record_name", None) == "package":
+        return value
+    raise TypeError("a package (a name string or (specification->package \"name\"))")
+
+
+# ---------------------------------------------------------------------------------------------
+# Files generated at build time
+
+
+class GeneratedFile(FileLike):
+    """A file whose text is made when the system is built, by `generate(rendering)`: for
+    configuration that depends on the host (its listen address) or embeds what other items
+    become on the host (see `services.rendering`)."""
+
+    record_name = "generated-file"
+    fields = (
+        Field("name", check=store_name),
+        Field("generate", check=checks.procedure,
+              doc="rendering -> str or bytes"),
+    )
+
+
+def generated_file(name: str, generate: Callable[[Any], Any], *,
+                   location: Optional[Any] = None) -> GeneratedFile:
+    """A file made at build time by `generate(rendering)`."""
+    return GeneratedFile(name=name, generate=generate, location=location)
+
+
+SINKS = (etc_service_type, account_service_type, activation_service_type,
+         shepherd_root_service_type, profile_service_type)
+
+
+def directories_activation(paths, *, location=None) -> Gexp:
+    """An activation g-expression that creates each of `paths` (with parents) if missing."""
+    paths = tuple(paths)
+    lines = ["import os"]
+    lines += [f"os.makedirs({PLACEHOLDER_PREFIX}{i}, exist_ok=True)" for i in range(len(paths))]
+    lines.append("return None")
+    return Gexp(source="\n".join(lines) + "\n", references=paths, location=location)

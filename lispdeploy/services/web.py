@@ -1,0 +1,450 @@
+"""Web servers (gnu/services/web.scm): `httpd-service-type` (Apache) and
+`nginx-service-type`, with Guix's records, on Debian's packages and units.
+
+httpd: the `apache2` package and its `apache2.service`. `/etc/apache2/apache2.conf` is
+written whole from `httpd-config-file` (Debian's sites-enabled/ and conf-enabled/ are not
+read); `httpd-virtualhost` records from other services are appended to it, as in Guix. Module
+files are resolved against /usr/lib/apache2 (where Debian keeps `modules/mod_*.so`); modules
+that Debian builds into apache2 are not loaded again, and `mpm_event_module` is loaded when
+no MPM is named (Guix's httpd has one built in). Activation creates the document root and the
+error log's directory. The file is not checked with `apache2 -t` before it is put in place,
+because that check fails while the document root does not exist yet; `apachectl` checks it
+when the unit restarts.
+
+nginx: the `nginx` package and its `nginx.service`. `/etc/nginx/nginx.conf` is written whole
+(or is `file`, when given) and must pass `nginx -t` on the host first. Other services add
+server blocks with `(simple-service 'x nginx-service-type (list (nginx-server-configuration
+...)))`. Deviations from Guix, for Debian: the worker user is `www-data`, the pid file is the
+one Debian's unit watches (/run/nginx.pid), temporary files stay in Debian's /var/lib/nginx
+unless `run-directory` is given, and a server block listens on port 80 only by default (Guix
+also asks for "443 ssl", which fails without a certificate).
+
+Listen addresses: an Apache `listen` value or an nginx `listen` directive that names only a
+port is bound to the build's listen address (container hosts) when there is one.
+
+Imports records, checks, errors, gexp and services.core/sinks/rendering only.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Any, Iterable, List
+
+from lispdeploy import checks
+from lispdeploy.errors import ServiceError
+from lispdeploy.gexp.files import FileLike
+from lispdeploy.records import Field, Record
+from lispdeploy.services.core import ServiceExtension, ServiceType, concatenate
+from lispdeploy.services.rendering import Rendering
+from lispdeploy.services.sinks import (EtcFile, GeneratedFile, SystemdUnit,
+                                       activation_service_type, directories_activation,
+                                       etc_service_type, package_check, profile_service_type,
+                                       shepherd_root_service_type)
+from lispdeploy.vocabulary import Vocabulary
+
+APACHE_LIBRARY = "/usr/lib/apache2"
+# Modules Debian compiles into /usr/sbin/apache2 (`apache2 -l`): loading them is an error.
+APACHE_BUILT_IN = frozenset(("core_module", "so_module", "watchdog_module", "http_module",
+                             "log_config_module", "logio_module", "version_module",
+                             "unixd_module"))
+
+def _text_tree(value):
+    """Strings, file-likes, and lists of them (flattened)."""
+    if isinstance(value, (str, FileLike)):
+        return (value,)
+    if isinstance(value, (list, tuple)):
+        out = []
+        for item in value:
+            out.extend(_text_tree(item))
+        return tuple(out)
+    raise TypeError("strings, file-like objects, or lists of them")
+
+
+def _join(parts: Iterable[Any], rendering: Rendering) -> str:
+    return "".join(rendering.path_of(p) if isinstance(p, FileLike) else p for p in parts)
+
+
+def bind_port(listen: str, address) -> str:
+    """`listen` bound to `address` when it names only a port ("80", "443 ssl")."""
+    if not address:
+        return listen
+    words = listen.split(None, 1)
+    if not words or not words[0].isdigit():
+        return listen
+    host = f"[{address}]" if ":" in address else address
+    return f"{host}:{words[0]}" + (f" {words[1]}" if len(words) > 1 else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# Apache httpd
+
+
+class HttpdModule(Record):
+    """A module to load: `(httpd-module (name "proxy_module") (file "modules/mod_proxy.so"))`."""
+
+    record_name = "httpd-module"
+    fields = (Field("name", check=checks.string), Field("file", check=checks.string))
+
+
+DEFAULT_HTTPD_MODULES = tuple(HttpdModule(name=f"{name}_module", file=f"modules/mod_{name}.so")
+                              for name in (
+    "authn_file", "authn_core", "authz_host", "authz_groupfile", "authz_user", "authz_core",
+    "access_compat", "auth_basic", "reqtimeout", "filter", "mime", "log_config", "env",
+    "headers", "setenvif", "version", "unixd", "status", "autoindex", "dir", "alias"))
+
+
+class HttpdConfigFile(Record):
+    """Apache's configuration, as Guix's `httpd-config-file` (Debian's paths as defaults)."""
+
+    record_name = "httpd-config-file"
+    fields = (
+        Field("modules", DEFAULT_HTTPD_MODULES, check=checks.list_of(
+            checks.instance_of(HttpdModule, ""), "httpd-module records")),
+        Field("server_root", "/etc/apache2", check=checks.string),
+        Field("server_name", None, check=checks.optional(checks.string)),
+        Field("document_root", "/srv/http", check=checks.string),
+        Field("listen", ("80",), check=checks.list_of(checks.string, "strings such as \"80\"")),
+        Field("pid_file", "/var/run/apache2/apache2.pid", check=checks.optional(checks.string)),
+        Field("error_log", "/var/log/apache2/error.log", check=checks.optional(checks.string)),
+        Field("user", "www-data", check=checks.optional(checks.string)),
+        Field("group", "www-data", check=checks.optional(checks.string)),
+        Field("extra_config", ("TypesConfig /etc/mime.types",), check=_text_tree),
+    )
+
+
+class HttpdVirtualhost(Record):
+    """A `<VirtualHost>` block other services add: `(httpd-virtualhost "*:80" (list ...))`."""
+
+    record_name = "httpd-virtualhost"
+    fields = (Field("addresses_and_ports", check=checks.string),
+              Field("contents", (), check=_text_tree))
+
+
+def httpd_virtualhost(addresses_and_ports, contents, *, location=None) -> HttpdVirtualhost:
+    """Guix's positional constructor `(httpd-virtualhost ADDRESSES-AND-PORTS CONTENTS)`."""
+    return HttpdVirtualhost(addresses_and_ports=addresses_and_ports, contents=contents,
+                            location=location)
+
+
+class HttpdConfiguration(Record):
+    """The Apache service: its package, and its configuration (a record or a file-like)."""
+
+    record_name = "httpd-configuration"
+    fields = (
+        Field("package", "apache2", check=package_check),
+        Field("pid_file", "/var/run/apache2/apache2.pid", check=checks.string),
+        Field("config", HttpdConfigFile(), check=checks.either(
+            checks.instance_of(HttpdConfigFile, ""), checks.instance_of(FileLike, ""),
+            what="an (httpd-config-file ...) or a file-like object")),
+    )
+
+
+def httpd_conf(config: HttpdConfigFile, rendering: Rendering) -> str:
+    """The text of /etc/apache2/apache2.conf."""
+    lines = ["# Generated by lispdeploy from httpd-config-file.", ""]
+    names = {m.name for m in config.modules}
+    if not any(n.startswith("mpm_") for n in names):
+        lines.append(f"LoadModule mpm_event_module {APACHE_LIBRARY}/modules/mod_mpm_event.so")
+    for module in config.modules:
+        if module.name in APACHE_BUILT_IN:
+            continue
+        path = module.file if module.file.startswith("/") else posixpath.join(APACHE_LIBRARY,
+                                                                             module.file)
+        lines.append(f"LoadModule {module.name} {path}")
+    lines.append(f"ServerRoot {config.server_root}")
+    if config.server_name:
+        lines.append(f"ServerName {config.server_name}")
+    lines.append(f"DocumentRoot {config.document_root}")
+    lines += [f"Listen {bind_port(value, rendering.listen_address)}" for value in config.listen]
+    for keyword, value in (("PidFile", config.pid_file), ("ErrorLog", config.error_log),
+                           ("User", config.user), ("Group", config.group)):
+        if value:
+            lines.append(f"{keyword} {value}")
+    lines += ["", ""]
+    return "\n".join(lines) + _join(_lines(config.extra_config), rendering)
+
+
+def _lines(parts) -> List:
+    """Guix concatenates extra-config as given; strings without a newline get one, so that a
+    list of directives reads as one per line."""
+    out: List = []
+    for part in parts:
+        out.append(part)
+        if isinstance(part, str) and not part.endswith("\n"):
+            out.append("\n")
+    return out
+
+
+def _httpd_file(configuration: HttpdConfiguration):
+    config = configuration.config
+    if isinstance(config, HttpdConfigFile):
+        return GeneratedFile(name="apache2.conf", location=config.location or
+                             configuration.location,
+                             generate=lambda rendering: httpd_conf(config, rendering))
+    return config
+
+
+def _httpd_extend(configuration: HttpdConfiguration, extensions) -> HttpdConfiguration:
+    if not extensions:
+        return configuration
+    config = configuration.config
+    if not isinstance(config, HttpdConfigFile):
+        raise ServiceError("httpd-service-type: other services add virtual hosts, but its "
+                           "config is a file", location=configuration.location,
+                           hint="use (config (httpd-config-file ...)) so that extensions can "
+                                "be added to it")
+    extra: List = list(config.extra_config)
+    for ext in extensions:
+        if isinstance(ext, HttpdVirtualhost):
+            extra += [f"\n<VirtualHost {ext.addresses_and_ports}>\n", *ext.contents,
+                      "\n</VirtualHost>\n"]
+        else:
+            extra += ["\n", *_text_tree(ext), "\n"]
+    return configuration.replace(config=config.replace(extra_config=tuple(extra)))
+
+
+def _httpd_activation(configuration: HttpdConfiguration):
+    config = configuration.config
+    if not isinstance(config, HttpdConfigFile):
+        return ()
+    paths = [config.document_root]
+    if config.error_log and config.error_log.startswith("/"):
+        paths.append(posixpath.dirname(config.error_log))
+    return (directories_activation(paths, location=configuration.location),)
+
+
+httpd_service_type = ServiceType(
+    name="httpd",
+    extensions=(
+        ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
+            path="apache2/apache2.conf", file=_httpd_file(c), location=c.location),)),
+        ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
+            name="apache2.service", watch=("apache2/apache2.conf",),
+            provision=("httpd", "apache2"), location=c.location),)),
+        ServiceExtension(target=activation_service_type, compute=_httpd_activation),
+        ServiceExtension(target=profile_service_type, compute=lambda c: (c.package,)),
+    ),
+    compose=concatenate,
+    extend=_httpd_extend,
+    default_value=HttpdConfiguration(),
+    description="Run the Apache httpd Web server (Debian's apache2.service).")
+
+
+# ---------------------------------------------------------------------------------------------
+# nginx
+
+
+class NginxLocationConfiguration(Record):
+    """A `location URI { ... }` block of a server."""
+
+    record_name = "nginx-location-configuration"
+    fields = (Field("uri", check=checks.string),
+              Field("body", check=checks.list_of(checks.string, "directive strings")))
+
+
+class NginxNamedLocationConfiguration(Record):
+    """A `location @NAME { ... }` block of a server."""
+
+    record_name = "nginx-named-location-configuration"
+    fields = (Field("name", check=checks.string),
+              Field("body", check=checks.list_of(checks.string, "directive strings")))
+
+
+class NginxServerConfiguration(Record):
+    """A `server { ... }` block."""
+
+    record_name = "nginx-server-configuration"
+    fields = (
+        Field("listen", ("80",), check=checks.list_of(checks.string, "strings such as \"80\"")),
+        Field("server_name", ("default",), check=checks.list_of(checks.string, "names ('default or strings)")),
+        Field("root", "/srv/http", check=checks.string),
+        Field("locations", (), check=checks.list_of(checks.either(
+            checks.instance_of(NginxLocationConfiguration, ""),
+            checks.instance_of(NginxNamedLocationConfiguration, ""), what=""),
+            "nginx-location-configuration records")),
+        Field("index", ("index.html",), check=checks.list_of(checks.string, "file names")),
+        Field("try_files", (), check=checks.list_of(checks.string, "strings")),
+        Field("ssl_certificate", None, check=checks.optional(checks.string)),
+        Field("ssl_certificate_key", None, check=checks.optional(checks.string)),
+        Field("server_tokens", False, check=checks.boolean, spec_name="server-tokens?"),
+        Field("raw_content", (), check=checks.list_of(checks.string, "directive strings")),
+    )
+
+
+class NginxUpstreamConfiguration(Record):
+    """An `upstream NAME { server ...; }` block."""
+
+    record_name = "nginx-upstream-configuration"
+    fields = (Field("name", check=checks.string),
+              Field("servers", check=checks.list_of(checks.string, "server strings")),
+              Field("extra_content", (), check=checks.list_of(checks.string, "strings")))
+
+
+def _directives(value):
+    """Guix's global-directives: (KEY VALUE) pairs, VALUE a string, number or nested pairs."""
+    if isinstance(value, dict):
+        value = list(value.items())
+    out = []
+    for item in checks.list_of(checks.anything, "(KEY VALUE) pairs")(value):
+        if not (isinstance(item, (list, tuple)) and len(item) in (1, 2)
+                and isinstance(item[0], str)):
+            raise TypeError("(KEY VALUE) pairs such as (\"worker_processes\" 2)")
+        inner = item[1] if len(item) == 2 else ()
+        if isinstance(inner, (list, tuple, dict)):
+            inner = _directives(inner)
+        elif not isinstance(inner, (str, int)) or isinstance(inner, bool):
+            raise TypeError("(KEY VALUE) pairs with string or number values")
+        out.append((str(item[0]), inner))
+    return tuple(out)
+
+
+class NginxConfiguration(Record):
+    """The nginx service, with Guix's fields (see the module docstring for Debian's defaults)."""
+
+    record_name = "nginx-configuration"
+    fields = (
+        Field("nginx", "nginx", check=package_check),
+        Field("shepherd_requirement", (), check=checks.list_of(checks.string, "names")),
+        Field("log_directory", "/var/log/nginx", check=checks.string),
+        Field("log_level", "error", check=checks.one_of(
+            "debug", "info", "notice", "warn", "error", "crit", "alert", "emerg")),
+        Field("run_directory", None, check=checks.optional(checks.string)),
+        Field("server_blocks", (), check=checks.list_of(
+            checks.instance_of(NginxServerConfiguration, ""), "nginx-server-configuration "
+                                                             "records")),
+        Field("upstream_blocks", (), check=checks.list_of(
+            checks.instance_of(NginxUpstreamConfiguration, ""), "nginx-upstream-configuration "
+                                                               "records")),
+        Field("server_names_hash_bucket_size", None, check=checks.optional(checks.integer)),
+        Field("server_names_hash_bucket_max_size", None, check=checks.optional(checks.integer)),
+        Field("modules", (), check=checks.list_of(checks.string, "module file paths")),
+        Field("global_directives", (("events", ()),), check=_directives),
+        Field("extra_content", "", check=checks.either(checks.string, _text_tree,
+                                                       what="a string or a list of strings")),
+        Field("file", None, check=checks.optional(checks.either(
+            checks.string, checks.instance_of(FileLike, ""), what="a string or a file-like"))),
+    )
+
+
+def _server_block(server: NginxServerConfiguration, address) -> List[str]:
+    out = ["    server {"]
+    out += [f"      listen {bind_port(listen, address)};" for listen in server.listen]
+    names = " ".join("_" if n == "default" else n for n in server.server_name)
+    out.append(f"      server_name {names};")
+    if server.ssl_certificate:
+        out.append(f"      ssl_certificate {server.ssl_certificate};")
+    if server.ssl_certificate_key:
+        out.append(f"      ssl_certificate_key {server.ssl_certificate_key};")
+    if server.root:
+        out.append(f"      root {server.root};")
+    if server.index:
+        out.append(f"      index {' '.join(server.index)};")
+    if server.try_files:
+        out.append(f"      try_files {' '.join(server.try_files)};")
+    out.append(f"      server_tokens {'on' if server.server_tokens else 'off'};")
+    out.append("")
+    for location in server.locations:
+        head = (location.uri if isinstance(location, NginxLocationConfiguration)
+                else f"@{location.name}")
+        out.append(f"      location {head} {{")
+        out += [f"        {line}" for line in location.body]
+        out.append("      }")
+    out.append("")
+    out += [f"      {line}" for line in server.raw_content]
+    out.append("    }")
+    return out
+
+
+def _global(key: str, value) -> str:
+    if isinstance(value, tuple):
+        return f"{key} {{ " + "".join(_global(k, v) for k, v in value) + "}\n"
+    return f"{key} {value};\n"
+
+
+def nginx_conf(config: NginxConfiguration, rendering: Rendering) -> str:
+    """The text of /etc/nginx/nginx.conf."""
+    log = config.log_directory.rstrip("/")
+    head = ["# Generated by lispdeploy from nginx-configuration.",
+            "user www-data;", "pid /run/nginx.pid;",
+            f"error_log {log}/error.log {config.log_level};"]
+    head += [f"load_module {module};" for module in config.modules]
+    text = "\n".join(head) + "\n" + "".join(_global(k, v) for k, v in config.global_directives)
+    http = ["http {"]
+    if config.run_directory:
+        run = config.run_directory.rstrip("/")
+        http += [f"    {kind}_temp_path {run}/{kind}_temp;"
+                 for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")]
+    http += [f"    access_log {log}/access.log;", "    include /etc/nginx/mime.types;"]
+    for key, value in (("server_names_hash_bucket_size", config.server_names_hash_bucket_size),
+                       ("server_names_hash_bucket_max_size",
+                        config.server_names_hash_bucket_max_size)):
+        if value:
+            http.append(f"    {key} {value};")
+    http.append("")
+    for upstream in config.upstream_blocks:
+        http.append(f"    upstream {upstream.name} {{")
+        http += [f"      server {server};" for server in upstream.servers]
+        if upstream.extra_content:
+            http += [""] + [f"      {line}" for line in upstream.extra_content]
+        http.append("    }")
+    for server in config.server_blocks:
+        http += _server_block(server, rendering.listen_address)
+    extra = config.extra_content
+    # As in Guix: a string goes in as it is, a list is one indented directive per item.
+    parts: List[Any] = ([extra] if isinstance(extra, str)
+                        else [x for item in extra for x in ("    ", item, "\n")])
+    return text + "\n".join(http) + "\n" + _join(parts, rendering) + "}\n"
+
+
+def _nginx_file(config: NginxConfiguration):
+    if config.file is None:
+        return GeneratedFile(name="nginx.conf", location=config.location,
+                             generate=lambda rendering: nginx_conf(config, rendering))
+    if isinstance(config.file, str):
+        return GeneratedFile(name="nginx.conf", location=config.location,
+                             generate=lambda _rendering: config.file)
+    return config.file
+
+
+def _nginx_units(config: NginxConfiguration):
+    return (SystemdUnit(name="nginx.service", watch=("nginx/nginx.conf",),
+                        provision=("nginx",), location=config.location),)
+
+
+def _nginx_activation(config: NginxConfiguration):
+    paths = [config.log_directory]
+    if config.run_directory:
+        run = config.run_directory.rstrip("/")
+        paths += [f"{run}/{kind}_temp" for kind in ("client_body", "proxy", "fastcgi", "uwsgi",
+                                                    "scgi")]
+    return (directories_activation(paths, location=config.location),)
+
+
+nginx_service_type = ServiceType(
+    name="nginx",
+    extensions=(
+        ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
+            path="nginx/nginx.conf", file=_nginx_file(c), location=c.location,
+            validate=("/usr/sbin/nginx", "-t", "-q", "-c", "{}")),)),
+        ServiceExtension(target=shepherd_root_service_type, compute=_nginx_units),
+        ServiceExtension(target=activation_service_type, compute=_nginx_activation),
+        ServiceExtension(target=profile_service_type, compute=lambda c: (c.nginx,)),
+    ),
+    compose=concatenate,
+    extend=lambda config, servers: config.replace(
+        server_blocks=tuple(config.server_blocks) + tuple(servers)) if servers else config,
+    default_value=NginxConfiguration(),
+    description="Run the nginx Web server (Debian's nginx.service).")
+
+
+SPEC_VOCABULARY = (Vocabulary(
+    records=(HttpdModule, HttpdConfigFile, HttpdConfiguration, NginxConfiguration,
+             NginxServerConfiguration, NginxLocationConfiguration,
+             NginxNamedLocationConfiguration, NginxUpstreamConfiguration),
+    procedures={"httpd-virtualhost": httpd_virtualhost},
+    values={"httpd-service-type": httpd_service_type,
+            "nginx-service-type": nginx_service_type,
+            "%default-httpd-modules": DEFAULT_HTTPD_MODULES},
+    modules=(("gnu", "services", "web"),),
+),)

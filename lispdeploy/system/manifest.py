@@ -1,0 +1,229 @@
+"""The sections of a system manifest, read off the folded services: /etc files, accounts,
+packages and units. Each declaration is checked with the service it came from, so that a
+conflict names both services and where the spec declares them.
+
+Imports errors, store, records, services and system.accounts/packages; never the spec layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
+
+from lispdeploy.errors import ServiceError
+from lispdeploy.records import describe_value
+from lispdeploy.services.core import Folding, Service, ServiceType
+from lispdeploy.services.rendering import Renderer
+from lispdeploy.services.shepherd import ShepherdService, service_unit
+from lispdeploy.services.sinks import (SystemdUnit, account_service_type, etc_file_check,
+                                       etc_service_type, profile_service_type,
+                                       shepherd_root_service_type)
+from lispdeploy.store import StoreItem
+from lispdeploy.system.accounts import UserAccount, UserGroup
+from lispdeploy.system.packages import Package
+
+Declaration = Tuple[Service, Any]
+
+
+def declarations(folding: Folding, sink: ServiceType) -> List[Declaration]:
+    """(service, item) for everything given to `sink`: its own value, then each extension."""
+    target = folding.only(sink)
+    out: List[Declaration] = [(target, item) for item in target.value]
+    for source, contribution in folding.contributions(target):
+        if not isinstance(contribution, (list, tuple)):
+            raise ServiceError(f"service '{source.kind.name}' gives {describe_value(contribution)}"
+                               f" to {sink.name}-service-type, which expects a list",
+                               location=source.location,
+                               hint="the extension's procedure must return a list, e.g. "
+                                    "(list (list \"motd\" (plain-file \"motd\" \"hi\")))")
+        out += [(source, item) for item in contribution]
+    return out
+
+
+def _origin(service: Service) -> str:
+    return f"'{service.kind.name}'" + (f" ({service.location})" if service.location else "")
+
+
+def etc_entries(folding: Folding, renderer: Renderer) -> Tuple[List[Dict], List[StoreItem]]:
+    """The manifest's "etc" section and the items it needs."""
+    seen: Dict[str, Service] = {}
+    entries: List[Dict] = []
+    items: List[StoreItem] = []
+    for source, declaration in declarations(folding, etc_service_type):
+        etc = etc_file_check(declaration, location=source.location)
+        if etc.path in seen:
+            raise ServiceError(f"/etc/{etc.path} is declared twice: by {_origin(seen[etc.path])} "
+                               f"and by {_origin(source)}", location=source.location,
+                               hint="keep one of them; to change a service's file, change its "
+                                    "configuration (modify-services) instead")
+        for other, owner in seen.items():
+            if etc.path.startswith(other + "/") or other.startswith(etc.path + "/"):
+                raise ServiceError(f"/etc/{etc.path} and /etc/{other} cannot both exist (one "
+                                   f"is inside the other): declared by {_origin(source)} and "
+                                   f"{_origin(owner)}", location=source.location)
+        seen[etc.path] = source
+        item = renderer.item_of(etc.file)
+        items.append(item)
+        entries.append({"path": etc.path, "item": item.path, "mode": f"{etc.mode:04o}",
+                        "user": etc.user, "group": etc.group,
+                        "validate": list(etc.validate) if etc.validate else None})
+    entries.sort(key=lambda e: e["path"])
+    return entries, items
+
+
+def account_entries(folding: Folding) -> Tuple[List[Dict], List[Dict]]:
+    """The manifest's "groups" and "users" sections."""
+    groups: Dict[str, Tuple[Service, UserGroup]] = {}
+    users: Dict[str, Tuple[Service, UserAccount]] = {}
+    for source, record in declarations(folding, account_service_type):
+        if isinstance(record, UserGroup):
+            table: Dict = groups
+        elif isinstance(record, UserAccount):
+            table = users
+        else:
+            raise ServiceError(f"service '{source.kind.name}' gives {describe_value(record)} to "
+                               "account-service-type, which expects user-account and "
+                               "user-group records", location=source.location)
+        if record.name in table:
+            first_source, first = table[record.name]
+            if first == record:
+                continue
+            raise ServiceError(f"{record.record_name} '{record.name}' is declared twice, "
+                               f"differently: by {_origin(first_source)} and {_origin(source)}",
+                               location=record.location or source.location,
+                               hint="declare it once")
+        table[record.name] = (source, record)
+    _unique_ids([g for _, g in groups.values()], "id", "group id")
+    _unique_ids([u for _, u in users.values()], "uid", "user id")
+    for source, user in users.values():
+        for group in (user.group, *user.supplementary_groups):
+            if group not in groups:
+                raise ServiceError(
+                    f"user-account '{user.name}': group '{group}' is not declared",
+                    location=user.location or source.location,
+                    hint=f"add it to the operating-system's groups: (groups (cons (user-group "
+                         f"(name \"{group}\")) %base-groups))")
+    return ([_group_json(g) for _, g in groups.values()],
+            [_user_json(u) for _, u in users.values()])
+
+
+def _unique_ids(records: Iterable, field: str, what: str) -> None:
+    owners: Dict[int, Any] = {}
+    for record in records:
+        number = getattr(record, field)
+        if number is None:
+            continue
+        if number in owners:
+            raise ServiceError(f"{record.record_name} '{record.name}' has {what} {number}, "
+                               f"already given to '{owners[number].name}'",
+                               location=record.location or owners[number].location)
+        owners[number] = record
+
+
+def _group_json(group: UserGroup) -> Dict:
+    return {"name": group.name, "gid": group.id, "system": group.system,
+            "password": group.password}
+
+
+def _user_json(user: UserAccount) -> Dict:
+    return {"name": user.name, "uid": user.uid, "group": user.group,
+            "supplementary-groups": list(user.supplementary_groups), "comment": user.comment,
+            "home": user.home_directory, "create-home": user.create_home_directory,
+            "home-permissions": f"{user.home_directory_permissions:04o}",
+            "shell": user.shell, "system": user.system, "password": user.password}
+
+
+def package_entries(folding: Folding) -> List[Dict]:
+    """The manifest's "packages" section: each package once, in the order first declared."""
+    chosen: Dict[str, Tuple[Service, Package]] = {}
+    for source, declaration in declarations(folding, profile_service_type):
+        if isinstance(declaration, str):
+            package = Package(name=declaration, location=source.location)
+        elif isinstance(declaration, Package):
+            package = declaration
+        else:
+            raise ServiceError(f"service '{source.kind.name}' gives {describe_value(declaration)}"
+                               " to profile-service-type, which expects packages",
+                               location=source.location,
+                               hint="give package names such as \"vim\" or "
+                                    "(specification->package \"vim\")")
+        if package.name in chosen:
+            first_source, first = chosen[package.name]
+            if first.version and package.version and first.version != package.version:
+                raise ServiceError(
+                    f"package '{package.name}' is wanted at version {first.version} by "
+                    f"{_origin(first_source)} and at {package.version} by {_origin(source)}",
+                    location=package.location or source.location, hint="ask for one version")
+            if package.version and not first.version:
+                chosen[package.name] = (source, package)
+            continue
+        chosen[package.name] = (source, package)
+    return [{"name": p.name, "version": p.version} for _, p in chosen.values()]
+
+
+def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
+                 ) -> Tuple[List[Dict], List[StoreItem]]:
+    """The manifest's "units" section and the unit files it needs."""
+    declared: List[Tuple[Service, Any]] = []
+    provisions: Dict[str, Tuple[str, Service]] = {}
+    for source, unit in declarations(folding, shepherd_root_service_type):
+        if isinstance(unit, ShepherdService):
+            name, names = unit.unit_name, unit.provision
+        elif isinstance(unit, SystemdUnit):
+            name, names = unit.name, (*unit.provision, unit.name.rsplit(".", 1)[0])
+        else:
+            raise ServiceError(f"service '{source.kind.name}' gives {describe_value(unit)} to "
+                               "shepherd-root-service-type, which expects shepherd-service and "
+                               "systemd-unit records", location=source.location)
+        for provided in names:
+            if provided in provisions and provisions[provided][0] != name:
+                raise ServiceError(
+                    f"'{provided}' is provided twice: by {provisions[provided][0]} "
+                    f"({_origin(provisions[provided][1])}) and by {name} ({_origin(source)})",
+                    location=getattr(unit, "location", None) or source.location,
+                    hint="give each shepherd-service its own provision names")
+            provisions[provided] = (name, source)
+        declared.append((source, unit))
+    provision_units: Dict[str, Optional[str]] = {p: u for p, (u, _) in provisions.items()}
+
+    merged: Dict[str, Tuple[Service, SystemdUnit]] = {}
+    for source, unit in declared:
+        if isinstance(unit, ShepherdService):
+            unit = service_unit(unit, provision_units)
+        if unit.name in merged:
+            unit = _merge(merged[unit.name], (source, unit))
+        merged[unit.name] = (merged.get(unit.name, (source,))[0], unit)
+
+    entries: List[Dict] = []
+    items: List[StoreItem] = []
+    for source, unit in merged.values():
+        for path in unit.watch:
+            if path not in etc_paths:
+                raise ServiceError(f"unit {unit.name} watches /etc/{path}, which no service "
+                                   "declares", location=unit.location or source.location,
+                                   hint="watch only files given to etc-service-type")
+        item = None
+        if unit.file is not None:
+            item = renderer.item_of(unit.file)
+            if item.content is None:
+                raise ServiceError(f"unit {unit.name}: its file is a directory",
+                                   location=unit.location or source.location)
+            items.append(item)
+        entries.append({"name": unit.name, "item": item.path if item else None,
+                        "enable": unit.enable, "start": unit.start,
+                        "watch": sorted(unit.watch)})
+    return entries, items
+
+
+def _merge(first: Tuple[Service, SystemdUnit], second: Tuple[Service, SystemdUnit]
+           ) -> SystemdUnit:
+    """Two services may both rely on a unit a package installs (cron.service); they may not
+    both write one."""
+    (first_source, a), (second_source, b) = first, second
+    if a.file is not None or b.file is not None:
+        raise ServiceError(f"unit {a.name} is declared twice: by {_origin(first_source)} and by "
+                           f"{_origin(second_source)}",
+                           location=b.location or second_source.location,
+                           hint="keep one of them; each daemon needs its own unit name")
+    return a.replace(enable=a.enable or b.enable, start=a.start or b.start,
+                     watch=tuple(dict.fromkeys(a.watch + b.watch)),
+                     provision=tuple(dict.fromkeys(a.provision + b.provision)))
