@@ -36,6 +36,9 @@ class EnvironmentType(Record):
         Field("delegate", None, check=checks.optional(checks.procedure),
               doc="machine -> managed-host machine that reaches it (provisioning if needed)"),
         Field("destroy_machine", None, check=checks.optional(checks.procedure)),
+        Field("build_options", None, check=checks.optional(checks.procedure),
+              doc="machine -> keyword arguments for building its system (e.g. the address "
+                  "its services listen on)"),
         Field("configuration_type", None, check=checks.anything,
               doc="the record class its machines' configuration must be"),
     )

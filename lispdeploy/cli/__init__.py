@@ -45,6 +45,7 @@ def load(spec_path: str, load_path: Sequence[str]):
 def _register():
     # Each command module adds itself to `cli` when imported.
     from lispdeploy.cli import describe  # noqa: F401
+    from lispdeploy.cli import container  # noqa: F401
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

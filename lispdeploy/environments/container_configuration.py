@@ -27,6 +27,21 @@ def _bind(value):
     return text
 
 
+def _memory(value):
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    text = checks.string(value)
+    if not text[:-1].isdigit() or text[-1].upper() not in "KMGT0123456789":
+        raise TypeError("a size such as \"512M\"")
+    return text
+
+
+def mapping(bind: str, writable: bool):
+    """A bind mount written "/source[:/target]" as (source, target, writable)."""
+    source, _, target = bind.partition(":")
+    return (source, target or source, writable)
+
+
 class ContainerConfiguration(Record):
     """Where a container host listens and what it shares with the machine."""
 
@@ -40,5 +55,7 @@ class ContainerConfiguration(Record):
               doc="directories of the machine mounted read-write in the host"),
         Field("read_only_binds", (), check=checks.list_of(_bind, "bind mounts"),
               doc="directories of the machine mounted read-only in the host"),
+        Field("memory_max", None, check=checks.optional(_memory, "a size such as \"512M\""),
+              doc="the most memory the host may use (bytes, or with K, M, G)"),
         Field("system", "x86_64-linux", check=checks.string),
     )

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from lispdeploy.environments.container.environment import container_environment_type
 from lispdeploy.environments.container_configuration import ContainerConfiguration
 from lispdeploy.environments.digital_ocean import digital_ocean_environment_type
 from lispdeploy.environments.digital_ocean_configuration import DigitalOceanConfiguration
@@ -18,6 +19,7 @@ SPEC_VOCABULARY = (Vocabulary(
     values={
         "managed-host-environment-type": managed_host_environment_type,
         "digital-ocean-environment-type": digital_ocean_environment_type,
+        "container-environment-type": container_environment_type,
         "machine-remote-eval": machine_remote_eval,
         "deploy-machine": deploy_machine,
         "roll-back-machine": roll_back_machine,

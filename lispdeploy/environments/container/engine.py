@@ -69,13 +69,13 @@ class ContainerEngine:
 
     def create(self, name: str, address: Optional[str] = None, *, host_name: Optional[str] = None,
                binds: Iterable[Union[FileSystemMapping, tuple]] = (),
-               memory_max: Union[int, str, None] = None, ephemeral: bool = False
-               ) -> ContainerInfo:
+               memory_max: Union[int, str, None] = None, ephemeral: bool = False,
+               owner: Optional[int] = None) -> ContainerInfo:
         """Create a stopped container host; `address` None picks a free loopback address.
 
         `binds` are directories of this machine shown in the host; `memory_max` limits the
-        host's memory (bytes, or "512M"). An `ephemeral` host belongs to this process:
-        `cleanup_stale` destroys it once this process is gone.
+        host's memory (bytes, or "512M"). An `ephemeral` host belongs to this process (or to
+        the process `owner`, a PID): `cleanup_stale` destroys it once that process is gone.
         """
         require_root()
         find_program("systemd-nspawn")
@@ -94,7 +94,7 @@ class ContainerEngine:
                     name=name, host_name=host_name, address=address,
                     identity=os.path.join(directory, "identity"), host_key="", state=CREATING,
                     mappings=mappings, memory_max=size, ephemeral=ephemeral,
-                    owner=ProcessRef.current())
+                    owner=_owner(owner))
                 try:
                     self.state.write(record)
                     # Taken before the allocation lock is let go, so that nobody can start or
@@ -383,6 +383,15 @@ class ContainerEngine:
             console_log=os.path.join(self.state.container_dir(record.name), "console.log"),
             failed_units=record.failed_units, mappings=record.mappings,
             memory_max=record.memory_max, ephemeral=record.ephemeral)
+
+
+def _owner(pid: Optional[int]) -> ProcessRef:
+    if pid is None:
+        return ProcessRef.current()
+    ref = ProcessRef.of(pid)
+    if ref is None:
+        raise EnvironmentError_(f"the owner process {pid} of a new container host is not running")
+    return ref
 
 
 def _alive(process: Optional[ProcessRef]) -> bool:

@@ -1,0 +1,121 @@
+"""`container-environment-type`: machines that are local container hosts.
+
+Deploying a machine of this type creates its container host if missing, starts it if
+stopped, then deploys over SSH exactly like a managed host: `delegate` gives the
+managed-host machine that reaches it (its loopback address, the key lispdeploy generated, the
+host key lispdeploy recorded when it created the host). The system is built to listen on the
+host's own address, and the safety checks skip block devices, which a container has none of.
+
+Hosts created from a spec are kept until `lispdeploy destroy`; with LISPDEPLOY_CONTAINER_OWNER
+set (tests), they belong to that process and are cleaned up with its other leftovers.
+Imports machine, the configuration records and the container engine; no SSH.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Dict, Optional
+
+from lispdeploy.environments.container.engine import ContainerEngine
+from lispdeploy.environments.container.info import ContainerInfo
+from lispdeploy.environments.container_configuration import ContainerConfiguration, mapping
+from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
+from lispdeploy.errors import EnvironmentError_
+from lispdeploy.machine import EnvironmentType, Machine
+
+_engine: Optional[ContainerEngine] = None
+
+
+def engine() -> ContainerEngine:
+    """The container engine of this process (state under /var/lib/lispdeploy/containers,
+    or LISPDEPLOY_CONTAINER_DIR)."""
+    global _engine
+    if _engine is None:
+        directory = os.environ.get("LISPDEPLOY_CONTAINER_DIR")
+        _engine = ContainerEngine(directory) if directory else ContainerEngine()
+    return _engine
+
+
+def container_name(machine: Machine) -> str:
+    """The container's name: the configuration's `name`, else the machine's host name."""
+    config: ContainerConfiguration = machine.configuration
+    if config.name:
+        return config.name
+    return re.sub(r"[^A-Za-z0-9_-]", "-", machine.display_name)[:60]
+
+
+def provision(machine: Machine) -> ContainerInfo:
+    """The machine's container host, created if missing and started if stopped."""
+    config: ContainerConfiguration = machine.configuration
+    name = container_name(machine)
+    info = engine().get(name)
+    if info is not None and config.address and info.address != config.address:
+        raise EnvironmentError_(
+            f"machine '{machine.display_name}': container host '{name}' exists with address "
+            f"{info.address}, but the spec says {config.address}",
+            location=config.location,
+            hint=f"destroy it first (lispdeploy destroy SPEC --on {machine.display_name}), or "
+                 "keep its address")
+    if info is None:
+        binds = [mapping(b, True) for b in config.binds] + [
+            mapping(b, False) for b in config.read_only_binds]
+        owner = _test_owner()
+        info = engine().create(name, config.address, host_name=machine.display_name,
+                               binds=binds, memory_max=config.memory_max,
+                               ephemeral=owner is not None, owner=owner)
+    if not info.running:
+        info = engine().start(name)
+    return info
+
+
+def _test_owner() -> Optional[int]:
+    owner = os.environ.get("LISPDEPLOY_CONTAINER_OWNER")
+    return int(owner) if owner and owner.isdigit() else None
+
+
+def delegate(machine: Machine, *, create: bool = True) -> Machine:
+    """The managed-host machine that reaches this machine's container host over SSH."""
+    if create:
+        info = provision(machine)
+    else:
+        info = engine().get(container_name(machine))
+        if info is None or not info.running:
+            raise EnvironmentError_(
+                f"machine '{machine.display_name}': its container host is not running",
+                location=machine.location,
+                hint="deploy the spec (which starts it) or run lispdeploy container start SPEC")
+    config: ContainerConfiguration = machine.configuration
+    ssh = MachineSshConfiguration(host_name=info.address, system=config.system,
+                                  identity=info.identity, host_key=info.host_key,
+                                  port=info.port, user=info.user, location=config.location)
+    from lispdeploy.environments.managed_host import managed_host_environment_type
+    return machine.replace(environment=managed_host_environment_type, configuration=ssh)
+
+
+def build_options(machine: Machine) -> Dict[str, Any]:
+    """How this machine's system is built: listening on the host's own address."""
+    config: ContainerConfiguration = machine.configuration
+    info = engine().get(container_name(machine))
+    address = config.address or (info.address if info is not None else None)
+    return {"listen_address": address, "container": True}
+
+
+def destroy(machine: Machine) -> bool:
+    """Remove the machine's container host (disk included); False if it had none."""
+    name = container_name(machine)
+    if engine().get(name) is None:
+        return False
+    engine().destroy(name)
+    return True
+
+
+container_environment_type = EnvironmentType(
+    name="container-environment-type",
+    description="Local container hosts: systemd machines booted with systemd-nspawn on an "
+                "overlay of this machine's root, each on its own loopback address.",
+    delegate=delegate,
+    destroy_machine=destroy,
+    build_options=build_options,
+    configuration_type=ContainerConfiguration,
+)
