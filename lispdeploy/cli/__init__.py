@@ -46,6 +46,7 @@ def _register():
     # Each command module adds itself to `cli` when imported.
     from lispdeploy.cli import describe  # noqa: F401
     from lispdeploy.cli import container  # noqa: F401
+    from lispdeploy.cli import build  # noqa: F401
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

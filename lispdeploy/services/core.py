@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from lispdeploy import checks
-from lispdeploy.errors import ServiceError, SpecError
+from lispdeploy.errors import LispdeployError, ServiceError, SpecError
 from lispdeploy.records import Field, Record
 
 
@@ -213,7 +213,8 @@ class Folding:
                                     "that extends it")
         self._in_progress.append(s)
         try:
-            contributions = [(src, ext.compute(self.value_of(src)))
+            contributions = [(src, _call(ext.compute, src, f"its extension of '{s.kind.name}'",
+                                         self.value_of(src)))
                              for src, ext in self._incoming.get(id(s), [])]
         finally:
             self._in_progress.pop()
@@ -222,8 +223,9 @@ class Folding:
         kind = s.kind
         if kind.extend is not None:
             plain = [c for _, c in contributions]
-            composed = kind.compose(plain) if kind.compose else plain
-            value = kind.extend(value, composed)
+            composed = _call(kind.compose, s, "its compose procedure",
+                             plain) if kind.compose else plain
+            value = _call(kind.extend, s, "its extend procedure", value, composed)
         self._values[id(s)] = value
         return value
 
@@ -231,6 +233,19 @@ class Folding:
         """(contributing service, contribution) for each extension aimed at `s`."""
         self.value_of(s)
         return list(self._contributions[id(s)])
+
+
+def _call(procedure: Callable, s: Service, what: str, *args: Any) -> Any:
+    """Call a service type's procedure; an error in it names the service and its location."""
+    try:
+        return procedure(*args)
+    except LispdeployError:
+        raise
+    except Exception as e:
+        raise ServiceError(f"service '{s.kind.name}': {what} failed: {type(e).__name__}: {e}",
+                           location=s.location or s.kind.location,
+                           hint=f"see the definition of {s.kind.name}'s service type"
+                           + (f" ({s.kind.location})" if s.kind.location else "")) from e
 
 
 def fold_services(services: Iterable[Service], target_type: ServiceType) -> Any:

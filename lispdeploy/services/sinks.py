@@ -30,7 +30,7 @@ from lispdeploy.errors import SpecError
 from lispdeploy.gexp.files import FileLike, file_like_check, store_name
 from lispdeploy.gexp.gexp import PLACEHOLDER_PREFIX, Gexp
 from lispdeploy.records import Field, Record
-from lispdeploy.services.core import ServiceExtension, ServiceType, concatenate
+from lispdeploy.services.core import ServiceExtension, ServiceType
 
 UNIT_SUFFIXES = (".service", ".socket", ".timer", ".target", ".path", ".mount", ".slice")
 
@@ -50,12 +50,19 @@ system_service_type = ServiceType(
     description="The root of the service graph: what one system generation consists of.")
 
 
+def _flatten(contributions) -> tuple:
+    """Concatenate list contributions; anything else is kept as it is, for the system build
+    to reject with the service that gave it."""
+    return tuple(item for c in contributions
+                 for item in (c if isinstance(c, (list, tuple)) else (c,)))
+
+
 def _sink(name: str, entry: str, description: str) -> ServiceType:
     return ServiceType(
         name=name,
         extensions=(ServiceExtension(target=system_service_type,
                                      compute=lambda value, entry=entry: (entry, value)),),
-        compose=concatenate,
+        compose=_flatten,
         extend=lambda value, extra: tuple(value) + tuple(extra),
         default_value=(),
         description=description)
@@ -64,8 +71,15 @@ def _sink(name: str, entry: str, description: str) -> ServiceType:
 etc_service_type = _sink("etc", "etc", "Files under /etc, as (path file-like) pairs or "
                                        "etc-file records.")
 account_service_type = _sink("account", "accounts", "User accounts and groups.")
-activation_service_type = _sink("activation", "activation",
-                                "G-expressions run, in order, when a generation is activated.")
+activation_service_type = ServiceType(
+    name="activation",
+    extensions=(ServiceExtension(target=system_service_type,
+                                 compute=lambda value: ("activation", value)),),
+    # As in Guix, each extension gives one g-expression; a list of them is accepted too.
+    compose=_flatten,
+    extend=lambda value, extra: tuple(value) + tuple(extra),
+    default_value=(),
+    description="G-expressions run, in order, when a generation is activated.")
 shepherd_root_service_type = _sink("shepherd-root", "units",
                                    "Daemons: shepherd-service records, run as systemd units, "
                                    "and systemd-unit records.")

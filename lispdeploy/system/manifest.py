@@ -14,7 +14,8 @@ from lispdeploy.records import describe_value
 from lispdeploy.services.core import Folding, Service, ServiceType
 from lispdeploy.services.rendering import Renderer
 from lispdeploy.services.shepherd import ShepherdService, service_unit
-from lispdeploy.services.sinks import (SystemdUnit, account_service_type, etc_file_check,
+from lispdeploy.services.sinks import (SystemdUnit, account_service_type, activation_service_type,
+                                       etc_file_check,
                                        etc_service_type, profile_service_type,
                                        shepherd_root_service_type)
 from lispdeploy.store import StoreItem
@@ -29,6 +30,8 @@ def declarations(folding: Folding, sink: ServiceType) -> List[Declaration]:
     target = folding.only(sink)
     out: List[Declaration] = [(target, item) for item in target.value]
     for source, contribution in folding.contributions(target):
+        if sink is activation_service_type and not isinstance(contribution, (list, tuple)):
+            contribution = (contribution,)
         if not isinstance(contribution, (list, tuple)):
             raise ServiceError(f"service '{source.kind.name}' gives {describe_value(contribution)}"
                                f" to {sink.name}-service-type, which expects a list",

@@ -1,0 +1,46 @@
+"""`lispdeploy build SPEC`: build each machine's system on the controller (Guix's
+`guix system build`) and print its system item; connects to nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Optional
+
+import click
+
+from lispdeploy.cli import cli, load, load_path_option
+
+
+def listen_address_of(machine) -> Optional[str]:
+    """The address a machine's listening services bind to when its spec names none: a
+    container host's own loopback address when its configuration fixes one."""
+    from lispdeploy.environments.container_configuration import ContainerConfiguration
+    configuration = machine.configuration
+    if isinstance(configuration, ContainerConfiguration):
+        return configuration.address
+    return None
+
+
+@cli.command()
+@click.argument("spec", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True,
+              help="Print each machine's system item and manifest as JSON.")
+@load_path_option
+def build(spec, as_json, load_path):
+    """Build the system of each machine SPEC declares, and print its store item."""
+    loaded = load(spec, load_path)
+    from lispdeploy.gexp.lowering import Lowerer
+    from lispdeploy.system.closure import build_system
+    lowerer = Lowerer()
+    systems = [build_system(machine, spec_path=loaded.path, spec_text=loaded.text,
+                            listen_address=listen_address_of(machine), lowerer=lowerer)
+               for machine in loaded.machines]
+    if as_json:
+        click.echo(json.dumps({"spec": spec, "machines": [
+            {"host-name": s.host_name, "system": s.item.path,
+             "size": sum(item.size for item in s.items), "manifest": s.manifest}
+            for s in systems]}, indent=2, sort_keys=True))
+        return
+    width = max(len(s.host_name) for s in systems)
+    for system in systems:
+        click.echo(f"{system.host_name.ljust(width)}  {system.item.path}")
