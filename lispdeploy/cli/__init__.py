@@ -45,6 +45,8 @@ def load(spec_path: str, load_path: Sequence[str]):
 def _register():
     # Each command module adds itself to `cli` when imported.
     from lispdeploy.cli import describe  # noqa: F401
+    from lispdeploy.cli import eval as _eval  # noqa: F401
+    from lispdeploy.cli import deploy  # noqa: F401
     from lispdeploy.cli import container  # noqa: F401
     from lispdeploy.cli import build  # noqa: F401
 

@@ -30,6 +30,7 @@ from lispdeploy import __version__
 from lispdeploy.errors import GexpError
 from lispdeploy.gexp.files import FileLike, store_name
 from lispdeploy.gexp.gexp import Gexp
+from lispdeploy.location import Location
 from lispdeploy.store import StoreItem
 from lispdeploy.target.program import FUNCTION_PREFIX
 
@@ -49,6 +50,19 @@ class LoweredProgram:
 
     def __repr__(self) -> str:
         return f"#<lowered-program {self.name} {len(self.text)} bytes, {len(self.items)} items>"
+
+
+def function_call(function: str, *args: Any, location: Optional[Location] = None) -> Gexp:
+    """A gexp calling a function of lispdeploy.target with `args` (embedded like any `#$`
+    value): `function_call("lispdeploy.target.entry.probe", request)` is
+    `#~(probe #$request)` with the right import. This is how the controller runs library code
+    on hosts without writing Hy."""
+    module, _, name = function.rpartition(".")
+    if not module.startswith("lispdeploy.target.") or not all(
+            part.isidentifier() for part in function.split(".")):
+        raise ValueError(f"not a function of lispdeploy.target: {function!r}")
+    source = f"from {module} import {name} as _function\nreturn _function(*_ungexp_0)\n"
+    return Gexp(source=source, references=(list(args),), spec_lines=(0, 0), location=location)
 
 
 class ProgramBuilder:

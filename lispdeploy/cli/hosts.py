@@ -1,0 +1,59 @@
+"""Options shared by the commands that talk to hosts (`--on`, `-j/--jobs`, `-v`), and running
+their per-host work with progress shown.
+
+Imports click, the deploy pool and host selection, and the ui.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, List, Sequence
+
+import click
+
+from lispdeploy.deploy.pool import DEFAULT_JOBS, HostResult, HostRun
+
+
+def host_options(command: Callable) -> Callable:
+    """Add `--on`, `--jobs` and `--verbose` to a command."""
+    command = click.option(
+        "-v", "--verbose", is_flag=True,
+        help="Show connections, round trips and timings, and what hosts print to stderr.")(command)
+    command = click.option(
+        "-j", "--jobs", type=click.IntRange(1, 256), default=DEFAULT_JOBS, show_default=True,
+        help="How many hosts to work on at once.")(command)
+    command = click.option(
+        "--on", "on", multiple=True, metavar="NAME[,NAME]",
+        help="Only the machines whose host name matches one of these glob patterns.")(command)
+    return command
+
+
+def run_on_machines(machines: Sequence, work: Callable[[HostRun], Any], *, jobs: int,
+                    verbose: bool, show_output: bool, output_to_stdout: bool = False
+                    ) -> List[HostResult]:
+    """Run `work` on every machine in parallel, printing progress; the results, in order."""
+    from lispdeploy.deploy.hosts import connect
+    from lispdeploy.deploy.pool import run_on_hosts
+    from lispdeploy.ui.hosts import HostReporter
+    reporter = HostReporter([m.display_name for m in machines], show_output=show_output,
+                            verbose=verbose, output_to_stdout=output_to_stdout)
+    return run_on_hosts(machines, work, connect=connect, jobs=jobs, reporter=reporter)
+
+
+def select(machines: Sequence, on: Sequence[str]) -> list:
+    """The machines `--on` selects (all without it)."""
+    from lispdeploy.deploy.hosts import select_machines
+    return select_machines(machines, on)
+
+
+def report_failures(results: Sequence[HostResult], what: str, *, verbose: bool) -> None:
+    """Print each failed host's error; if a host failed, raise the summary as the command's
+    error (exit status 1), else print it (with -v or several hosts)."""
+    from lispdeploy.errors import HostError
+    from lispdeploy.ui.hosts import error_text, summary
+    failed = [r for r in results if not r.ok]
+    for result in failed:
+        click.echo(error_text(result, verbose=verbose), err=True)
+    if failed:
+        raise HostError(summary(results, what))
+    if verbose or len(results) > 1:
+        click.echo(summary(results, what), err=True)

@@ -1,0 +1,154 @@
+"""Evaluating g-expressions on a host (`remote-eval`, `machine-remote-eval`).
+
+One evaluation is at most two round trips over the host's transport:
+
+1. probe: which store items of the program's closure the host lacks (skipped when the program
+   refers to no items, or when this connection already sent or saw them all);
+2. run: `python3 -I -c BOOTSTRAP` (as root, through `sudo -n` for another user) reads the
+   program, the missing items and the request on stdin (see `lispdeploy.target.protocol`),
+   writes each item atomically after checking its hash, runs the program with its stdout sent
+   to stderr, and answers with one JSON document on stdout.
+
+The host's stderr is streamed to `on_stderr` as it comes. A program that raises becomes a
+`RemoteEvalError` carrying the host's traceback, its frames mapped to spec lines.
+
+Imports errors, location, store, gexp, remote.transport and lispdeploy.target.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Dict, Iterable, List, Optional, Sequence
+
+from lispdeploy.errors import HostError, RemoteEvalError
+from lispdeploy.gexp.build import item_transfer
+from lispdeploy.gexp.gexp import Gexp
+from lispdeploy.gexp.lowering import Lowerer
+from lispdeploy.gexp.program import LoweredProgram, ProgramBuilder
+from lispdeploy.location import Location
+from lispdeploy.remote.transport import StderrCallback, Transport
+from lispdeploy.store import StoreItem, closure
+from lispdeploy.target import protocol, values
+
+PYTHON = "python3"
+# transport.memo key: the store paths this connection knows the host has.
+_PRESENT = "store-paths-present"
+
+
+def remote_eval(transport: Transport, gexp: Gexp, *, lowerer: Optional[Lowerer] = None,
+                on_stderr: Optional[StderrCallback] = None) -> Any:
+    """Evaluate `gexp` on the host of `transport` and return its value."""
+    lowered = (lowerer or Lowerer()).lower_program("remote-eval", gexp)
+    return run_lowered(transport, lowered, on_stderr=on_stderr, location=gexp.location)
+
+
+def run_lowered(transport: Transport, program: LoweredProgram, *,
+                on_stderr: Optional[StderrCallback] = None,
+                location: Optional[Location] = None) -> Any:
+    """Run a lowered program on the host, sending the items it needs; return its value.
+    `location` is where errors without a better spec line point."""
+    missing = missing_items(transport, closure(program.items))
+    headers, payload = item_transfer(missing)
+    document = _exchange(transport, program.text, {"op": "run", "items": headers}, payload,
+                         on_stderr)
+    _remember(transport, missing)
+    return _value(transport, document, location)
+
+
+def run_program(transport: Transport, item: StoreItem, *,
+                on_stderr: Optional[StderrCallback] = None,
+                location: Optional[Location] = None) -> Any:
+    """Run a program item (`Lowerer.program`, `program-file`) on the host, sending it and its
+    closure if needed; return its value. It runs with its own embedded runtime."""
+    missing = missing_items(transport, closure([item]))
+    headers, payload = item_transfer(missing)
+    document = _exchange(transport, _launcher(), {"op": "run-file", "items": headers,
+                                                  "file": item.path}, payload, on_stderr)
+    _remember(transport, missing)
+    return _value(transport, document, location)
+
+
+def missing_items(transport: Transport, items: Sequence[StoreItem]) -> List[StoreItem]:
+    """The items the host lacks: one round trip, unless this connection already knows."""
+    present = _present(transport)
+    unknown = [i for i in items if i.path not in present]
+    if not unknown:
+        return []
+    document = _exchange(transport, _launcher(), {"op": "probe",
+                                                  "paths": [i.path for i in unknown]}, [], None)
+    answer = _value(transport, document, None)
+    lacking = set(answer["missing"])
+    present.update(i.path for i in unknown if i.path not in lacking)
+    return [i for i in unknown if i.path in lacking]
+
+
+def send_items(transport: Transport, items: Iterable[StoreItem], *,
+               on_stderr: Optional[StderrCallback] = None) -> List[StoreItem]:
+    """Make sure the host has `items` and their closures; return those that were sent."""
+    missing = missing_items(transport, closure(items))
+    if missing:
+        headers, payload = item_transfer(missing)
+        document = _exchange(transport, _launcher(), {"op": "run", "items": headers},
+                             payload, on_stderr)
+        _value(transport, document, None)
+        _remember(transport, missing)
+    return missing
+
+
+def _present(transport: Transport) -> set:
+    return transport.memo.setdefault(_PRESENT, set())  # type: ignore[return-value]
+
+
+def _remember(transport: Transport, items: Iterable[StoreItem]) -> None:
+    _present(transport).update(i.path for i in items)
+
+
+@functools.lru_cache(maxsize=1)
+def _launcher() -> str:
+    """A program with the runtime and no gexps: for probes, sending items, running items."""
+    return ProgramBuilder(_no_files).text("lispdeploy", [], single=False)
+
+
+def _no_files(obj):
+    raise AssertionError("a program without gexps refers to no file")
+
+
+def _exchange(transport: Transport, program: str, header: Dict, payload: List[bytes],
+              on_stderr: Optional[StderrCallback]) -> Dict:
+    request = protocol.encode_request(program, header, payload)
+    completed = transport.execute([PYTHON, "-I", "-c", protocol.BOOTSTRAP], request,
+                                  privileged=True, on_stderr=on_stderr)
+    host = transport.host
+    tail = completed.stderr.decode("utf-8", "replace").strip()
+    if completed.exit_status == protocol.EXIT_PYTHON_TOO_OLD:
+        raise HostError(f"{host}: {tail.splitlines()[-1] if tail else 'python3 is too old'}",
+                        host=host, hint="install python3 3.9 or later on the host")
+    if completed.exit_status == 127 and not completed.stdout:
+        raise HostError(f"{host} has no python3 (or it is not on the PATH of SSH commands)",
+                        host=host, hint="lispdeploy needs python3 (3.9 or later) on every "
+                                        "host: apt-get install python3")
+    try:
+        return protocol.decode_document(completed.stdout)
+    except ValueError as e:
+        last = "\n".join(tail.splitlines()[-15:])
+        raise HostError(f"the lispdeploy runner on {host} failed (exit status "
+                        f"{completed.exit_status}): {e}" + (f"\n{last}" if last else ""),
+                        host=host) from None
+
+
+def _value(transport: Transport, document: Dict, location: Optional[Location]) -> Any:
+    if document.get("status") == "ok":
+        return values.decode(document["value"])
+    error = document.get("error") or {}
+    where = error.get("location") or {}
+    if where.get("file"):
+        location = Location(where["file"], where.get("line") or 0)
+    kind = error.get("type", "Error")
+    hint = None
+    if kind == "ValueEncodingError":
+        hint = "the gexp ran; only its value cannot be returned"
+    elif kind == "StoreError":
+        hint = "the host could not store an item; check its disk (df /var/lib/lispdeploy)"
+    raise RemoteEvalError(f"{kind}: {error.get('message', '')}", host=transport.host,
+                          location=location, remote_traceback=error.get("traceback", ""),
+                          exception_type=kind, hint=hint)
