@@ -7,7 +7,7 @@ writes one line of /etc/cron.d/lispdeploy-mcron per job, for Debian's `cron` pac
 
 - The time must be a crontab schedule ("5 0 * * *", "@daily"); mcron's Scheme time
   procedures (`next-hour`, ...) have no crontab form and are refused with a hint.
-- A string action is a shell command, run by /bin/sh as in crontab (`%` is escaped).
+- A string action is a shell command, run by `/bin/sh -c` as in crontab (`%` is escaped).
 - A procedure action, `(lambda () ...)`, is the job's g-expression turned into a Python
   program (a `program-file`) that cron runs.
 - Output is appended to `log-file` (/var/log/mcron.log, as mcron's) when `log?` is #t, and
@@ -19,6 +19,7 @@ Imports records, checks, errors, gexp and services.core/sinks/rendering only.
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Any, List
 
 from lispdeploy import checks
@@ -92,18 +93,21 @@ def cron_line(job_gexp: Gexp, index: int, config: McronConfiguration,
         raise ServiceError(f"mcron job: {job.user!r} is not a user name",
                            location=job_gexp.location)
     if isinstance(job.action, str):
-        command = job.action
+        if "\n" in job.action or "\r" in job.action or not job.action.strip():
+            raise ServiceError("mcron job: the command must be one non-empty line",
+                               location=job_gexp.location)
+        # The command runs in its own shell, so that its own redirections, `;` or `#` cannot
+        # change where the job's output goes.
+        command = f"/bin/sh -c {shlex.quote(job.action)}"
     elif callable(job.action):
         command = "/usr/bin/python3 -I " + rendering.program(f"mcron-job-{index + 1}",
                                                              _program_gexp(job_gexp))
     else:
         raise ServiceError(f"mcron job: the action must be a command string or a procedure, "
                            f"not {type(job.action).__name__}", location=job_gexp.location)
-    if "\n" in command or "\r" in command or not command.strip():
-        raise ServiceError("mcron job: the command must be one non-empty line",
-                           location=job_gexp.location)
+    # cron turns an unescaped % into a newline.
     command = command.replace("%", "\\%")
-    redirect = f" >> {config.log_file} 2>&1" if config.log else " > /dev/null 2>&1"
+    redirect = f" >> {shlex.quote(config.log_file)} 2>&1" if config.log else " > /dev/null 2>&1"
     # A job's name, not its spec line: moving a job in the spec must not change the file.
     label = job.name if isinstance(job.name, str) else f"job {index + 1}"
     return f"# {_one_line(label)}\n{when} {job.user} {command}{redirect}\n"

@@ -350,7 +350,7 @@ def _dependencies(service: ShepherdService, provisions: Mapping[str, Optional[st
                 f"shepherd service '{service.provision[0]}' requires '{name}', which no "
                 "service of this system provides", location=service.location,
                 hint="add the service that provides it, or name a unit lispdeploy does not "
-                     f"manage by its full name, e.g. '{name}.service'")
+                     f"manage by its full name, as a string: \"{name}.service\"")
         if unit is None:
             continue
         bucket = wants if unit.endswith(".target") else requires

@@ -8,8 +8,8 @@ from __future__ import annotations
 import importlib
 
 from lispdeploy.services import base, sinks
-from lispdeploy.services.core import (Service, ServiceExtension, ServiceType, fold_services,
-                                      simple_service)
+from lispdeploy.services.core import (Service, ServiceExtension, ServiceType, concatenate,
+                                      fold_services, simple_service)
 from lispdeploy.vocabulary import Vocabulary
 
 # Catalogue modules (lispdeploy.services.<name>), each with SPEC_VOCABULARY.
@@ -42,6 +42,8 @@ _CORE = Vocabulary(
         "journald-service-type": base.journald_service_type,
         "sysctl-service-type": base.sysctl_service_type,
         "%base-services": base.BASE_SERVICES,
+        # SRFI-1's, which service types use as their compose procedure.
+        "concatenate": lambda lists: list(concatenate(lists)),
         "service?": lambda v: isinstance(v, Service),
         "service-kind": lambda s: s.kind,
         "service-value": lambda s: s.value,

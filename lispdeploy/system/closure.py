@@ -106,7 +106,8 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     manifest["configuration"] = hashlib.sha256(_canonical(manifest)).hexdigest()
     manifest["provenance"] = origin
     top = etc_items + unit_items + ([activation] if activation else []) + origin_items
-    manifest["items"] = [item.path for item in closure(top)]
+    # In the order of the system item's own closure (its references are sorted by path).
+    manifest["items"] = [item.path for item in closure(sorted(top, key=lambda i: i.path))]
     item = StoreItem("system", content=_canonical(manifest), references=top)
     return SystemClosure(item, closure([item]), manifest)
 
