@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 # Debian packages the container hosts, the tests and the services under test need.
-DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3
+DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 git
 
 .PHONY: test deps system-deps venv lint clean
 
