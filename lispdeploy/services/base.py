@@ -27,11 +27,17 @@ from lispdeploy import checks
 from lispdeploy.gexp.files import file_like_check
 from lispdeploy.records import Field, Record
 from lispdeploy.services.core import ServiceExtension, ServiceType, service
-from lispdeploy.services.sinks import (SINKS, EtcFile, GeneratedFile, SystemdUnit,  # noqa: F401
+from lispdeploy.services.sinks import (SINKS, EtcFile, GeneratedFile, SystemdUnit,
                                        account_service_type, activation_service_type,
                                        etc_service_type, host_settings_service_type,
                                        profile_service_type, shepherd_root_service_type,
                                        system_service_type)
+
+__all__ = ["SINKS", "system_service_type", "host_settings_service_type", "etc_service_type",
+           "account_service_type", "activation_service_type", "shepherd_root_service_type",
+           "profile_service_type", "LoginConfiguration", "login_service_type",
+           "SysctlConfiguration", "sysctl_service_type", "JournaldConfiguration",
+           "journald_service_type", "BASE_SERVICES"]
 
 SYSCTL_FILE = "sysctl.d/90-lispdeploy.conf"
 JOURNALD_FILE = "systemd/journald.conf"

@@ -366,8 +366,9 @@ def _process_options(options: Mapping[str, Any], label: str,
         if options.get(option):
             out.append((key, _value(_text(options[option], option), label)))
     if options.get("supplementary_groups"):
+        groups = options["supplementary_groups"]
         out.append(("SupplementaryGroups", " ".join(
-            _value(_text(g, "supplementary-groups"), label) for g in options["supplementary_groups"])))
+            _value(_text(g, "supplementary-groups"), label) for g in groups)))
     if options.get("directory"):
         out.append(("WorkingDirectory", _path(options["directory"], label)))
     for assignment in options.get("environment_variables") or ():

@@ -28,7 +28,6 @@ Imports records, checks, errors, gexp and services.core/sinks/rendering only.
 from __future__ import annotations
 
 import posixpath
-import re
 from typing import Any, Iterable, List
 
 from lispdeploy import checks
@@ -257,7 +256,8 @@ class NginxServerConfiguration(Record):
     record_name = "nginx-server-configuration"
     fields = (
         Field("listen", ("80",), check=checks.list_of(checks.string, "strings such as \"80\"")),
-        Field("server_name", ("default",), check=checks.list_of(checks.string, "names ('default or strings)")),
+        Field("server_name", ("default",),
+              check=checks.list_of(checks.string, "names ('default or strings)")),
         Field("root", "/srv/http", check=checks.string),
         Field("locations", (), check=checks.list_of(checks.either(
             checks.instance_of(NginxLocationConfiguration, ""),

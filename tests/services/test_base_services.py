@@ -1,7 +1,6 @@
 """%base-services: login (motd), journald and sysctl do nothing until a spec asks."""
 
-from systems import (build, etc_entry, etc_text, fresh_spec_cache, os_spec,  # noqa: F401
-                     unit_entry)
+from systems import build, etc_text, fresh_spec_cache, os_spec, unit_entry  # noqa: F401
 
 
 def test_motd_journald_and_sysctl_when_asked(tmp_path):

@@ -19,8 +19,9 @@ def test_cron_entries_golden(tmp_path):
                                      #~(job "@hourly" "date +%s >> /var/tmp/ticks"
                                             "ticks" #:user "nobody")))))
               (simple-service 'rotate mcron-service-type
-                              (list #~(job "0 4 * * 1-5" #$(string-append "find /var/tmp"
-                                                                         " -mtime +7 -delete")))))""",
+                              (list #~(job "0 4 * * 1-5"
+                                           #$(string-append "find /var/tmp"
+                                                            " -mtime +7 -delete")))))""",
                                      preamble=MCRON))
     text = etc_text(system, "cron.d/lispdeploy-mcron")
     assert_golden("lispdeploy-mcron", text)
@@ -33,9 +34,11 @@ def test_cron_entries_golden(tmp_path):
 def test_output_is_dropped_without_a_log(tmp_path):
     system = build(tmp_path, os_spec("""
         (list (service mcron-service-type
-                       (mcron-configuration (log? #f) (jobs (list #~(job "* * * * *" "true"))))))""",
+                       (mcron-configuration (log? #f)
+                                            (jobs (list #~(job "* * * * *" "true"))))))""",
                                      preamble=MCRON))
-    assert "* * * * * root /bin/sh -c true > /dev/null 2>&1\n" in etc_text(system, "cron.d/lispdeploy-mcron")
+    assert "* * * * * root /bin/sh -c true > /dev/null 2>&1\n" in etc_text(
+        system, "cron.d/lispdeploy-mcron")
 
 
 def test_a_job_with_a_procedure_runs_as_a_program(tmp_path):
@@ -45,8 +48,9 @@ def test_a_job_with_a_procedure_runs_as_a_program(tmp_path):
                        (mcron-configuration
                          (jobs (list #~(job "*/10 * * * *"
                                             (lambda ()
-                                              (call-with-output-file {str(out)!r}
-                                                (lambda (port) (display "job ran" port))))))))))""".replace("'", '"'),
+                                              (call-with-output-file "{out}"
+                                                (lambda (port)
+                                                  (display "job ran" port))))))))))""",
                                      preamble=MCRON))
     line = etc_text(system, "cron.d/lispdeploy-mcron").splitlines()[-1]
     schedule, user, program = line.split()[:5], line.split()[5], line.split()[6:9]
@@ -91,7 +95,8 @@ def test_a_cron_line_runs_as_written(tmp_path):
         (list (service mcron-service-type
                        (mcron-configuration
                          (log-file "{log}")
-                         (jobs (list #~(job "@daily" "echo 100% done > {out}; echo logged # !"))))))""",
+                         (jobs (list #~(job "@daily"
+                                            "echo 100% done > {out}; echo logged # !"))))))""",
                                      preamble=MCRON))
     line = etc_text(system, "cron.d/lispdeploy-mcron").splitlines()[-1]
     command = line.split(None, 2)[2]

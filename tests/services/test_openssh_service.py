@@ -104,7 +104,8 @@ def test_extra_content_match_blocks_go_last(tmp_path):
     system = build(tmp_path, os_spec("""
         (list (service openssh-service-type
                        (openssh-configuration
-                         (extra-content "MaxAuthTries 3\\nMatch User backup\\n  ForceCommand /bin/false\\n"))))""",
+                         (extra-content
+                           "MaxAuthTries 3\\nMatch User backup\\n  ForceCommand /bin/false\\n"))))""",
                                      preamble=SSH))
     text = etc_text(system, "ssh/sshd_config")
     assert text.index("MaxAuthTries 3") < text.index("Include ")
@@ -117,7 +118,7 @@ def test_extra_content_match_blocks_go_last(tmp_path):
 def test_authorized_keys_are_collected_per_user(tmp_path):
     key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ alice"
     save(tmp_path, "alice.pub", key + "\n")
-    system = build(tmp_path, os_spec(f"""
+    system = build(tmp_path, os_spec("""
         (list (service openssh-service-type
                        (openssh-configuration
                          (authorized-keys (list (list "alice" (local-file "alice.pub"))))))

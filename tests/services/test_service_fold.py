@@ -88,8 +88,9 @@ def test_extension_of_a_missing_target_without_default(tmp_path):
         build(tmp_path, system)
     path = str(tmp_path / "spec.hy")
     assert e.value.render() == (
-        f"{where(path, '(service outer-type)')}: error: service 'outer' extends 'inner', which is missing and has no "
-        "default value\nhint: add (service inner VALUE) to the services")
+        f"{where(path, '(service outer-type)')}: error: service 'outer' extends 'inner', "
+        "which is missing and has no default value\n"
+        "hint: add (service inner VALUE) to the services")
 
 
 def test_two_instances_of_a_type_that_others_extend(tmp_path):
@@ -183,8 +184,8 @@ def test_a_sink_given_something_else_names_the_service(tmp_path):
         build(tmp_path, text)
     path = str(tmp_path / "spec.hy")
     assert e.value.render() == (
-        f"{where(path, '(simple-service')}: error: service 'odd' gives string 'alice' to account-service-type, "
-        "which expects user-account and user-group records")
+        f"{where(path, '(simple-service')}: error: service 'odd' gives string 'alice' to "
+        "account-service-type, which expects user-account and user-group records")
 
 
 def test_base_services_change_nothing_by_default(tmp_path):

@@ -48,8 +48,8 @@ def test_home_server_sudoers_is_the_spec_s_and_visudo_accepts_it(tmp_path):
 def test_the_default_sudoers_passes_visudo_and_a_broken_one_does_not(tmp_path):
     system = build(tmp_path, os_spec("%base-services"))
     assert visudo(tmp_path, etc_text(system, "sudoers")).returncode == 0
-    broken = build(tmp_path, os_spec("%base-services",
-                                     fields='(sudoers-file (plain-file "sudoers" "%wheel ALL\\n"))'))
+    broken = build(tmp_path, os_spec(
+        "%base-services", fields='(sudoers-file (plain-file "sudoers" "%wheel ALL\\n"))'))
     assert visudo(tmp_path, etc_text(broken, "sudoers")).returncode != 0
 
 
@@ -160,11 +160,15 @@ def test_provenance_from_git(tmp_path):
 
 def test_an_etc_file_declared_twice_or_inside_another(tmp_path):
     for services, message in (
-            ("""(list (simple-service 'a etc-service-type (list (list "motd" (plain-file "m" "1"))))
-                      (simple-service 'b etc-service-type (list (list "motd" (plain-file "m" "2")))))""",
+            ("""(list (simple-service 'a etc-service-type
+                                      (list (list "motd" (plain-file "m" "1"))))
+                      (simple-service 'b etc-service-type
+                                      (list (list "motd" (plain-file "m" "2")))))""",
              "/etc/motd is declared twice: by 'a' ({a}) and by 'b' ({b})"),
-            ("""(list (simple-service 'a etc-service-type (list (list "app" (plain-file "m" "1"))))
-                      (simple-service 'b etc-service-type (list (list "app/x" (plain-file "m" "2")))))""",
+            ("""(list (simple-service 'a etc-service-type
+                                      (list (list "app" (plain-file "m" "1"))))
+                      (simple-service 'b etc-service-type
+                                      (list (list "app/x" (plain-file "m" "2")))))""",
              "/etc/app/x and /etc/app cannot both exist (one is inside the other): declared by "
              "'b' ({b}) and 'a' ({a})")):
         with pytest.raises(LispdeployError) as e:
@@ -208,8 +212,9 @@ def test_a_unit_file_of_the_user_s_own(tmp_path):
         (list (simple-service 'timer shepherd-root-service-type
                 (list (systemd-unit
                         (name "cleanup.timer")
-                        (file (plain-file "cleanup.timer"
-                                          "[Timer]\\nOnCalendar=daily\\n[Install]\\nWantedBy=timers.target\\n"))))))"""))
+                        (file (plain-file
+                                "cleanup.timer"
+                                "[Timer]\\nOnCalendar=daily\\n[Install]\\nWantedBy=timers.target\\n"))))))"""))
     entry = [u for u in system.manifest["units"] if u["name"] == "cleanup.timer"][0]
     assert items_by_path(system)[entry["item"]].text().startswith("[Timer]\nOnCalendar=daily")
     assert entry["enable"] and entry["start"]
