@@ -205,6 +205,7 @@ def _authorized_keys(config: OpensshConfiguration) -> Dict[str, List]:
 
 def _keys_file(user: str, keys: List, location) -> GeneratedFile:
     def generate(rendering: Rendering) -> bytes:
+        """The keys, one per line."""
         out = b""
         for key in keys:
             data = key.encode() if isinstance(key, str) else rendering.content_of(key)

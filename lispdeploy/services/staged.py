@@ -67,7 +67,8 @@ def evaluate(gexp: Gexp, helpers: Mapping[str, Any], path_of: Callable[[FileLike
     namespace: Dict[str, Any] = dict(names)
     namespace["__builtins__"] = _BUILTINS
     for index, reference in enumerate(gexp.references):
-        namespace[gexp.placeholder(index)] = _resolve(reference, gexp, helpers, path_of, what)
+        namespace[gexp.placeholder(index)] = _resolve(reference, gexp, helpers,
+                                                      path_of=path_of, what=what)
     source = "def _staged():\n" + textwrap.indent(gexp.source, "    ")
     try:
         exec(compile(source, _SOURCE_NAME, "exec"), namespace)
@@ -85,7 +86,7 @@ def evaluate(gexp: Gexp, helpers: Mapping[str, Any], path_of: Callable[[FileLike
         raise ServiceError(f"{what}: {type(e).__name__}: {e}", location=_where(gexp, e)) from None
 
 
-def _resolve(value: Any, gexp: Gexp, helpers, path_of, what: str) -> Any:
+def _resolve(value: Any, gexp: Gexp, helpers, *, path_of, what: str) -> Any:
     if value is None or isinstance(value, (bool, int, float, str, bytes)):
         return value
     if isinstance(value, FileLike):
@@ -93,9 +94,10 @@ def _resolve(value: Any, gexp: Gexp, helpers, path_of, what: str) -> Any:
     if isinstance(value, Gexp):
         return evaluate(value, helpers, path_of, what=what)
     if isinstance(value, (list, tuple)):
-        return [_resolve(v, gexp, helpers, path_of, what) for v in value]
+        return [_resolve(v, gexp, helpers, path_of=path_of, what=what) for v in value]
     if isinstance(value, dict):
-        return {k: _resolve(v, gexp, helpers, path_of, what) for k, v in value.items()}
+        return {k: _resolve(v, gexp, helpers, path_of=path_of, what=what)
+                for k, v in value.items()}
     kind = getattr(value, "record_name", None) or type(value).__name__
     hint = None
     if kind == "package":
