@@ -12,13 +12,11 @@ from lispdeploy.cli import cli, load, load_path_option
 
 
 def listen_address_of(machine) -> Optional[str]:
-    """The address a machine's listening services bind to when its spec names none: a
-    container host's own loopback address when its configuration fixes one."""
-    from lispdeploy.environments.container_configuration import ContainerConfiguration
-    configuration = machine.configuration
-    if isinstance(configuration, ContainerConfiguration):
-        return configuration.address
-    return None
+    """The address a machine's listening services bind to when its spec names none, as its
+    environment says (a container host's own loopback address), or None."""
+    hook = getattr(machine.environment, "build_options", None)
+    options = hook(machine) if hook is not None else {}
+    return options.get("listen_address")
 
 
 @cli.command()

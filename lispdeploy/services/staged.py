@@ -79,11 +79,17 @@ def evaluate(gexp: Gexp, helpers: Mapping[str, Any], path_of: Callable[[FileLike
         shown = _unmangle(getattr(e, "name", None) or str(e).split("'")[1])
         raise ServiceError(f"{what}: '{shown}' is not available when lispdeploy reads this "
                            "g-expression", location=_where(gexp, e),
-                           hint="it may use " + ", ".join(sorted(helpers)) + ", the Scheme "
-                                "procedures (list, string-append, ...) and values spliced "
-                                "in with #$") from None
+                           hint=_available(helpers)) from None
     except Exception as e:
         raise ServiceError(f"{what}: {type(e).__name__}: {e}", location=_where(gexp, e)) from None
+
+
+def _available(helpers: Mapping[str, Any]) -> str:
+    procedures = sorted(k for k, v in helpers.items() if callable(v))
+    constants = [k for k, v in helpers.items() if not callable(v)]
+    return ("it may use " + ", ".join(procedures)
+            + (", names such as " + constants[0] if constants else "")
+            + ", the Scheme procedures (list, string-append, ...) and values spliced in with #$")
 
 
 def _resolve(value: Any, gexp: Gexp, helpers, *, path_of, what: str) -> Any:

@@ -119,8 +119,10 @@ def test_a_name_the_start_cannot_use(tmp_path):
                                                           (list "/bin/true"))))))))""")
     assert message.startswith(
         f"{where(path, '#~(begin')}: error: the start of shepherd service 'd': 'invoke' is not "
-        "available when lispdeploy reads this g-expression\nhint: it may use SIGABRT, ")
-    assert "make-forkexec-constructor, make-kill-destructor" in message
+        "available when lispdeploy reads this g-expression\nhint: it may use const, "
+        "make-forkexec-constructor, make-kill-destructor, make-system-constructor, "
+        "make-system-destructor, names such as SIGHUP, the Scheme procedures (list, "
+        "string-append, ...) and values spliced in with #$")
 
 
 def test_a_relative_program(tmp_path):
