@@ -9,6 +9,7 @@ Each failure names what to change. Imports errors, location and the system recor
 
 from __future__ import annotations
 
+import os
 import subprocess
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -72,30 +73,13 @@ def probe_problems(probe: Dict[str, Any], *, system: str, has_packages: bool
     return problems
 
 
-def git_provenance(spec_path: str) -> Dict[str, Any]:
-    """The spec's git commit, repository and whether its work tree is dirty (or {})."""
-    import os
-    directory = os.path.dirname(os.path.abspath(spec_path))
-    try:
-        top = _git(directory, "rev-parse", "--show-toplevel")
-        commit = _git(directory, "rev-parse", "HEAD")
-    except (OSError, subprocess.CalledProcessError):
-        return {}
-    dirty = bool(_git(directory, "status", "--porcelain", "--untracked-files=no"))
-    return {"commit": commit, "repository": top, "dirty": dirty}
-
-
-def _git(directory: str, *args: str) -> str:
-    return subprocess.run(["git", "-C", directory, *args], capture_output=True, text=True,
-                          check=True, timeout=30).stdout.strip()
-
-
-def downgrade_problem(host_provenance: Dict[str, Any], local: Dict[str, Any],
-                      allow_downgrades: bool) -> Optional[Problem]:
-    """A problem when the commit deployed on the host is not an ancestor of the one being
-    deployed (a warning when downgrades are allowed or provenance is missing)."""
-    deployed = host_provenance.get("commit")
-    ours = local.get("commit")
+def downgrade_problem(host_provenance: Dict[str, Any], local_provenance: Dict[str, Any],
+                      spec_path: str, allow_downgrades: bool) -> Optional[Problem]:
+    """A problem when the spec commit deployed on the host is not an ancestor of the one being
+    deployed (a warning when downgrades are allowed or provenance is missing). Provenance is
+    the manifest's: {"git": {"commit", "dirty"} or null, ...}."""
+    deployed = (host_provenance.get("git") or {}).get("commit")
+    ours = (local_provenance.get("git") or {}).get("commit")
     if not deployed or not ours:
         if deployed and not ours:
             return Problem("cannot determine the provenance of this deploy (the spec is not in a "
@@ -105,8 +89,9 @@ def downgrade_problem(host_provenance: Dict[str, Any], local: Dict[str, Any],
     if deployed == ours:
         return None
     try:
-        subprocess.run(["git", "-C", local["repository"], "merge-base", "--is-ancestor",
-                        deployed, ours], capture_output=True, check=True, timeout=30)
+        subprocess.run(["git", "-C", os.path.dirname(os.path.abspath(spec_path)), "merge-base",
+                        "--is-ancestor", deployed, ours], capture_output=True, check=True,
+                       timeout=30)
         return None
     except subprocess.CalledProcessError:
         relation = "not a descendant of"

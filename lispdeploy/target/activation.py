@@ -45,7 +45,9 @@ def desired_files(manifest: Optional[Dict[str, Any]], state: HostState,
     for entry in manifest.get("etc", ()):
         path = "/etc/" + entry["path"].lstrip("/")
         files[path] = DesiredFile(path, content=read_item(entry["item"]),
-                                  mode=int(str(entry.get("mode") or "0644"), 8))
+                                  mode=int(str(entry.get("mode") or "0644"), 8),
+                                  user=entry.get("user") or "root",
+                                  group=entry.get("group") or "root")
     for unit in manifest.get("units", ()):
         if unit.get("item"):
             path = units.unit_path(unit["name"])

@@ -5,7 +5,9 @@ Standard library only."""
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import tempfile
 from typing import Dict, List, Optional
 
@@ -16,23 +18,30 @@ from lispdeploy.target.hoststate import HostState
 class DesiredFile:
     """A file (content, mode) or a symbolic link (target) that a generation wants at `path`."""
 
-    __slots__ = ("path", "content", "mode", "link_target")
+    __slots__ = ("path", "content", "mode", "link_target", "user", "group")
 
     def __init__(self, path: str, *, content: Optional[bytes] = None, mode: int = 0o644,
-                 link_target: Optional[str] = None):
+                 link_target: Optional[str] = None, user: str = "root", group: str = "root"):
         self.path = path
         self.content = content
         self.mode = mode
         self.link_target = link_target
+        self.user = user
+        self.group = group
+
+    def owner(self):
+        """(uid, gid) of the wanted owner, looked up on this host."""
+        return pwd.getpwnam(self.user).pw_uid, grp.getgrnam(self.group).gr_gid
 
 
 def _actual(path: str):
-    """('symlink', target) | ('file', content, mode) | ('absent',) | ('other',)."""
+    """('symlink', target) | ('file', content, mode, uid, gid) | ('absent',) | ('other',)."""
     if os.path.islink(path):
         return ("symlink", os.readlink(path))
     if os.path.isfile(path):
         with open(path, "rb") as f:
-            return ("file", f.read(), os.stat(path).st_mode & 0o7777)
+            st = os.stat(path)
+            return ("file", f.read(), st.st_mode & 0o7777, st.st_uid, st.st_gid)
     if os.path.exists(path):
         return ("other",)
     return ("absent",)
@@ -43,7 +52,12 @@ def matches(desired: DesiredFile) -> bool:
     actual = _actual(desired.path)
     if desired.link_target is not None:
         return actual == ("symlink", desired.link_target)
-    return actual[0] == "file" and actual[1] == desired.content and actual[2] == desired.mode
+    if actual[0] != "file" or actual[1] != desired.content or actual[2] != desired.mode:
+        return False
+    try:
+        return (actual[3], actual[4]) == desired.owner()
+    except KeyError:
+        return False
 
 
 def file_changes(desired: Dict[str, DesiredFile], state: HostState) -> List[Change]:
@@ -61,7 +75,8 @@ def file_changes(desired: Dict[str, DesiredFile], state: HostState) -> List[Chan
         else:
             detail = file_diff(path, old, d.content, d.mode)
             if old == d.content and actual[0] == "file":
-                detail = f"mode {actual[2]:04o} -> {d.mode:04o}"
+                detail = f"mode {actual[2]:04o} -> {d.mode:04o}" if actual[2] != d.mode \
+                    else f"owner -> {d.user}:{d.group}"
         changes.append(Change("file", action, path, lambda d=d: install(d, state), detail))
     for path in sorted(set(state.originals) - set(desired)):
         original = state.originals[path]
@@ -95,7 +110,7 @@ def install(desired: DesiredFile, state: HostState) -> None:
             f.write(desired.content)
             f.flush()
             os.fsync(f.fileno())
-        os.chown(tmp, 0, 0)
+        os.chown(tmp, *desired.owner())
         os.chmod(tmp, desired.mode)
         os.replace(tmp, desired.path)
     except BaseException:

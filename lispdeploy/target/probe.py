@@ -33,17 +33,24 @@ def _os_release() -> Dict[str, str]:
             "name": info.get("PRETTY_NAME", info.get("NAME", "unknown"))}
 
 
-def _device_exists(device: Dict[str, Any]) -> bool:
-    kind = device["kind"]
-    if kind == "path":
-        return os.path.exists(device["value"])
-    directory = "/dev/disk/by-label" if kind == "label" else "/dev/disk/by-uuid"
+def _device_exists(device: Dict[str, str]) -> bool:
+    """Whether a device given as {"path": ...}, {"label": ...} or {"uuid": ...} exists."""
+    if "path" in device:
+        return os.path.exists(device["path"])
+    kind = "label" if "label" in device else "uuid"
     try:
-        names = os.listdir(directory)
+        names = os.listdir(f"/dev/disk/by-{kind}")
     except OSError:
         return False
-    wanted = device["value"] if kind == "label" else device["value"].lower()
+    wanted = device[kind] if kind == "label" else device[kind].lower()
     return any((n if kind == "label" else n.lower()) == wanted for n in names)
+
+
+def _shown(device: Dict[str, str]) -> str:
+    if "path" in device:
+        return device["path"]
+    kind = "label" if "label" in device else "uuid"
+    return f"with {kind} {device[kind]}"
 
 
 def _check(name: str, ok: bool, message: str = "", hint: str = "") -> Dict[str, Any]:
@@ -57,7 +64,7 @@ def safety_checks(request: Dict[str, Any]) -> List[Dict[str, Any]]:
         if not _device_exists(fs["device"]):
             results.append(_check(
                 "file-system", False,
-                f"device {fs['device']['shown']} of file system {fs['mount-point']} not found",
+                f"device {_shown(fs['device'])} of file system {fs['mount-point']} not found",
                 "declare the host's real device (see lsblk -f on the host), or set "
                 "(safety-checks? #f) in its machine-ssh-configuration"))
     for target in request.get("bootloader-targets", ()):

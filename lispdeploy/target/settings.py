@@ -100,7 +100,7 @@ def desired_files(manifest: Dict[str, Any], state: HostState) -> Dict[str, Desir
     if keyboard:
         add("/etc/default/keyboard",
             f'XKBMODEL="{keyboard.get("model") or "pc105"}"\n'
-            f'XKBLAYOUT="{keyboard["layout"]}"\n'
+            f'XKBLAYOUT="{keyboard["name"]}"\n'
             f'XKBVARIANT="{keyboard.get("variant") or ""}"\n'
             f'XKBOPTIONS="{",".join(keyboard.get("options") or ())}"\n'
             'BACKSPACE="guess"\n')
