@@ -31,8 +31,9 @@ from lispdeploy.store import StoreItem, closure
 from lispdeploy.target import protocol, values
 
 PYTHON = "python3"
-# transport.memo key: the store paths this connection knows the host has.
+# transport.memo keys: the store paths this connection knows the host has, and those it sent.
 _PRESENT = "store-paths-present"
+_SENT = "store-paths-sent"
 
 
 def remote_eval(transport: Transport, gexp: Gexp, *, lowerer: Optional[Lowerer] = None,
@@ -99,8 +100,15 @@ def _present(transport: Transport) -> set:
     return transport.memo.setdefault(_PRESENT, set())  # type: ignore[return-value]
 
 
-def _remember(transport: Transport, items: Iterable[StoreItem]) -> None:
-    _present(transport).update(i.path for i in items)
+def _remember(transport: Transport, sent: Iterable[StoreItem]) -> None:
+    sent = list(sent)
+    _present(transport).update(i.path for i in sent)
+    transport.memo.setdefault(_SENT, []).extend(i.path for i in sent)  # type: ignore[union-attr]
+
+
+def sent_paths(transport: Transport) -> List[str]:
+    """The store paths this connection has sent to its host, in order (for reports)."""
+    return list(transport.memo.get(_SENT, []))  # type: ignore[call-overload]
 
 
 @functools.lru_cache(maxsize=1)
@@ -147,6 +155,9 @@ def _value(transport: Transport, document: Dict, location: Optional[Location]) -
     hint = None
     if kind == "ValueEncodingError":
         hint = "the gexp ran; only its value cannot be returned"
+    elif kind == "NameError":
+        hint = ("what the spec defines or imports outside the gexp does not exist on the host: "
+                "import inside the gexp, or splice the value in with #$")
     elif kind == "StoreError":
         hint = "the host could not store an item; check its disk (df /var/lib/lispdeploy)"
     raise RemoteEvalError(f"{kind}: {error.get('message', '')}", host=transport.host,

@@ -241,15 +241,26 @@ class _Opener:
             if expected:
                 self._prefer(transport, {kind for kind, _ in expected})
             transport.start_client(timeout=self.timeout)
+            if not transport.is_active() or not transport.initial_kex_done:
+                # start_client returns when its timeout expires, handshake done or not.
+                raise self.error(f"timed out after {self.timeout:g} s waiting for the SSH "
+                                 "handshake", hint="is an SSH server listening on that port?")
             key = transport.get_remote_server_key()
             self._check_host_key(key.get_name(), key.asbytes(), expected, source)
         except ConnectionError_:
             transport.close()
             raise
         except (paramiko.SSHException, EOFError, OSError) as e:
+            # The transport's thread keeps the first cause ("Error reading SSH protocol
+            # banner"); what start_client raises afterwards ("No existing session") is vaguer.
+            reason = _reason(transport.get_exception() or e)
             transport.close()
-            raise self.error(f"the SSH handshake failed: {_reason(e)}",
-                             hint="is an SSH server listening on that port?") from None
+            if "banner" in reason:
+                reason = (f"timed out after {self.timeout:g} s waiting for the SSH server's "
+                          f"greeting ({reason})")
+            else:
+                reason = f"the SSH handshake failed: {reason}"
+            raise self.error(reason, hint="is an SSH server listening on that port?") from None
         return transport
 
     def _socket(self) -> socket.socket:

@@ -185,7 +185,7 @@ def chown(path, owner, group=None):
 def with_output_to_file(file, thunk):
     """`(with-output-to-file file thunk)`: call `thunk` with `display`/`print` writing to
     `file` (replaced); return its value."""
-    with open(file, "w", encoding="utf-8") as port:
+    with open(file, "w", encoding="utf-8", newline="") as port:
         with contextlib.redirect_stdout(port):
             return thunk()
 
@@ -193,13 +193,14 @@ def with_output_to_file(file, thunk):
 def call_with_output_file(file, proc):
     """`(call-with-output-file file proc)`: call `(proc port)` with `file` open for writing
     (replaced); return its value."""
-    with open(file, "w", encoding="utf-8") as port:
+    with open(file, "w", encoding="utf-8", newline="") as port:
         return proc(port)
 
 
 def call_with_input_file(file, proc):
     """`(call-with-input-file file proc)`: call `(proc port)` with `file` open for reading."""
-    with open(file, encoding="utf-8") as port:
+    # No newline translation: what was written is what is read, "\r" included.
+    with open(file, encoding="utf-8", newline="") as port:
         return proc(port)
 
 
