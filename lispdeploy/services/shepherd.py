@@ -240,6 +240,16 @@ def service_unit(service: ShepherdService, provisions: Mapping[str, Optional[str
 def unit_text(service: ShepherdService, rendering: Rendering,
               provisions: Mapping[str, Optional[str]]) -> str:
     """The text of the unit file of `service`."""
+    try:
+        return _unit_text(service, rendering, provisions)
+    except ServiceError as e:
+        if e.location is None:
+            e.location = service.location
+        raise
+
+
+def _unit_text(service: ShepherdService, rendering: Rendering,
+               provisions: Mapping[str, Optional[str]]) -> str:
     label = f"shepherd service '{service.provision[0]}'"
     start = _start_of(service, rendering, label)
     stop = _stop_of(service, rendering, label)
@@ -404,8 +414,7 @@ _PLAIN = re.compile(r"^[A-Za-z0-9_@+=:,./-]+$")
 def quote_word(word: str, label: str, *, expand: bool = True) -> str:
     """One word of a systemd command line or assignment, quoted so that systemd reads it back
     unchanged (no specifier or variable expansion)."""
-    _value(word, label, newlines=True)
-    word = word.replace("%", "%%")
+    word = _checked(word, label, quoted=True).replace("%", "%%")
     if expand:
         word = word.replace("$", "$$")
     if word and _PLAIN.match(word):
@@ -415,12 +424,19 @@ def quote_word(word: str, label: str, *, expand: bool = True) -> str:
     return f'"{escaped}"'
 
 
-def _value(text: str, label: str, *, newlines: bool = False) -> str:
-    allowed = "\n\t" if newlines else "\t"
+def _checked(text: str, label: str, *, quoted: bool = False) -> str:
+    """`text`, unless it holds a control character a unit file cannot hold (a quoted word
+    may hold newlines and tabs: they are written as escapes)."""
+    allowed = "\n\t" if quoted else "\t"
     if any((ord(c) < 32 and c not in allowed) or ord(c) == 127 for c in text):
         raise ServiceError(f"{label}: {text!r} holds a control character, which a unit file "
                            "cannot hold")
-    return text.replace("%", "%%") if not newlines else text
+    return text
+
+
+def _value(text: str, label: str) -> str:
+    """An unquoted value of a unit file (`%` escaped, so systemd expands no specifier)."""
+    return _checked(text, label).replace("%", "%%")
 
 
 def _path(value: Any, label: str) -> str:

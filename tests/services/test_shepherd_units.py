@@ -188,3 +188,13 @@ def test_a_package_in_a_start_gexp(tmp_path):
         f"{where(path, '#~(make-forkexec')}: error: the start of shepherd service 'd': cannot "
         "use a package spliced in with #$ here\nhint: a Debian package has no store path; name "
         "the program by its path on the host, e.g. \"/usr/sbin/sshd\"")
+
+
+def test_a_relative_log_file(tmp_path):
+    message, path = error_of(tmp_path, """
+        (list (simple-service 'd shepherd-root-service-type
+                (list (shepherd-service (provision '(d))
+                        (start #~(make-forkexec-constructor (list "/bin/true")
+                                                             #:log-file "d.log"))))))""")
+    assert message == (f"{where(path, '(shepherd-service')}: error: shepherd service 'd': "
+                       "'d.log' must be an absolute path without spaces")
