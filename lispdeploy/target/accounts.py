@@ -186,7 +186,9 @@ def _make_home(user: Dict[str, Any]) -> None:
     entry = pwd.getpwnam(user["name"])
     os.makedirs(user["home"], mode=0o700, exist_ok=True)
     os.chown(user["home"], entry.pw_uid, entry.pw_gid)
-    os.chmod(user["home"], user.get("home-permissions", 0o700))
+    # The manifest writes modes as octal strings ("0700"), as it does for /etc files.
+    permissions = user.get("home-permissions", "0700")
+    os.chmod(user["home"], int(permissions, 8) if isinstance(permissions, str) else permissions)
 
 
 def _modify_user(user: Dict[str, Any], differing: Dict[str, Any], state: HostState) -> None:
