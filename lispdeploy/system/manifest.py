@@ -24,6 +24,11 @@ from lispdeploy.system.packages import Package, specification_to_package
 
 Declaration = Tuple[Service, Any]
 
+# Files the deploy writes from the host settings (host-name, timezone, locale, keyboard-layout).
+HOST_SETTINGS_FILES = {
+    "hostname": "host-name", "timezone": "timezone", "localtime": "timezone",
+    "default/locale": "locale", "locale.gen": "locale", "default/keyboard": "keyboard-layout"}
+
 
 def declarations(folding: Folding, sink: ServiceType) -> List[Declaration]:
     """(service, item) for everything given to `sink`: its own value, then each extension."""
@@ -53,6 +58,12 @@ def etc_entries(folding: Folding, renderer: Renderer) -> Tuple[List[Dict], List[
     items: List[StoreItem] = []
     for source, declaration in declarations(folding, etc_service_type):
         etc = etc_file_check(declaration, location=source.location)
+        if etc.path in HOST_SETTINGS_FILES:
+            field = HOST_SETTINGS_FILES[etc.path]
+            raise ServiceError(f"/etc/{etc.path} is written from the operating-system's {field} "
+                               f"field; {_origin(source)} cannot declare it too",
+                               location=etc.location or source.location,
+                               hint=f"set ({field} ...) in the operating-system instead")
         if etc.path in seen:
             raise ServiceError(f"/etc/{etc.path} is declared twice: by {_origin(seen[etc.path])} "
                                f"and by {_origin(source)}", location=source.location,

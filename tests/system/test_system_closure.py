@@ -218,3 +218,15 @@ def test_a_unit_file_of_the_user_s_own(tmp_path):
     entry = [u for u in system.manifest["units"] if u["name"] == "cleanup.timer"][0]
     assert items_by_path(system)[entry["item"]].text().startswith("[Timer]\nOnCalendar=daily")
     assert entry["enable"] and entry["start"]
+
+
+def test_files_of_the_host_settings_are_not_etc_files(tmp_path):
+    with pytest.raises(LispdeployError) as e:
+        build(tmp_path, os_spec(
+            "(list (simple-service 'tz etc-service-type "
+            "(list (list \"timezone\" (plain-file \"timezone\" \"UTC\\n\")))))"))
+    path = str(tmp_path / "spec.hy")
+    assert e.value.render() == (
+        f"{where(path, '(simple-service')}: error: /etc/timezone is written from the "
+        f"operating-system's timezone field; 'tz' ({where(path, '(simple-service')}) cannot "
+        "declare it too\nhint: set (timezone ...) in the operating-system instead")
