@@ -52,7 +52,9 @@ def desired_files(manifest: Optional[Dict[str, Any]], state: HostState,
         if unit.get("item"):
             path = units.unit_path(unit["name"])
             files[path] = DesiredFile(path, content=read_item(unit["item"]))
-    files.update(settings.desired_files(manifest, state))
+    # A file the spec declares itself (hosts-file, say) wins over the one made from settings.
+    for path, desired in settings.desired_files(manifest, state).items():
+        files.setdefault(path, desired)
     return files
 
 
