@@ -61,7 +61,7 @@ def eval_command(spec, expression, expression_file, as_json, on, jobs, verbose, 
     if as_json:
         click.echo(json.dumps(results_to_json(results), indent=2, ensure_ascii=False))
     else:
-        width = max(len(r.name) for r in results)
+        width = max((len(r.name) for r in results if r.ok), default=0)
         for result in results:
             if result.ok:
                 click.echo(f"{(result.name + ':').ljust(width + 1)} {show_value(result.value)}")
