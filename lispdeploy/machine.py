@@ -105,7 +105,12 @@ def _call(machine: Machine, hook: str, *args: Any, **kwargs: Any) -> Any:
 
 
 def machine_remote_eval(machine: Machine, gexp, **kwargs: Any) -> Any:
-    """Evaluate a g-expression on the machine and return its value."""
+    """Evaluate a g-expression on the machine and return its value. An environment without
+    its own procedure evaluates on the machine its `delegate` returns (as Guix's
+    digital-ocean and hetzner environments do)."""
+    environment = machine.environment
+    if environment.machine_remote_eval is None and environment.delegate is not None:
+        return machine_remote_eval(environment.delegate(machine), gexp, **kwargs)
     return _call(machine, "machine_remote_eval", gexp, **kwargs)
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 
 from lispdeploy.errors import ConnectionError_
+from lispdeploy.machine import machine_remote_eval
 from lispdeploy.remote.eval import remote_eval
-from lispdeploy.spec.loader import load_spec
-from remote_hosts import UNREACHABLE_ADDRESS, machine_form, run_cli
+from lispdeploy.spec.loader import evaluate, load_spec
+from remote_hosts import OPERATING_SYSTEM, UNREACHABLE_ADDRESS, machine_form, run_cli
 
 
 def test_values_of_every_host_and_the_unreachable_one_named(shared_fleet, write_spec):
@@ -153,3 +155,23 @@ def test_connections_and_round_trips_of_one_eval_from_sshd_log(fleet, write_spec
                                    'get-string-all)')
     assert result.returncode == 0, result.stderr
     assert list(new_connections(before).values()) == [2]  # one connection: probe, run
+
+
+def test_machines_of_other_environments_are_reached_through_their_delegate(fleet, tmp_path):
+    """A container-environment machine: its environment provisions the host and delegates
+    to a managed-host machine; eval and machine-remote-eval go through that."""
+    name = fleet.new_name()  # destroyed after the test
+    spec = tmp_path / "containers.hy"
+    spec.write_text(OPERATING_SYSTEM + f"""
+(define box (machine (operating-system (os-named "box"))
+                     (environment container-environment-type)
+                     (configuration (container-configuration (name "{name}")))))
+(list box)
+""")
+    owner = {"LISPDEPLOY_CONTAINER_OWNER": str(os.getpid())}
+    result = run_cli("eval", str(spec), '#~(.strip (call-with-input-file "/etc/hostname" '
+                                        'get-string-all))', env=owner)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == 'box: "box"\n'
+    loaded = load_spec(str(spec))
+    assert machine_remote_eval(loaded.machines[0], evaluate(loaded, "#~(+ 40 2)")) == 42
