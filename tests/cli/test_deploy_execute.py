@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
+import time
 
 from remote_hosts import UNREACHABLE_ADDRESS, machine_form, run_cli
 
@@ -71,3 +76,24 @@ def test_missing_command_and_missing_program(shared_fleet, write_spec):
     assert "web | no-such-program-here: No such file or directory" in result.stdout
     assert "no-such-program-here failed with exit status 127 (command not found?)" in \
         result.stderr
+
+
+def test_ctrl_c_ends_the_command_promptly(shared_fleet, write_spec):
+    web, db = shared_fleet(2)
+    spec = write_spec({"web": machine_form("web", web), "db": machine_form("db", db)})
+    script = os.path.join(os.path.dirname(sys.executable), "lispdeploy")
+    process = subprocess.Popen([script, "deploy", spec, "-x", "--", "sh", "-c",
+                                "echo started; sleep 20"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().endswith("| started\n")
+        process.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert time.monotonic() - started < 15
+    assert process.returncode == 130
+    assert stderr.rstrip().endswith("interrupted")
