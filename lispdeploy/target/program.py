@@ -17,7 +17,6 @@ Runs on hosts: standard library only, imports nothing of lispdeploy outside this
 import ast
 import builtins
 import linecache
-import os
 import traceback
 
 from lispdeploy.target import build_utils, scheme
@@ -25,8 +24,6 @@ from lispdeploy.target.names import mangle
 
 PLACEHOLDER_PREFIX = "_ungexp_"
 FUNCTION_PREFIX = "_gexp_"
-# Frames in these files are the runtime's own plumbing, hidden before the first gexp frame.
-_RUNTIME_FILES = ("program.py", "runner.py")
 
 
 class GexpCode:
@@ -134,8 +131,9 @@ class Program:
         lines = []
         innermost = None
         summaries = traceback.extract_tb(tb)
+        # What comes before the first frame of staged code is the runtime calling it.
         if any(s.filename in self._by_filename for s in summaries):
-            while summaries and os.path.basename(summaries[0].filename) in _RUNTIME_FILES:
+            while summaries[0].filename not in self._by_filename:
                 summaries = summaries[1:]
         for summary in summaries:
             gexp = self._by_filename.get(summary.filename)
