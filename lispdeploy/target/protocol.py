@@ -15,7 +15,7 @@ stdin (the controller writes it whole, then closes it):
     item:     {"path", "name", "kind": "file" | "directory", "executable", "size",
                "entries": [[relative path, size, executable], ...], "references": [path, ...]}
 
-stdout: one JSON document, and nothing else (the program's own stdout goes to stderr):
+stdout: one JSON document on one line, last (the program's own stdout goes to stderr):
 
     {"lispdeploy": 1, "status": "ok", "value": <values.encode(value)>, "written": [paths]}
     {"lispdeploy": 1, "status": "error", "error": {"type", "message", "traceback",
@@ -69,11 +69,12 @@ def encode_document(document):
 
 
 def decode_document(data):
-    """The result document in a runner's stdout; ValueError if there is none."""
-    text = data.decode("utf-8", "replace").strip()
-    if not text:
+    """The result document in a runner's stdout; ValueError if there is none. It is the last
+    line: a login shell's start-up files may print before the program starts."""
+    lines = data.decode("utf-8", "replace").strip().splitlines()
+    if not lines:
         raise ValueError("the program wrote no result")
-    document = json.loads(text)
+    document = json.loads(lines[-1])
     if not isinstance(document, dict) or document.get("lispdeploy") != VERSION:
         raise ValueError("the program wrote something that is not a lispdeploy result")
     return document

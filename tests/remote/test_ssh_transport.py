@@ -166,3 +166,13 @@ def test_a_host_without_python3_says_so(fleet, connect):
     assert raised.value.message == (f"{host.host_name} has no python3 (or it is not on the "
                                     "PATH of SSH commands)")
     assert "apt-get install python3" in raised.value.hint
+
+
+def test_a_chatty_login_shell_does_not_disturb_results(fleet, connect):
+    (host,) = fleet(1)
+    transport = connect(host)
+    host_run(transport, ["sh", "-c", "echo 'echo Welcome to the host; echo {\\\"not\\\": 1}' "
+                                     ">> /root/.bashrc"])
+    assert host_run(transport, ["true"]).startswith("Welcome to the host")
+    gexp = function_call("lispdeploy.target.build_utils.which", "sh")
+    assert remote_eval(transport, gexp).endswith("/sh")
