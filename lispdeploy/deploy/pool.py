@@ -8,7 +8,8 @@ that host's result and never stops the others. On Ctrl-C the pool closes every o
 connection, so that work in flight ends promptly, waits for the threads, and re-raises.
 
 Progress goes to a reporter (`PoolReporter`), which the ui implements; this module prints
-nothing. Imports errors and machine only; the connection opener is passed in.
+nothing. Imports nothing of lispdeploy (machines are only passed through); the connection
+opener is passed in.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 import time
-from typing import Any, Callable, List, Optional, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Protocol, Sequence
 
-from lispdeploy.machine import Machine
+if TYPE_CHECKING:  # the command line imports this module for its options: keep it light
+    from lispdeploy.machine import Machine
 
 DEFAULT_JOBS = 8
 
