@@ -96,6 +96,12 @@ def send_items(transport: Transport, items: Iterable[StoreItem], *,
     return missing
 
 
+def remember_present(transport: Transport, paths: Iterable[str]) -> None:
+    """Note store paths the host is known to have (from a probe of the caller's own), so
+    that sending and evaluating skip asking again."""
+    _present(transport).update(paths)
+
+
 def _present(transport: Transport) -> set:
     return transport.memo.setdefault(_PRESENT, set())  # type: ignore[return-value]
 
