@@ -1,5 +1,7 @@
-"""`lispdeploy deploy SPEC -x -- COMMAND [ARGS...]`: run a command on every machine of a spec,
-in parallel, with each host's output streamed line by line, prefixed with its host name."""
+"""`lispdeploy deploy SPEC`: deploy every machine of a spec, in parallel; `--dry-run` shows
+what would change, `--roll-back` goes back one generation, and `-x -- COMMAND [ARGS...]` runs a
+command on every machine with each host's output streamed line by line, prefixed with its
+host name."""
 
 from __future__ import annotations
 
@@ -15,22 +17,80 @@ from lispdeploy.errors import UsageError
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @click.argument("command", nargs=-1)
+@click.option("-n", "--dry-run", is_flag=True,
+              help="Probe the hosts and show what would change (diffs, accounts, packages, "
+                   "units, restarts); change nothing.")
+@click.option("-r", "--roll-back", "roll_back", is_flag=True,
+              help="Switch every machine to its previous generation and re-activate it.")
 @click.option("-x", "--execute", "execute", is_flag=True,
               help="Run COMMAND (after --) on every machine instead of deploying.")
+@click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
 @host_options
 @load_path_option
-def deploy(spec, command, execute, on, jobs, verbose, load_path):
-    """Work on the machines SPEC declares. With -x: run COMMAND (argv, no shell) on each, as
-    root, and exit with status 1 if it failed anywhere.
+def deploy(spec, command, dry_run, roll_back, execute, as_json, on, jobs, verbose, load_path):
+    """Deploy the machines SPEC declares: build each system, send each host what it lacks,
+    activate a new generation (rolled back on any failure). Exits with status 1 if any host
+    failed.
 
     \b
-    Example:
+    Examples:
+      lispdeploy deploy deploy.hy
+      lispdeploy deploy deploy.hy --dry-run --on 'web-*'
+      lispdeploy deploy deploy.hy --roll-back
       lispdeploy deploy deploy.hy -x -- systemctl restart nginx
     """
-    if not execute:
-        raise UsageError("deploy: give -x -- COMMAND [ARGS...] to run a command on the machines",
-                         hint="lispdeploy deploy SPEC -x -- systemctl status")
-    execute_command(spec, command, on=on, jobs=jobs, verbose=verbose, load_path=load_path)
+    if sum(map(bool, (dry_run, roll_back, execute))) > 1:
+        raise UsageError("--dry-run, --roll-back and -x cannot be combined")
+    if execute:
+        execute_command(spec, command, on=on, jobs=jobs, verbose=verbose, load_path=load_path)
+        return
+    if command:
+        raise UsageError("'--' was used, but -x was not given",
+                         hint="lispdeploy deploy SPEC -x -- COMMAND [ARGS...]")
+    loaded = load(spec, load_path)
+    machines = select(loaded.machines, on)
+    deployment, progress = _deployment(loaded, machines, jobs=jobs, verbose=verbose)
+    if roll_back:
+        reports = deployment.roll_back(machines)
+        what = "roll-back"
+    else:
+        reports = deployment.deploy(machines, dry_run=dry_run)
+        what = "dry run" if dry_run else "deploy"
+    finish(reports, what, as_json=as_json, dry_run=dry_run)
+
+
+def _deployment(loaded, machines, *, jobs: int, verbose: bool):
+    from lispdeploy.deploy.deployment import Deployment
+    from lispdeploy.ui.deploy import DeployProgress
+    progress = DeployProgress([m.display_name for m in machines], verbose=verbose)
+    return Deployment(loaded, reporter=progress, jobs=jobs), progress
+
+
+def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,
+           listing: bool = False) -> None:
+    """Print the reports (table, diff, listing, or JSON); exit status 1 if a host failed."""
+    import json
+    from lispdeploy.errors import LispdeployError
+    from lispdeploy.ui import deploy as show
+    failed = [r for r in reports if not r.ok]
+    if as_json:
+        click.echo(json.dumps({"hosts": [r.to_json() for r in reports],
+                               "failed": [r.host for r in failed]}, indent=2))
+    else:
+        text = show.warnings(reports)
+        if text:
+            click.echo(text, err=True)
+        if dry_run:
+            click.echo(show.dry_run(reports))
+        elif listing:
+            click.echo(show.generation_listing(reports))
+        else:
+            click.echo(show.table(reports))
+        text = show.failures(reports)
+        if text:
+            click.echo(text, err=True)
+    if failed:
+        raise LispdeployError(show.summary(reports, what))
 
 
 def execute_command(spec: str, command: Sequence[str], *, on: Sequence[str], jobs: int,

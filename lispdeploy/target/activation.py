@@ -124,7 +124,10 @@ class Plan:
         started = [c.name for c in self.units if c.action in ("start", "restart")
                    and c.name not in self.one_shot]
         try:
-            units.check_running(started)
+            for name in units.check_running(started):
+                done.append({"kind": "unit", "action": "skipped", "name": name,
+                             "detail": "systemd skipped it: a condition of the unit is not met"
+                                       " on this host"})
         except units.UnitError as e:
             raise ActivationError("units", str(e)) from e
         if self.activation:

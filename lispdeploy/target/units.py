@@ -128,20 +128,33 @@ def journal_tail(name: str, lines: int = 20) -> str:
     return result.stdout.strip()
 
 
-def check_running(names: Iterable[str]) -> None:
+def condition_unmet(name: str) -> bool:
+    """Whether systemd skipped the unit's last start because a Condition... was not met
+    (e.g. ConditionCapability in a container): deliberate, not a failure."""
+    result = run(["systemctl", "show", "-p", "ConditionResult", "--value", name], check=False)
+    return result.stdout.strip() == "no"
+
+
+def check_running(names: Iterable[str]) -> List[str]:
     """Wait until the units are active, then for a moment more, so that a daemon that dies
-    right after starting is caught; raise UnitError naming the first that is not up."""
+    right after starting is caught; raise UnitError naming the first that is not up. Units
+    systemd skipped for an unmet condition are returned, not failed."""
     names = list(dict.fromkeys(names))
+    skipped: List[str] = []
     if not names:
-        return
+        return skipped
     deadline = time.monotonic() + START_WAIT_SECONDS
     pending = set(names)
     while pending and time.monotonic() < deadline:
-        for name in list(pending):
+        for name in sorted(pending):
             state = activity(name)
             if state == "active":
                 pending.discard(name)
             elif state in ("failed", "inactive"):
+                if state == "inactive" and condition_unmet(name):
+                    skipped.append(name)
+                    pending.discard(name)
+                    continue
                 raise UnitError(name, state, journal_tail(name))
         if pending:
             time.sleep(0.2)
@@ -150,6 +163,9 @@ def check_running(names: Iterable[str]) -> None:
         raise UnitError(name, activity(name), journal_tail(name))
     time.sleep(SETTLE_SECONDS)
     for name in names:
+        if name in skipped:
+            continue
         state = activity(name)
         if state != "active":
             raise UnitError(name, state, journal_tail(name))
+    return skipped

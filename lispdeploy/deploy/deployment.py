@@ -1,0 +1,239 @@
+"""Deploying a spec's machines, in parallel, each on its own: build its system on the
+controller, probe the host (one round trip: facts and safety checks), refuse what the checks
+refuse, send the store items the host lacks (one round trip, none when nothing changed), and
+activate a new generation (one round trip; the host rolls itself back if activation fails).
+Also the other generation commands: dry run, roll-back, switch, list, garbage collection.
+
+One host's failure never stops or corrupts another's deploy: each host's outcome is its own
+`HostReport`. Progress goes to a reporter the ui implements; nothing here prints.
+Imports the deploy, remote, gexp, system and environment layers.
+"""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import socket
+from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence
+
+from lispdeploy.deploy import checks, hosts
+from lispdeploy.deploy.pool import DEFAULT_JOBS, HostRun, PoolReporter, run_on_hosts
+from lispdeploy.deploy.report import (DEPLOYED, DRY_RUN, FAILED, SWITCHED, UNCHANGED,
+                                      HostReport)
+from lispdeploy.errors import DeployError, LispdeployError
+from lispdeploy.gexp.program import function_call
+from lispdeploy.machine import Machine
+from lispdeploy.remote.eval import remember_present, remote_eval, send_items
+from lispdeploy.system.closure import SystemClosure, build_system
+
+
+class DeployReporter(PoolReporter, Protocol):
+    """A pool reporter that also hears which phase each host is in."""
+
+    def host_phase(self, name: str, phase: str) -> None:
+        """Host `name` entered `phase` (building, probing, sending N items, activating...)."""
+
+
+def _who() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"lispdeploy deploy by {user}@{socket.gethostname()}"
+
+
+def _call(transport, function: str, *args: Any) -> Any:
+    """Run a host entry point (lispdeploy.target.entry) in one round trip."""
+    return remote_eval(transport, function_call(f"lispdeploy.target.entry.{function}", *args))
+
+
+class Deployment:
+    """The generation commands over the machines of one loaded spec."""
+
+    def __init__(self, spec, *, reporter: DeployReporter, jobs: int = DEFAULT_JOBS,
+                 connect: Callable[[Machine], Any] = hosts.connect):
+        self.spec = spec
+        self.reporter = reporter
+        self.jobs = jobs
+        self.connect = connect
+        self.who = _who()
+
+    # Commands ----------------------------------------------------------------------------
+
+    def deploy(self, machines: Sequence[Machine], *, dry_run: bool = False) -> List[HostReport]:
+        """Deploy (or with `dry_run`, show what a deploy would change on) every machine."""
+        return self._each(machines, lambda run: self._deploy_one(run, dry_run))
+
+    def roll_back(self, machines: Sequence[Machine]) -> List[HostReport]:
+        """Switch every machine to its previous generation and re-activate it fully."""
+        return self._each(machines, lambda run: self._switch_one(run, "roll_back", self.who))
+
+    def switch_generation(self, machines: Sequence[Machine], number: int) -> List[HostReport]:
+        """Switch every machine to generation `number` (0: the host as it was)."""
+        return self._each(machines, lambda run: self._switch_one(
+            run, "switch_generation", number, self.who))
+
+    def generations(self, machines: Sequence[Machine]) -> List[HostReport]:
+        """Each machine's generations (in the report's `extra["generations"]`)."""
+        def one(run: HostRun) -> HostReport:
+            self.reporter.host_phase(run.name, "listing generations")
+            listing = _call(run.transport, "list_generations")
+            report = HostReport(run.name, "listed", generation=listing["current"])
+            report.extra["generations"] = listing["generations"]
+            return report
+        return self._each(machines, one)
+
+    def collect_garbage(self, machines: Sequence[Machine], keep: int,
+                        dry_run: bool = False) -> List[HostReport]:
+        """Delete old generations (keeping the newest `keep` and the current one) and store
+        items nothing refers to."""
+        def one(run: HostRun) -> HostReport:
+            self.reporter.host_phase(run.name, "collecting garbage")
+            outcome = _call(run.transport, "collect_garbage", keep, dry_run)
+            report = HostReport(run.name, "collected")
+            report.extra["gc"] = outcome
+            return report
+        return self._each(machines, one)
+
+    # Per host ----------------------------------------------------------------------------
+
+    def _each(self, machines: Sequence[Machine],
+              work: Callable[[HostRun], HostReport]) -> List[HostReport]:
+        def guarded(run: HostRun) -> HostReport:
+            try:
+                return work(run)
+            except LispdeployError as e:
+                return HostReport(run.name, FAILED).fail(e)
+
+        results = run_on_hosts(machines, guarded, connect=self.connect, jobs=self.jobs,
+                               reporter=self.reporter)
+        reports = []
+        for result in results:
+            report = result.value if result.ok else HostReport(result.name, FAILED).fail(
+                result.error)
+            report.seconds = result.seconds
+            report.round_trips = result.round_trips
+            report.connections = result.connections
+            reports.append(report)
+        return reports
+
+    def _build(self, machine: Machine) -> SystemClosure:
+        hook = machine.environment.build_options
+        options = hook(machine) if hook is not None else {}
+        return build_system(machine, spec_path=self.spec.path, spec_text=self.spec.text,
+                            listen_address=options.get("listen_address"))
+
+    def _deploy_one(self, run: HostRun, dry_run: bool) -> HostReport:
+        machine = run.machine
+        config = machine.configuration
+        phase = lambda text: self.reporter.host_phase(run.name, text)  # noqa: E731
+        phase("building")
+        checks.check_declared_groups(machine.operating_system)
+        system = self._build(machine)
+        manifest = system.manifest
+        container = bool((machine.environment.build_options or (lambda m: {}))(machine)
+                         .get("container"))
+        phase("probing")
+        facts = _call(run.transport, "probe", _probe_request(
+            system, safety_checks=getattr(config, "safety_checks", True), container=container))
+        report = HostReport(run.name, DEPLOYED, previous=facts["generation"],
+                            system=system.item.path)
+        problems = checks.probe_problems(facts, system=getattr(config, "system", "x86_64-linux"),
+                                         has_packages=bool(manifest["packages"]))
+        downgrade = checks.downgrade_problem(facts.get("provenance") or {},
+                                             manifest["provenance"], self.spec.path,
+                                             getattr(config, "allow_downgrades", False))
+        if downgrade is not None:
+            problems.append(downgrade)
+        report.warnings = [p.message for p in checks.raise_first(problems, run.name, "checks")]
+        if container:
+            report.warnings.append("file-system and bootloader checks skipped: container "
+                                   "hosts have no block devices")
+        remember_present(run.transport,
+                         (set(manifest["items"]) | {system.item.path}) - set(facts["missing"]))
+        if facts["system"] == system.item.path:
+            report.result = UNCHANGED
+            report.generation = facts["generation"]
+            return report
+        if dry_run:
+            phase("planning")
+            report.result = DRY_RUN
+            report.generation = facts["generation"]
+            report.plan = _call(run.transport, "dry_run", manifest, _contents(system))
+            return report
+        missing = [i for i in system.items if i.path in set(facts["missing"])]
+        phase(f"sending {len(missing)} items" if missing else "nothing to send")
+        sent = send_items(run.transport, [system.item])
+        report.items_sent = len(sent)
+        report.bytes_sent = sum(i.size for i in sent)
+        phase("activating")
+        outcome = _call(run.transport, "activate", system.item.path, self.who)
+        return _outcome(report, outcome)
+
+    def _switch_one(self, run: HostRun, function: str, *args: Any) -> HostReport:
+        self.reporter.host_phase(run.name, "switching generation")
+        outcome = _call(run.transport, function, *args)
+        report = HostReport(run.name, SWITCHED, previous=None)
+        report = _outcome(report, outcome)
+        if report.result == DEPLOYED:
+            report.result = SWITCHED
+        return report
+
+
+def _probe_request(system: SystemClosure, *, safety_checks: bool,
+                   container: bool) -> Dict[str, Any]:
+    manifest = system.manifest
+    devices = safety_checks and not container
+    contents = {i.path: i for i in system.items}
+    return {
+        "items": [system.item.path] + list(manifest["items"]),
+        "file-systems": [fs for fs in manifest["file-systems"]
+                         if devices and fs["mount"] and not fs["pseudo"]],
+        "bootloader-targets": list((manifest.get("bootloader") or {}).get("targets", ()))
+        if devices else [],
+        "timezone": manifest["timezone"],
+        "locale": manifest["locale"],
+        "validations": [{"path": e["path"], "argv": e["validate"],
+                         "content": contents[e["item"]].content}
+                        for e in manifest["etc"] if e.get("validate")],
+    }
+
+
+def _contents(system: SystemClosure) -> Dict[str, str]:
+    """Base64 contents of the files a dry run compares (the items are not on the host)."""
+    wanted = {e["item"] for e in system.manifest["etc"]}
+    wanted |= {u["item"] for u in system.manifest["units"] if u.get("item")}
+    return {i.path: base64.b64encode(i.content).decode()
+            for i in system.items if i.path in wanted and i.content is not None}
+
+
+def _outcome(report: HostReport, outcome: Dict[str, Any]) -> HostReport:
+    """Fill a report from what the host's activation answered."""
+    if outcome["result"] == "unchanged":
+        report.result = UNCHANGED
+        report.generation = outcome.get("generation")
+        return report
+    if outcome["result"] == "deployed":
+        report.generation = outcome.get("generation")
+        report.previous = outcome.get("previous", report.previous)
+        report.changes = outcome.get("changes", [])
+        report.warnings += [f"unit {c['name']} did not start: {c['detail']}"
+                            for c in report.changes if c.get("action") == "skipped"]
+        return report
+    rolled_back = bool(outcome.get("rolled-back"))
+    message = f"{outcome.get('step', 'activation')} failed: {outcome.get('error')}"
+    if rolled_back:
+        generation = outcome.get("generation")
+        message += (f"\nrolled back to generation {generation}" if generation
+                    else "\nrolled back to the host as it was before lispdeploy")
+    else:
+        message += f"\nroll-back failed too: {outcome.get('rollback-error')}"
+    report.fail(DeployError(message, step=outcome.get("step", "activation"),
+                            rolled_back=rolled_back,
+                            hint=None if rolled_back else
+                            "the host may be half-configured: check it, then run "
+                            "lispdeploy deploy SPEC --roll-back"))
+    report.generation = outcome.get("generation")
+    report.changes = outcome.get("rollback-changes", [])
+    report.extra["failed-generation"] = outcome.get("failed-generation")
+    return report

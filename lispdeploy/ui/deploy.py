@@ -1,0 +1,165 @@
+"""Showing deploys: live progress per host (the phase each host is in and what it sends),
+the closing table (host, result, generation, changes, time), each failure with its step and
+roll-back, the dry run's diff, and generation listings.
+
+On a terminal the progress is one line per host, redrawn in place; otherwise (CI logs, pipes)
+each phase change is a line of its own. Everything goes to stderr but the table, the diff and
+the listings, which go to stdout. Imports click and the deploy reports.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from typing import Dict, List, Sequence
+
+import click
+
+from lispdeploy.deploy.pool import HostResult
+from lispdeploy.deploy.report import FAILED, HostReport
+from lispdeploy.ui.hosts import HostReporter
+
+
+class DeployProgress(HostReporter):
+    """Pool reporter that also shows each host's phase (see the module docstring)."""
+
+    def __init__(self, names: Sequence[str], *, verbose: bool, live: bool = None):
+        super().__init__(names, show_output=verbose, verbose=verbose)
+        self.names = list(names)
+        self.live = sys.stderr.isatty() if live is None else live
+        self.phases: Dict[str, str] = {n: "waiting" for n in names}
+        self._drawn = 0
+        self._phase_lock = threading.Lock()
+
+    def host_started(self, name: str) -> None:
+        """Show that the host is being reached."""
+        self.host_phase(name, "connecting")
+
+    def host_phase(self, name: str, phase: str) -> None:
+        """Show the host's new phase."""
+        with self._phase_lock:
+            self.phases[name] = phase
+            if self.live:
+                self._redraw()
+            else:
+                click.echo(f"{name.ljust(self.width)}  {phase}", err=True)
+
+    def host_finished(self, result: HostResult) -> None:
+        """Show the host's end: done or failed, and its time."""
+        super().host_finished(result)
+        report = result.value if result.ok else None
+        failed = not result.ok or (isinstance(report, HostReport) and report.result == FAILED)
+        self.host_phase(result.name, f"{'failed' if failed else 'done'} "
+                                     f"({result.seconds:.1f} s)")
+
+    def _redraw(self) -> None:
+        if self._drawn:
+            click.echo(f"\x1b[{self._drawn}A", nl=False, err=True)
+        for name in self.names:
+            click.echo(f"\x1b[2K{name.ljust(self.width)}  {self.phases[name]}", err=True)
+        self._drawn = len(self.names)
+
+
+def _generation(report: HostReport) -> str:
+    if report.generation is None:
+        return "0" if report.result != FAILED or report.previous is None else "-"
+    if report.previous is not None and report.previous != report.generation:
+        return f"{report.previous} -> {report.generation}"
+    return str(report.generation)
+
+
+def _changes(report: HostReport) -> str:
+    if report.plan is not None:
+        n = len(report.plan.get("changes", ()))
+        return f"{n} to make" if n else "none"
+    if report.result == FAILED:
+        return "rolled back" if report.rolled_back else (
+            "roll-back failed" if report.rolled_back is False else "none")
+    n = len(report.changes)
+    text = f"{n}" if n else "none"
+    if report.restarted:
+        text += f" (restarted {', '.join(report.restarted)})"
+    return text
+
+
+def table(reports: List[HostReport]) -> str:
+    """The closing table: host, result, generation, changes, time."""
+    rows = [("HOST", "RESULT", "GENERATION", "CHANGES", "TIME")]
+    for r in reports:
+        rows.append((r.host, r.result, _generation(r), _changes(r), f"{r.seconds:.1f} s"))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    return "\n".join("  ".join(cell.ljust(widths[i]) if i < 4 else cell
+                               for i, cell in enumerate(row)).rstrip() for row in rows)
+
+
+def failures(reports: List[HostReport]) -> str:
+    """Each failed host's error: step, message, hint."""
+    out = []
+    for r in reports:
+        if r.error is None:
+            continue
+        step = f" ({r.error['step']})" if r.error.get("step") else ""
+        text = f"{r.host}: error{step}: {r.error['message']}"
+        if r.error.get("hint"):
+            text += f"\nhint: {r.error['hint']}"
+        out.append(text)
+    return "\n".join(out)
+
+
+def warnings(reports: List[HostReport]) -> str:
+    """Each host's warnings."""
+    return "\n".join(f"{r.host}: warning: {w}" for r in reports for w in r.warnings)
+
+
+def summary(reports: List[HostReport], what: str) -> str:
+    """`deploy: 2 of 3 hosts succeeded; failed: web-3`."""
+    failed = [r.host for r in reports if r.result == FAILED]
+    text = f"{what}: {len(reports) - len(failed)} of {len(reports)} host" \
+           f"{'' if len(reports) == 1 else 's'} succeeded"
+    return text + (f"; failed: {', '.join(failed)}" if failed else "")
+
+
+def dry_run(reports: List[HostReport]) -> str:
+    """What a deploy would change on each host: diffs of files, accounts, packages, units."""
+    out = []
+    for r in reports:
+        if r.plan is None:
+            if r.result != FAILED:
+                out.append(f"{r.host}: no change (the host already runs this system)")
+            continue
+        changes = r.plan.get("changes", [])
+        out.append(f"{r.host}: {len(changes)} change{'' if len(changes) == 1 else 's'} "
+                   f"(generation {r.generation or 0} -> {(r.generation or 0) + 1})")
+        for c in changes:
+            detail = c.get("detail", "")
+            if c["kind"] == "file" and detail and "\n" in detail:
+                out.append(f"  {c['action']} file {c['name']}")
+                out.extend("    " + line for line in detail.rstrip("\n").splitlines())
+            else:
+                out.append(f"  {c['action']} {c['kind']} {c['name']}"
+                           + (f": {detail}" if detail else ""))
+        if r.plan.get("restart"):
+            out.append(f"  services that would restart: {', '.join(r.plan['restart'])}")
+        if r.plan.get("runs-activation-program"):
+            out.append("  the activation program would run")
+    return "\n".join(out)
+
+
+def generation_listing(reports: List[HostReport]) -> str:
+    """Each host's generations: number, date, spec commit, current."""
+    out = []
+    for r in reports:
+        if r.result == FAILED:
+            continue
+        out.append(f"{r.host}:")
+        listing = r.extra.get("generations", [])
+        if not listing:
+            out.append("  no generations (the host is as it was before lispdeploy)")
+        for g in listing:
+            git = (g.get("provenance") or {}).get("git") or {}
+            commit = git.get("commit", "")[:12] or "-"
+            if git.get("dirty"):
+                commit += " (dirty)"
+            mark = "  (current)" if g.get("current") else ""
+            out.append(f"  {g['number']:>4}  {g['date']}  commit {commit}{mark}")
+    return "\n".join(out)
