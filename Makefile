@@ -9,6 +9,9 @@ STAMP  := $(VENV)/.installed-stamp
 # Debian packages the container hosts, the tests and the services under test need.
 DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 git
 
+# Packages the deploy tests install inside container hosts (downloaded, never installed here).
+DEBIAN_CACHED_PACKAGES := hello
+
 .PHONY: test deps system-deps venv lint clean
 
 test: deps
@@ -18,6 +21,7 @@ deps: system-deps venv
 
 system-deps:
 	@sh tools/install-debian-packages.sh $(DEBIAN_PACKAGES)
+	@sh tools/cache-debian-packages.sh $(DEBIAN_CACHED_PACKAGES)
 
 venv: $(STAMP)
 

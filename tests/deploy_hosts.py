@@ -1,0 +1,86 @@
+"""Helpers for deploy tests: specs whose machines are container hosts
+(`container-environment-type`, as a user writes them), the command line run as a user runs
+it, and shell commands on the hosts over SSH (strict host keys) to check what a deploy did.
+
+Every container host a test's deploys create belongs to the test process
+(LISPDEPLOY_CONTAINER_OWNER) and is destroyed after the test, also when it fails; if the
+session dies, the next one's stale cleanup removes them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+from typing import List, Optional
+
+import pytest
+
+from lispdeploy.environments.container import ContainerEngine
+from lispdeploy.remote.ssh import SshTransport
+
+_counter = itertools.count(1)
+
+
+def container_machine(os_expression: str, name: str, address: Optional[str] = None) -> str:
+    """A `(machine ...)` form deploying `os_expression` to container host `name`."""
+    address_clause = f' (address "{address}")' if address else ""
+    return (f"(machine (operating-system {os_expression})\n"
+            f"         (environment container-environment-type)\n"
+            f'         (configuration (container-configuration (name "{name}"){address_clause})))')
+
+
+class DeployWorld:
+    """One test's spec files, container hosts and command runs."""
+
+    def __init__(self, tmp_path):
+        self.tmp_path = tmp_path
+        self.names: List[str] = []
+        self.engine = ContainerEngine()
+        self.env = {**os.environ, "LISPDEPLOY_CONTAINER_OWNER": str(os.getpid()),
+                    "LISPDEPLOY_CACHE_DIR": str(tmp_path / "spec-cache")}
+
+    def host_name(self) -> str:
+        """A container name no other test or session uses."""
+        name = f"ldtest-{os.getpid()}-d{next(_counter)}"
+        self.names.append(name)
+        return name
+
+    def write(self, text: str, file: str = "spec.hy") -> str:
+        """Write a spec; return its path."""
+        path = self.tmp_path / file
+        path.write_text(text)
+        return str(path)
+
+    def lispdeploy(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        """Run the command line as a user would."""
+        script = os.path.join(os.path.dirname(sys.executable), "lispdeploy")
+        return subprocess.run([script, *args], capture_output=True, text=True, env=self.env,
+                              timeout=timeout, cwd=str(self.tmp_path))
+
+    def sh(self, name: str, script: str) -> str:
+        """Run a shell script on container host `name` over SSH; its stdout (it must
+        succeed)."""
+        info = self.engine.get(name)
+        assert info is not None and info.running, f"container host {name} is not running"
+        with SshTransport.connect(info.address, port=info.port, identity=info.identity,
+                                  host_key=info.host_key, name=name) as transport:
+            done = transport.execute(["sh", "-c", script])
+        assert done.exit_status == 0, done.stderr.decode(errors="replace")
+        return done.stdout.decode()
+
+    def destroy_all(self) -> None:
+        """Destroy every container host this test used."""
+        for name in self.names:
+            self.engine.destroy(name, missing_ok=True)
+
+
+@pytest.fixture
+def world(tmp_path):
+    """A DeployWorld whose container hosts are destroyed after the test."""
+    w = DeployWorld(tmp_path)
+    try:
+        yield w
+    finally:
+        w.destroy_all()
