@@ -69,8 +69,6 @@ def test_missing_command_and_missing_program(shared_fleet, write_spec):
     spec = write_spec({"web": machine_form("web", web)})
     result = run_cli("deploy", spec, "-x")
     assert result.returncode == 2 and "-x needs a command to run" in result.stderr
-    result = run_cli("deploy", spec)
-    assert result.returncode == 2 and "give -x -- COMMAND" in result.stderr
     result = run_cli("deploy", spec, "-x", "--", "no-such-program-here")
     assert result.returncode == 1
     assert "web | no-such-program-here: No such file or directory" in result.stdout
