@@ -89,7 +89,10 @@ def desired_files(manifest: Dict[str, Any], state: HostState) -> Dict[str, Desir
     files["/etc/localtime"] = DesiredFile("/etc/localtime",
                                           link_target=f"{ZONEINFO}/{timezone}")
     add("/etc/default/locale", f"LANG={manifest['locale']}\n")
-    if normalize_locale(manifest["locale"]) not in available_locales():
+    # Once lispdeploy has added the locale to locale.gen it keeps it there (the locale is then
+    # available, which must not make the next generation give the file back).
+    if LOCALE_GEN in state.originals or \
+            normalize_locale(manifest["locale"]) not in available_locales():
         line = supported_line(manifest["locale"])
         if line is not None:
             base = _base_content(LOCALE_GEN, state)

@@ -1,0 +1,85 @@
+"""--dry-run probes and shows the diff of a change, and leaves the host byte-for-byte as it
+was; a no-op dry run says so."""
+
+import hashlib
+import os
+import stat
+
+from test_deploy_changes import deploy, spec
+
+# Everything a host writes lands in its overlay's upper directory, on this machine; all but
+# logs and systemd's own run-time records must stay byte-for-byte the same.
+VOLATILE = ("var/log", "var/lib/systemd", "tmp", "var/tmp", "run", "root/.cache")
+
+
+def disk_fingerprint(world, name):
+    """(path, mode, owner, size, link target, sha256) of every file on the host's own disk."""
+    upper = os.path.join(world.engine.state.container_dir(name), "upper")
+    entries = []
+    for root, dirs, files in os.walk(upper):
+        rel = os.path.relpath(root, upper)
+        if rel != "." and rel.startswith(VOLATILE):
+            dirs[:] = []
+            continue
+        for entry in sorted(dirs + files):
+            path = os.path.join(root, entry)
+            st = os.lstat(path)
+            digest = ""
+            if stat.S_ISREG(st.st_mode):
+                with open(path, "rb") as f:
+                    digest = hashlib.sha256(f.read()).hexdigest()
+            link = os.readlink(path) if stat.S_ISLNK(st.st_mode) else ""
+            entries.append((os.path.relpath(path, upper), st.st_mode, st.st_uid, st.st_gid,
+                            st.st_size, link, digest))
+    return sorted(entries)
+
+
+UNITS = "systemctl list-units --all --no-legend --plain 'ticker*' 'ssh*'; getent passwd"
+
+
+def test_dry_run_shows_the_diff_and_changes_nothing(world):
+    name = world.host_name()
+    gen1, gen2 = spec(world, name, "generation-1"), spec(world, name, "generation-2")
+    done, _ = deploy(world, gen1)
+    assert done.returncode == 0, done.stderr
+    before = (disk_fingerprint(world, name), world.sh(name, UNITS))
+    assert any(entry[0] == "etc/sudoers" for entry in before[0])
+
+    done = world.lispdeploy("deploy", gen2, "--dry-run")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert out[0].startswith("changing-host: ") and out[0].endswith("(generation 1 -> 2)")
+    assert "  add package hello" in out
+    assert any(line.startswith("  add user bob: ") for line in out)
+    assert "  change file /etc/ssh/sshd_config" in out
+    assert "    -X11Forwarding no" in out and "    +X11Forwarding yes" in out
+    assert "  change file /etc/motd" in out
+    assert "    +Welcome to generation 2." in out
+    assert "  remove file /etc/systemd/system/ticker.service" in out
+    assert any(line.startswith("  stop unit ticker.service") for line in out)
+    assert "  restart unit ssh.service: its configuration changed" in out
+    assert out[-1] == "  services that would restart: ssh.service"
+
+    assert (disk_fingerprint(world, name), world.sh(name, UNITS)) == before
+    done = world.lispdeploy("deploy", gen1, "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "changing-host: no change (the host already runs this system)\n"
+
+
+def test_dry_run_masks_files_that_are_not_world_readable(world):
+    name = world.host_name()
+    gen1 = spec(world, name, "generation-1")
+    sudo = spec(world, name, "generation-sudo", """
+(define generation-sudo
+  (operating-system (inherit generation-1)
+    (sudoers-file (plain-file "sudoers" "root ALL=(ALL) ALL\\nada ALL=(ALL) NOPASSWD: ALL\\n"))))
+""")
+    done, _ = deploy(world, gen1)
+    assert done.returncode == 0, done.stderr
+    done = world.lispdeploy("deploy", sudo, "--dry-run")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    assert "  change file /etc/sudoers: (content not shown: the file is not world-readable)" \
+        in out
+    assert len(out) == 2
+    assert "NOPASSWD" not in done.stdout
