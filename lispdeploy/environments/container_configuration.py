@@ -58,4 +58,7 @@ class ContainerConfiguration(Record):
         Field("memory_max", None, check=checks.optional(_memory, "a size such as \"512M\""),
               doc="the most memory the host may use (bytes, or with K, M, G)"),
         Field("system", "x86_64-linux", check=checks.string),
+        Field("allow_downgrades", False, check=checks.boolean, spec_name="allow-downgrades?",
+              doc="only warn when the spec's commit is not a descendant of the host's"),
+        Field("safety_checks", True, check=checks.boolean, spec_name="safety-checks?"),
     )

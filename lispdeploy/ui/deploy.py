@@ -61,11 +61,13 @@ class DeployProgress(HostReporter):
 
 
 def _generation(report: HostReport) -> str:
-    if report.generation is None:
-        return "0" if report.result != FAILED or report.previous is None else "-"
-    if report.previous is not None and report.previous != report.generation:
-        return f"{report.previous} -> {report.generation}"
-    return str(report.generation)
+    """The generation a host is on ("-" if it was never reached), with the one it came from."""
+    if report.result == FAILED and report.system is None:
+        return "-"
+    generation = report.generation or 0
+    if report.result in ("deployed", "switched") and (report.previous or 0) != generation:
+        return f"{report.previous or 0} -> {generation}"
+    return str(generation)
 
 
 def _changes(report: HostReport) -> str:
