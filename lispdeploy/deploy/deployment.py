@@ -61,7 +61,10 @@ class Deployment:
     # Commands ----------------------------------------------------------------------------
 
     def deploy(self, machines: Sequence[Machine], *, dry_run: bool = False) -> List[HostReport]:
-        """Deploy (or with `dry_run`, show what a deploy would change on) every machine."""
+        """Deploy (or with `dry_run`, show what a deploy would change on) every machine.
+        Mistakes in the spec are reported before any host is reached."""
+        for machine in machines:
+            checks.check_declared_groups(machine.operating_system)
         return self._each(machines, lambda run: self._deploy_one(run, dry_run))
 
     def roll_back(self, machines: Sequence[Machine]) -> List[HostReport]:
@@ -128,7 +131,6 @@ class Deployment:
         config = machine.configuration
         phase = lambda text: self.reporter.host_phase(run.name, text)  # noqa: E731
         phase("building")
-        checks.check_declared_groups(machine.operating_system)
         system = self._build(machine)
         manifest = system.manifest
         container = bool((machine.environment.build_options or (lambda m: {}))(machine)

@@ -101,7 +101,8 @@ def failures(reports: List[HostReport]) -> str:
         if r.error is None:
             continue
         step = f" ({r.error['step']})" if r.error.get("step") else ""
-        text = f"{r.host}: error{step}: {r.error['message']}"
+        where = f"{r.error['location']}: " if r.error.get("location") else ""
+        text = f"{r.host}: {where}error{step}: {r.error['message']}"
         if r.error.get("hint"):
             text += f"\nhint: {r.error['hint']}"
         out.append(text)

@@ -1,0 +1,145 @@
+"""The deploy's checks refuse, before changing anything, what would break a host: devices
+that do not exist, an unknown time zone, the wrong architecture, undeclared groups, another
+deploy in progress, and a spec commit that goes back in time."""
+
+import subprocess
+
+from deploy_hosts import container_machine
+
+
+def managed_machine(host, os_expression, extra=""):
+    """A managed-host machine reaching a fleet host (devices are checked on those)."""
+    return (f"(machine (operating-system {os_expression})\n"
+            f"  (environment managed-host-environment-type)\n"
+            f"  (configuration (machine-ssh-configuration (host-name \"{host.address}\")\n"
+            f"    (system \"x86_64-linux\") (identity \"{host.identity}\")\n"
+            f"    (host-key \"{host.host_key}\") {extra})))")
+
+
+def never_deployed(world_or_fleet_host_sh):
+    return world_or_fleet_host_sh("ls /var/lib/lispdeploy/profiles 2>/dev/null || echo none")
+
+
+def test_missing_device_is_refused_unless_safety_checks_are_off(world, fleet):
+    (host,) = fleet(1)
+    os_form = """(operating-system (host-name "checked")
+                   (file-systems (cons (file-system (mount-point "/") (device "/dev/sdz9")
+                                                    (type "ext4"))
+                                       %base-file-systems)))"""
+    spec = world.write(f"(list {managed_machine(host, os_form)})")
+    done = world.lispdeploy("deploy", spec)
+    assert done.returncode == 1
+    assert ("checked: error (checks): device /dev/sdz9 of file system / not found\n"
+            "hint: declare the host's real device (see lsblk -f on the host), or set "
+            "(safety-checks? #f) in its machine-ssh-configuration") in done.stderr
+    world.engine = fleet.engine
+    assert _sh(world, host, "ls /var/lib/lispdeploy") == ""
+
+    spec = world.write(f"(list {managed_machine(host, os_form, '(safety-checks? #f)')})")
+    done = world.lispdeploy("deploy", spec)
+    assert done.returncode == 0, done.stderr
+
+
+def _sh(world, host, script):
+    from lispdeploy.remote.ssh import SshTransport
+    with SshTransport.connect(host.address, identity=host.identity, host_key=host.host_key,
+                              name=host.name) as t:
+        return t.execute(["sh", "-c", script]).stdout.decode()
+
+
+def test_unknown_time_zone_and_wrong_architecture(world):
+    name = world.host_name()
+    spec = world.write(f"""
+(list {container_machine('(operating-system (host-name "tz") (timezone "Mars/Olympus"))', name)})
+""")
+    done = world.lispdeploy("deploy", spec)
+    assert done.returncode == 1
+    assert ("tz: error (checks): time zone 'Mars/Olympus' is not in /usr/share/zoneinfo\n"
+            'hint: use a name such as "Europe/Paris"') in done.stderr
+    assert world.sh(name, "ls /var/lib/lispdeploy") == ""
+
+    spec = world.write(f"""
+(list (machine (operating-system (operating-system (host-name "tz")))
+        (environment container-environment-type)
+        (configuration (container-configuration (name "{name}") (system "aarch64-linux")))))
+""")
+    done = world.lispdeploy("deploy", spec)
+    assert done.returncode == 1
+    assert ("tz: error (checks): incorrect target system ('aarch64-linux' was given, while the "
+            "host reports 'x86_64')") in done.stderr
+
+
+def test_undeclared_group_is_a_spec_error(world):
+    name = world.host_name()
+    spec = world.write(f"""
+(define os
+  (operating-system
+    (host-name "groups")
+    (users (cons (user-account (name "ada") (supplementary-groups '("wheel" "dba")))
+                 %base-user-accounts))))
+(list {container_machine('os', name)})
+""")
+    done = world.lispdeploy("deploy", spec)
+    assert done.returncode == 1
+    assert (f"{spec}:5:18: error: user 'ada' refers to group 'dba', which the operating system "
+            "does not declare") in done.stderr
+
+
+def test_a_deploy_in_progress_holds_the_lock(world):
+    name = world.host_name()
+    locked = '(operating-system (host-name "locked"))'
+    spec = world.write(f"(list {container_machine(locked, name)})")
+    assert world.lispdeploy("container", "start", spec).returncode == 0
+    world.sh(name, "mkdir -p /var/lib/lispdeploy && systemd-run --unit=hold-lock "
+                   "flock /var/lib/lispdeploy/lock sleep 120 >/dev/null 2>&1")
+    done = world.lispdeploy("deploy", spec)
+    assert done.returncode == 1
+    assert "locked: error (checks): another deploy is activating on the host" in done.stderr
+    world.sh(name, "systemctl stop hold-lock")
+    assert world.lispdeploy("deploy", spec).returncode == 0
+
+
+def git(directory, *args):
+    subprocess.run(["git", "-C", str(directory), *args], check=True, capture_output=True,
+                   env={"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "HOME": "/tmp",
+                        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
+                        "PATH": "/usr/bin:/bin"})
+
+
+def test_downgrade_is_refused_unless_allowed(world):
+    name = world.host_name()
+    repo = world.tmp_path / "repo"
+    repo.mkdir()
+    spec = repo / "spec.hy"
+
+    def write(timezone, allow=False):
+        allow_clause = " (allow-downgrades? #t)" if allow else ""
+        spec.write_text(f"""
+(list (machine (operating-system (operating-system (host-name "versioned") (timezone "{timezone}")))
+        (environment container-environment-type)
+        (configuration (container-configuration (name "{name}"){allow_clause}))))
+""")
+
+    git(repo, "init", "-q")
+    write("Europe/Paris")
+    git(repo, "add", "spec.hy")
+    git(repo, "commit", "-qm", "paris")
+    write("Europe/Berlin")
+    git(repo, "commit", "-qam", "berlin")
+    assert world.lispdeploy("deploy", str(spec)).returncode == 0
+
+    git(repo, "checkout", "-q", "HEAD~1")
+    done = world.lispdeploy("deploy", str(spec))
+    assert done.returncode == 1
+    assert "versioned: error (checks): commit " in done.stderr
+    assert "being deployed is not a descendant of commit" in done.stderr
+    assert "hint: deploy a descendant of the host's commit, or set (allow-downgrades? #t)" in \
+        done.stderr
+    assert world.sh(name, "cat /etc/timezone") == "Europe/Berlin\n"
+
+    write("Europe/Paris", allow=True)
+    done = world.lispdeploy("deploy", str(spec))
+    assert done.returncode == 0, done.stderr
+    assert "warning: cannot determine" not in done.stderr
+    assert "going on because (allow-downgrades? #t)" in done.stderr
+    assert world.sh(name, "cat /etc/timezone") == "Europe/Paris\n"
