@@ -12,10 +12,16 @@ DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 
 # Packages the deploy tests install inside container hosts (downloaded, never installed here).
 DEBIAN_CACHED_PACKAGES := hello
 
-.PHONY: test deps system-deps venv lint clean
+.PHONY: test demo demo-clean deps system-deps venv lint clean
 
 test: deps
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+demo: deps
+	@sh tools/demo.sh
+
+demo-clean: venv
+	$(BIN)/lispdeploy destroy specs/web-demo.hy
 
 deps: system-deps venv
 
