@@ -15,6 +15,7 @@ DEBIAN_CACHED_PACKAGES := hello
 .PHONY: test demo demo-clean deps system-deps venv lint clean
 
 test: deps
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: deps
