@@ -1,8 +1,8 @@
 """A cache of compiled specs, so that loading an unchanged spec neither imports Hy nor
 compiles anything.
 
-An entry is keyed by the spec's text, its path as given, the load path and the versions of
-lispdeploy, Hy and Python; it holds the compiled code (marshal), the position of the last form
+An entry is keyed by the spec's text, its path as given, the load path, the versions of
+lispdeploy, Hy and Python, and a fingerprint of lispdeploy's source files; it holds the compiled code (marshal), the position of the last form
 and the prelude's mangled names. Specs that load their own modules are not cached (their names
 are bound while compiling). Entries are written atomically; an unusable cache directory only
 means no caching. `LISPDEPLOY_CACHE_DIR` overrides the directory (default
@@ -33,11 +33,31 @@ def directory() -> str:
     return os.path.join(base, "lispdeploy", "specs")
 
 
+_installation: Optional[str] = None
+
+
+def installation() -> str:
+    """A fingerprint of lispdeploy's own source files (path, size, modification time): what
+    specs compile to depends on its macros and vocabulary, not only on its version."""
+    global _installation
+    if _installation is None:
+        h = hashlib.sha256()
+        package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        for root, dirs, files in os.walk(package):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith(".py"):
+                    st = os.stat(os.path.join(root, name))
+                    h.update(f"{root}/{name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        _installation = h.hexdigest()
+    return _installation
+
+
 def key(text: str, path: str, load_path: Iterable[str]) -> str:
     """The cache key of a spec's compiled code."""
     h = hashlib.sha256()
-    for part in (str(_FORMAT), __version__, HY_VERSION, sys.version, os.path.abspath(path), path,
-                 "\0".join(load_path), text):
+    for part in (str(_FORMAT), __version__, installation(), HY_VERSION, sys.version,
+                 os.path.abspath(path), path, "\0".join(load_path), text):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")
     return h.hexdigest()

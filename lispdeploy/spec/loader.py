@@ -41,8 +41,6 @@ def load_spec(path: str, *, load_path: Iterable[str] = (), use_cache: bool = Tru
     text = _read(path)
     cache_key = cache.key(text, path, load_path) if use_cache else None
     entry = cache.lookup(cache_key) if cache_key else None
-    if entry is not None and not set(prelude.tables().values) <= set(entry[3]):
-        entry = None      # compiled before the prelude gained names: compile again
     if entry is not None:
         body, value_code, last, names = entry
         module = _new_module(path, load_path, names, with_macros=False)
