@@ -60,7 +60,8 @@ def gexp(_hy_compiler, *body):
     # Sequence models are immutable: `replace` returns the located copy.
     tree = Expression([Symbol("do"), *staged]).replace(form)
     module_ast, expr_ast = hy_compile(tree, compiler.module, get_expr=True, import_stdlib=False,
-                                      filename=compiler.filename, source=compiler.source)
+                                      filename=compiler.filename, source=compiler.source,
+                                      extra_macros=_HOST_MACROS)
     _reject_hy_runtime(compiler, form, module_ast, expr_ast)
     source, lines = _function_body(module_ast, expr_ast, getattr(form, "start_line", 0),
                                    getattr(_last_form(body), "start_line", 0))
@@ -147,6 +148,15 @@ def _function_body(module_ast: ast.Module, expr_ast, first_line: int,
             lines.append(spec_line)
     return "\n".join(out) + "\n", lines
 
+
+def _host_error(_hy_compiler, *args):
+    """`(error "message" irritant...)` in staged code: the host's `error` procedure."""
+    # The head is an expression, so Hy calls the host's `error` instead of expanding again.
+    return Expression([Expression([Symbol("do"), Symbol("error")]), *args])
+
+
+# Inside gexp bodies, forms that mean something else on the controller.
+_HOST_MACROS = {"error": _host_error}
 
 MACROS = {"gexp": gexp}
 
