@@ -67,8 +67,9 @@ def _deployment(loaded, machines, *, jobs: int, verbose: bool):
 
 
 def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,
-           listing: bool = False) -> None:
-    """Print the reports (table, diff, listing, or JSON); exit status 1 if a host failed."""
+           listing: bool = False, quiet: bool = False) -> None:
+    """Print the reports (table, diff, listing, or JSON; `quiet`: only warnings and errors);
+    exit status 1 if a host failed."""
     import json
     from lispdeploy.errors import LispdeployError
     from lispdeploy.ui import deploy as show
@@ -84,7 +85,7 @@ def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,
             click.echo(show.dry_run(reports))
         elif listing:
             click.echo(show.generation_listing(reports))
-        else:
+        elif not quiet:
             click.echo(show.table(reports))
         text = show.failures(reports)
         if text:

@@ -54,23 +54,12 @@ def gc(spec, keep, dry_run, as_json, on, jobs, verbose, load_path):
     machines = select(loaded.machines, on)
     deployment, _ = _deployment(loaded, machines, jobs=jobs, verbose=verbose)
     reports = deployment.collect_garbage(machines, keep, dry_run)
-    if not as_json:
-        for r in reports:
-            info = r.extra.get("gc")
-            if info is None:
-                continue
-            verb = "would delete" if dry_run else "deleted"
+    verb = "would delete" if dry_run else "deleted"
+    for r in reports:
+        info = r.extra.get("gc")
+        if info is not None and not as_json:
             click.echo(f"{r.host}: {verb} generations {info['generations-deleted'] or 'none'}, "
                        f"{len(info['items-deleted'])} store items "
                        f"({info['bytes-freed'] / 1024:.0f} KiB); kept generations "
                        f"{info['generations-kept'] or 'none'}")
-    finish(reports, "gc", as_json=as_json) if as_json else _failures_only(reports)
-
-
-def _failures_only(reports) -> None:
-    from lispdeploy.errors import LispdeployError
-    from lispdeploy.ui import deploy as show
-    text = show.failures(reports)
-    if text:
-        click.echo(text, err=True)
-        raise LispdeployError(show.summary(reports, "gc"))
+    finish(reports, "gc", as_json=as_json, quiet=True)

@@ -27,7 +27,7 @@ def test_one_unreachable_host_does_not_stop_the_others(world):
     assert rows[0][:5] == ["web-1", "deployed", "0", "->", "1"]
     assert rows[1][:5] == ["web-2", "deployed", "0", "->", "1"]
     assert rows[2][:4] == ["web-3", "failed", "-", "none"]
-    assert (f"web-3: error: cannot connect to {UNREACHABLE}: connection refused\n"
+    assert (f"web-3: {spec}:11:31: error: cannot connect to {UNREACHABLE}: connection refused\n"
             "hint: is sshd running on the host, listening on port 22?") in done.stderr
     assert done.stderr.rstrip().endswith(
         "error: deploy: 2 of 3 hosts succeeded; failed: web-3")
