@@ -112,13 +112,3 @@ def machine_remote_eval(machine: Machine, gexp, **kwargs: Any) -> Any:
     if environment.machine_remote_eval is None and environment.delegate is not None:
         return machine_remote_eval(environment.delegate(machine), gexp, **kwargs)
     return _call(machine, "machine_remote_eval", gexp, **kwargs)
-
-
-def deploy_machine(machine: Machine, **kwargs: Any) -> Any:
-    """Provision the machine if needed and deploy its operating system."""
-    return _call(machine, "deploy_machine", **kwargs)
-
-
-def roll_back_machine(machine: Machine, **kwargs: Any) -> Any:
-    """Switch the machine to its previous generation."""
-    return _call(machine, "roll_back_machine", **kwargs)

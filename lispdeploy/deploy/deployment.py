@@ -22,6 +22,7 @@ from lispdeploy.deploy.report import (DEPLOYED, DRY_RUN, FAILED, SWITCHED, UNCHA
                                       HostReport)
 from lispdeploy.errors import DeployError, LispdeployError
 from lispdeploy.gexp.program import function_call
+from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
 from lispdeploy.machine import Machine
 from lispdeploy.remote.eval import remember_present, remote_eval, send_items
 from lispdeploy.system.closure import SystemClosure, build_system
@@ -53,6 +54,7 @@ class Deployment:
     def __init__(self, spec, *, reporter: DeployReporter, jobs: int = DEFAULT_JOBS,
                  connect: Callable[[Machine], Any] = hosts.connect):
         self.spec = spec
+        self.spec_path = spec.path if spec is not None else None
         self.reporter = reporter
         self.jobs = jobs
         self.connect = connect
@@ -62,14 +64,42 @@ class Deployment:
 
     def deploy(self, machines: Sequence[Machine], *, dry_run: bool = False) -> List[HostReport]:
         """Deploy (or with `dry_run`, show what a deploy would change on) every machine.
-        Mistakes in the spec are reported before any host is reached."""
+        Mistakes in the spec are reported before any host is reached. A machine whose
+        environment type has its own `deploy-machine` (and no `delegate`) is deployed by it."""
         for machine in machines:
             checks.check_declared_groups(machine.operating_system)
-        return self._each(machines, lambda run: self._deploy_one(run, dry_run))
+        own = [m for m in machines if _own_procedure(m, "deploy_machine")]
+        if own and dry_run:
+            raise DeployError(f"{own[0].environment.name} deploys with its own procedure, which "
+                              "has no dry run", host=own[0].display_name)
+        reports = self._each([m for m in machines if m not in own],
+                             lambda run: self._deploy_one(run, dry_run))
+        return _in_order(machines, reports + [self._own(m, "deploy_machine") for m in own])
 
     def roll_back(self, machines: Sequence[Machine]) -> List[HostReport]:
         """Switch every machine to its previous generation and re-activate it fully."""
-        return self._each(machines, lambda run: self._switch_one(run, "roll_back", self.who))
+        own = [m for m in machines if _own_procedure(m, "roll_back_machine")]
+        reports = self._each([m for m in machines if m not in own],
+                             lambda run: self._switch_one(run, "roll_back", self.who))
+        return _in_order(machines, reports + [self._own(m, "roll_back_machine") for m in own])
+
+    def _own(self, machine: Machine, hook: str) -> HostReport:
+        """Run an environment type's own deploy or roll-back procedure (user-defined types);
+        it returns a report (e.g. what `deploy-machine` of a delegate gave) or raises."""
+        self.reporter.host_phase(machine.display_name, hook.replace("_", "-"))
+        try:
+            value = getattr(machine.environment, hook)(machine)
+        except LispdeployError as e:
+            return HostReport(machine.display_name, FAILED).fail(e)
+        except Exception as e:  # a user's procedure: its error is the host's result
+            return HostReport(machine.display_name, FAILED).fail(DeployError(
+                f"{machine.environment.name}: its {hook.replace('_', '-')} procedure failed: "
+                f"{type(e).__name__}: {e}", host=machine.display_name,
+                location=machine.environment.location))
+        if isinstance(value, HostReport):
+            value.host = machine.display_name
+            return value
+        return HostReport(machine.display_name, DEPLOYED)
 
     def switch_generation(self, machines: Sequence[Machine], number: int) -> List[HostReport]:
         """Switch every machine to generation `number` (0: the host as it was)."""
@@ -108,7 +138,7 @@ class Deployment:
             except LispdeployError as e:
                 return HostReport(run.name, FAILED).fail(e)
 
-        results = run_on_hosts(machines, guarded, connect=self.connect, jobs=self.jobs,
+        results = run_on_hosts(machines, guarded, connect=self._connect, jobs=self.jobs,
                                reporter=self.reporter)
         reports = []
         for result in results:
@@ -120,10 +150,14 @@ class Deployment:
             reports.append(report)
         return reports
 
+    def _connect(self, machine: Machine):
+        return self.connect(machine)
+
     def _build(self, machine: Machine) -> SystemClosure:
         hook = machine.environment.build_options
         options = hook(machine) if hook is not None else {}
-        return build_system(machine, spec_path=self.spec.path, spec_text=self.spec.text,
+        return build_system(machine, spec_path=self.spec_path,
+                            spec_text=self.spec.text if self.spec is not None else None,
                             listen_address=options.get("listen_address"))
 
     def _deploy_one(self, run: HostRun, dry_run: bool) -> HostReport:
@@ -143,7 +177,7 @@ class Deployment:
         problems = checks.probe_problems(facts, system=getattr(config, "system", "x86_64-linux"),
                                          has_packages=bool(manifest["packages"]))
         downgrade = checks.downgrade_problem(facts.get("provenance") or {},
-                                             manifest["provenance"], self.spec.path,
+                                             manifest["provenance"], self.spec_path or ".",
                                              getattr(config, "allow_downgrades", False))
         if downgrade is not None:
             problems.append(downgrade)
@@ -180,6 +214,45 @@ class Deployment:
         if report.result == DEPLOYED:
             report.result = SWITCHED
         return report
+
+
+def _own_procedure(machine: Machine, hook: str) -> bool:
+    env = machine.environment
+    return getattr(env, hook) is not None and env.delegate is None and \
+        env.configuration_type is not MachineSshConfiguration
+
+
+def _in_order(machines: Sequence[Machine], reports: List[HostReport]) -> List[HostReport]:
+    by_host = {r.host: r for r in reports}
+    return [by_host[m.display_name] for m in machines]
+
+
+def deploy_machine(machine: Machine, *, roll_back: bool = False) -> HostReport:
+    """`(deploy-machine machine)` / `(roll-back-machine machine)` from a spec or Python: deploy
+    one machine (its spec's provenance unknown) and return its report; raise on failure."""
+    deployment = Deployment(None, reporter=_QuietReporter(), jobs=1)
+    reports = deployment.roll_back([machine]) if roll_back else deployment.deploy([machine])
+    report = reports[0]
+    if not report.ok:
+        error = report.error or {}
+        raise DeployError(error.get("message", "failed"), host=report.host,
+                          step=error.get("step", ""), hint=error.get("hint"),
+                          rolled_back=report.rolled_back)
+    return report
+
+
+class _QuietReporter:
+    def host_started(self, name: str) -> None:
+        pass
+
+    def host_output(self, name: str, data: bytes) -> None:
+        pass
+
+    def host_finished(self, result) -> None:
+        pass
+
+    def host_phase(self, name: str, phase: str) -> None:
+        pass
 
 
 def _probe_request(system: SystemClosure, *, safety_checks: bool,

@@ -9,8 +9,7 @@ from lispdeploy.environments.digital_ocean import digital_ocean_environment_type
 from lispdeploy.environments.digital_ocean_configuration import DigitalOceanConfiguration
 from lispdeploy.environments.managed_host import managed_host_environment_type
 from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
-from lispdeploy.machine import (EnvironmentType, Machine, deploy_machine, machine_remote_eval,
-                                roll_back_machine)
+from lispdeploy.machine import EnvironmentType, Machine, machine_remote_eval
 from lispdeploy.vocabulary import Vocabulary
 
 SPEC_VOCABULARY = (Vocabulary(
@@ -21,8 +20,6 @@ SPEC_VOCABULARY = (Vocabulary(
         "digital-ocean-environment-type": digital_ocean_environment_type,
         "container-environment-type": container_environment_type,
         "machine-remote-eval": machine_remote_eval,
-        "deploy-machine": deploy_machine,
-        "roll-back-machine": roll_back_machine,
         "machine-display-name": lambda m: m.display_name,
     },
     modules=(("gnu", "machine"), ("gnu", "machine", "ssh"), ("gnu", "machine", "digital-ocean"),

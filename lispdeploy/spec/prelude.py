@@ -30,6 +30,7 @@ PROVIDERS = (
     "lispdeploy.services.vocabulary",
     "lispdeploy.gexp.vocabulary",
     "lispdeploy.environments.vocabulary",
+    "lispdeploy.deploy.vocabulary",
 )
 
 
