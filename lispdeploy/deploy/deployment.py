@@ -21,10 +21,11 @@ from lispdeploy.deploy.pool import DEFAULT_JOBS, HostRun, PoolReporter, run_on_h
 from lispdeploy.deploy.report import (DEPLOYED, DRY_RUN, FAILED, SWITCHED, UNCHANGED,
                                       HostReport)
 from lispdeploy.errors import DeployError, LispdeployError
-from lispdeploy.gexp.program import function_call
+from lispdeploy.gexp.lowering import Lowerer
+from lispdeploy.gexp.program import LoweredProgram, function_call
 from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
 from lispdeploy.machine import Machine
-from lispdeploy.remote.eval import remember_present, remote_eval, send_items
+from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
 from lispdeploy.system.closure import SystemClosure, build_system
 
 
@@ -186,7 +187,8 @@ class Deployment:
             report.warnings.append("file-system and bootloader checks skipped: container "
                                    "hosts have no block devices")
         remember_present(run.transport,
-                         (set(manifest["items"]) | {system.item.path}) - set(facts["missing"]))
+                         (set(manifest["items"]) | {system.item.path}) - set(facts["missing"]),
+                         missing=facts["missing"])
         if facts["system"] == system.item.path:
             report.result = UNCHANGED
             report.generation = facts["generation"]
@@ -198,12 +200,14 @@ class Deployment:
             report.plan = _call(run.transport, "dry_run", manifest, _contents(system))
             return report
         missing = [i for i in system.items if i.path in set(facts["missing"])]
-        phase(f"sending {len(missing)} items" if missing else "nothing to send")
-        sent = send_items(run.transport, [system.item])
-        report.items_sent = len(sent)
-        report.bytes_sent = sum(i.size for i in sent)
-        phase("activating")
-        outcome = _call(run.transport, "activate", system.item.path, self.who)
+        phase(f"sending {len(missing)} items, activating" if missing else "activating")
+        # The missing items travel with the activation program: one round trip for both.
+        lowered = Lowerer().lower_program("activate", function_call(
+            "lispdeploy.target.entry.activate", system.item.path, self.who))
+        outcome = run_lowered(run.transport, LoweredProgram(
+            lowered.name, lowered.text, list(lowered.items) + [system.item]))
+        report.items_sent = len(missing)
+        report.bytes_sent = sum(i.size for i in missing)
         return _outcome(report, outcome)
 
     def _switch_one(self, run: HostRun, function: str, *args: Any) -> HostReport:

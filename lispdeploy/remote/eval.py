@@ -33,6 +33,8 @@ from lispdeploy.target import protocol, values
 PYTHON = "python3"
 # transport.memo keys: the store paths this connection knows the host has, and those it sent.
 _PRESENT = "store-paths-present"
+# transport.memo key: store paths a probe of the caller's found missing (until sent).
+_MISSING = "store-paths-missing"
 _SENT = "store-paths-sent"
 
 
@@ -75,6 +77,9 @@ def missing_items(transport: Transport, items: Sequence[StoreItem]) -> List[Stor
     unknown = [i for i in items if i.path not in present]
     if not unknown:
         return []
+    known_missing = transport.memo.get(_MISSING, set())
+    if all(i.path in known_missing for i in unknown):
+        return unknown
     document = _exchange(transport, _launcher(), {"op": "probe",
                                                   "paths": [i.path for i in unknown]}, [], None)
     answer = _value(transport, document, None)
@@ -96,10 +101,12 @@ def send_items(transport: Transport, items: Iterable[StoreItem], *,
     return missing
 
 
-def remember_present(transport: Transport, paths: Iterable[str]) -> None:
-    """Note store paths the host is known to have (from a probe of the caller's own), so
-    that sending and evaluating skip asking again."""
+def remember_present(transport: Transport, paths: Iterable[str],
+                     missing: Iterable[str] = ()) -> None:
+    """Note store paths the host is known to have, and those it is known to lack (from a
+    probe of the caller's own), so that sending and evaluating skip asking again."""
     _present(transport).update(paths)
+    transport.memo.setdefault(_MISSING, set()).update(missing)  # type: ignore[union-attr]
 
 
 def _present(transport: Transport) -> set:
@@ -109,6 +116,7 @@ def _present(transport: Transport) -> set:
 def _remember(transport: Transport, sent: Iterable[StoreItem]) -> None:
     sent = list(sent)
     _present(transport).update(i.path for i in sent)
+    transport.memo.get(_MISSING, set()).difference_update(i.path for i in sent)
     transport.memo.setdefault(_SENT, []).extend(i.path for i in sent)  # type: ignore[union-attr]
 
 
