@@ -7,6 +7,7 @@
     ├── GexpError                   staged code cannot be lowered (bad value, needs Hy runtime)
     ├── HostError                   something went wrong on or with a host (names the host)
     │   ├── ConnectionError_        cannot reach or authenticate a host
+    │   │   └── HostKeyError        the host's key is unknown or not the one expected
     │   ├── RemoteEvalError         a staged program raised on the host (remote traceback)
     │   └── DeployError             a deploy step failed; says whether it was rolled back
     ├── EnvironmentError_           an environment cannot provision (container, cloud API)
@@ -80,6 +81,11 @@ class HostError(LispdeployError):
 
 class ConnectionError_(HostError):
     """A host cannot be reached or will not let us in (refused, timeout, auth, host key)."""
+
+
+class HostKeyError(ConnectionError_):
+    """The host presented a key that is unknown or differs from the expected one: never
+    worth retrying, since waiting does not make an unknown host trustworthy."""
 
 
 class RemoteEvalError(HostError):

@@ -24,7 +24,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import paramiko
 
-from lispdeploy.errors import ConnectionError_
+from lispdeploy.errors import ConnectionError_, HostKeyError
 from lispdeploy.location import Location
 from lispdeploy.remote.transport import Completed, StderrCallback
 
@@ -225,9 +225,10 @@ class _Opener:
         self.timeout = timeout
         self.address = host_name if port == 22 else f"{host_name}:{port}"
 
-    def error(self, reason: str, hint: Optional[str] = None) -> ConnectionError_:
-        return ConnectionError_(f"cannot connect to {self.address}: {reason}",
-                                host=self.name, location=self.location, hint=hint)
+    def error(self, reason: str, hint: Optional[str] = None, *,
+              kind: type = ConnectionError_) -> ConnectionError_:
+        return kind(f"cannot connect to {self.address}: {reason}",
+                    host=self.name, location=self.location, hint=hint)
 
     def open_transport(self, host_key: Optional[str],
                        known_hosts: Sequence[str]) -> paramiko.Transport:
@@ -324,7 +325,7 @@ class _Opener:
                 f"its host key is unknown: the host presents the {shown}",
                 hint=f"check that fingerprint on the host (ssh-keygen -lf "
                      f"/etc/ssh/ssh_host_ed25519_key.pub), then pin the key in the machine's "
-                     f"configuration: (host-key \"{line}\")")
+                     f"configuration: (host-key \"{line}\")", kind=HostKeyError)
         if any(blob == known for _, known in expected):
             return
         pinned = ", ".join(f"{_key_type(b, k)} {fingerprint(b)}" for k, b in sorted(expected))
@@ -333,7 +334,7 @@ class _Opener:
             f"{pinned}; someone may be intercepting the connection, or the host was "
             "reinstalled",
             hint=f"if the host was reinstalled, check the new fingerprint on it, then update "
-                 f"{source} (for instance (host-key \"{line}\"))")
+                 f"{source} (for instance (host-key \"{line}\"))", kind=HostKeyError)
 
     def authenticate(self, transport: paramiko.Transport, identity: Optional[str]) -> None:
         keys = self._keys(identity)
