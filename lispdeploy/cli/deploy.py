@@ -25,9 +25,16 @@ from lispdeploy.errors import UsageError
 @click.option("-x", "--execute", "execute", is_flag=True,
               help="Run COMMAND (after --) on every machine instead of deploying.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
+@click.option("--confirm-timeout", type=click.FloatRange(10), default=60, show_default=True,
+              metavar="SECONDS",
+              help="After activating, reach each host again over a new connection within this "
+                   "time, or the host goes back to its previous generation by itself.")
+@click.option("--no-confirm", is_flag=True,
+              help="Do not guard deploys: a generation that cuts a host off stays.")
 @host_options
 @load_path_option
-def deploy(spec, command, dry_run, roll_back, execute, as_json, on, jobs, verbose, load_path):
+def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout, no_confirm,
+           on, jobs, verbose, load_path):
     """Deploy the machines SPEC declares: build each system, send each host what it lacks,
     activate a new generation (rolled back on any failure). Exits with status 1 if any host
     failed.
@@ -49,7 +56,8 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, on, jobs, verbos
                          hint="lispdeploy deploy SPEC -x -- COMMAND [ARGS...]")
     loaded = load(spec, load_path)
     machines = select(loaded.machines, on)
-    deployment, progress = _deployment(loaded, machines, jobs=jobs, verbose=verbose)
+    deployment, progress = _deployment(loaded, machines, jobs=jobs, verbose=verbose,
+                                       confirm_timeout=None if no_confirm else confirm_timeout)
     if roll_back:
         reports = deployment.roll_back(machines)
         what = "roll-back"
@@ -59,11 +67,12 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, on, jobs, verbos
     finish(reports, what, as_json=as_json, dry_run=dry_run)
 
 
-def _deployment(loaded, machines, *, jobs: int, verbose: bool):
+def _deployment(loaded, machines, *, jobs: int, verbose: bool, confirm_timeout=None):
     from lispdeploy.deploy.deployment import Deployment
     from lispdeploy.ui.deploy import DeployProgress
     progress = DeployProgress([m.display_name for m in machines], verbose=verbose)
-    return Deployment(loaded, reporter=progress, jobs=jobs), progress
+    return Deployment(loaded, reporter=progress, jobs=jobs,
+                      confirm_timeout=confirm_timeout), progress
 
 
 def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,

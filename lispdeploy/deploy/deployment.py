@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import getpass
 import socket
+import time
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence
 
 from lispdeploy.deploy import checks, hosts
@@ -27,6 +28,11 @@ from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
 from lispdeploy.machine import Machine
 from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
 from lispdeploy.system.closure import SystemClosure, build_system
+
+
+DEFAULT_CONFIRM_TIMEOUT = 60.0
+# Time the controller leaves the host between giving up reaching it and its own deadline.
+CONFIRM_MARGIN = 5.0
 
 
 class DeployReporter(PoolReporter, Protocol):
@@ -53,8 +59,11 @@ class Deployment:
     """The generation commands over the machines of one loaded spec."""
 
     def __init__(self, spec, *, reporter: DeployReporter, jobs: int = DEFAULT_JOBS,
-                 connect: Callable[[Machine], Any] = hosts.connect):
+                 connect: Callable[[Machine], Any] = hosts.connect,
+                 confirm_timeout: Optional[float] = DEFAULT_CONFIRM_TIMEOUT):
         self.spec = spec
+        # None: no confirmation (the deploy stands even if it cut the host off).
+        self.confirm_timeout = confirm_timeout
         self.spec_path = spec.path if spec is not None else None
         self.reporter = reporter
         self.jobs = jobs
@@ -146,8 +155,9 @@ class Deployment:
             report = result.value if result.ok else HostReport(result.name, FAILED).fail(
                 result.error)
             report.seconds = result.seconds
-            report.round_trips = result.round_trips
-            report.connections = result.connections
+            # Added to what the work counted itself (the confirmation's own connection).
+            report.round_trips += result.round_trips
+            report.connections += result.connections
             reports.append(report)
         return reports
 
@@ -170,9 +180,15 @@ class Deployment:
         manifest = system.manifest
         container = bool((machine.environment.build_options or (lambda m: {}))(machine)
                          .get("container"))
+        lowerer = Lowerer()
+        watchdog = None if self.confirm_timeout is None or dry_run else lowerer.program(
+            "confirmation-watchdog", function_call("lispdeploy.target.confirmation.watch"))
         phase("probing")
-        facts = _call(run.transport, "probe", _probe_request(
-            system, safety_checks=getattr(config, "safety_checks", True), container=container))
+        request = _probe_request(system, safety_checks=getattr(config, "safety_checks", True),
+                                 container=container)
+        if watchdog is not None:
+            request["items"].append(watchdog.path)
+        facts = _call(run.transport, "probe", request)
         report = HostReport(run.name, DEPLOYED, previous=facts["generation"],
                             system=system.item.path)
         problems = checks.probe_problems(facts, system=getattr(config, "system", "x86_64-linux"),
@@ -186,8 +202,7 @@ class Deployment:
         if container:
             report.warnings.append("file-system and bootloader checks skipped: container "
                                    "hosts have no block devices")
-        remember_present(run.transport,
-                         (set(manifest["items"]) | {system.item.path}) - set(facts["missing"]),
+        remember_present(run.transport, set(request["items"]) - set(facts["missing"]),
                          missing=facts["missing"])
         if facts["system"] == system.item.path:
             report.result = UNCHANGED
@@ -201,14 +216,62 @@ class Deployment:
             return report
         missing = [i for i in system.items if i.path in set(facts["missing"])]
         phase(f"sending {len(missing)} items, activating" if missing else "activating")
+        extra = [system.item]
+        confirm = None
+        if watchdog is not None:
+            extra.append(watchdog)
+            confirm = {"watchdog": watchdog.path, "timeout": self.confirm_timeout}
         # The missing items travel with the activation program: one round trip for both.
-        lowered = Lowerer().lower_program("activate", function_call(
-            "lispdeploy.target.entry.activate", system.item.path, self.who))
+        lowered = lowerer.lower_program("activate", function_call(
+            "lispdeploy.target.entry.activate", system.item.path, self.who, confirm))
         outcome = run_lowered(run.transport, LoweredProgram(
-            lowered.name, lowered.text, list(lowered.items) + [system.item]))
+            lowered.name, lowered.text, list(lowered.items) + extra))
         report.items_sent = len(missing)
         report.bytes_sent = sum(i.size for i in missing)
-        return _outcome(report, outcome)
+        report = _outcome(report, outcome)
+        if report.result == DEPLOYED and confirm is not None:
+            self._confirm(run, report, outcome.get("confirmation") or {})
+        return report
+
+    def _confirm(self, run: HostRun, report: HostReport, armed: Dict[str, Any]) -> None:
+        """Reach the host again over a new connection and confirm the new generation; when
+        that is impossible, the host goes back to the previous generation by itself."""
+        if "error" in armed:
+            report.warnings.append("the new generation is not guarded against cutting the host "
+                                   f"off: {armed['error']}")
+            return
+        self.reporter.host_phase(run.name, "confirming over a new connection")
+        deadline = time.monotonic() + max(1.0, self.confirm_timeout - CONFIRM_MARGIN)
+        last: Optional[BaseException] = None
+        while time.monotonic() < deadline:
+            try:
+                transport = self.connect(run.machine)
+            except LispdeployError as e:
+                last = e
+                time.sleep(1.0)
+                continue
+            try:
+                answer = _call(transport, "confirm", report.generation)
+            finally:
+                report.connections += 1
+                report.round_trips += getattr(transport, "round_trips", 0)
+                transport.close()
+            if answer.get("confirmed"):
+                report.extra["confirmed"] = True
+                return
+            last = DeployError(f"the host had already gone back to generation "
+                               f"{answer.get('current') or 0}")
+            break
+        previous = report.previous or 0
+        reason = last.message if isinstance(last, LispdeployError) else str(last)
+        report.fail(DeployError(
+            f"cannot reach the host again after activating generation {report.generation} "
+            f"({reason}); it goes back to generation {previous} by itself within "
+            f"{self.confirm_timeout:.0f} s of the activation",
+            host=run.name, step="confirm", rolled_back=True,
+            hint="the new generation cut the host off (sshd settings, firewall, accounts?); "
+                 "fix the spec and deploy again"))
+        report.extra["confirmed"] = False
 
     def _switch_one(self, run: HostRun, function: str, *args: Any) -> HostReport:
         self.reporter.host_phase(run.name, "switching generation")

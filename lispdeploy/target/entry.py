@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 from typing import Any, Dict, Optional
 
-from lispdeploy.target import activation, gc, generations, probe as probing
+from lispdeploy.target import activation, confirmation, gc, generations, probe as probing
 from lispdeploy.target.hoststate import HostState
 
 
@@ -30,9 +30,24 @@ def dry_run(manifest: Dict[str, Any], contents: Dict[str, str]) -> Dict[str, Any
     return activation.Plan(manifest, HostState(), read_item).to_json()
 
 
-def activate(system: str, who: str) -> Dict[str, Any]:
-    """Make `system` a new generation and activate it (rolling back on failure)."""
-    return activation.activate(system, who=who)
+def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None
+             ) -> Dict[str, Any]:
+    """Make `system` a new generation and activate it (rolling back on failure). With
+    `confirm` ({"watchdog": program item, "timeout": seconds}), a deployed generation must then
+    be confirmed over a new connection, or the host goes back by itself."""
+    report = activation.activate(system, who=who)
+    if confirm and report["result"] == "deployed":
+        try:
+            report["confirmation"] = confirmation.arm(report["generation"], report["previous"],
+                                                      confirm["watchdog"], confirm["timeout"])
+        except Exception as e:  # no watchdog: the deploy stands, unguarded, and says so
+            report["confirmation"] = {"error": f"{type(e).__name__}: {e}"}
+    return report
+
+
+def confirm(generation: int) -> Dict[str, Any]:
+    """Confirm a deployed generation (see target.confirmation)."""
+    return confirmation.confirm(generation)
 
 
 def switch_generation(number: Optional[int], who: str) -> Dict[str, Any]:

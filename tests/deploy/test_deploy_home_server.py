@@ -24,8 +24,10 @@ def test_home_server_deploys_and_redeploys_as_a_no_op(world):
     assert (report["host"], report["result"], report["generation"]) == (
         "alyssas-home-server", "deployed", 1)
     assert report["items-sent"] > 0
-    # One connection: a probe, then the missing items travel with the activation.
-    assert (report["connections"], report["round-trips"]) == (1, 2)
+    # A probe, then the missing items travel with the activation; then a new connection
+    # confirms that the host can still be reached.
+    assert (report["connections"], report["round-trips"]) == (2, 3)
+    assert report["confirmed"] is True
 
     facts = world.sh(name, """
         hostname
