@@ -176,7 +176,6 @@ def _sshd_drop_in(address: str) -> str:
             "# the machine's loopback interface: sshd must listen on this host's address only.\n"
             f"ListenAddress {address}:22\n"
             f"HostKey {HOST_KEY}\n"
-            "PermitRootLogin prohibit-password\n"
             "# Hosts share the machine's /etc/shadow: no password may open them.\n"
             "PasswordAuthentication no\n")
 
