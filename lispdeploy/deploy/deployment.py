@@ -164,22 +164,23 @@ class Deployment:
     def _connect(self, machine: Machine):
         return self.connect(machine)
 
-    def _build(self, machine: Machine) -> SystemClosure:
+    def _build(self, machine: Machine):
+        """The machine's system, and the options its environment built it with."""
         hook = machine.environment.build_options
         options = hook(machine) if hook is not None else {}
-        return build_system(machine, spec_path=self.spec_path,
-                            spec_text=self.spec.text if self.spec is not None else None,
-                            listen_address=options.get("listen_address"))
+        system = build_system(machine, spec_path=self.spec_path,
+                              spec_text=self.spec.text if self.spec is not None else None,
+                              listen_address=options.get("listen_address"))
+        return system, options
 
     def _deploy_one(self, run: HostRun, dry_run: bool) -> HostReport:
         machine = run.machine
         config = machine.configuration
         phase = lambda text: self.reporter.host_phase(run.name, text)  # noqa: E731
         phase("building")
-        system = self._build(machine)
+        system, options = self._build(machine)
         manifest = system.manifest
-        container = bool((machine.environment.build_options or (lambda m: {}))(machine)
-                         .get("container"))
+        container = bool(options.get("container"))
         lowerer = Lowerer()
         watchdog = None if self.confirm_timeout is None or dry_run else lowerer.program(
             "confirmation-watchdog", function_call("lispdeploy.target.confirmation.watch"))
@@ -199,9 +200,11 @@ class Deployment:
         if downgrade is not None:
             problems.append(downgrade)
         report.warnings = [p.message for p in checks.raise_first(problems, run.name, "checks")]
-        if container:
-            report.warnings.append("file-system and bootloader checks skipped: container "
-                                   "hosts have no block devices")
+        if container and (any(fs["mount"] and not fs["pseudo"]
+                              for fs in manifest["file-systems"])
+                          or (manifest.get("bootloader") or {}).get("targets")):
+            report.warnings.append("declared file systems and bootloader targets not checked: "
+                                   "container hosts have no block devices")
         remember_present(run.transport, set(request["items"]) - set(facts["missing"]),
                          missing=facts["missing"])
         if facts["system"] == system.item.path:
