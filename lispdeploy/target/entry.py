@@ -5,6 +5,7 @@ list generations, collect garbage). Standard library only."""
 from __future__ import annotations
 
 import base64
+import signal
 from typing import Any, Dict, Optional
 
 from lispdeploy.target import activation, confirmation, gc, generations, probe as probing
@@ -35,6 +36,7 @@ def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None
     """Make `system` a new generation and activate it (rolling back on failure). With
     `confirm` ({"watchdog": program item, "timeout": seconds}), a deployed generation must then
     be confirmed over a new connection, or the host goes back by itself."""
+    _finish_even_if_disconnected()
     report = activation.activate(system, who=who)
     if confirm and report["result"] == "deployed":
         try:
@@ -50,13 +52,22 @@ def confirm(generation: int) -> Dict[str, Any]:
     return confirmation.confirm(generation)
 
 
+def _finish_even_if_disconnected() -> None:
+    """An activation that has begun runs to its end (or its roll-back) even if the controller
+    goes away: a lost connection must not leave the host half-way."""
+    for name in ("SIGHUP", "SIGPIPE", "SIGINT"):
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+
+
 def switch_generation(number: Optional[int], who: str) -> Dict[str, Any]:
     """Switch to an existing generation (None or 0: the host as it was) and re-activate it."""
+    _finish_even_if_disconnected()
     return activation.switch_to(number or None, who=who)
 
 
 def roll_back(who: str) -> Dict[str, Any]:
     """Switch to the generation before the current one."""
+    _finish_even_if_disconnected()
     return activation.switch_to(activation.previous_generation(), who=who)
 
 
