@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from typing import Any, Callable, Dict, List, Optional
 
 from lispdeploy.target import accounts, generations, packages, settings, units
@@ -103,12 +104,16 @@ class Plan:
 
         def make(step: str, changes: List[Change]):
             for change in changes:
+                started = time.monotonic()
                 try:
                     change.apply()
                 except (CommandError, OSError, units.UnitError) as e:
                     raise ActivationError(step, f"{change.action} {change.kind} {change.name}: "
                                                 f"{e}") from e
                 done.append(change.to_json())
+                # Shown by `lispdeploy deploy -v`, which streams what hosts print.
+                print(f"{change.action} {change.kind} {change.name} "
+                      f"({time.monotonic() - started:.2f} s)", file=sys.stderr)
 
         make("packages", self.installs)
         self._validate()
