@@ -50,9 +50,11 @@ def _who() -> str:
     return f"lispdeploy deploy by {user}@{socket.gethostname()}"
 
 
-def _call(transport, function: str, *args: Any) -> Any:
-    """Run a host entry point (lispdeploy.target.entry) in one round trip."""
-    return remote_eval(transport, function_call(f"lispdeploy.target.entry.{function}", *args))
+def _call(run: HostRun, function: str, *args: Any) -> Any:
+    """Run a host entry point (lispdeploy.target.entry) in one round trip; what the host
+    prints goes to the reporter (shown with -v)."""
+    return remote_eval(run.transport, function_call(f"lispdeploy.target.entry.{function}", *args),
+                       on_stderr=run.output)
 
 
 class Deployment:
@@ -120,7 +122,7 @@ class Deployment:
         """Each machine's generations (in the report's `extra["generations"]`)."""
         def one(run: HostRun) -> HostReport:
             self.reporter.host_phase(run.name, "listing generations")
-            listing = _call(run.transport, "list_generations")
+            listing = _call(run, "list_generations")
             report = HostReport(run.name, "listed", generation=listing["current"])
             report.extra["generations"] = listing["generations"]
             return report
@@ -132,7 +134,7 @@ class Deployment:
         items nothing refers to."""
         def one(run: HostRun) -> HostReport:
             self.reporter.host_phase(run.name, "collecting garbage")
-            outcome = _call(run.transport, "collect_garbage", keep, dry_run)
+            outcome = _call(run, "collect_garbage", keep, dry_run)
             report = HostReport(run.name, "collected")
             report.extra["gc"] = outcome
             return report
@@ -162,7 +164,9 @@ class Deployment:
         return reports
 
     def _connect(self, machine: Machine):
-        return self.connect(machine)
+        # What provisioning waits for (a droplet being created) shows as the host's phase.
+        return self.connect(machine, progress=lambda text: self.reporter.host_phase(
+            machine.display_name, text))
 
     def _build(self, machine: Machine):
         """The machine's system, and the options its environment built it with."""
@@ -189,7 +193,7 @@ class Deployment:
                                  container=container)
         if watchdog is not None:
             request["items"].append(watchdog.path)
-        facts = _call(run.transport, "probe", request)
+        facts = _call(run, "probe", request)
         report = HostReport(run.name, DEPLOYED, previous=facts["generation"],
                             system=system.item.path)
         problems = checks.probe_problems(facts, system=getattr(config, "system", "x86_64-linux"),
@@ -215,7 +219,7 @@ class Deployment:
             phase("planning")
             report.result = DRY_RUN
             report.generation = facts["generation"]
-            report.plan = _call(run.transport, "dry_run", manifest, _contents(system))
+            report.plan = _call(run, "dry_run", manifest, _contents(system))
             return report
         missing = [i for i in system.items if i.path in set(facts["missing"])]
         phase(f"sending {len(missing)} items, activating" if missing else "activating")
@@ -228,7 +232,7 @@ class Deployment:
         lowered = lowerer.lower_program("activate", function_call(
             "lispdeploy.target.entry.activate", system.item.path, self.who, confirm))
         outcome = run_lowered(run.transport, LoweredProgram(
-            lowered.name, lowered.text, list(lowered.items) + extra))
+            lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=run.output)
         report.items_sent = len(missing)
         report.bytes_sent = sum(i.size for i in missing)
         report = _outcome(report, outcome)
@@ -254,7 +258,8 @@ class Deployment:
                 time.sleep(1.0)
                 continue
             try:
-                answer = _call(transport, "confirm", report.generation)
+                answer = _call(HostRun(run.machine, transport, run.output), "confirm",
+                               report.generation)
             finally:
                 report.connections += 1
                 report.round_trips += getattr(transport, "round_trips", 0)
@@ -278,7 +283,7 @@ class Deployment:
 
     def _switch_one(self, run: HostRun, function: str, *args: Any) -> HostReport:
         self.reporter.host_phase(run.name, "switching generation")
-        outcome = _call(run.transport, function, *args)
+        outcome = _call(run, function, *args)
         report = HostReport(run.name, SWITCHED, previous=None)
         report = _outcome(report, outcome)
         if report.result == DEPLOYED:
