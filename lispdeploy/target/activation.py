@@ -123,6 +123,11 @@ class Plan:
         make("settings", self.runtime)
         if self.manifest is None:
             settings.restore_runtime(self.state)
+        # As in Guix, services' activation snippets run before services are (re)started:
+        # they make what the services need (a web server's document root, for one).
+        if self.activation:
+            self._run_activation_program()
+            done.append({"kind": "activation", "action": "run", "name": self.activation})
         if self.reload:
             units.daemon_reload()
         make("units", self.units)
@@ -135,9 +140,6 @@ class Plan:
                                        " on this host"})
         except units.UnitError as e:
             raise ActivationError("units", str(e)) from e
-        if self.activation:
-            self._run_activation_program()
-            done.append({"kind": "activation", "action": "run", "name": self.activation})
         make("accounts", self.account_removals)
         make("packages", self.removals)
         return done
