@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from lispdeploy.environments.container.environment import container_environment_type
 from lispdeploy.environments.container_configuration import ContainerConfiguration
-from lispdeploy.environments.digital_ocean import digital_ocean_environment_type
-from lispdeploy.environments.digital_ocean_configuration import DigitalOceanConfiguration
+from lispdeploy.environments.digital_ocean import (DigitalOceanConfiguration,
+                                                  digital_ocean_environment_type)
 from lispdeploy.environments.managed_host import managed_host_environment_type
 from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
 from lispdeploy.machine import EnvironmentType, Machine, machine_remote_eval
