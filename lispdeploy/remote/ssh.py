@@ -94,12 +94,16 @@ class SshTransport:
                 identity: Optional[str] = None, host_key: Optional[str] = None,
                 name: Optional[str] = None, location: Optional[Location] = None,
                 timeout: float = CONNECT_TIMEOUT, keepalive: int = KEEPALIVE_INTERVAL,
-                known_hosts: Sequence[str] = KNOWN_HOSTS_FILES) -> "SshTransport":
+                known_hosts: Sequence[str] = KNOWN_HOSTS_FILES,
+                host_key_source: Optional[str] = None) -> "SshTransport":
         """Connect to `host_name:port`, check its host key, authenticate as `user`.
 
         `name` is the host's name in messages (the machine's host name); `location` is the
-        spec location of the machine's configuration, for errors it can fix."""
+        spec location of the machine's configuration, for errors it can fix;
+        `host_key_source` says in messages where `host_key` comes from when it is not the
+        spec's `host-key` (an environment that provisioned the host)."""
         opener = _Opener(host_name, port, user, name or host_name, location, timeout)
+        opener.host_key_source = host_key_source
         transport = opener.open_transport(host_key, known_hosts)
         try:
             opener.authenticate(transport, identity)
@@ -224,6 +228,7 @@ class _Opener:
         self.location = location
         self.timeout = timeout
         self.address = host_name if port == 22 else f"{host_name}:{port}"
+        self.host_key_source: Optional[str] = None
 
     def error(self, reason: str, hint: Optional[str] = None, *,
               kind: type = ConnectionError_) -> ConnectionError_:
@@ -285,7 +290,8 @@ class _Opener:
                        known_hosts: Sequence[str]) -> Tuple[Set[Tuple[str, bytes]], str]:
         if host_key:
             try:
-                return {parse_public_key(host_key)}, "the machine's host-key"
+                return {parse_public_key(host_key)}, \
+                    self.host_key_source or "the machine's host-key"
             except ValueError as e:
                 raise self.error(f"its host-key is not usable: {e}",
                                  hint="copy the line from the host's "
@@ -334,7 +340,9 @@ class _Opener:
             f"{pinned}; someone may be intercepting the connection, or the host was "
             "reinstalled",
             hint=f"if the host was reinstalled, check the new fingerprint on it, then update "
-                 f"{source} (for instance (host-key \"{line}\"))", kind=HostKeyError)
+                 + (f"{source} (docs/environments.md says where lispdeploy's environments keep "
+                    "it)" if self.host_key_source and source == self.host_key_source else
+                    f"{source} (for instance (host-key \"{line}\"))"), kind=HostKeyError)
 
     def authenticate(self, transport: paramiko.Transport, identity: Optional[str]) -> None:
         keys = self._keys(identity)

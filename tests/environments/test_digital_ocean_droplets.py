@@ -140,6 +140,8 @@ def test_forum_servers_on_droplets(world, digital_ocean, tmp_path):
     assert rows(done)["forum-server-0"][0] == "unchanged"
     assert rows(done)["forum-server-1"][0] == "failed"
     assert "forum-server-1: " in done.stderr and "HOST KEY MISMATCH" in done.stderr
+    assert "but the host key digital-ocean-environment-type gives for it expects" in done.stderr
+    assert "(docs/environments.md says where lispdeploy's environments keep it)" in done.stderr
     assert len(fake.live("forum-server-1")) == 1
     os.replace(recorded + ".saved", recorded)
 
@@ -218,8 +220,10 @@ def test_a_droplet_with_another_host_key_is_refused_and_deleted(world, digital_o
     message = done.stderr
     assert "lone-1: " in message and "HOST KEY MISMATCH: the host presents the ssh-ed25519 key" \
         in message
-    assert (f"; the droplet should present the host key lispdeploy gave it in its user data; "
-            f"droplet {droplet.id} was deleted") in message
+    assert (f", but the host key lispdeploy gave the droplet in its user data expects "
+            f"ssh-ed25519 SHA256:") in message
+    assert (f"; someone may be intercepting the connection, or the host was reinstalled; "
+            f"droplet {droplet.id} was deleted\n") in message
     assert "lispdeploy never accepts such a key" in message
     assert fake.live() == []
     assert fake.engine.get(droplet.container) is None

@@ -233,12 +233,13 @@ class Provisioner:
             if remaining <= 0:
                 break
             try:
-                transport = open_transport(target, name=self.name,
-                                           timeout=max(1.0, min(SSH_ATTEMPT_TIMEOUT, remaining)))
+                transport = open_transport(
+                    target, name=self.name,
+                    timeout=max(1.0, min(SSH_ATTEMPT_TIMEOUT, remaining)),
+                    host_key_source="the host key lispdeploy gave the droplet in its user data")
             except HostKeyError as e:
                 raise EnvironmentError_(
-                    f"{self.subject}: {e.message}; the droplet should present the host key "
-                    "lispdeploy gave it in its user data",
+                    f"{self.subject}: {e.message}",
                     hint="either cloud-init on the image ignored the user data, or someone "
                          "answers in the droplet's place: lispdeploy never accepts such a "
                          "key") from None
