@@ -35,7 +35,9 @@ SPEC = """
     (host-name (format #f "bench-~a" n))
     (users (cons (user-account (name "ada") (group "users")) %base-user-accounts))
     (services (append (list (service openssh-service-type
-                                     (openssh-configuration (x11-forwarding? {x11})))
+                                     (openssh-configuration
+                                      (permit-root-login 'prohibit-password)
+                                      (x11-forwarding? {x11})))
                             (service nginx-service-type
                                      (nginx-configuration
                                       (server-blocks

@@ -47,6 +47,29 @@ def check_declared_groups(os_: OperatingSystem) -> None:
                          "%base-groups))")
 
 
+def ssh_lockout_problem(os_: OperatingSystem, user: str) -> Optional[Problem]:
+    """A problem when the new system's sshd would refuse the user lispdeploy connects as:
+    the deploy would cut itself off (the host would revert, but the deploy is pointless)."""
+    from lispdeploy.services.ssh import openssh_service_type
+    for s in os_.services:
+        if s.kind is not openssh_service_type:
+            continue
+        config = s.value
+        if user == "root" and config.permit_root_login is False:
+            return Problem(
+                "the new system's sshd refuses root logins (openssh-configuration "
+                "permit-root-login is #f, Guix's default), and lispdeploy reaches this host as "
+                "root: the deploy would cut itself off",
+                "add (permit-root-login 'prohibit-password) to the openssh-configuration, or "
+                "deploy as another user with sudo: (user \"deploy\") in machine-ssh-configuration")
+        if not config.public_key_authentication:
+            return Problem(
+                "the new system's sshd refuses public keys (public-key-authentication? #f), "
+                "which is how lispdeploy logs in: the deploy would cut itself off",
+                "keep (public-key-authentication? #t)")
+    return None
+
+
 def probe_problems(probe: Dict[str, Any], *, system: str, has_packages: bool
                    ) -> List[Problem]:
     """What the probe's answers forbid (architecture, package manager, lock, safety checks)."""

@@ -203,6 +203,10 @@ class Deployment:
                                              getattr(config, "allow_downgrades", False))
         if downgrade is not None:
             problems.append(downgrade)
+        lockout = checks.ssh_lockout_problem(machine.operating_system,
+                                             getattr(run.transport, "user", "root"))
+        if lockout is not None:
+            problems.insert(0, lockout)
         report.warnings = [p.message for p in checks.raise_first(problems, run.name, "checks")]
         if container and (any(fs["mount"] and not fs["pseudo"]
                               for fs in manifest["file-systems"])

@@ -143,3 +143,22 @@ def test_downgrade_is_refused_unless_allowed(world):
     assert "warning: cannot determine" not in done.stderr
     assert "going on because (allow-downgrades? #t)" in done.stderr
     assert world.sh(name, "cat /etc/timezone") == "Europe/Paris\n"
+
+
+def test_a_system_that_would_lock_root_out_is_refused(world):
+    name = world.host_name()
+    spec = world.write(f"""
+(use-service-modules ssh)
+(define os (operating-system (host-name "lockout")
+             (services (cons (service openssh-service-type) %base-services))))
+(list {container_machine('os', name)})
+""")
+    done = world.lispdeploy("deploy", spec)
+    assert done.returncode == 1
+    assert ("lockout: error (checks): the new system's sshd refuses root logins "
+            "(openssh-configuration permit-root-login is #f, Guix's default), and lispdeploy "
+            "reaches this host as root: the deploy would cut itself off\n"
+            "hint: add (permit-root-login 'prohibit-password) to the openssh-configuration, or "
+            'deploy as another user with sudo: (user "deploy") in machine-ssh-configuration'
+            ) in done.stderr
+    assert world.sh(name, "ls /var/lib/lispdeploy") == ""

@@ -10,20 +10,28 @@ from lispdeploy.errors import LispdeployError
 
 SPEC = """
 (use-service-modules ssh)
-(define (server keys)
+(define (server lock?)
   (operating-system
     (host-name "guarded")
-    (services (cons (service openssh-service-type
-                             (openssh-configuration (permit-root-login 'prohibit-password)
-                                                    (public-key-authentication? keys)))
-                    %base-services))))
+    (services (append (list (service openssh-service-type
+                                     (openssh-configuration
+                                      (permit-root-login 'prohibit-password)
+                                      (x11-forwarding? lock?))))
+                      ;; A drop-in nothing in the spec's openssh settings reveals: it locks
+                      ;; root out once sshd restarts.
+                      (if lock?
+                          (list (simple-service 'lock etc-service-type
+                                  (list (list "ssh/sshd_config.d/99-lock.conf"
+                                              (plain-file "lock.conf" "DenyUsers root\n")))))
+                          '())
+                      %base-services))))
 """
 
 
 def test_a_generation_that_locks_root_out_is_reverted_by_the_host(world):
     name = world.host_name()
-    good = world.write(SPEC + f"(list {container_machine('(server #t)', name)})", "good.hy")
-    locked = world.write(SPEC + f"(list {container_machine('(server #f)', name)})", "locked.hy")
+    good = world.write(SPEC + f"(list {container_machine('(server #f)', name)})", "good.hy")
+    locked = world.write(SPEC + f"(list {container_machine('(server #t)', name)})", "locked.hy")
     done = world.lispdeploy("deploy", good, "--confirm-timeout", "10")
     assert done.returncode == 0, done.stderr
 
@@ -48,7 +56,7 @@ def test_a_generation_that_locks_root_out_is_reverted_by_the_host(world):
             pass  # root cannot log in until the host has gone back
         time.sleep(1)
     assert world.sh(name, "readlink /var/lib/lispdeploy/profiles/system; "
-                          "sshd -T | grep -i ^pubkeyauthentication").split() == [
-        "system-1-link", "pubkeyauthentication", "yes"]
+                          "ls /etc/ssh/sshd_config.d; sshd -T | grep -ci ^denyusers || true"
+                          ).split() == ["system-1-link", "00-lispdeploy-container.conf", "0"]
     listing = world.lispdeploy("generations", good, "--json")
     assert [g["number"] for g in json.loads(listing.stdout)["hosts"][0]["generations"]] == [1, 2]
