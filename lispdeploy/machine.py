@@ -8,6 +8,7 @@ themselves by being values of `environment-type`.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, Optional
 
 from lispdeploy import checks
@@ -110,5 +111,20 @@ def machine_remote_eval(machine: Machine, gexp, **kwargs: Any) -> Any:
     digital-ocean and hetzner environments do)."""
     environment = machine.environment
     if environment.machine_remote_eval is None and environment.delegate is not None:
-        return machine_remote_eval(environment.delegate(machine), gexp, **kwargs)
+        delegate = environment.delegate
+        # Evaluating never creates a host (a droplet costs money): only deploys do.
+        target = (delegate(machine, create=False) if accepts_keyword(delegate, "create")
+                  else delegate(machine))
+        return machine_remote_eval(target, gexp, **kwargs)
     return _call(machine, "machine_remote_eval", gexp, **kwargs)
+
+
+def accepts_keyword(procedure: Callable, keyword: str) -> bool:
+    """Whether `procedure` takes `keyword=` (lispdeploy's own delegates take `create` and
+    `progress`; a spec's lambdas usually take the machine only)."""
+    try:
+        parameters = inspect.signature(procedure).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == keyword and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+               or p.kind is p.VAR_KEYWORD for p in parameters)

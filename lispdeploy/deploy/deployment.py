@@ -85,7 +85,7 @@ class Deployment:
             raise DeployError(f"{own[0].environment.name} deploys with its own procedure, which "
                               "has no dry run", host=own[0].display_name)
         reports = self._each([m for m in machines if m not in own],
-                             lambda run: self._deploy_one(run, dry_run))
+                             lambda run: self._deploy_one(run, dry_run), provision=not dry_run)
         return _in_order(machines, reports + [self._own(m, "deploy_machine") for m in own])
 
     def roll_back(self, machines: Sequence[Machine]) -> List[HostReport]:
@@ -142,15 +142,17 @@ class Deployment:
 
     # Per host ----------------------------------------------------------------------------
 
-    def _each(self, machines: Sequence[Machine],
-              work: Callable[[HostRun], HostReport]) -> List[HostReport]:
+    def _each(self, machines: Sequence[Machine], work: Callable[[HostRun], HostReport],
+              provision: bool = False) -> List[HostReport]:
+        """Run `work` on every machine's host; only deploys `provision` missing hosts."""
         def guarded(run: HostRun) -> HostReport:
             try:
                 return work(run)
             except LispdeployError as e:
                 return HostReport(run.name, FAILED).fail(e)
 
-        results = run_on_hosts(machines, guarded, connect=self._connect, jobs=self.jobs,
+        results = run_on_hosts(machines, guarded,
+                               connect=lambda m: self._connect(m, provision), jobs=self.jobs,
                                reporter=self.reporter)
         reports = []
         for result in results:
@@ -163,10 +165,11 @@ class Deployment:
             reports.append(report)
         return reports
 
-    def _connect(self, machine: Machine):
+    def _connect(self, machine: Machine, provision: bool = False):
         # What provisioning waits for (a droplet being created) shows as the host's phase.
-        return self.connect(machine, progress=lambda text: self.reporter.host_phase(
-            machine.display_name, text))
+        return self.connect(machine, provision=provision,
+                            progress=lambda text: self.reporter.host_phase(
+                                machine.display_name, text))
 
     def _build(self, machine: Machine):
         """The machine's system, and the options its environment built it with."""

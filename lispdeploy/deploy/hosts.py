@@ -11,19 +11,19 @@ Imports errors, machine and environments.managed_host.
 from __future__ import annotations
 
 import fnmatch
-import inspect
 from typing import Any, Callable, Iterable, List, Optional, Sequence
 
 from lispdeploy.environments.managed_host import managed_host_environment_type, open_transport
 from lispdeploy.errors import EnvironmentError_, UsageError
-from lispdeploy.machine import Machine
+from lispdeploy.machine import Machine, accepts_keyword
 
 
 def connect(machine: Machine, *, progress: Optional[Callable[[str], None]] = None,
-            **options: Any):
+            provision: bool = False, **options: Any):
     """An open transport to the machine's host; `options` go to `SshTransport.connect`.
-    `progress` hears what provisioning the host waits for (creating a droplet, ...), when
-    the environment's delegate takes a `progress` keyword."""
+    Only with `provision` (deploys) may the environment create a missing host; `progress`
+    hears what provisioning waits for (creating a droplet, ...), when the environment's
+    delegate takes a `progress` keyword."""
     target = machine
     if machine.environment is not managed_host_environment_type:
         delegate = machine.environment.delegate
@@ -31,25 +31,16 @@ def connect(machine: Machine, *, progress: Optional[Callable[[str], None]] = Non
             raise EnvironmentError_(
                 f"machine '{machine.display_name}': {machine.environment.name} cannot be "
                 "reached over SSH (it has no delegate)", location=machine.location)
-        if progress is not None and _takes_progress(delegate):
-            target = delegate(machine, progress=progress)
-        else:
-            target = delegate(machine)
+        keywords: dict = {}
+        if progress is not None and accepts_keyword(delegate, "progress"):
+            keywords["progress"] = progress
+        if accepts_keyword(delegate, "create"):
+            keywords["create"] = provision
+        target = delegate(machine, **keywords)
         # The spec has no host-key to fix: the environment gave the key.
         options.setdefault("host_key_source",
                            f"the host key {machine.environment.name} gives for it")
     return open_transport(target, name=machine.display_name, **options)
-
-
-def _takes_progress(procedure: Callable) -> bool:
-    """Whether a delegate accepts `progress=` (lispdeploy's own do; a spec's lambdas
-    usually take the machine only)."""
-    try:
-        parameters = inspect.signature(procedure).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == "progress" and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-               or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def select_machines(machines: Sequence[Machine], patterns: Iterable[str]) -> List[Machine]:

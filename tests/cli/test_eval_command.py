@@ -158,8 +158,8 @@ def test_connections_and_round_trips_of_one_eval_from_sshd_log(fleet, write_spec
 
 
 def test_machines_of_other_environments_are_reached_through_their_delegate(fleet, tmp_path):
-    """A container-environment machine: its environment provisions the host and delegates
-    to a managed-host machine; eval and machine-remote-eval go through that."""
+    """A container-environment machine: its environment delegates to a managed-host machine;
+    eval and machine-remote-eval go through that, once the host exists."""
     name = fleet.new_name()  # destroyed after the test
     spec = tmp_path / "containers.hy"
     spec.write_text(OPERATING_SYSTEM + f"""
@@ -169,8 +169,12 @@ def test_machines_of_other_environments_are_reached_through_their_delegate(fleet
 (list box)
 """)
     owner = {"LISPDEPLOY_CONTAINER_OWNER": str(os.getpid())}
-    result = run_cli("eval", str(spec), '#~(.strip (call-with-input-file "/etc/hostname" '
-                                        'get-string-all))', env=owner)
+    expression = '#~(.strip (call-with-input-file "/etc/hostname" get-string-all))'
+    result = run_cli("eval", str(spec), expression, env=owner)
+    assert result.returncode == 1  # eval never creates a host: only deploys do
+    assert "its container host is not running" in result.stderr
+    assert run_cli("container", "start", str(spec), env=owner).returncode == 0
+    result = run_cli("eval", str(spec), expression, env=owner)
     assert result.returncode == 0, result.stderr
     assert result.stdout == 'box: "box"\n'
     loaded = load_spec(str(spec))

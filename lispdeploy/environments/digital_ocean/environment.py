@@ -21,9 +21,10 @@ from lispdeploy.errors import LispdeployError
 from lispdeploy.machine import EnvironmentType, Machine
 
 
-def delegate(machine: Machine, *, progress: Optional[Callable[[str], None]] = None) -> Machine:
+def delegate(machine: Machine, *, progress: Optional[Callable[[str], None]] = None,
+             create: bool = True) -> Machine:
     """The managed-host machine that reaches the machine's droplet, creating the droplet if it
-    is missing; `progress` hears what provisioning is waiting for."""
+    is missing (and `create`); `progress` hears what provisioning is waiting for."""
     from lispdeploy.environments.digital_ocean import keys
     from lispdeploy.environments.digital_ocean.api import DigitalOceanApi
     from lispdeploy.environments.digital_ocean.provisioning import Provisioner, managed_machine
@@ -36,7 +37,7 @@ def delegate(machine: Machine, *, progress: Optional[Callable[[str], None]] = No
             state = DropletState.of(machine.display_name)
             with state.lock():
                 droplet, host_key = Provisioner(machine, api, state,
-                                                progress=progress).ready(identity)
+                                                progress=progress).ready(identity, create=create)
     except LispdeployError as error:
         raise _located(error, machine)
     return managed_machine(machine, droplet.public_ipv4 or "", host_key, identity)

@@ -96,12 +96,16 @@ class Provisioner:
 
     # Provisioning ----------------------------------------------------------------------------
 
-    def ready(self, identity: str) -> Tuple[Droplet, str]:
-        """The machine's droplet, active and with its host key known: found, else created.
-        `identity` is the private key root logs in with."""
+    def ready(self, identity: str, *, create: bool = True) -> Tuple[Droplet, str]:
+        """The machine's droplet, active and with its host key known: found, else created
+        (unless `create` is false: then a missing droplet is an error). `identity` is the
+        private key root logs in with."""
         self.progress("looking up its droplet")
         droplet = self.find()
         if droplet is None:
+            if not create:
+                raise EnvironmentError_(f"{self.subject} does not exist yet",
+                                        hint="deploy the spec first: lispdeploy deploy SPEC")
             return self._create(identity)
         return self._reuse(droplet, identity)
 
