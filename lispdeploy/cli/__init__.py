@@ -56,9 +56,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the `lispdeploy` script: run a command, map errors to exit statuses."""
     _register()
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="lispdeploy",
-                 standalone_mode=False)
-        return 0
+        # Without standalone mode, click returns the status of `ctx.exit(n)` instead of
+        # exiting with it.
+        status = cli.main(args=list(argv) if argv is not None else None, prog_name="lispdeploy",
+                          standalone_mode=False)
+        return status if isinstance(status, int) else 0
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.UsageError as e:

@@ -5,6 +5,7 @@
     #$form  #$@form        (ungexp form), (ungexp-splicing form); unspaced `#$dir` works
     #:name                 a keyword (for keyword arguments)
     #\\a #\\space           characters (one-character strings)
+    #o644 #x1F #b101       integers in octal, hexadecimal, binary
     #;form                 datum comment
     #| ... |#              block comment
     'form                  (scheme-quote form): quoted data becomes plain Python data
@@ -19,7 +20,7 @@ from __future__ import annotations
 import re
 
 import hy
-from hy.models import Expression, Keyword, String, Symbol
+from hy.models import Expression, Integer, Keyword, String, Symbol
 from hy.reader.exceptions import LexException
 from hy.reader.hy_reader import HyReader
 
@@ -29,6 +30,10 @@ _CHARACTER_NAMES = {
 }
 
 _CONTINUATION = re.compile(r"\\\n[ \t]*")
+
+# Scheme's radix prefixes: #o644 (a file mode), #x1F, #b101, #d10.
+_RADIXES = {"o": 8, "x": 16, "b": 2, "d": 10}
+_DIGITS = {8: "01234567", 16: "0123456789abcdef", 2: "01", 10: "0123456789"}
 
 
 class SpecReader(HyReader):
@@ -68,6 +73,13 @@ class SpecReader(HyReader):
             if ident in ("t", "true", "f", "false"):
                 self.read_ident()
                 return Symbol("True" if ident[0] == "t" else "False")
+        if nxt in _RADIXES:
+            ident = self.read_ident(just_peeking=True)
+            digits = ident[1:].lstrip("+-")
+            if digits and all(c in _DIGITS[_RADIXES[nxt]] for c in digits.lower()):
+                self.read_ident()
+                sign = -1 if ident[1:2] == "-" else 1
+                return Integer(sign * int(digits, _RADIXES[nxt]))
         return HyReader.tag_dispatch(self, key)
 
     @reader_for("'")

@@ -75,9 +75,9 @@ def test_unbalanced_parentheses(write_spec):
 
 
 def test_unknown_reader_syntax(write_spec):
-    stderr = describe_error(write_spec, OS + "(list #x1)\n")
+    stderr = describe_error(write_spec, OS + "(list #y1)\n")
     assert stderr.startswith("spec.hy:2:")
-    assert "reader macro '#x1' is not defined" in stderr
+    assert "reader macro '#y1' is not defined" in stderr
 
 
 def test_spec_value_must_be_a_list_of_machines(write_spec):

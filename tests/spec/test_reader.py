@@ -53,3 +53,8 @@ def test_hy_dispatch_still_works():
     assert type(read_one("#(1 2)")).__name__ == "Tuple"
     assert read_one("(f #* xs)")[1] == Expression([Symbol("unpack-iterable"), Symbol("xs")])
     assert list(read_many("#_ (gone) kept", "t.hy")) == [Symbol("kept")]
+
+
+def test_radix_integers():
+    form = list(read_many("(#o644 #x1F #b101 #d10 #o-7)", "t.hy"))[0]
+    assert [int(n) for n in form] == [420, 31, 5, 10, -7]
