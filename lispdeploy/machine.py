@@ -8,7 +8,6 @@ themselves by being values of `environment-type`.
 
 from __future__ import annotations
 
-import inspect
 from typing import Any, Callable, Optional
 
 from lispdeploy import checks
@@ -122,6 +121,7 @@ def machine_remote_eval(machine: Machine, gexp, **kwargs: Any) -> Any:
 def accepts_keyword(procedure: Callable, keyword: str) -> bool:
     """Whether `procedure` takes `keyword=` (lispdeploy's own delegates take `create` and
     `progress`; a spec's lambdas usually take the machine only)."""
+    import inspect  # rarely needed; costs start-up time of every command if imported above
     try:
         parameters = inspect.signature(procedure).parameters.values()
     except (TypeError, ValueError):

@@ -4,16 +4,23 @@ delegate to (the pattern of Guix's DigitalOcean environment)."""
 
 from __future__ import annotations
 
-from lispdeploy.deploy.deployment import deploy_machine
 from lispdeploy.vocabulary import Vocabulary
+
+
+def _deploy_machine(machine):
+    """`(deploy-machine machine)`."""
+    # Imported here: loading a spec must not pay for the deploy machinery.
+    from lispdeploy.deploy.deployment import deploy_machine
+    return deploy_machine(machine)
 
 
 def _roll_back_machine(machine):
     """`(roll-back-machine machine)`."""
+    from lispdeploy.deploy.deployment import deploy_machine
     return deploy_machine(machine, roll_back=True)
 
 
 SPEC_VOCABULARY = (Vocabulary(values={
-    "deploy-machine": deploy_machine,
+    "deploy-machine": _deploy_machine,
     "roll-back-machine": _roll_back_machine,
 }),)

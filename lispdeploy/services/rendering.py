@@ -11,23 +11,29 @@ Imports store, errors, gexp and services.sinks/staged; never the spec layer or t
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple
 
 from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.files import FileAppend, FileLike, ProgramFile
 from lispdeploy.gexp.gexp import Gexp
-from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.services import staged
 from lispdeploy.services.sinks import GeneratedFile
 from lispdeploy.store import StoreItem
+
+if TYPE_CHECKING:
+    from lispdeploy.gexp.lowering import Lowerer
 
 
 class Renderer:
     """Store items for the file-likes of one system build, each made once."""
 
-    def __init__(self, lowerer: Optional[Lowerer] = None, *,
+    def __init__(self, lowerer: Optional["Lowerer"] = None, *,
                  listen_address: Optional[str] = None):
-        self.lowerer = lowerer if lowerer is not None else Lowerer()
+        if lowerer is None:
+            # Imported here: loading a spec imports the catalogue but lowers nothing.
+            from lispdeploy.gexp.lowering import Lowerer
+            lowerer = Lowerer()
+        self.lowerer = lowerer
         self.listen_address = listen_address
         self._generated: Dict[int, Tuple[GeneratedFile, StoreItem]] = {}
 

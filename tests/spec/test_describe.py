@@ -4,7 +4,7 @@ of every record, connecting to nothing."""
 import json
 import os
 
-from conftest import run_cli
+from spec_helpers import run_cli
 
 SPECS = os.path.join(os.path.dirname(__file__), "..", "..", "specs")
 

@@ -3,7 +3,7 @@ known, exit status 1, and never a Python traceback. Usage errors exit with statu
 
 import pytest
 
-from conftest import MACHINE_TAIL, run_cli
+from spec_helpers import MACHINE_TAIL, run_cli
 
 OS = '(define os (operating-system (host-name "h")))\n'
 

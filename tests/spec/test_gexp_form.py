@@ -1,6 +1,6 @@
 """The gexp form compiles staged code when the spec is read."""
 
-from conftest import MACHINE_TAIL
+from spec_helpers import MACHINE_TAIL
 
 
 def test_error_in_staged_code_is_the_hosts_error(load):
@@ -12,7 +12,7 @@ def test_error_in_staged_code_is_the_hosts_error(load):
 
 
 def test_controller_records_in_staged_code_are_refused(write_spec):
-    from conftest import run_cli
+    from spec_helpers import run_cli
     path = write_spec('(define g #~(list (plain-file "x" "y")))\n'
                       '(define os (operating-system (host-name "h")))' + MACHINE_TAIL)
     done = run_cli("describe", path)

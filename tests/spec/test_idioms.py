@@ -1,6 +1,6 @@
 """Scheme idioms in specs: define, let, begin, if, unless, cons*, append, iota, format, map..."""
 
-from conftest import MACHINE_TAIL
+from spec_helpers import MACHINE_TAIL
 
 
 def value_of(load, body):

@@ -1,6 +1,6 @@
 """A spec loads the user's own modules from the load path (-L DIR)."""
 
-from conftest import MACHINE_TAIL, run_cli
+from spec_helpers import MACHINE_TAIL, run_cli
 
 from lispdeploy.spec.loader import load_spec
 

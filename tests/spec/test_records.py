@@ -2,7 +2,7 @@
 
 import os
 
-from conftest import MACHINE_TAIL
+from spec_helpers import MACHINE_TAIL
 
 
 def test_defaults_and_required_fields(load):

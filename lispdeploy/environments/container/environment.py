@@ -15,23 +15,27 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
-from lispdeploy.environments.container.engine import ContainerEngine
-from lispdeploy.environments.container.info import ContainerInfo
 from lispdeploy.environments.container_configuration import ContainerConfiguration, mapping
 from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
 from lispdeploy.errors import EnvironmentError_
 from lispdeploy.machine import EnvironmentType, Machine
 
-_engine: Optional[ContainerEngine] = None
+if TYPE_CHECKING:
+    from lispdeploy.environments.container.engine import ContainerEngine
+    from lispdeploy.environments.container.info import ContainerInfo
+
+_engine: Optional["ContainerEngine"] = None
 
 
-def engine() -> ContainerEngine:
+def engine() -> "ContainerEngine":
     """The container engine of this process (state under /var/lib/lispdeploy/containers,
     or LISPDEPLOY_CONTAINER_DIR)."""
     global _engine
     if _engine is None:
+        # Imported here: loading a spec must not pay for the engine.
+        from lispdeploy.environments.container.engine import ContainerEngine
         directory = os.environ.get("LISPDEPLOY_CONTAINER_DIR")
         _engine = ContainerEngine(directory) if directory else ContainerEngine()
     return _engine
@@ -45,7 +49,7 @@ def container_name(machine: Machine) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", machine.display_name)[:60]
 
 
-def provision(machine: Machine) -> ContainerInfo:
+def provision(machine: Machine) -> "ContainerInfo":
     """The machine's container host, created if missing and started if stopped."""
     config: ContainerConfiguration = machine.configuration
     name = container_name(machine)
