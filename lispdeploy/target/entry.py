@@ -28,7 +28,11 @@ def dry_run(manifest: Dict[str, Any], contents: Dict[str, str]) -> Dict[str, Any
         with open(path, "rb") as f:
             return f.read()
 
-    return activation.Plan(manifest, HostState(), read_item).to_json()
+    plan = activation.Plan(manifest, HostState(), read_item).to_json()
+    current = generations.manifest_of(generations.current())
+    plan["activation-program-changed"] = (
+        manifest.get("activation") != (current or {}).get("activation"))
+    return plan
 
 
 def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None

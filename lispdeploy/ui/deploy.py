@@ -144,7 +144,9 @@ def dry_run(reports: List[HostReport]) -> str:
         if r.plan.get("restart"):
             out.append(f"  services that would restart: {', '.join(r.plan['restart'])}")
         if r.plan.get("runs-activation-program"):
-            out.append("  the activation program would run")
+            out.append("  the activation program (services' activation snippets) would run"
+                       + (", changed since the current generation"
+                          if r.plan.get("activation-program-changed") else ""))
     return "\n".join(out)
 
 
