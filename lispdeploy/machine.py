@@ -88,13 +88,6 @@ class Machine(Record):
         return os.host_name
 
 
-def machine_check(value):
-    """A machine record."""
-    if isinstance(value, Machine):
-        return value
-    raise TypeError("a (machine ...)")
-
-
 def _call(machine: Machine, hook: str, *args: Any, **kwargs: Any) -> Any:
     proc: Optional[Callable] = getattr(machine.environment, hook)
     if proc is None:

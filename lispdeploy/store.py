@@ -93,8 +93,3 @@ def closure(items: Iterable[StoreItem]) -> List[StoreItem]:
             if ref.path not in seen:
                 stack.append((ref, False))
     return ordered
-
-
-def is_store_path(path: str) -> bool:
-    """Whether `path` names an item (or a file inside one) in the host store."""
-    return path.startswith(STORE_DIR + "/")

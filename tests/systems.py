@@ -14,20 +14,13 @@ import textwrap
 import pytest
 
 from lispdeploy.spec.loader import load_spec
+from spec_helpers import MACHINE_TAIL  # noqa: F401  (re-exported to the service tests)
 from lispdeploy.system.closure import build_system
 
 GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
 REGENERATE = os.environ.get("LISPDEPLOY_REGENERATE_GOLDEN") == "1"
 SPECS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "specs")
 
-MACHINE_TAIL = """
-(list (machine
-       (operating-system os)
-       (environment managed-host-environment-type)
-       (configuration (machine-ssh-configuration
-                       (host-name "192.0.2.1")
-                       (system "x86_64-linux")))))
-"""
 
 
 @pytest.fixture(autouse=True)

@@ -27,7 +27,7 @@ from lispdeploy import checks
 from lispdeploy.gexp.files import file_like_check
 from lispdeploy.records import Field, Record
 from lispdeploy.services.core import ServiceExtension, ServiceType, service
-from lispdeploy.services.sinks import (SINKS, EtcFile, GeneratedFile, SystemdUnit,
+from lispdeploy.services.sinks import (SINKS, EtcFile, SystemdUnit, generated_etc_file,
                                        account_service_type, activation_service_type,
                                        etc_service_type, host_settings_service_type,
                                        profile_service_type, shepherd_root_service_type,
@@ -91,10 +91,8 @@ def _sysctl_text(config: SysctlConfiguration) -> str:
 sysctl_service_type = ServiceType(
     name="sysctl",
     extensions=(
-        ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
-            path=SYSCTL_FILE, location=c.location, file=GeneratedFile(
-                name="90-lispdeploy.conf", location=c.location,
-                generate=lambda _rendering: _sysctl_text(c))),) if c.settings else ()),
+        ServiceExtension(target=etc_service_type, compute=generated_etc_file(
+            SYSCTL_FILE, "90-lispdeploy.conf", _sysctl_text, lambda c: bool(c.settings))),
         # systemd-sysctl is a static unit: it is started (applying the file), not enabled.
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name="systemd-sysctl.service", enable=False, watch=(SYSCTL_FILE,),
@@ -159,11 +157,8 @@ def _journald_active(config: JournaldConfiguration) -> bool:
 journald_service_type = ServiceType(
     name="journald",
     extensions=(
-        ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
-            path=JOURNALD_FILE, location=c.location, file=GeneratedFile(
-                name="journald.conf", location=c.location,
-                generate=lambda _rendering: _journald_text(c))),)
-            if _journald_active(c) else ()),
+        ServiceExtension(target=etc_service_type, compute=generated_etc_file(
+            JOURNALD_FILE, "journald.conf", _journald_text, _journald_active)),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name="systemd-journald.service", enable=False, watch=(JOURNALD_FILE,),
             provision=("syslogd",), location=c.location),) if _journald_active(c) else ()),

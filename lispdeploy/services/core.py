@@ -6,7 +6,7 @@ Imports records, checks and errors only.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
 
 from lispdeploy import checks
 from lispdeploy.errors import LispdeployError, ServiceError, SpecError
@@ -62,11 +62,6 @@ class ServiceType(Record):
 
     def __repr__(self):
         return f"#<service-type {self.name}>"
-
-
-def service_type_check(value):
-    """A service type (for fields that hold one)."""
-    return _service_type_check(value)
 
 
 class Service(Record):
@@ -273,11 +268,3 @@ def concatenate(lists: Iterable[Iterable[Any]]) -> Tuple[Any, ...]:
     for item in lists:
         out.extend(item)
     return tuple(out)
-
-
-def find_service(services: Iterable[Service], kind: ServiceType) -> Optional[Service]:
-    """The first service of `kind` in `services`, or None."""
-    for s in services:
-        if s.kind is kind:
-            return s
-    return None

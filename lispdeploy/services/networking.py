@@ -24,6 +24,7 @@ from lispdeploy.gexp.files import FileLike
 from lispdeploy.records import Field, Record
 from lispdeploy.services.core import ServiceExtension, ServiceType
 from lispdeploy.services.sinks import (EtcFile, GeneratedFile, SystemdUnit, etc_service_type,
+                                       generated_etc_file,
                                        package_check, profile_service_type,
                                        shepherd_root_service_type)
 from lispdeploy.vocabulary import Vocabulary
@@ -143,10 +144,8 @@ def timesyncd_conf(config: NtpConfiguration) -> str:
 ntp_service_type = ServiceType(
     name="ntp",
     extensions=(
-        ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
-            path=TIMESYNCD_FILE, location=c.location, file=GeneratedFile(
-                name="timesyncd.conf", location=c.location,
-                generate=lambda _rendering: timesyncd_conf(c))),)),
+        ServiceExtension(target=etc_service_type, compute=generated_etc_file(
+            TIMESYNCD_FILE, "timesyncd.conf", timesyncd_conf)),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name="systemd-timesyncd.service", watch=(TIMESYNCD_FILE,), provision=("ntpd",),
             location=c.location),)),

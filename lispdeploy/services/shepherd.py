@@ -129,13 +129,6 @@ class ShepherdService(Record):
         return f"{self.provision[0]}.service"
 
 
-def shepherd_service_check(value):
-    """A shepherd-service record."""
-    if isinstance(value, ShepherdService):
-        return value
-    raise TypeError("a (shepherd-service ...)")
-
-
 def shepherd_service_type(name, proc, description="", *, location=None) -> ServiceType:
     """`(shepherd-service-type NAME PROC [DESCRIPTION])`: a service type whose value PROC
     turns into one shepherd-service."""

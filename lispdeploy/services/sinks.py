@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from lispdeploy import checks
 from lispdeploy.errors import SpecError
@@ -238,10 +238,17 @@ class GeneratedFile(FileLike):
     )
 
 
-def generated_file(name: str, generate: Callable[[Any], Any], *,
-                   location: Optional[Any] = None) -> GeneratedFile:
-    """A file made at build time by `generate(rendering)`."""
-    return GeneratedFile(name=name, generate=generate, location=location)
+def generated_etc_file(path: str, name: str, text: Callable[[Any], str],
+                       when: Callable[[Any], bool] = lambda config: True) -> Callable:
+    """The compute procedure of an etc-service-type extension: the file at `path` (under
+    /etc), named `name` in the store, whose content `text(config)` makes at build time; no
+    file when `when(config)` is false."""
+    def compute(config):
+        if not when(config):
+            return ()
+        return (EtcFile(path=path, location=config.location, file=GeneratedFile(
+            name=name, location=config.location, generate=lambda _rendering: text(config))),)
+    return compute
 
 
 SINKS = (etc_service_type, account_service_type, activation_service_type,

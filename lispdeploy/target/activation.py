@@ -69,8 +69,9 @@ class Plan:
         m = manifest or {}
         groups, users_ = list(m.get("groups", ())), list(m.get("users", ()))
         wanted_units, wanted_packages = list(m.get("units", ())), list(m.get("packages", ()))
-        self.installs = packages.package_changes(wanted_packages, state)
-        new_packages = {p["name"] for p in wanted_packages if not packages.installed(p["name"])}
+        missing = packages.missing_packages(wanted_packages)
+        self.installs = packages.package_changes(missing, state)
+        new_packages = {p["name"] for p in missing}
         self.accounts = accounts.account_changes(groups, users_, state)
         self.unit_removals = units.unit_removals(wanted_units, state)
         files = desired_files(manifest, state, read_item)

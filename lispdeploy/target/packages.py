@@ -31,9 +31,13 @@ def _spec(package: Dict[str, Any]) -> str:
     return package["name"] + (f"={package['version']}" if package.get("version") else "")
 
 
-def package_changes(packages: List[Dict[str, Any]], state: HostState) -> List[Change]:
-    """One change installing every declared package that is missing."""
-    missing = [p for p in packages if not installed(p["name"])]
+def missing_packages(packages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The declared packages that are not installed."""
+    return [p for p in packages if not installed(p["name"])]
+
+
+def package_changes(missing: List[Dict[str, Any]], state: HostState) -> List[Change]:
+    """One change installing the `missing` packages (see `missing_packages`)."""
     if not missing:
         return []
     names = " ".join(_spec(p) for p in missing)
