@@ -6,14 +6,14 @@ the items it refers to. Its hash covers its name, kind, contents and the paths o
 references, so the same inputs always give the same path on every host. Hosts are sent only
 the items they lack (see the remote layer).
 
-Imports only lispdeploy.target.store: the hash, which hosts recompute to verify items.
+Imports only lispdeploy.hostside.store: the hash, which hosts recompute to verify items.
 """
 
 from __future__ import annotations
 
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from lispdeploy.target.store import HASH_LENGTH, STORE_DIR, item_digest
+from lispdeploy.hostside.store import HASH_LENGTH, STORE_DIR, item_digest
 
 
 class StoreItem:

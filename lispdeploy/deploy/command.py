@@ -20,7 +20,7 @@ def run_command(transport, argv: Sequence[str], *,
     argv = [str(a) for a in argv]
     if not argv:
         raise ValueError("run_command needs a command")
-    gexp = function_call("lispdeploy.target.build_utils.system_star", *argv)
+    gexp = function_call("lispdeploy.hostside.build_utils.system_star", *argv)
     return remote_eval(transport, gexp, on_stderr=on_output)
 
 

@@ -51,9 +51,9 @@ def _who() -> str:
 
 
 def _call(run: HostRun, function: str, *args: Any) -> Any:
-    """Run a host entry point (lispdeploy.target.entry) in one round trip; what the host
+    """Run a host entry point (lispdeploy.hostside.entry) in one round trip; what the host
     prints goes to the reporter (shown with -v)."""
-    return remote_eval(run.transport, function_call(f"lispdeploy.target.entry.{function}", *args),
+    return remote_eval(run.transport, function_call(f"lispdeploy.hostside.entry.{function}", *args),
                        on_stderr=run.output)
 
 
@@ -190,7 +190,7 @@ class Deployment:
         container = bool(options.get("container"))
         lowerer = Lowerer()
         watchdog = None if self.confirm_timeout is None or dry_run else lowerer.program(
-            "confirmation-watchdog", function_call("lispdeploy.target.confirmation.watch"))
+            "confirmation-watchdog", function_call("lispdeploy.hostside.confirmation.watch"))
         phase("probing")
         request = _probe_request(system, safety_checks=getattr(config, "safety_checks", True),
                                  container=container)
@@ -237,7 +237,7 @@ class Deployment:
             confirm = {"watchdog": watchdog.path, "timeout": self.confirm_timeout}
         # The missing items travel with the activation program: one round trip for both.
         lowered = lowerer.lower_program("activate", function_call(
-            "lispdeploy.target.entry.activate", system.item.path, self.who, confirm))
+            "lispdeploy.hostside.entry.activate", system.item.path, self.who, confirm))
         outcome = run_lowered(run.transport, LoweredProgram(
             lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=run.output)
         report.items_sent = len(missing)

@@ -1,13 +1,13 @@
 """Building `computed-file`s on the controller, and the item part of program requests.
 
 A computed-file's gexp runs as a program in a `python3 -I` process on the controller, through
-the same runner and protocol hosts use (`lispdeploy.target.protocol`), with `output` bound to a
+the same runner and protocol hosts use (`lispdeploy.hostside.protocol`), with `output` bound to a
 path in a fresh temporary directory (also its working directory). What it leaves at that path,
 a file or a directory of files, becomes the store item; the items it was given whose store
 paths appear in its content become the item's references, as Guix finds references.
 
 Items the gexp refers to are first written to this machine's store, as on a host.
-Imports store, errors, location, gexp.program and lispdeploy.target; never Hy.
+Imports store, errors, location, gexp.program and lispdeploy.hostside; never Hy.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ from lispdeploy.errors import GexpError
 from lispdeploy.gexp.program import LoweredProgram
 from lispdeploy.location import Location
 from lispdeploy.store import StoreItem, closure
-from lispdeploy.target import protocol, values
+from lispdeploy.hostside import protocol, values
 
 
 def item_transfer(items: Iterable[StoreItem]) -> Tuple[List[Dict], List[bytes]]:
     """The request headers describing `items` and their bytes, in the order the runner
-    reads them (see `lispdeploy.target.protocol`)."""
+    reads them (see `lispdeploy.hostside.protocol`)."""
     headers: List[Dict] = []
     payload: List[bytes] = []
     for item in items:

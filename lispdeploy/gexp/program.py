@@ -1,6 +1,6 @@
 """G-expressions into programs: the Python text a host runs, needing only python3 (3.9+).
 
-A program is self-contained: the source of every module of `lispdeploy.target` (the runner,
+A program is self-contained: the source of every module of `lispdeploy.hostside` (the runner,
 the Scheme procedures, the build utilities; see `target.bundle`), then each gexp as the source
 the spec layer compiled and, for each of its `#$` placeholders, the Python expression that
 replaces it on the host (see `target.program`). Those expressions are built here as syntax
@@ -14,7 +14,7 @@ program text.
     a file-like object or store item                       its store path (the item is sent)
 
 Anything else is a `GexpError` naming the value's type, where it sits in the value, and the
-gexp's location. Imports store, errors, location, gexp.gexp, gexp.files and lispdeploy.target;
+gexp's location. Imports store, errors, location, gexp.gexp, gexp.files and lispdeploy.hostside;
 never Hy.
 """
 
@@ -32,7 +32,7 @@ from lispdeploy.gexp.files import FileLike, store_name
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.location import Location
 from lispdeploy.store import StoreItem
-from lispdeploy.target.program import FUNCTION_PREFIX
+from lispdeploy.hostside.program import FUNCTION_PREFIX
 
 _MAX_DEPTH = 200
 # Ints longer than this many bits cannot be written as decimal literals by Python 3.11+.
@@ -53,14 +53,14 @@ class LoweredProgram:
 
 
 def function_call(function: str, *args: Any, location: Optional[Location] = None) -> Gexp:
-    """A gexp calling a function of lispdeploy.target with `args` (embedded like any `#$`
-    value): `function_call("lispdeploy.target.entry.probe", request)` is
+    """A gexp calling a function of lispdeploy.hostside with `args` (embedded like any `#$`
+    value): `function_call("lispdeploy.hostside.entry.probe", request)` is
     `#~(probe #$request)` with the right import. This is how the controller runs library code
     on hosts without writing Hy."""
     module, _, name = function.rpartition(".")
-    if not module.startswith("lispdeploy.target.") or not all(
+    if not module.startswith("lispdeploy.hostside.") or not all(
             part.isidentifier() for part in function.split(".")):
-        raise ValueError(f"not a function of lispdeploy.target: {function!r}")
+        raise ValueError(f"not a function of lispdeploy.hostside: {function!r}")
     source = f"from {module} import {name} as _function\nreturn _function(*_ungexp_0)\n"
     return Gexp(source=source, references=(list(args),), spec_lines=(0, 0), location=location)
 
@@ -133,8 +133,8 @@ class ProgramBuilder:
             "# It needs python3 (3.9 or later) and nothing else: lispdeploy's host runtime\n",
             "# is embedded below.\n",
             runtime_prelude(self._imports),
-            "from lispdeploy.target.program import GexpCode, Program\n",
-            "from lispdeploy.target.runner import start\n",
+            "from lispdeploy.hostside.program import GexpCode, Program\n",
+            "from lispdeploy.hostside.runner import start\n",
             trailer, "\n",
         ])
 
@@ -251,21 +251,21 @@ def _call(function: str, *args: ast.expr) -> ast.Call:
 
 
 # What every program runs: the runner and the gexp runtime (and what they import).
-_RUNTIME_ROOTS = ("lispdeploy.target.runner", "lispdeploy.target.program")
+_RUNTIME_ROOTS = ("lispdeploy.hostside.runner", "lispdeploy.hostside.program")
 
 
 @functools.lru_cache(maxsize=None)
 def _module_source(name: str) -> str:
     spec = importlib.util.find_spec(name)
     if spec is None or spec.origin is None:
-        raise GexpError(f"staged code imports {name}, which is not a module of lispdeploy.target")
+        raise GexpError(f"staged code imports {name}, which is not a module of lispdeploy.hostside")
     with open(spec.origin, encoding="utf-8") as f:
         return f.read()
 
 
 @functools.lru_cache(maxsize=None)
 def _target_imports(name: str) -> Tuple[str, ...]:
-    """The lispdeploy.target modules that module `name` imports."""
+    """The lispdeploy.hostside modules that module `name` imports."""
     return _imports_in(ast.parse(_module_source(name)))
 
 
@@ -277,7 +277,7 @@ def _imports_in(tree: ast.AST) -> Tuple[str, ...]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.append(node.module)
             found.extend(f"{node.module}.{a.name}" for a in node.names)
-    return tuple(n for n in found if n.startswith("lispdeploy.target.") and _is_module(n))
+    return tuple(n for n in found if n.startswith("lispdeploy.hostside.") and _is_module(n))
 
 
 def _is_module(name: str) -> bool:
@@ -288,10 +288,10 @@ def _is_module(name: str) -> bool:
 
 
 def runtime_sources(roots: Sequence[str] = ()) -> Dict[str, str]:
-    """Module name -> source, for the runtime and the lispdeploy.target modules `roots` name,
-    with every lispdeploy.target module they import: what a program embeds."""
+    """Module name -> source, for the runtime and the lispdeploy.hostside modules `roots` name,
+    with every lispdeploy.hostside module they import: what a program embeds."""
     pending = list(_RUNTIME_ROOTS) + [r for r in roots if r not in _RUNTIME_ROOTS]
-    sources = {"lispdeploy": "", "lispdeploy.target": _module_source("lispdeploy.target")}
+    sources = {"lispdeploy": "", "lispdeploy.hostside": _module_source("lispdeploy.hostside")}
     while pending:
         name = pending.pop()
         if name in sources:
@@ -306,5 +306,5 @@ def runtime_prelude(roots: Sequence[str] = ()) -> str:
     sources = runtime_sources(roots)
     table = ast.Dict(keys=[ast.Constant(k) for k in sorted(sources)],
                      values=[ast.Constant(sources[k]) for k in sorted(sources)])
-    return (_module_source("lispdeploy.target.bundle") + "\n\n"
+    return (_module_source("lispdeploy.hostside.bundle") + "\n\n"
             + ast.unparse(ast.Expr(_call("install_modules", table))) + "\n")

@@ -5,14 +5,14 @@ One evaluation is at most two round trips over the host's transport:
 1. probe: which store items of the program's closure the host lacks (skipped when the program
    refers to no items, or when this connection already sent or saw them all);
 2. run: `python3 -I -c BOOTSTRAP` (as root, through `sudo -n` for another user) reads the
-   program, the missing items and the request on stdin (see `lispdeploy.target.protocol`),
+   program, the missing items and the request on stdin (see `lispdeploy.hostside.protocol`),
    writes each item atomically after checking its hash, runs the program with its stdout sent
    to stderr, and answers with one JSON document on stdout.
 
 The host's stderr is streamed to `on_stderr` as it comes. A program that raises becomes a
 `RemoteEvalError` carrying the host's traceback, its frames mapped to spec lines.
 
-Imports errors, location, store, gexp, remote.transport and lispdeploy.target.
+Imports errors, location, store, gexp, remote.transport and lispdeploy.hostside.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from lispdeploy.gexp.program import LoweredProgram, ProgramBuilder
 from lispdeploy.location import Location
 from lispdeploy.remote.transport import StderrCallback, Transport
 from lispdeploy.store import StoreItem, closure
-from lispdeploy.target import protocol, values
+from lispdeploy.hostside import protocol, values
 
 PYTHON = "python3"
 # transport.memo keys: the store paths this connection knows the host has, and those it sent.

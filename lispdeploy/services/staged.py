@@ -24,8 +24,8 @@ from lispdeploy.errors import LispdeployError, ServiceError
 from lispdeploy.gexp.files import FileLike
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.location import Location
-from lispdeploy.target import scheme
-from lispdeploy.target.names import mangle
+from lispdeploy.hostside import scheme
+from lispdeploy.hostside.names import mangle
 
 _SOURCE_NAME = "<gexp>"
 

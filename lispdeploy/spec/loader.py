@@ -19,7 +19,7 @@ from lispdeploy.location import Location
 from lispdeploy.machine import Machine
 from lispdeploy.records import did_you_mean
 from lispdeploy.spec import cache, prelude
-from lispdeploy.target.scheme import SchemeError
+from lispdeploy.hostside.scheme import SchemeError
 
 _counter = 0
 

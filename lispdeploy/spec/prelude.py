@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterable, Optional, Tuple
 from lispdeploy.errors import SpecError
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.location import Location
-from lispdeploy.target import scheme
+from lispdeploy.hostside import scheme
 from lispdeploy.vocabulary import Vocabulary
 
 # The name under which spec modules see `Internals` (spec.syntax.INTERNALS, without Hy).

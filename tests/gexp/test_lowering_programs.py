@@ -17,9 +17,9 @@ from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.gexp.program import function_call, runtime_sources
 from lispdeploy.spec.loader import evaluate, load_spec
 from lispdeploy.store import StoreItem
-from lispdeploy.target import build_utils, protocol, scheme, values
-from lispdeploy.target.names import mangle
-from lispdeploy.target.store import item_digest
+from lispdeploy.hostside import build_utils, protocol, scheme, values
+from lispdeploy.hostside.names import mangle
+from lispdeploy.hostside.store import item_digest
 from remote_hosts import OPERATING_SYSTEM
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -151,7 +151,7 @@ def test_program_file_is_an_executable_script(spec, tmp_path):
 
 
 def test_function_call_runs_target_functions_only():
-    gexp = function_call("lispdeploy.target.build_utils.which", "sh")
+    gexp = function_call("lispdeploy.hostside.build_utils.which", "sh")
     document = run_locally(Lowerer().lower_program("which", gexp).text)
     assert values.decode(document["value"]).endswith("/sh")
     with pytest.raises(ValueError):
@@ -160,9 +160,9 @@ def test_function_call_runs_target_functions_only():
 
 def test_programs_embed_only_the_runtime_they_need():
     sources = runtime_sources()
-    assert "lispdeploy.target.runner" in sources and "lispdeploy.target.store" in sources
-    assert "lispdeploy.target.activation" not in sources
-    assert "lispdeploy.target.activation" in runtime_sources(["lispdeploy.target.activation"])
+    assert "lispdeploy.hostside.runner" in sources and "lispdeploy.hostside.store" in sources
+    assert "lispdeploy.hostside.activation" not in sources
+    assert "lispdeploy.hostside.activation" in runtime_sources(["lispdeploy.hostside.activation"])
 
 
 def test_the_host_runtime_is_standard_library_python_3_9():
@@ -179,7 +179,7 @@ def test_the_host_runtime_is_standard_library_python_3_9():
             for module in modules:
                 top = module.split(".")[0]
                 assert top in sys.stdlib_module_names or module.startswith(
-                    "lispdeploy.target") or module == "lispdeploy", (name, module)
+                    "lispdeploy.hostside") or module == "lispdeploy", (name, module)
 
 
 def test_mangling_on_hosts_is_hys():

@@ -162,7 +162,7 @@ def test_a_host_without_python3_says_so(fleet, connect):
         else:
             host_run(transport, ["rm", found])
     with pytest.raises(HostError) as raised:
-        remote_eval(transport, function_call("lispdeploy.target.build_utils.which", "ls"))
+        remote_eval(transport, function_call("lispdeploy.hostside.build_utils.which", "ls"))
     assert raised.value.message == (f"{host.host_name} has no python3 (or it is not on the "
                                     "PATH of SSH commands)")
     assert "apt-get install python3" in raised.value.hint
@@ -174,5 +174,5 @@ def test_a_chatty_login_shell_does_not_disturb_results(fleet, connect):
     host_run(transport, ["sh", "-c", "echo 'echo Welcome to the host; echo {\\\"not\\\": 1}' "
                                      ">> /root/.bashrc"])
     assert host_run(transport, ["true"]).startswith("Welcome to the host")
-    gexp = function_call("lispdeploy.target.build_utils.which", "sh")
+    gexp = function_call("lispdeploy.hostside.build_utils.which", "sh")
     assert remote_eval(transport, gexp).endswith("/sh")

@@ -15,7 +15,7 @@ from lispdeploy.remote.eval import (missing_items, remote_eval, run_program, sen
                                     sent_paths)
 from lispdeploy.spec.loader import evaluate, load_spec
 from lispdeploy.store import StoreItem, closure
-from lispdeploy.target import protocol
+from lispdeploy.hostside import protocol
 from remote_hosts import host_run, machine_form
 
 FILES = """

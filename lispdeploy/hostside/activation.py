@@ -16,11 +16,11 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from lispdeploy.target import accounts, generations, packages, settings, units
-from lispdeploy.target.changes import Change
-from lispdeploy.target.commands import CommandError, exists, run
-from lispdeploy.target.files import DesiredFile, file_changes
-from lispdeploy.target.hoststate import HostState
+from lispdeploy.hostside import accounts, generations, packages, settings, units
+from lispdeploy.hostside.changes import Change
+from lispdeploy.hostside.commands import CommandError, exists, run
+from lispdeploy.hostside.files import DesiredFile, file_changes
+from lispdeploy.hostside.hoststate import HostState
 
 
 class ActivationError(Exception):

@@ -11,8 +11,8 @@ import pwd
 import tempfile
 from typing import Dict, List, Optional
 
-from lispdeploy.target.changes import Change, file_diff
-from lispdeploy.target.hoststate import HostState
+from lispdeploy.hostside.changes import Change, file_diff
+from lispdeploy.hostside.hoststate import HostState
 
 
 class DesiredFile:

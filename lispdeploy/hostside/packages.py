@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional
 
-from lispdeploy.target.changes import Change
-from lispdeploy.target.commands import CommandError, exists, run
-from lispdeploy.target.hoststate import HostState
+from lispdeploy.hostside.changes import Change
+from lispdeploy.hostside.commands import CommandError, exists, run
+from lispdeploy.hostside.hoststate import HostState
 
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
 _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "APT_LISTCHANGES_FRONTEND": "none"}

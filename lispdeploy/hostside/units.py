@@ -8,9 +8,9 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, Iterable, List, Set
 
-from lispdeploy.target.changes import Change
-from lispdeploy.target.commands import run
-from lispdeploy.target.hoststate import HostState
+from lispdeploy.hostside.changes import Change
+from lispdeploy.hostside.commands import run
+from lispdeploy.hostside.hoststate import HostState
 
 UNIT_DIR = "/etc/systemd/system"
 SETTLE_SECONDS = 1.0

@@ -10,10 +10,10 @@ import os
 import socket
 from typing import Any, Dict, List, Optional
 
-from lispdeploy.target.changes import Change
-from lispdeploy.target.commands import run
-from lispdeploy.target.files import DesiredFile
-from lispdeploy.target.hoststate import HostState
+from lispdeploy.hostside.changes import Change
+from lispdeploy.hostside.commands import run
+from lispdeploy.hostside.files import DesiredFile
+from lispdeploy.hostside.hoststate import HostState
 
 ZONEINFO = "/usr/share/zoneinfo"
 SUPPORTED_LOCALES = "/usr/share/i18n/SUPPORTED"

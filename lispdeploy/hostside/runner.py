@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 
-from lispdeploy.target import protocol, store, values
+from lispdeploy.hostside import protocol, store, values
 
 RESULT_FD_VARIABLE = "LISPDEPLOY_RESULT_FD"
 

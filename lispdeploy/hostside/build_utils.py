@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 
-from lispdeploy.target import scheme
+from lispdeploy.hostside import scheme
 
 _STDERR_TAIL = 64 * 1024
 

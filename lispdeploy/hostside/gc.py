@@ -8,8 +8,8 @@ import os
 import shutil
 from typing import Any, Dict, List, Optional, Set
 
-from lispdeploy.target import generations
-from lispdeploy.target.store import STORE_DIR
+from lispdeploy.hostside import generations
+from lispdeploy.hostside.store import STORE_DIR
 
 
 def live_items(excluding=()) -> Set[str]:

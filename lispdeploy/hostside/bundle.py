@@ -1,8 +1,8 @@
-"""Shipping lispdeploy.target to hosts inside each program, so that nothing is installed there.
+"""Shipping lispdeploy.hostside to hosts inside each program, so that nothing is installed there.
 
 A program starts with this module's source, verbatim, then calls `install_modules` with the
-source of every module of `lispdeploy.target`; `import lispdeploy.target.X` then finds them in
-memory. Frames in tracebacks name `<lispdeploy>/lispdeploy/target/X.py` and show its lines.
+source of every module of `lispdeploy.hostside`; `import lispdeploy.hostside.X` then finds them in
+memory. Frames in tracebacks name `<lispdeploy>/lispdeploy/hostside/X.py` and show its lines.
 
 This source is pasted at the top of programs: it must stay self-contained (no imports at
 module level, no `from __future__`), standard library only, and valid Python 3.9.

@@ -15,8 +15,8 @@ import sys
 import tempfile
 from typing import Any, Dict, List
 
-from lispdeploy.target import generations, packages, settings, store
-from lispdeploy.target.commands import exists, run
+from lispdeploy.hostside import generations, packages, settings, store
+from lispdeploy.hostside.commands import exists, run
 
 
 def _os_release() -> Dict[str, str]:

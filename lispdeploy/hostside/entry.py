@@ -8,12 +8,12 @@ import base64
 import signal
 from typing import Any, Dict, Optional
 
-from lispdeploy.target import activation, confirmation, gc, generations, probe as probing
-from lispdeploy.target.hoststate import HostState
+from lispdeploy.hostside import activation, confirmation, gc, generations, probe as probing
+from lispdeploy.hostside.hoststate import HostState
 
 
 def probe(request: Dict[str, Any]) -> Dict[str, Any]:
-    """Facts and safety checks (see target.probe)."""
+    """Facts and safety checks (see hostside.probe)."""
     return probing.probe(request)
 
 

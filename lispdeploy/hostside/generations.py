@@ -12,7 +12,7 @@ import re
 import time
 from typing import Any, Dict, List, Optional
 
-from lispdeploy.target.hoststate import ROOT
+from lispdeploy.hostside.hoststate import ROOT
 
 PROFILES = os.path.join(ROOT, "profiles")
 CURRENT = os.path.join(PROFILES, "system")

@@ -16,9 +16,9 @@ import sys
 import time
 from typing import Any, Dict, Optional
 
-from lispdeploy.target import generations
-from lispdeploy.target.commands import run
-from lispdeploy.target.hoststate import ROOT, write_atomically
+from lispdeploy.hostside import generations
+from lispdeploy.hostside.commands import run
+from lispdeploy.hostside.hoststate import ROOT, write_atomically
 
 PENDING = os.path.join(ROOT, "pending-confirmation")
 POLL_SECONDS = 0.5
@@ -60,7 +60,7 @@ def confirm(generation: int) -> Dict[str, Any]:
 
 def watch() -> Dict[str, Any]:
     """The watchdog: wait for the confirmation; at the deadline, switch back."""
-    from lispdeploy.target import activation
+    from lispdeploy.hostside import activation
     pending = _pending()
     if pending is None:
         return {"result": "nothing pending"}

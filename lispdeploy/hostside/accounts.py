@@ -10,9 +10,9 @@ import os
 import pwd
 from typing import Any, Dict, List, Optional
 
-from lispdeploy.target.changes import Change
-from lispdeploy.target.commands import run
-from lispdeploy.target.hoststate import HostState
+from lispdeploy.hostside.changes import Change
+from lispdeploy.hostside.commands import run
+from lispdeploy.hostside.hoststate import HostState
 
 
 def _group_exists(name: str) -> bool:

@@ -19,8 +19,8 @@ import builtins
 import linecache
 import traceback
 
-from lispdeploy.target import build_utils, scheme
-from lispdeploy.target.names import mangle
+from lispdeploy.hostside import build_utils, scheme
+from lispdeploy.hostside.names import mangle
 
 PLACEHOLDER_PREFIX = "_ungexp_"
 FUNCTION_PREFIX = "_gexp_"
