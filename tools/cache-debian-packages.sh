@@ -1,6 +1,6 @@
 #!/bin/sh
 # Download (without installing) the Debian packages given as arguments into apt's cache, unless
-# they are there already. Container hosts see this machine's apt cache through their overlay,
+# they are there already. Another apt may be running (several checkouts set up at once): wait for its lock. Container hosts see this machine's apt cache through their overlay,
 # so a deploy that installs one of these packages in a test host needs no network.
 set -eu
 missing=""
@@ -16,5 +16,5 @@ fi
 echo "caching Debian packages:$missing"
 export DEBIAN_FRONTEND=noninteractive
 # shellcheck disable=SC2086
-apt-get install -y -q --download-only --no-install-recommends $missing >/dev/null \
-  || { apt-get update -q >/dev/null && apt-get install -y -q --download-only --no-install-recommends $missing >/dev/null; }
+apt-get -o DPkg::Lock::Timeout=600 install -y -q --download-only --no-install-recommends $missing >/dev/null \
+  || { apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null && apt-get -o DPkg::Lock::Timeout=600 install -y -q --download-only --no-install-recommends $missing >/dev/null; }
