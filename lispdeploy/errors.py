@@ -89,13 +89,16 @@ class HostKeyError(ConnectionError_):
 
 
 class RemoteEvalError(HostError):
-    """A program raised on a host; `remote_traceback` is the host's traceback text."""
+    """A program raised on a host; `remote_traceback` is the host's traceback text, `kind` the
+    host's classification of the error."""
 
     def __init__(self, message: str, *, remote_traceback: str = "", exception_type: str = "",
-                 **kwargs):
+                 kind: str = "program", **kwargs):
         super().__init__(message, **kwargs)
         self.remote_traceback = remote_traceback
         self.exception_type = exception_type
+        # What went wrong, as the host classified it (lispdeploy.hostside.contract's kinds).
+        self.kind = kind
 
 
 class DeployError(HostError):

@@ -11,7 +11,6 @@ Imports the deploy, remote, gexp, system and environment layers.
 
 from __future__ import annotations
 
-import base64
 import getpass
 import socket
 import time
@@ -27,7 +26,11 @@ from lispdeploy.gexp.program import LoweredProgram, function_call
 from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
 from lispdeploy.machine import Machine
 from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
-from lispdeploy.system.closure import SystemClosure, build_system
+from lispdeploy.hostside.contract import (Change, Confirmation, Facts, Outcome, ProbeAnswer,
+                                          ProbeRequest, Provenance, changes_shown)
+from lispdeploy.hostside.hoststate import HostState
+from lispdeploy.hostside.plan import plan, restarts, starts
+from lispdeploy.system.closure import build_system
 
 
 DEFAULT_CONFIRM_TIMEOUT = 60.0
@@ -186,73 +189,74 @@ class Deployment:
         phase = lambda text: self.reporter.host_phase(run.name, text)  # noqa: E731
         phase("building")
         system, options = self._build(machine)
-        manifest = system.manifest
-        container = bool(options.get("container"))
+        manifest = system.manifest_record
+        contents = system.contents()
         lowerer = Lowerer()
         watchdog = None if self.confirm_timeout is None or dry_run else lowerer.program(
             "confirmation-watchdog", function_call("lispdeploy.hostside.confirmation.watch"))
         phase("probing")
-        request = _probe_request(system, safety_checks=getattr(config, "safety_checks", True),
-                                 container=container)
+        context = checks.CheckContext(
+            manifest=manifest, contents=contents, operating_system=machine.operating_system,
+            system=getattr(config, "system", "x86_64-linux"),
+            container=bool(options.get("container")),
+            safety_checks=getattr(config, "safety_checks", True),
+            allow_downgrades=getattr(config, "allow_downgrades", False),
+            user=getattr(run.transport, "user", "root"), provenance=system.provenance,
+            spec_path=self.spec_path)
+        items = [system.item.path] + list(manifest.items) + \
+            [i.path for i in system.provenance_items]
         if watchdog is not None:
-            request["items"].append(watchdog.path)
-        facts = _call(run, "probe", request)
-        report = HostReport(run.name, DEPLOYED, previous=facts["generation"],
+            items.append(watchdog.path)
+        request = ProbeRequest(items=items, checks=checks.probe_requests(context),
+                               manifest=manifest)
+        answer = ProbeAnswer.from_json(_call(run, "probe", request.to_json()))
+        report = HostReport(run.name, DEPLOYED, previous=answer.generation,
                             system=system.item.path)
-        problems = checks.probe_problems(facts, system=getattr(config, "system", "x86_64-linux"),
-                                         has_packages=bool(manifest["packages"]))
-        downgrade = checks.downgrade_problem(facts.get("provenance") or {},
-                                             manifest["provenance"], self.spec_path or ".",
-                                             getattr(config, "allow_downgrades", False))
-        if downgrade is not None:
-            problems.append(downgrade)
-        lockout = checks.ssh_lockout_problem(machine.operating_system,
-                                             getattr(run.transport, "user", "root"))
-        if lockout is not None:
-            problems.insert(0, lockout)
+        problems = checks.judge(answer, context)
         report.warnings = [p.message for p in checks.raise_first(problems, run.name, "checks")]
-        if container and (any(fs["mount"] and not fs["pseudo"]
-                              for fs in manifest["file-systems"])
-                          or (manifest.get("bootloader") or {}).get("targets")):
-            report.warnings.append("declared file systems and bootloader targets not checked: "
-                                   "container hosts have no block devices")
-        remember_present(run.transport, set(request["items"]) - set(facts["missing"]),
-                         missing=facts["missing"])
-        if facts["system"] == system.item.path:
+        remember_present(run.transport, set(request.items) - set(answer.missing),
+                         missing=answer.missing)
+        changes = plan(manifest, answer.facts or Facts(), HostState.of(answer.state), contents,
+                       current=answer.current)
+        same = answer.system == system.item.path
+        moved = same and _provenance_moved(answer.provenance, system.provenance)
+        if same and not changes and not moved:
             report.result = UNCHANGED
-            report.generation = facts["generation"]
+            report.generation = answer.generation
             return report
         if dry_run:
-            phase("planning")
             report.result = DRY_RUN
-            report.generation = facts["generation"]
-            report.plan = _call(run, "dry_run", manifest, _contents(system))
+            report.generation = answer.generation
+            report.plan = _plan_report(changes, answer, same, moved)
             return report
-        missing = [i for i in system.items if i.path in set(facts["missing"])]
+        missing = [i for i in system.items + system.provenance_items
+                   if i.path in set(answer.missing)]
         phase(f"sending {len(missing)} items, activating" if missing else "activating")
-        extra = [system.item]
+        extra = [system.item] + system.provenance_items
         confirm = None
-        if watchdog is not None:
+        if watchdog is not None and not same:
             extra.append(watchdog)
             confirm = {"watchdog": watchdog.path, "timeout": self.confirm_timeout}
         # The missing items travel with the activation program: one round trip for both.
         lowered = lowerer.lower_program("activate", function_call(
-            "lispdeploy.hostside.entry.activate", system.item.path, self.who, confirm))
-        outcome = run_lowered(run.transport, LoweredProgram(
-            lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=run.output)
+            "lispdeploy.hostside.entry.activate", system.item.path, self.who, confirm,
+            system.provenance))
+        outcome = Outcome.from_json(run_lowered(run.transport, LoweredProgram(
+            lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=run.output))
         report.items_sent = len(missing)
         report.bytes_sent = sum(i.size for i in missing)
         report = _outcome(report, outcome)
-        if report.result == DEPLOYED and confirm is not None:
-            self._confirm(run, report, outcome.get("confirmation") or {})
+        if report.result == DEPLOYED and confirm is not None and \
+                outcome.confirmation is not None:
+            self._confirm(run, report, outcome.confirmation)
         return report
 
-    def _confirm(self, run: HostRun, report: HostReport, armed: Dict[str, Any]) -> None:
+    def _confirm(self, run: HostRun, report: HostReport, armed: Confirmation) -> None:
         """Reach the host again over a new connection and confirm the new generation; when
         that is impossible, the host goes back to the previous generation by itself."""
-        if "error" in armed:
+        if armed.error:
             report.warnings.append("the new generation is not guarded against cutting the host "
-                                   f"off: {armed['error']}")
+                                   f"off: {armed.error}")
             return
         self.reporter.host_phase(run.name, "confirming over a new connection")
         deadline = time.monotonic() + max(1.0, self.confirm_timeout - CONFIRM_MARGIN)
@@ -290,7 +294,7 @@ class Deployment:
 
     def _switch_one(self, run: HostRun, function: str, *args: Any) -> HostReport:
         self.reporter.host_phase(run.name, "switching generation")
-        outcome = _call(run, function, *args)
+        outcome = Outcome.from_json(_call(run, function, *args))
         report = HostReport(run.name, SWITCHED, previous=None)
         report = _outcome(report, outcome)
         if report.result == DEPLOYED:
@@ -337,60 +341,57 @@ class _QuietReporter:
         pass
 
 
-def _probe_request(system: SystemClosure, *, safety_checks: bool,
-                   container: bool) -> Dict[str, Any]:
-    manifest = system.manifest
-    devices = safety_checks and not container
-    contents = {i.path: i for i in system.items}
-    return {
-        "items": [system.item.path] + list(manifest["items"]),
-        "file-systems": [fs for fs in manifest["file-systems"]
-                         if devices and fs["mount"] and not fs["pseudo"]],
-        "bootloader-targets": list((manifest.get("bootloader") or {}).get("targets", ()))
-        if devices else [],
-        "timezone": manifest["timezone"],
-        "locale": manifest["locale"],
-        "validations": [{"path": e["path"], "argv": e["validate"],
-                         "content": contents[e["item"]].content}
-                        for e in manifest["etc"] if e.get("validate")],
-    }
+def _provenance_moved(host: Optional[Provenance], ours: Optional[Dict[str, Any]]) -> bool:
+    """Whether this deploy's provenance differs from the one the host recorded last."""
+    if ours is None:
+        return False
+    return (host.to_json() if host is not None else None) != ours
 
 
-def _contents(system: SystemClosure) -> Dict[str, str]:
-    """Base64 contents of the files a dry run compares (the items are not on the host)."""
-    wanted = {e["item"] for e in system.manifest["etc"]}
-    wanted |= {u["item"] for u in system.manifest["units"] if u.get("item")}
-    return {i.path: base64.b64encode(i.content).decode()
-            for i in system.items if i.path in wanted and i.content is not None}
+def _plan_report(changes: List[Change], answer: ProbeAnswer, same: bool,
+                 moved: bool) -> Dict[str, Any]:
+    """What a dry run reports for one host: the changes, the units that would restart and
+    start, the generation the deploy would make (the current one when the host already runs
+    the system: its drift is repaired in place), and whether only provenance moved."""
+    generation = answer.generation if same else max(answer.generations or [0]) + 1
+    return {"changes": changes_shown(changes), "restart": restarts(changes),
+            "start": starts(changes), "generation": generation,
+            "drift": sum(1 for c in changes if c.drift), "system-unchanged": same,
+            "provenance-moved": moved}
 
 
-def _outcome(report: HostReport, outcome: Dict[str, Any]) -> HostReport:
+def _outcome(report: HostReport, outcome: Outcome) -> HostReport:
     """Fill a report from what the host's activation answered."""
-    if outcome["result"] == "unchanged":
+    if outcome.provenance_moved:
+        report.extra["provenance-moved"] = True
+    if outcome.result == UNCHANGED:
         report.result = UNCHANGED
-        report.generation = outcome.get("generation")
+        report.generation = outcome.generation
         return report
-    if outcome["result"] == "deployed":
-        report.generation = outcome.get("generation")
-        report.previous = outcome.get("previous", report.previous)
-        report.changes = outcome.get("changes", [])
+    if outcome.result == DEPLOYED:
+        report.generation = outcome.generation
+        report.previous = outcome.previous
+        report.changes = list(outcome.changes)
         report.warnings += [f"unit {c['name']} did not start: {c['detail']}"
                             for c in report.changes if c.get("action") == "skipped"]
         return report
-    rolled_back = bool(outcome.get("rolled-back"))
-    message = f"{outcome.get('step', 'activation')} failed: {outcome.get('error')}"
-    if rolled_back:
-        generation = outcome.get("generation")
+    rolled_back = bool(outcome.rolled_back)
+    message = f"{outcome.step or 'activation'} failed: {outcome.error}"
+    if outcome.rolled_back is None:
+        message += (f"\nthe host stays on generation {outcome.generation}, partly repaired; "
+                    "nothing was rolled back")
+    elif rolled_back:
+        generation = outcome.generation
         message += (f"\nrolled back to generation {generation}" if generation
                     else "\nrolled back to the host as it was before lispdeploy")
     else:
-        message += f"\nroll-back failed too: {outcome.get('rollback-error')}"
-    report.fail(DeployError(message, step=outcome.get("step", "activation"),
-                            rolled_back=rolled_back,
-                            hint=None if rolled_back else
+        message += f"\nroll-back failed too: {outcome.rollback_error}"
+    report.fail(DeployError(message, step=outcome.step or "activation",
+                            rolled_back=outcome.rolled_back,
+                            hint=None if outcome.rolled_back is not False else
                             "the host may be half-configured: check it, then run "
                             "lispdeploy deploy SPEC --roll-back"))
-    report.generation = outcome.get("generation")
-    report.changes = outcome.get("rollback-changes", [])
-    report.extra["failed-generation"] = outcome.get("failed-generation")
+    report.generation = outcome.generation
+    report.changes = list(outcome.rollback_changes)
+    report.extra["failed-generation"] = outcome.failed_generation
     return report

@@ -20,6 +20,7 @@ import linecache
 import traceback
 
 from lispdeploy.hostside import build_utils, scheme
+from lispdeploy.hostside.contract import error_kind
 from lispdeploy.hostside.names import mangle
 
 PLACEHOLDER_PREFIX = "_ungexp_"
@@ -124,8 +125,8 @@ class Program:
             if frames:
                 parts.append("Traceback (most recent call last):\n" + "".join(frames))
             parts.append("".join(traceback.format_exception_only(type(exception), exception)))
-        return {"type": type(error).__name__, "message": str(error), "traceback": "".join(parts),
-                "location": location}
+        return {"type": type(error).__name__, "kind": error_kind(error), "message": str(error),
+                "traceback": "".join(parts), "location": location}
 
     def _frames(self, tb):
         lines = []

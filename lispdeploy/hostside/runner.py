@@ -19,7 +19,7 @@ import os
 import subprocess
 import sys
 
-from lispdeploy.hostside import protocol, store, values
+from lispdeploy.hostside import contract, protocol, store, values
 
 RESULT_FD_VARIABLE = "LISPDEPLOY_RESULT_FD"
 
@@ -53,8 +53,9 @@ def evaluate(program, output=None):
         return {"status": "ok", "value": values.encode(value)}
     except values.ValueEncodingError as e:
         # The program ran; only its value cannot travel. The runtime's frames would not help.
-        return {"status": "error", "error": {"type": "ValueEncodingError", "message": str(e),
-                                             "traceback": "", "location": None}}
+        return {"status": "error", "error": {"type": "ValueEncodingError", "kind": e.kind,
+                                             "message": str(e), "traceback": "",
+                                             "location": None}}
 
 
 def serve(program, stdin=None):
@@ -117,7 +118,8 @@ def run_file(path):
         document = protocol.decode_document(data)
     except ValueError:
         return {"status": "error", "error": {
-            "type": "ProgramError", "location": None, "traceback": "",
+            "type": "ProgramError", "kind": contract.KIND_PROGRAM, "location": None,
+            "traceback": "",
             "message": "{} exited with status {} without a result".format(path, status)}}
     document.pop("lispdeploy", None)
     return document

@@ -145,7 +145,8 @@ mcron_service_type = ServiceType(
     extensions=(
         ServiceExtension(target=etc_service_type, compute=_etc),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
-            name="cron.service", provision=("mcron", "cron"), location=c.location),)),
+            name="cron.service", provision=("mcron", "cron"), packages=(c.mcron,),
+            location=c.location),)),
         ServiceExtension(target=profile_service_type, compute=lambda c: (c.mcron,)),
     ),
     compose=concatenate,

@@ -83,7 +83,7 @@ dhcp_client_service_type = ServiceType(
         ServiceExtension(target=etc_service_type, compute=_dhcp_etc),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name="systemd-networkd.service", watch=(NETWORK_FILE,), provision=("dhcp-client",),
-            location=c.location),)),
+            packages=(c.package,) if c.package else (), location=c.location),)),
         ServiceExtension(target=profile_service_type,
                          compute=lambda c: (c.package,) if c.package else ()),
     ),
@@ -148,6 +148,7 @@ ntp_service_type = ServiceType(
             TIMESYNCD_FILE, "timesyncd.conf", timesyncd_conf)),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name="systemd-timesyncd.service", watch=(TIMESYNCD_FILE,), provision=("ntpd",),
+            packages=(c.ntp,),
             location=c.location),)),
         ServiceExtension(target=profile_service_type, compute=lambda c: (c.ntp,)),
     ),

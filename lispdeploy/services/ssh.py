@@ -232,6 +232,7 @@ def _etc_files(config: OpensshConfiguration):
 def _units(config: OpensshConfiguration):
     return (SystemdUnit(name="ssh.service", enable=config.auto_start, start=config.auto_start,
                         watch=("ssh/sshd_config",), provision=("ssh-daemon", "ssh", "sshd"),
+                        packages=(config.openssh,),
                         location=config.location),)
 
 

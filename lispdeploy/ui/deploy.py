@@ -81,6 +81,8 @@ def _changes(report: HostReport) -> str:
     text = f"{n}" if n else "none"
     if report.restarted:
         text += f" (restarted {', '.join(report.restarted)})"
+    if report.extra.get("provenance-moved"):
+        text += " (provenance moved)"
     return text
 
 
@@ -123,7 +125,8 @@ def summary(reports: List[HostReport], what: str) -> str:
 
 
 def dry_run(reports: List[HostReport]) -> str:
-    """What a deploy would change on each host: diffs of files, accounts, packages, units."""
+    """What a deploy would change on each host: diffs of files, accounts, packages, units,
+    the items the activation uses; drift (what changed behind lispdeploy's back) marked."""
     out = []
     for r in reports:
         if r.plan is None:
@@ -131,22 +134,29 @@ def dry_run(reports: List[HostReport]) -> str:
                 out.append(f"{r.host}: no change (the host already runs this system)")
             continue
         changes = r.plan.get("changes", [])
-        out.append(f"{r.host}: {len(changes)} change{'' if len(changes) == 1 else 's'} "
-                   f"(generation {r.generation or 0} -> {(r.generation or 0) + 1})")
+        current = r.generation or 0
+        if r.plan.get("system-unchanged"):
+            where = f"generation {current}, the system the host runs"
+        else:
+            where = f"generation {current} -> {r.plan.get('generation', current + 1)}"
+        count = f"{len(changes)} change{'' if len(changes) == 1 else 's'}"
+        if r.plan.get("drift"):
+            count += f", {r.plan['drift']} of them drift"
+        out.append(f"{r.host}: {count} ({where})")
         for c in changes:
             detail = c.get("detail", "")
-            if c["kind"] == "file" and detail and "\n" in detail:
-                out.append(f"  {c['action']} file {c['name']}")
+            mark = " (drift: changed on the host, not by lispdeploy)" if c.get("drift") else ""
+            if "\n" in detail:
+                out.append(f"  {c['action']} {c['kind']} {c['name']}{mark}")
                 out.extend("    " + line for line in detail.rstrip("\n").splitlines())
             else:
                 out.append(f"  {c['action']} {c['kind']} {c['name']}"
-                           + (f": {detail}" if detail else ""))
+                           + (f": {detail}" if detail else "") + mark)
+        if r.plan.get("provenance-moved"):
+            out.append("  provenance moved: the same system, deployed from another spec path "
+                       "or commit (recorded, nothing else changes)")
         if r.plan.get("restart"):
             out.append(f"  services that would restart: {', '.join(r.plan['restart'])}")
-        if r.plan.get("runs-activation-program"):
-            out.append("  the activation program (services' activation snippets) would run"
-                       + (", changed since the current generation"
-                          if r.plan.get("activation-program-changed") else ""))
     return "\n".join(out)
 
 

@@ -183,6 +183,7 @@ def result_to_json(result: HostResult, *, value: bool = True) -> Dict[str, Any]:
         described["hint"] = error.hint
     if isinstance(error, RemoteEvalError):
         described["remote-type"] = error.exception_type
+        described["remote-kind"] = error.kind
         described["traceback"] = error.remote_traceback
     out["error"] = described
     return out

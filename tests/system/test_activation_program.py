@@ -8,7 +8,7 @@ from systems import (SPECS_DIR, build, build_path, fresh_spec_cache, items_by_pa
 
 
 def activate(tmp_path, system):
-    program = items_by_path(system)[system.manifest["activation"]]
+    program = items_by_path(system)[system.manifest["activation"]["program"]]
     assert program.executable and program.text().startswith("#!/usr/bin/env python3\n")
     return run(["python3", "-I", save(tmp_path, "activate", program.content)])
 
@@ -58,7 +58,7 @@ def test_the_heartbeat_service_of_a_user_module(tmp_path):
     program = items_by_path(system)[program_path]
     assert program.name == "heartbeat" and program.executable
     assert "'/var/lib/heartbeat'" in program.text()
-    activation = items_by_path(system)[manifest["activation"]].text()
+    activation = items_by_path(system)[manifest["activation"]["program"]].text()
     assert "shutil.chown" in activation
     assert [e["path"] for e in manifest["etc"]] == [
         "cron.d/lispdeploy-mcron", "heartbeat.conf", "motd", "ssh/sshd_config", "sudoers"]
