@@ -27,7 +27,7 @@ import os
 import subprocess
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
-from lispdeploy.environments.ssh_configuration import MACHINE_ARCHITECTURES
+from lispdeploy.environments.deploy_options import MACHINE_ARCHITECTURES
 from lispdeploy.errors import DeployError, SpecError
 from lispdeploy.hostside.contract import Manifest, ProbeAnswer
 from lispdeploy.system.operating_system import OperatingSystem

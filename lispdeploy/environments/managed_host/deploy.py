@@ -1,0 +1,294 @@
+"""Deploying a managed host (Guix's `deploy-managed-host`): build its system on the
+controller, probe the host (one round trip: the facts planning needs and what the safety
+checks ask), refuse what the checks refuse, plan from the facts (`hostside.plan`, the planner
+the activation uses too), send the store items the host lacks with the activation (one round
+trip, none when nothing changed), then confirm the new generation over a new connection (or
+the host goes back by itself). A dry run stops after planning: it needs no other round trip.
+
+Everything here works on one host, in the thread's `HostContext`: its connection, its phases,
+the deploy's options. Nothing prints; the report says what happened.
+"""
+
+from __future__ import annotations
+
+import getpass
+import socket
+import time
+from typing import Any, Dict, List, Optional
+
+from lispdeploy.environments.managed_host import checks
+from lispdeploy.environments.managed_host.configuration import MachineSshConfiguration
+from lispdeploy.environments.managed_host.environment import connection, open_transport
+from lispdeploy.errors import DeployError, LispdeployError
+from lispdeploy.gexp.lowering import Lowerer
+from lispdeploy.gexp.program import LoweredProgram, function_call
+from lispdeploy.hostside.contract import (Change, Facts, Outcome, ProbeAnswer, ProbeRequest,
+                                          Provenance, changes_shown)
+from lispdeploy.hostside.hoststate import HostState
+from lispdeploy.hostside.plan import plan, restarts, starts
+from lispdeploy.machine import DeployOptions, HostContext, Machine, within_host
+from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
+from lispdeploy.report import DEPLOYED, DRY_RUN, SWITCHED, UNCHANGED, HostReport
+from lispdeploy.system.closure import SystemClosure, build_system
+
+# Time the controller leaves the host between giving up reaching it and its own deadline.
+CONFIRM_MARGIN = 5.0
+WATCHDOG = "confirmation-watchdog"
+
+
+def deployer() -> str:
+    """Who deploys, as generations record it: `lispdeploy deploy by user@machine`."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"lispdeploy deploy by {user}@{socket.gethostname()}"
+
+
+def call(transport, host: HostContext, function: str, *args: Any) -> Any:
+    """Run a host entry point (lispdeploy.hostside.entry) in one round trip; what the host
+    prints goes to the host context's output (shown with -v)."""
+    return remote_eval(transport, function_call(f"lispdeploy.hostside.entry.{function}", *args),
+                       on_stderr=host.output)
+
+
+def _options(host: HostContext) -> DeployOptions:
+    if host.options is None:
+        # (deploy-machine m) called outside any deploy command.
+        host.options = DeployOptions(who=deployer())
+    return host.options
+
+
+def deploy_managed_host(machine: Machine) -> HostReport:
+    """The managed host's `deploy-machine`: deploy (or, in a dry run, plan) its system."""
+    return within_host(machine, lambda host: ManagedDeploy(machine, host).run())
+
+
+def roll_back_managed_host(machine: Machine) -> HostReport:
+    """The managed host's `roll-back-machine`: switch to the previous generation."""
+    def work(host: HostContext) -> HostReport:
+        host.phase("switching generation")
+        transport = connection(machine, host)
+        return switch_report(machine.display_name,
+                             call(transport, host, "roll_back", _options(host).who))
+    return within_host(machine, work)
+
+
+class ManagedDeploy:
+    """One managed host's deploy, step by step (see the module docstring)."""
+
+    def __init__(self, machine: Machine, host: HostContext):
+        self.machine = machine
+        self.config: MachineSshConfiguration = machine.configuration
+        self.host = host
+        self.options = _options(host)
+        self.name = machine.display_name
+
+    def run(self) -> HostReport:
+        """Build, probe, check, plan; then (unless a dry run) send and activate, confirm."""
+        self.host.phase("building")
+        system = self._build()
+        manifest = system.manifest_record
+        contents = system.contents()
+        transport = connection(self.machine, self.host)
+        watchdog = self._watchdog()
+        self.host.phase("probing")
+        context = checks.CheckContext(
+            manifest=manifest, contents=contents, operating_system=self.machine.operating_system,
+            system=self.config.system, container=self.container,
+            safety_checks=self.config.safety_checks,
+            allow_downgrades=self.config.allow_downgrades,
+            user=getattr(transport, "user", "root"), provenance=system.provenance,
+            spec_path=self.options.spec_path)
+        request = probe_request(system, context)
+        if watchdog is not None:
+            request.items.append(watchdog.path)
+        answer = ProbeAnswer.from_json(call(transport, self.host, "probe", request.to_json()))
+        report = HostReport(self.name, DEPLOYED, previous=answer.generation,
+                            system=system.item.path)
+        report.warnings = [p.message for p in checks.raise_first(
+            checks.judge(answer, context), self.name, "checks")]
+        remember_present(transport, set(request.items) - set(answer.missing),
+                         missing=answer.missing)
+        changes = plan(manifest, answer.facts or Facts(), HostState.of(answer.state), contents,
+                       current=answer.current)
+        same = answer.system == system.item.path
+        moved = same and provenance_moved(answer.provenance, system.provenance)
+        if same and not changes and not moved:
+            report.result = UNCHANGED
+            report.generation = answer.generation
+            return report
+        if self.options.dry_run:
+            report.result = DRY_RUN
+            report.generation = answer.generation
+            report.plan = plan_report(changes, answer, same, moved)
+            return report
+        return self._activate(system, answer, transport, None if same else watchdog, report)
+
+    @property
+    def container(self) -> bool:
+        """Whether the host is a container host (it has no block devices to check)."""
+        return bool(self.host.build_options.get("container"))
+
+    def _build(self) -> SystemClosure:
+        return build_system(self.machine, spec_path=self.options.spec_path,
+                            spec_text=self.options.spec_text,
+                            listen_address=self.host.build_options.get("listen_address"))
+
+    def _watchdog(self):
+        """The confirmation watchdog program (made once per deploy), or None."""
+        if self.options.confirm_timeout is None or self.options.dry_run:
+            return None
+        return self.options.shared(WATCHDOG, lambda: Lowerer().program(
+            WATCHDOG, function_call("lispdeploy.hostside.confirmation.watch")))
+
+    def _activate(self, system: SystemClosure, answer: ProbeAnswer, transport, watchdog,
+                  report: HostReport) -> HostReport:
+        """Send what the host lacks with the activation program (one round trip). Without
+        `watchdog` (the host already runs this system: its drift is repaired in place) there
+        is no new generation to confirm."""
+        lacking = set(answer.missing)
+        missing = [i for i in system.items + system.provenance_items if i.path in lacking]
+        self.host.phase(f"sending {len(missing)} items, activating" if missing
+                        else "activating")
+        extra = [system.item] + system.provenance_items
+        confirm = None
+        if watchdog is not None:
+            extra.append(watchdog)
+            confirm = {"watchdog": watchdog.path, "timeout": self.options.confirm_timeout}
+        lowered = Lowerer().lower_program("activate", function_call(
+            "lispdeploy.hostside.entry.activate", system.item.path, self.options.who, confirm,
+            system.provenance))
+        self.host.set_stage("activating", previous=answer.generation)
+        outcome = Outcome.from_json(run_lowered(transport, LoweredProgram(
+            lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=self.host.output))
+        report.items_sent = len(missing)
+        report.bytes_sent = sum(i.size for i in missing)
+        report = outcome_report(report, outcome)
+        if report.result != DEPLOYED:
+            self.host.set_stage("done", result=report.result, generation=report.generation)
+            return report
+        armed = outcome.confirmation
+        if confirm is None or armed is None or armed.error:
+            if armed is not None and armed.error:
+                report.warnings.append("the new generation is not guarded against cutting the "
+                                       f"host off: {armed.error}")
+            self.host.set_stage("done", result=report.result, generation=report.generation)
+            return report
+        self.host.set_stage("awaiting-confirmation", generation=report.generation,
+                            previous=report.previous, deadline=armed.deadline)
+        self._confirm(report)
+        return report
+
+    def _confirm(self, report: HostReport) -> None:
+        """Reach the host again over a new connection and confirm the new generation; when
+        that is impossible, the host goes back to the previous generation by itself."""
+        timeout = self.options.confirm_timeout or 0.0
+        self.host.phase("confirming over a new connection")
+        deadline = time.monotonic() + max(1.0, timeout - CONFIRM_MARGIN)
+        last: Optional[BaseException] = None
+        while time.monotonic() < deadline:
+            try:
+                transport = self.host.new_connection(lambda: open_transport(self.machine))
+            except LispdeployError as e:
+                last = e
+                time.sleep(1.0)
+                continue
+            try:
+                answer = call(transport, self.host, "confirm", report.generation)
+            finally:
+                self.host.release(transport)
+            if answer.get("confirmed"):
+                report.extra["confirmed"] = True
+                self.host.set_stage("confirmed", generation=report.generation)
+                return
+            last = DeployError(f"the host had already gone back to generation "
+                               f"{answer.get('current') or 0}")
+            break
+        previous = report.previous or 0
+        reason = last.message if isinstance(last, LispdeployError) else str(last)
+        report.fail(DeployError(
+            f"cannot reach the host again after activating generation {report.generation} "
+            f"({reason}); it goes back to generation {previous} by itself within "
+            f"{timeout:.0f} s of the activation",
+            host=self.name, step="confirm", rolled_back=True,
+            hint="the new generation cut the host off (sshd settings, firewall, accounts?); "
+                 "fix the spec and deploy again"))
+        report.extra["confirmed"] = False
+
+
+def probe_request(system: SystemClosure, context: checks.CheckContext) -> ProbeRequest:
+    """What the probe asks the host: which items it lacks, what the safety checks need, and
+    the facts for planning the system."""
+    return ProbeRequest(items=[system.item.path] + list(system.manifest_record.items)
+                        + [i.path for i in system.provenance_items],
+                        checks=checks.probe_requests(context), manifest=system.manifest_record)
+
+
+def provenance_moved(host: Optional[Provenance], ours: Optional[Dict[str, Any]]) -> bool:
+    """Whether this deploy's provenance differs from the one the host recorded last."""
+    if ours is None:
+        return False
+    return (host.to_json() if host is not None else None) != ours
+
+
+def plan_report(changes: List[Change], answer: ProbeAnswer, same: bool,
+                moved: bool) -> Dict[str, Any]:
+    """What a dry run reports for one host: the changes, the units that would restart and
+    start, the generation the deploy would make (the current one when the host already runs
+    the system: its drift is repaired in place), and whether only provenance moved."""
+    generation = answer.generation if same else max(answer.generations or [0]) + 1
+    return {"changes": changes_shown(changes), "restart": restarts(changes),
+            "start": starts(changes), "generation": generation,
+            "drift": sum(1 for c in changes if c.drift), "system-unchanged": same,
+            "provenance-moved": moved}
+
+
+def switch_report(name: str, outcome: Dict[str, Any]) -> HostReport:
+    """The report of a generation switch (roll-back, switch-generation) from the host's
+    answer (a `contract.Outcome`)."""
+    report = outcome_report(HostReport(name, SWITCHED, previous=None),
+                            Outcome.from_json(outcome))
+    if report.result == DEPLOYED:
+        report.result = SWITCHED
+    return report
+
+
+def outcome_report(report: HostReport, outcome: Outcome) -> HostReport:
+    """Fill a report from what the host's activation answered."""
+    if outcome.provenance_moved:
+        report.extra["provenance-moved"] = True
+    if outcome.result == UNCHANGED:
+        report.result = UNCHANGED
+        report.generation = outcome.generation
+        return report
+    if outcome.result == DEPLOYED:
+        report.generation = outcome.generation
+        report.previous = outcome.previous
+        report.changes = list(outcome.changes)
+        report.warnings += [f"unit {c['name']} did not start: {c['detail']}"
+                            for c in report.changes if c.get("action") == "skipped"]
+        return report
+    message = f"{outcome.step or 'activation'} failed: {outcome.error}"
+    if outcome.rolled_back is None:
+        message += (f"\nthe host stays on generation {outcome.generation}, partly repaired; "
+                    "there was nothing to roll back to")
+    elif outcome.rolled_back:
+        generation = outcome.generation
+        message += (f"\nrolled back to generation {generation}" if generation
+                    else "\nrolled back to the host as it was before lispdeploy")
+    else:
+        message += f"\nroll-back failed too: {outcome.rollback_error}"
+    report.fail(DeployError(message, step=outcome.step or "activation",
+                            rolled_back=outcome.rolled_back,
+                            hint=None if outcome.rolled_back is not False else
+                            "the host may be half-configured: check it, then run "
+                            "lispdeploy deploy SPEC --roll-back"))
+    report.generation = outcome.generation
+    report.changes = list(outcome.rollback_changes)
+    report.extra["failed-generation"] = outcome.failed_generation
+    return report
+
+
+__all__ = ["deploy_managed_host", "roll_back_managed_host", "deployer", "call",
+           "switch_report", "outcome_report", "probe_request", "plan_report"]
