@@ -1,6 +1,6 @@
 """What the host reports for the deploy's safety checks: the host half of each check of
-`lispdeploy.deploy.checks.SAFETY_CHECKS` (which says what to ask, how to judge the report and
-what to tell the user). A check's report is plain data, never a verdict.
+`lispdeploy.environments.managed_host.checks.SAFETY_CHECKS` (which says what to ask, how to
+judge the report and what to tell the user). A check's report is plain data, never a verdict.
 
     file-systems   [device, ...]      -> the devices (of declared file systems) not found
     bootloader     [target, ...]      -> the bootloader targets not found
