@@ -67,7 +67,7 @@ class LocalBuilder:
                 "op": "run", "items": headers, "output": output}, payload)
             document = self._run(request, directory, name, location)
             if document["status"] != "ok":
-                error = document["error"]
+                error = program.source_map.describe(document["error"])
                 where = error.get("location") or {}
                 raise GexpError(
                     f"computed-file {name}: its gexp failed: {error['type']}: "

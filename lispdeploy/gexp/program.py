@@ -32,7 +32,7 @@ from lispdeploy.gexp.files import FileLike, store_name
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.location import Location
 from lispdeploy.store import StoreItem
-from lispdeploy.hostside.program import FUNCTION_PREFIX
+from lispdeploy.hostside.program import FUNCTION_PREFIX, SourceMap
 
 _MAX_DEPTH = 200
 # Ints longer than this many bits cannot be written as decimal literals by Python 3.11+.
@@ -41,12 +41,14 @@ _LONG_INT_BITS = 14000
 
 class LoweredProgram:
     """A program's text and the store items it refers to (their closures must be on the host
-    before it runs)."""
+    before it runs), and where its gexps were written (`source_map`: never in the text)."""
 
-    def __init__(self, name: str, text: str, items: Sequence[StoreItem]):
+    def __init__(self, name: str, text: str, items: Sequence[StoreItem],
+                 source_map: Optional[SourceMap] = None):
         self.name = name
         self.text = text
         self.items = tuple(items)
+        self.source_map = source_map or SourceMap()
 
     def __repr__(self) -> str:
         return f"#<lowered-program {self.name} {len(self.text)} bytes, {len(self.items)} items>"
@@ -77,6 +79,7 @@ class ProgramBuilder:
         self._codes: List[ast.expr] = []
         self._items: Dict[str, StoreItem] = {}
         self._imports: List[str] = []
+        self.source_map = SourceMap()
 
     def add(self, gexp: Gexp) -> int:
         """The index of `gexp`'s function in the program, lowering it on first sight."""
@@ -97,12 +100,12 @@ class ProgramBuilder:
             expression = self._literal(value, where, "value", 0, set())
             substitutions.keys.append(ast.Constant(number))
             substitutions.values.append(ast.Constant(ast.unparse(expression)))
+        # Where the gexp was written stays here, never in the program's text.
         location = gexp.location
+        if location is not None and location.file:
+            self.source_map.gexps[index] = [location.file, location.line,
+                                            [int(n) for n in gexp.spec_lines]]
         self._codes[index] = _call("GexpCode", ast.Constant(index), ast.Constant(gexp.source),
-                                   ast.Constant(location.file if location else None),
-                                   ast.Constant(location.line if location else 0),
-                                   ast.Tuple([ast.Constant(int(n)) for n in gexp.spec_lines],
-                                             ast.Load()),
                                    substitutions)
         return index
 

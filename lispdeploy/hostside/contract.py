@@ -351,6 +351,8 @@ class Provenance(Record):
     lispdeploy: str = ""
     spec: Optional[Dict[str, Any]] = None      # {"path", "item"}: the spec and its text's item
     git: Optional[Dict[str, Any]] = None       # {"commit", "dirty"}
+    # Program item path -> where its gexps were written (hostside.program.SourceMap).
+    locations: Dict[str, Any] = _dict()
 
     @property
     def commit(self) -> Optional[str]:

@@ -107,6 +107,14 @@ def provenance_of(number: Optional[int]) -> Optional[Dict[str, Any]]:
     return records[-1]["provenance"] if records else None
 
 
+def source_map_of(program: str):
+    """The `program.SourceMap` the current generation's provenance records for a program
+    item (None if it records none)."""
+    from lispdeploy.hostside.program import SourceMap
+    data = ((provenance_of(current()) or {}).get("locations") or {}).get(program)
+    return SourceMap.of(data) if data else None
+
+
 def record_provenance(number: int, provenance: Optional[Dict[str, Any]]) -> bool:
     """Record a deploy's provenance for generation `number`; whether it differs from the
     latest one recorded (the provenance moved)."""

@@ -38,9 +38,20 @@ def start(module_name, program):
         try:
             program.run()
         except Exception as e:
+            described = program.describe_error(e, _source_map(sys.argv[0]))
             sys.stderr.write("{}: error in lispdeploy program {}\n{}".format(
-                sys.argv[0], program.name, program.describe_error(e)["traceback"]))
+                sys.argv[0], program.name, described["traceback"]))
             sys.exit(1)
+
+
+def _source_map(path):
+    """Where the gexps of the program item at `path` were written, as the current
+    generation's provenance records it (None when it does not know the program)."""
+    try:
+        from lispdeploy.hostside import generations
+        return generations.source_map_of(os.path.abspath(path))
+    except Exception:  # describing an error must never fail
+        return None
 
 
 def evaluate(program, output=None):

@@ -28,6 +28,7 @@ from lispdeploy.location import Location
 from lispdeploy.remote.transport import StderrCallback, Transport
 from lispdeploy.store import StoreItem, closure
 from lispdeploy.hostside import contract, protocol, values
+from lispdeploy.hostside.program import SourceMap
 
 PYTHON = "python3"
 # transport.memo keys: the store paths this connection knows the host has, and those it sent.
@@ -54,20 +55,22 @@ def run_lowered(transport: Transport, program: LoweredProgram, *,
     document = _exchange(transport, program.text, {"op": "run", "items": headers}, payload,
                          on_stderr)
     _remember(transport, missing)
-    return _value(transport, document, location)
+    return _value(transport, document, location, program.source_map)
 
 
 def run_program(transport: Transport, item: StoreItem, *,
                 on_stderr: Optional[StderrCallback] = None,
-                location: Optional[Location] = None) -> Any:
+                location: Optional[Location] = None,
+                source_map: Optional[SourceMap] = None) -> Any:
     """Run a program item (`Lowerer.program`, `program-file`) on the host, sending it and its
-    closure if needed; return its value. It runs with its own embedded runtime."""
+    closure if needed; return its value. It runs with its own embedded runtime; `source_map`
+    (the lowerer's `source_maps[item.path]`) gives its errors spec lines."""
     missing = missing_items(transport, closure([item]))
     headers, payload = item_transfer(missing)
     document = _exchange(transport, _launcher(), {"op": "run-file", "items": headers,
                                                   "file": item.path}, payload, on_stderr)
     _remember(transport, missing)
-    return _value(transport, document, location)
+    return _value(transport, document, location, source_map)
 
 
 def missing_items(transport: Transport, items: Sequence[StoreItem]) -> List[StoreItem]:
@@ -157,10 +160,13 @@ def _exchange(transport: Transport, program: str, header: Dict, payload: List[by
                         host=host) from None
 
 
-def _value(transport: Transport, document: Dict, location: Optional[Location]) -> Any:
+def _value(transport: Transport, document: Dict, location: Optional[Location],
+           source_map: Optional[SourceMap] = None) -> Any:
     if document.get("status") == "ok":
         return values.decode(document["value"])
     error = document.get("error") or {}
+    if source_map:
+        error = source_map.describe(error)
     where = error.get("location") or {}
     if where.get("file"):
         location = Location(where["file"], where.get("line") or 0)

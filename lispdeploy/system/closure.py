@@ -13,10 +13,12 @@ from another path, spelling or commit is the same item, and a deploy of it is `u
 
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List, Optional
 
 from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.hostside.contract import MANIFEST_FORMAT, Manifest, dumps
+from lispdeploy.hostside.program import SourceMap
 from lispdeploy.services.core import Folding
 from lispdeploy.services.rendering import Renderer
 from lispdeploy.services.sinks import HostSettings, system_service_type
@@ -63,8 +65,8 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     """Build the system of `machine` (see the module docstring). `listen_address` is the
     address listening services bind to when the spec names none (given by container
     environments); `lowerer` may be shared between the machines of one spec."""
-    os = machine.operating_system
-    folding = Folding(operating_system_services(os))
+    operating_system = machine.operating_system
+    folding = Folding(operating_system_services(operating_system))
     root = folding.value_of(folding.only(system_service_type))
     settings: HostSettings = root["host"][0]
     renderer = Renderer(lowerer, listen_address=listen_address)
@@ -91,14 +93,39 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
         "activation": {"program": activation.path,
                        "items": [r.path for r in activation.references]}
         if activation else None,
-        "file-systems": [_file_system(fs) for fs in os.file_systems],
-        "bootloader": _bootloader(os.bootloader),
+        "file-systems": [_file_system(fs) for fs in operating_system.file_systems],
+        "bootloader": _bootloader(operating_system.bootloader),
         # In the order of the system item's own closure (its references are sorted by path).
         "items": [item.path for item in closure(sorted(top, key=lambda i: i.path))],
     }
     record = Manifest.from_json(manifest)
     item = StoreItem("system", content=dumps(record).encode(), references=top)
-    return SystemClosure(item, closure([item]), record, origin, origin_items)
+    items = closure([item])
+    # Where the programs' gexps were written: provenance, recorded with the generation so that
+    # errors on the host name spec lines; never part of an item.
+    paths = {i.path for i in items}
+    origin["locations"] = {path: _absolute(source_map.to_json()) for path, source_map
+                           in sorted(renderer.lowerer.source_maps.items()) if path in paths}
+    return SystemClosure(item, items, record, origin, origin_items)
+
+
+def _absolute(source_map: Dict[str, Any]) -> Dict[str, Any]:
+    """A source map naming files by absolute path: provenance must not depend on how the spec
+    was spelled on the command line (`x.hy`, `./x.hy`)."""
+    def file(name: str) -> str:
+        return name if name.startswith("<") else os.path.abspath(name)
+
+    def location(text: str) -> str:
+        name, sep, rest = text.partition(":")
+        return file(name) + sep + rest if sep and rest[:1].isdigit() else text
+    return {"gexps": {k: [file(f), line, lines] for k, (f, line, lines)
+                      in source_map["gexps"].items()},
+            "snippets": [location(s) for s in source_map["snippets"]]}
+
+
+def source_map_of(system: SystemClosure, program: Optional[str]) -> SourceMap:
+    """The source map of one of the system's programs (empty if it has none)."""
+    return SourceMap.of(((system.provenance or {}).get("locations") or {}).get(program))
 
 
 def _keyboard(layout) -> Optional[Dict[str, Any]]:

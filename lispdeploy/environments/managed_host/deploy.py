@@ -22,14 +22,14 @@ from lispdeploy.environments.managed_host.environment import connection, open_tr
 from lispdeploy.errors import DeployError, LispdeployError
 from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.gexp.program import LoweredProgram, function_call
-from lispdeploy.hostside.contract import (Change, Facts, Outcome, ProbeAnswer, ProbeRequest,
-                                          Provenance, changes_shown)
+from lispdeploy.hostside.contract import (FAILED, Change, Facts, Outcome, ProbeAnswer,
+                                          ProbeRequest, Provenance, changes_shown)
 from lispdeploy.hostside.hoststate import HostState
 from lispdeploy.hostside.plan import plan, restarts, starts
 from lispdeploy.machine import DeployOptions, HostContext, Machine, within_host
 from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
 from lispdeploy.report import DEPLOYED, DRY_RUN, SWITCHED, UNCHANGED, HostReport
-from lispdeploy.system.closure import SystemClosure, build_system
+from lispdeploy.system.closure import SystemClosure, build_system, source_map_of
 
 # Time the controller leaves the host between giving up reaching it and its own deadline.
 CONFIRM_MARGIN = 5.0
@@ -164,6 +164,11 @@ class ManagedDeploy:
             lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=self.host.output))
         report.items_sent = len(missing)
         report.bytes_sent = sum(i.size for i in missing)
+        if outcome.result == FAILED:
+            # The activation program's frames and snippets, at their spec lines.
+            activation = system.manifest_record.activation
+            source_map = source_map_of(system, activation.program if activation else None)
+            outcome.error = source_map.rewrite(outcome.error)
         report = outcome_report(report, outcome)
         if report.result != DEPLOYED:
             self.host.set_stage("done", result=report.result, generation=report.generation)
