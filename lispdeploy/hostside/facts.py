@@ -216,13 +216,14 @@ def available_locales() -> List[str]:
     return sorted(normalize_locale(n) for n in result.stdout.split())
 
 
-def supported_lines(names: Iterable[str]) -> Dict[str, Optional[str]]:
-    """For each locale name, the line of /usr/share/i18n/SUPPORTED that generates it (None
-    when there is none), from one read of the file."""
+def supported_lines(names: Iterable[str], path: str = SUPPORTED_LOCALES
+                    ) -> Dict[str, Optional[str]]:
+    """For each locale name, the line of /usr/share/i18n/SUPPORTED (or `path`) that
+    generates it (None when there is none), from one read of the file."""
     wanted = {normalize_locale(n): n for n in names}
     found: Dict[str, Optional[str]] = {n: None for n in wanted.values()}
     try:
-        with open(SUPPORTED_LOCALES, encoding="utf-8") as f:
+        with open(path, encoding="utf-8") as f:
             for line in f:
                 fields = line.split()
                 if fields and normalize_locale(fields[0]) in wanted:
@@ -274,3 +275,134 @@ def item_texts(paths: Iterable[str]) -> Dict[str, str]:
         except (OSError, UnicodeDecodeError):
             continue
     return texts
+
+
+# ---------------------------------------------------------------------------------------------
+# Facts of a host that does not exist yet, from the files of its image
+
+
+def gather_image(request: FactsRequest, root: str, host_name: str,
+                 written: Optional[Dict[str, str]] = None) -> Facts:
+    """The facts a fresh host booted from the files under `root` (an image, or the file
+    system a container host is an overlay of) would have: read from those files, never from
+    a running system. `written`: files (path -> text, mode 0644, root's) the environment
+    writes when it creates the host (/etc/hostname, ...). Units are as systemd would start
+    them at boot (enabled units running); the host name is the one the host gets."""
+    written = dict(written or {})
+
+    def under(path: str) -> str:
+        return os.path.join(root, path.lstrip("/"))
+
+    def fact(path: str) -> FileFact:
+        if path in written:
+            data = written[path].encode()
+            return FileFact("file", sha256=hashlib.sha256(data).hexdigest(), mode=0o644,
+                            user="root", group="root", text=written[path])
+        # Owners are named by the controller's accounts (an image's root files are root's).
+        return file_fact(under(path))
+
+    def base(path: str) -> str:
+        return written[path] if path in written else read_text(under(path))
+
+    files = {p: fact(p) for p in sorted(set(request.paths))}
+    users, groups = _accounts_from_files(root, request.users, request.groups)
+    return Facts(files=files, users=users, groups=groups,
+                 packages=package_facts(request.packages, under(DPKG_STATUS)),
+                 units=image_units(request.units, root),
+                 host=HostSettingsFact(
+                     hostname=host_name,
+                     locales=image_locales(root) if request.locales else [],
+                     supported=supported_lines(request.locales, under(SUPPORTED_LOCALES))),
+                 bases={p: base(p) for p in request.bases},
+                 item_texts={})
+
+
+def _read_table(path: str) -> List[List[str]]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return [line.rstrip("\n").split(":") for line in f if line.strip()]
+    except OSError:
+        return []
+
+
+def _accounts_from_files(root: str, users: Iterable[str], groups: Iterable[str]):
+    passwd = _read_table(os.path.join(root, "etc/passwd"))
+    group = _read_table(os.path.join(root, "etc/group"))
+    shadow = {row[0]: row[1] for row in _read_table(os.path.join(root, "etc/shadow"))
+              if len(row) > 1}
+    by_gid = {row[2]: row[0] for row in group if len(row) > 2}
+    memberships: Dict[str, List[str]] = {}
+    for row in group:
+        for member in (row[3].split(",") if len(row) > 3 and row[3] else ()):
+            memberships.setdefault(member, []).append(row[0])
+    wanted_users, wanted_groups = set(users), set(groups)
+    user_facts = {}
+    for row in passwd:
+        if len(row) < 7 or row[0] not in wanted_users or row[0] in user_facts:
+            continue
+        home = row[5]
+        user_facts[row[0]] = UserFact(
+            name=row[0], uid=int(row[2]), group=by_gid.get(row[3], row[3]),
+            supplementary_groups=sorted(memberships.get(row[0], ())), comment=row[4],
+            home=home, shell=row[6],
+            password=password_digest(shadow[row[0]]) if row[0] in shadow else None,
+            home_exists=os.path.isdir(os.path.join(root, home.lstrip("/"))))
+    group_facts = {row[0]: GroupFact(row[0], int(row[2])) for row in group
+                   if len(row) > 2 and row[0] in wanted_groups and row[2].isdigit()}
+    return user_facts, group_facts
+
+
+_UNIT_DIRS = ("etc/systemd/system", "run/systemd/system", "usr/local/lib/systemd/system",
+              "lib/systemd/system", "usr/lib/systemd/system")
+
+
+def image_units(names: Iterable[str], root: str) -> Dict[str, UnitFact]:
+    """Units as a host booted from `root` would have them: found or not, masked, enabled
+    (a link in a .wants or .requires directory), static (no [Install] section); enabled
+    units are taken to run after boot."""
+    facts = {}
+    for name in names:
+        unit_file = None
+        for directory in _UNIT_DIRS:
+            candidate = os.path.join(root, directory, name)
+            if os.path.lexists(candidate):
+                unit_file = candidate
+                break
+        if unit_file is None:
+            facts[name] = UnitFact(name)
+            continue
+        if os.path.islink(unit_file) and os.readlink(unit_file) == "/dev/null":
+            facts[name] = UnitFact(name, "masked", "inactive", "masked")
+            continue
+        wanted = False
+        etc = os.path.join(root, "etc/systemd/system")
+        try:
+            for entry in os.listdir(etc):
+                if entry.endswith((".wants", ".requires")) and \
+                        os.path.lexists(os.path.join(etc, entry, name)):
+                    wanted = True
+                    break
+        except OSError:
+            pass
+        text = read_text(unit_file if not os.path.islink(unit_file) else os.path.join(
+            root, os.readlink(unit_file).lstrip("/")))
+        if wanted:
+            state = "enabled"
+        elif "[Install]" not in text:
+            state = "static"
+        else:
+            state = "disabled"
+        facts[name] = UnitFact(name, "loaded", "active" if wanted else "inactive", state)
+    return facts
+
+
+def image_locales(root: str) -> List[str]:
+    """The locales an image has compiled: C and POSIX, and the directories of
+    /usr/lib/locale (the locale archive is not read: a locale only there shows as missing)."""
+    names = ["C", "POSIX"]
+    try:
+        names += [n for n in os.listdir(os.path.join(root, "usr/lib/locale"))
+                  if n != "locale-archive"]
+    except OSError:
+        pass
+    return sorted(normalize_locale(n) for n in names)

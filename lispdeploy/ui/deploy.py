@@ -135,7 +135,14 @@ def dry_run(reports: List[HostReport]) -> str:
             continue
         changes = r.plan.get("changes", [])
         current = r.generation or 0
-        if r.plan.get("system-unchanged"):
+        created = r.plan.get("create")
+        if created:
+            details = ", ".join(f"{k} {', '.join(v) if isinstance(v, list) else v}"
+                                for k, v in created.items() if k not in ("kind", "name"))
+            out.append(f"{r.host}: would create {created.get('kind', 'a host')} "
+                       f"{created.get('name', '')}" + (f" ({details})" if details else ""))
+            where = f"generation 0 -> 1, for the new host, planned on {r.plan['planned-on']}"
+        elif r.plan.get("system-unchanged"):
             where = f"generation {current}, the system the host runs"
         else:
             where = f"generation {current} -> {r.plan.get('generation', current + 1)}"

@@ -197,3 +197,36 @@ def test_exit_code_is_1_on_any_error(world):
     assert world.lispdeploy("deploy", spec_path, "--exit-code").returncode == 1
     assert world.lispdeploy("deploy", spec_path, "--dry-run", "--exit-code",
                             "--no-such-option").returncode == 1
+
+
+def test_a_machine_whose_host_does_not_exist_yet(world):
+    """The dry run creates nothing, says what would be created, and plans the whole system
+    for a fresh host (from the files the container's overlay starts from): the deploy then
+    makes those changes."""
+    name = world.host_name()
+    gen1 = spec(world, name, "generation-1")
+    done = dry(world, gen1)
+    assert done.returncode == 2, done.stderr
+    assert world.engine.get(name) is None  # nothing was created
+    out = done.stdout.splitlines()
+    assert out[0] == (f"changing-host: would create container host {name} (address a free "
+                      "loopback address, chosen when it is created, image an overlay of this "
+                      "machine's file system)")
+    assert out[1].startswith("changing-host: ") and out[1].endswith(
+        "(generation 0 -> 1, for the new host, planned on the files of an overlay of this "
+        "machine's file system)")
+    assert "  add file /etc/systemd/system/ticker.service" in out
+    assert "  start unit ticker.service" in out
+    assert "the host does not exist yet" in done.stderr
+    planned = json.loads(world.lispdeploy("deploy", gen1, "--dry-run", "--json").stdout)
+    plan = planned["hosts"][0]["plan"]
+    assert plan["create"]["kind"] == "container host" and plan["generation"] == 1
+
+    done, report = deploy(world, gen1)
+    assert done.returncode == 0, done.stderr
+    made = {(c["action"], c["kind"], c["name"]) for c in report["changes"]}
+    wanted = {(c["action"], c["kind"], c["name"]) for c in plan["changes"]}
+    # What the plan said about files, accounts and the unit it adds is what the deploy did.
+    assert {c for c in wanted if c[1] in ("file", "user", "group")} == \
+        {c for c in made if c[1] in ("file", "user", "group")}
+    assert ("start", "unit", "ticker.service") in made

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from lispdeploy.environments.digital_ocean.configuration import DigitalOceanConfiguration
 from lispdeploy.errors import LispdeployError
-from lispdeploy.machine import EnvironmentType, Machine, report_progress
+from lispdeploy.machine import EnvironmentType, Machine, PlannedHost, report_progress
 
 
 def provision(machine: Machine) -> Machine:
@@ -51,6 +51,24 @@ def _reach(machine: Machine, *, create: bool) -> Machine:
     return managed_machine(machine, droplet.public_ipv4 or "", host_key, identity)
 
 
+def plan_provision(machine: Machine) -> PlannedHost:
+    """The machine's `plan-provision`: the droplet `provision` would create, for a dry run
+    (nothing is created, nothing costs money). The facts of a DigitalOcean image are not
+    known here: the plan is for an empty host."""
+    from lispdeploy.environments import deploy_options
+    from lispdeploy.environments.managed_host import (MachineSshConfiguration,
+                                                      managed_host_environment_type)
+    config: DigitalOceanConfiguration = machine.configuration
+    description = {"kind": "droplet", "name": machine.display_name, "region": config.region,
+                   "size": config.size, "image": config.image}
+    if config.tags:
+        description["tags"] = list(config.tags)
+    ssh = MachineSshConfiguration(host_name="0.0.0.0", location=config.location,
+                                  **deploy_options.carried(config))
+    return PlannedHost(description, machine.replace(environment=managed_host_environment_type,
+                                                    configuration=ssh))
+
+
 def destroy(machine: Machine) -> bool:
     """Delete the machine's droplet and what lispdeploy kept about it; False if it had
     none."""
@@ -80,5 +98,6 @@ digital_ocean_environment_type = EnvironmentType(
     delegate=delegate,
     provision=provision,
     destroy_machine=destroy,
+    plan_provision=plan_provision,
     configuration_type=DigitalOceanConfiguration,
 )

@@ -76,11 +76,13 @@ class SafetyCheck:
 
     def __init__(self, name: str, judge: Judge,
                  request: Optional[Callable[[CheckContext], Any]] = None,
-                 optional: bool = False):
+                 optional: bool = False, needs_host: bool = True):
         self.name = name
         self.judge = judge
         self.request = request
         self.optional = optional
+        # False: judged from the spec alone (also for a host that does not exist yet).
+        self.needs_host = needs_host
 
     def __repr__(self) -> str:
         return f"#<safety-check {self.name}>"
@@ -228,7 +230,7 @@ def _unless_container(request):
 
 
 SAFETY_CHECKS: Tuple[SafetyCheck, ...] = (
-    SafetyCheck("ssh-lockout", _ssh_lockout),
+    SafetyCheck("ssh-lockout", _ssh_lockout, needs_host=False),
     SafetyCheck("architecture", _architecture),
     SafetyCheck("package-manager", _package_manager),
     SafetyCheck("systemd", _systemd),
@@ -263,6 +265,11 @@ def judge(answer: ProbeAnswer, ctx: CheckContext) -> List[Problem]:
     for check in _enabled(ctx):
         problems += check.judge(answer, answer.checks.get(check.name), ctx)
     return problems
+
+
+def judge_without_host(ctx: CheckContext) -> List[Problem]:
+    """The problems of the checks that need no host (a dry run for a host not created yet)."""
+    return [p for c in _enabled(ctx) if not c.needs_host for p in c.judge(None, None, ctx)]
 
 
 def downgrade_problem(host_provenance: Dict[str, Any], local_provenance: Dict[str, Any],

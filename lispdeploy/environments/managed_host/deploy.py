@@ -25,8 +25,9 @@ from lispdeploy.gexp.program import LoweredProgram, function_call
 from lispdeploy.hostside.contract import (FAILED, Change, Facts, Outcome, ProbeAnswer,
                                           ProbeRequest, Provenance, changes_shown)
 from lispdeploy.hostside.hoststate import HostState
-from lispdeploy.hostside.plan import plan, restarts, starts
-from lispdeploy.machine import DeployOptions, HostContext, Machine, within_host
+from lispdeploy.hostside.facts import gather_image
+from lispdeploy.hostside.plan import facts_request, plan, restarts, starts
+from lispdeploy.machine import DeployOptions, HostContext, Machine, PlannedHost, within_host
 from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
 from lispdeploy.report import DEPLOYED, DRY_RUN, SWITCHED, UNCHANGED, HostReport
 from lispdeploy.system.closure import SystemClosure, build_system, source_map_of
@@ -90,6 +91,8 @@ class ManagedDeploy:
         system = self._build()
         manifest = system.manifest_record
         contents = system.contents()
+        if self.host.planned_host is not None:
+            return self._plan_new_host(system, self.host.planned_host)
         transport = connection(self.machine, self.host)
         watchdog = self._watchdog()
         self.host.phase("probing")
@@ -124,6 +127,37 @@ class ManagedDeploy:
             report.plan = plan_report(changes, answer, same, moved)
             return report
         return self._activate(system, answer, transport, None if same else watchdog, report)
+
+    def _plan_new_host(self, system: SystemClosure, planned: PlannedHost) -> HostReport:
+        """A dry run for a machine whose host does not exist yet: what would be created, and
+        the plan for a fresh host (from the files of its image when they are known, else for
+        an empty host). Nothing is reached or created."""
+        self.host.phase("planning a new host")
+        manifest = system.manifest_record
+        state = HostState.of({})
+        request = facts_request(manifest, state, None)
+        if planned.root is not None:
+            facts = gather_image(request, planned.root, planned.host_name, planned.written)
+            basis = f"the files of {planned.description.get('image') or planned.root}"
+        else:
+            facts = Facts()
+            basis = "an empty host (the image's own files are not known here)"
+        changes = plan(manifest, facts, state, system.contents())
+        report = HostReport(self.name, DRY_RUN, system=system.item.path)
+        context = checks.CheckContext(
+            manifest=manifest, contents=system.contents(),
+            operating_system=self.machine.operating_system, system=self.config.system,
+            container=self.container, safety_checks=self.config.safety_checks,
+            user=self.config.user or "root")
+        report.warnings = [p.message for p in checks.raise_first(
+            checks.judge_without_host(context), self.name, "checks")]
+        report.warnings.append("the host does not exist yet: its safety checks run when a "
+                               "deploy has created it")
+        report.plan = {"changes": changes_shown(changes), "restart": restarts(changes),
+                       "start": starts(changes), "generation": 1, "drift": 0,
+                       "system-unchanged": False, "provenance-moved": False,
+                       "create": dict(planned.description), "planned-on": basis}
+        return report
 
     @property
     def container(self) -> bool:
