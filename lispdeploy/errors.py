@@ -1,4 +1,4 @@
-"""The exception tree of lispdeploy. Imports nothing of lispdeploy but `location`.
+"""The exception tree of lispdeploy.
 
     LispdeployError                 every error a user can act on: message, location, hint
     ├── SpecError                   a spec file is wrong (reader, unknown name, bad field, ...)

@@ -20,7 +20,14 @@ from lispdeploy import checks
 from lispdeploy.errors import EnvironmentError_, HostMissingError
 from lispdeploy.records import Field, Record
 from lispdeploy.report import DEPLOYED, HostReport
-from lispdeploy.system.operating_system import OperatingSystem, operating_system_check
+
+
+def operating_system_check(value):
+    """An operating-system record (checked by its record name: the machine layer sits below
+    the system layer that defines it)."""
+    if getattr(type(value), "record_name", None) == "operating-system":
+        return value
+    raise TypeError("an (operating-system ...)")
 
 
 class EnvironmentType(Record):
@@ -103,7 +110,7 @@ class Machine(Record):
     @property
     def display_name(self) -> str:
         """The name used in every message: the operating system's host name."""
-        os: OperatingSystem = self.operating_system
+        os = self.operating_system
         return os.host_name
 
 

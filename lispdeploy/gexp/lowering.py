@@ -6,8 +6,6 @@ records the items that path needs. `Lowerer.lower_program(name, gexps)` gives a 
 and the items it refers to (for `remote-eval`); `Lowerer.program(name, gexps)` makes that
 program an executable store item (for activation scripts and `program-file`). Results are
 memoized per object, so a file referred to many times is read, hashed or built once.
-
-Imports store, errors, gexp.gexp, gexp.files, gexp.program and gexp.build; never Hy.
 """
 
 from __future__ import annotations

@@ -14,8 +14,7 @@ program text.
     a file-like object or store item                       its store path (the item is sent)
 
 Anything else is a `GexpError` naming the value's type, where it sits in the value, and the
-gexp's location. Imports store, errors, location, gexp.gexp, gexp.files and lispdeploy.hostside;
-never Hy.
+gexp's location.
 """
 
 from __future__ import annotations

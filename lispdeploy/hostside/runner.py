@@ -12,7 +12,7 @@ Every program ends with `start(__name__, Program(...))`, which picks one of thre
 - as a plain script (`/var/lib/lispdeploy/store/...-activate`): run it; on error print the
   traceback, with spec lines, and exit with status 1.
 
-Runs on hosts: standard library only, imports nothing of lispdeploy outside this package.
+Runs on hosts: standard library only.
 """
 
 import os

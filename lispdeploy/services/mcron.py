@@ -12,8 +12,6 @@ writes one line of /etc/cron.d/lispdeploy-mcron per job, for Debian's `cron` pac
   program (a `program-file`) that cron runs.
 - Output is appended to `log-file` (/var/log/mcron.log, as mcron's) when `log?` is #t, and
   dropped otherwise.
-
-Imports records, checks, errors, gexp and services.core/sinks/rendering only.
 """
 
 from __future__ import annotations

@@ -10,8 +10,6 @@ shares the machine's network, systemd-networkd does not start (it lacks CAP_NET_
 `ntp-service-type`: systemd-timesyncd (package `systemd-timesyncd`) keeps the clock, with the
 servers of `ntp-configuration` written to /etc/systemd/timesyncd.conf. timesyncd steps large
 offsets itself, so `allow-large-adjustment?` needs no setting. It does not run in containers.
-
-Imports records, checks, errors and services.core/sinks only.
 """
 
 from __future__ import annotations

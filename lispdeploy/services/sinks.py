@@ -14,9 +14,6 @@ Every service ultimately extends one of these, and they all extend the root,
 
 The sinks have default values, so folding instantiates any that a list of services leaves
 out; `system.essential` gives each its operating system's share (users, sudoers, packages).
-
-Imports records, checks, errors, gexp.files and services.core; never the spec layer, remote,
-environments or the system layer.
 """
 
 from __future__ import annotations

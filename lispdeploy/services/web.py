@@ -21,8 +21,6 @@ also asks for "443 ssl", which fails without a certificate).
 
 Listen addresses: an Apache `listen` value or an nginx `listen` directive that names only a
 port is bound to the build's listen address (container hosts) when there is one.
-
-Imports records, checks, errors, gexp and services.core/sinks/rendering only.
 """
 
 from __future__ import annotations

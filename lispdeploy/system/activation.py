@@ -6,8 +6,6 @@ Each snippet is a nested gexp, called inside its own `try`. As in Guix, one snip
 does not stop the others (the host is not left half-activated by one mistake); the program
 prints each failure with its traceback and the spec location of its snippet, and ends with an
 error naming them all (exit status 1), so that the deploy can roll back.
-
-Imports errors, gexp, services and store; never the spec layer.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
 """The sections of a system manifest, read off the folded services: /etc files, accounts,
 packages and units. Each declaration is checked with the service it came from, so that a
 conflict names both services and where the spec declares them.
-
-Imports errors, store, records, services and system.accounts/packages; never the spec layer.
 """
 
 from __future__ import annotations

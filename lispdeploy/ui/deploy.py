@@ -4,7 +4,7 @@ roll-back, the dry run's diff, and generation listings.
 
 On a terminal the progress is one line per host, redrawn in place; otherwise (CI logs, pipes)
 each phase change is a line of its own. Everything goes to stderr but the table, the diff and
-the listings, which go to stdout. Imports click and the deploy reports.
+the listings, which go to stdout.
 """
 
 from __future__ import annotations

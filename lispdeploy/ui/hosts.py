@@ -3,7 +3,6 @@ progress with `-v`, each host's value or error, and the closing summary.
 
 `HostReporter` implements the deploy pool's reporter and is called from worker threads, so it
 prints under a lock and keeps a partial line per host until its end arrives.
-Imports click, errors and deploy.pool.
 """
 
 from __future__ import annotations

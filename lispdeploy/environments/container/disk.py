@@ -11,8 +11,6 @@ first boot (the overlay must not be mounted while its upper directory is written
 - man-db's index is not rebuilt after package installs (they are much faster without);
 - /var/lib/lispdeploy made opaque, so a host starts never deployed and cannot see the state
   directory (other hosts' disks, the controller's keys).
-
-Imports `errors` only.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ deletes the droplet (`destroy_machine`). Nothing of Guix's DigitalOcean assumpti
 Guix System installed over Debian, /dev/vda, eth0) applies: lispdeploy deploys onto the
 droplet's own Debian.
 
-Imports machine and the configuration record at load time; the API client (requests) and SSH
-only when a droplet is reached, so that loading a spec stays fast.
+The API client (requests) and SSH are imported only when a droplet is reached, so that
+loading a spec stays fast.
 """
 
 from __future__ import annotations
