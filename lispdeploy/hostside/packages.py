@@ -14,7 +14,9 @@ from lispdeploy.hostside.commands import CommandError, exists, run
 from lispdeploy.hostside.facts import package_facts
 
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
-_APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "APT_LISTCHANGES_FRONTEND": "none"}
+# SUDO_FORCE_REMOVE: sudo's removal script refuses without it (no root password set).
+_APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "APT_LISTCHANGES_FRONTEND": "none",
+            "SUDO_FORCE_REMOVE": "yes"}
 
 
 def package_manager() -> Optional[str]:

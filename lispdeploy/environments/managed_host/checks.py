@@ -193,15 +193,26 @@ def _bootloader(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Pro
             for t in (report or ())]
 
 
+def _installs_missing(answer: ProbeAnswer, ctx: CheckContext, package: str) -> bool:
+    """Whether the system installs `package` and the host lacks it: what the package brings
+    (zoneinfo, locale definitions) is only there after the activation's packages step."""
+    if package not in {p.name for p in ctx.manifest.packages}:
+        return False
+    fact = (answer.facts.packages.get(package) if answer.facts is not None else None)
+    return fact is None or not fact.installed
+
+
 def _timezone(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
-    if report is not None and not report.get("exists"):
+    if report is not None and not report.get("exists") and \
+            not _installs_missing(answer, ctx, "tzdata"):
         return [Problem(f"time zone '{ctx.manifest.timezone}' is not in /usr/share/zoneinfo",
                         "use a name such as \"Europe/Paris\" (timedatectl list-timezones)")]
     return []
 
 
 def _locale(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
-    if report is not None and not report.get("available") and not report.get("generatable"):
+    if report is not None and not report.get("available") and not report.get("generatable") \
+            and not _installs_missing(answer, ctx, "locales"):
         return [Problem(f"locale '{ctx.manifest.locale}' is neither available nor generatable "
                         "here", "use a locale listed in /usr/share/i18n/SUPPORTED, such as "
                                 "\"en_US.utf8\"")]
