@@ -38,6 +38,12 @@ _MAX_DEPTH = 200
 _LONG_INT_BITS = 14000
 
 
+# Program item path -> where its gexps were written, for every program item this process
+# lowered: errors of a program item run later (`remote.eval.run_program`) still name spec
+# lines, although the item itself holds none.
+SOURCE_MAPS: Dict[str, SourceMap] = {}
+
+
 class LoweredProgram:
     """A program's text and the store items it refers to (their closures must be on the host
     before it runs), and where its gexps were written (`source_map`: never in the text)."""
