@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
-from typing import Any, Dict
+from typing import Dict
 
 from lispdeploy.hostside import generations, packages, safety, store
 from lispdeploy.hostside.contract import (ContractError, OsRelease, ProbeAnswer, ProbeRequest,
