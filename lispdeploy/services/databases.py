@@ -26,7 +26,7 @@ Redis: `redis-server`, `redis-server.service`; /etc/redis/redis.conf is written 
 On container hosts, an address that is a wildcard or loopback one (`bind`, `bind-address`,
 PostgreSQL's listen address) is the host's own address.
 
-Imports records, checks, errors, gexp and services.core/sinks/rendering/debian only.
+Imports records, checks, errors, gexp and services.core/sinks/rendering/debian/shepherd/admin only.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ from lispdeploy.gexp.files import FileLike, PlainFile
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.records import Field, Record
 from lispdeploy.services import debian
+from lispdeploy.services.admin import log_rotation_service_type
 from lispdeploy.services.core import ServiceExtension, ServiceType, concatenate
 from lispdeploy.services.rendering import Rendering
 from lispdeploy.services.shepherd import ShepherdService, quote_word
@@ -464,6 +465,7 @@ postgresql_role_service_type = ServiceType(
         ServiceExtension(target=activation_service_type, compute=lambda c: (
             debian.python_snippet(_ROLES_LOG_ACTIVATION, {"log": c.log},
                                   location=c.location),)),
+        ServiceExtension(target=log_rotation_service_type, compute=lambda c: (c.log,)),
     ),
     compose=concatenate,
     extend=lambda config, roles: config.replace(roles=tuple(config.roles) + tuple(roles))
