@@ -154,7 +154,8 @@ def logrotate_text(config: LogRotationConfiguration, rendering: Rendering) -> st
         expiry = _number(config.expiry, "expiry", config)
         days = max(1, expiry // 86400)
         lines += _stanza(dict.fromkeys(config.external_log_files), [
-            "daily", "missingok", "notifempty",
+            # Whoever writes these files keeps them open: copy, then truncate in place.
+            "daily", "missingok", "notifempty", "copytruncate",
             f"minsize {_number(config.size_threshold, 'size-threshold', config)}",
             f"rotate {days}", f"maxage {days}", *_compression(config.compression)])
     for rotation in config.rotations:
@@ -439,13 +440,14 @@ def _upgrade_files(config: UnattendedUpgradeConfiguration):
 
 def _upgrade_units(config: UnattendedUpgradeConfiguration):
     where = dict(location=config.location)
+    # The timers' services run when the timers fire, never at activation; they come first,
+    # so that they are unmasked (container hosts mask them) before their timers start.
     return (
+        SystemdUnit(name="apt-daily.service", enable=False, start=False, **where),
+        SystemdUnit(name=UPGRADE_SERVICE, enable=False, start=False, **where),
         SystemdUnit(name="apt-daily.timer", **where),
         SystemdUnit(name=UPGRADE_TIMER, watch=(debian.drop_in_path(UPGRADE_TIMER),),
                     provision=("unattended-upgrade",), **where),
-        # The timers' services run when the timers fire, never at activation.
-        SystemdUnit(name="apt-daily.service", enable=False, start=False, **where),
-        SystemdUnit(name=UPGRADE_SERVICE, enable=False, start=False, **where),
     )
 
 

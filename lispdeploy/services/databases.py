@@ -528,10 +528,7 @@ def my_cnf(config: MysqlConfiguration, rendering: Rendering) -> str:
             "[client-server]\n"
             f"socket = {config.socket}\n"
             f"port = {config.port}\n\n"
-            "[client]\n"
-            # The host's own clients reach the server where it listens.
-            + (f"host = {address}\n" if rendering.listen_address else "")
-            + "\n[mysqld]\n"
+            "[mysqld]\n"
             "user = mysql\n"
             f"datadir = {config.datadir}\n"
             f"socket = {config.socket}\n"
