@@ -4,7 +4,7 @@
 ;; PostgreSQL with the application's role and database, and MariaDB. Both export metrics
 ;; for Prometheus. Try it:
 ;;   lispdeploy deploy specs/app-servers.hy
-;;   lispdeploy deploy specs/app-servers.hy -x -- hostname -I     (each host's address)
+;;   lispdeploy container list specs/app-servers.hy              (each host's address)
 ;;   curl http://WEB-ADDRESS/                                      (the PHP page)
 ;;   curl http://WEB-ADDRESS:9100/metrics                          (node exporter)
 ;;   PGPASSWORD=app-secret psql -h DB-ADDRESS -U app app           (the role, over TCP)
@@ -58,6 +58,8 @@
 (define %web-server
   (operating-system
     (host-name "app-web")
+    ;; The application reaches its database with PostgreSQL's client library and tools.
+    (packages (cons (specification->package "postgresql-client") %base-packages))
     (services
      (append
       (list %ssh
