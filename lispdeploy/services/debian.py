@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.files import ProgramFile
@@ -251,15 +251,3 @@ def python_snippet(body: str, data: Any, *, location=None) -> Gexp:
               + body.rstrip("\n") + "\nreturn None\n")
     return Gexp(source=source, references=(json.dumps(data, sort_keys=True),),
                 location=location)
-
-
-def plain_values(values: Iterable[Any], what: str, *, location=None) -> Tuple[str, ...]:
-    """Strings without line breaks or NUL (a value that cannot start a new directive)."""
-    out = []
-    for value in values:
-        text = value if isinstance(value, str) else str(value)
-        if any(c in text for c in "\n\r\0"):
-            raise ServiceError(f"{what}: {text!r} holds a line break", location=location,
-                               hint="each value must stay on its line of the file")
-        out.append(text)
-    return tuple(out)
