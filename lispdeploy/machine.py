@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import os
+import re
 import threading
 from typing import Any, Callable, Dict, Hashable, List, Optional
 
 from lispdeploy import checks
-from lispdeploy.errors import EnvironmentError_, HostMissingError
+from lispdeploy.errors import EnvironmentError_, HostMissingError, RecordError
+from lispdeploy.health_checks import HealthCheck
 from lispdeploy.records import Field, Record
 from lispdeploy.report import DEPLOYED, HostReport
 from lispdeploy.system.operating_system import OperatingSystem, operating_system_check
@@ -74,9 +77,28 @@ def _environment_check(value):
     raise TypeError("an environment type such as managed-host-environment-type")
 
 
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*\Z")
+
+
+def _tag(value):
+    text = checks.string(value)
+    if not _TAG.match(text):
+        raise TypeError("tags of letters, digits, '_', '.', ':' and '-' (not starting with "
+                        "'-', '.' or ':')")
+    return text
+
+
+def _wave(value):
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    raise TypeError("a wave number, 0 or more")
+
+
 class Machine(Record):
     """A machine to deploy: `(machine (operating-system os) (environment e) (configuration c))`.
-    `(system os)` is the older spelling of `operating-system`."""
+    `(system os)` is the older spelling of `operating-system`. lispdeploy adds `tags` (for
+    `--on @tag`), `health-checks` (run after activation, before confirmation) and `wave`
+    (the machine's place in a rolling deploy)."""
 
     record_name = "machine"
     fields = (
@@ -84,6 +106,14 @@ class Machine(Record):
               aliases={"system": lambda os: os}),
         Field("environment", check=_environment_check),
         Field("configuration", None, check=checks.anything),
+        Field("tags", (), check=checks.list_of(_tag, "tag strings such as \"web\""),
+              doc="names to select machines by: --on @web"),
+        Field("health_checks", (), check=checks.list_of(
+            checks.instance_of(HealthCheck, "a health-check"), "health-check records"),
+              doc="checks that must pass after activation, or the host goes back"),
+        Field("wave", None, check=checks.optional(_wave),
+              doc="rolling deploys: machines go in ascending wave order, those without one "
+                  "last, each wave in spec order"),
     )
 
     def _validate(self):
@@ -101,6 +131,46 @@ class Machine(Record):
         """The name used in every message: the operating system's host name."""
         os: OperatingSystem = self.operating_system
         return os.host_name
+
+
+_DEPLOYMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}\Z")
+
+
+def deployment_name(value) -> str:
+    """A deployment name: lower-case letters, digits, '-' and '_' (it becomes a droplet tag
+    and is kept with each container host)."""
+    text = checks.string(value)
+    if not _DEPLOYMENT_NAME.match(text):
+        raise TypeError("a name of 1 to 63 lower-case letters, digits, '-' and '_'")
+    return text
+
+
+def default_deployment_name(spec_path: str) -> str:
+    """The deployment name of a spec that sets none: its file name without the extension,
+    made a valid name ("Forum Servers.hy" -> "forum-servers"); the same wherever the file is
+    moved or copied."""
+    stem = os.path.splitext(os.path.basename(spec_path))[0].lower()
+    name = re.sub(r"[^a-z0-9_-]+", "-", stem).strip("-_")[:63].strip("-_")
+    return name or "deployment"
+
+
+class DeploymentDeclaration(Record):
+    """`(deployment (name "forum") (machines (list ...)))`: a spec's machines with the name of
+    the deployment they form, which owns the hosts it creates (a spec whose last value is a
+    plain list of machines is the deployment named after its file)."""
+
+    record_name = "deployment"
+    fields = (
+        Field("name", check=deployment_name,
+              doc="the deployment's name: its hosts carry it"),
+        Field("machines", check=checks.list_of(checks.instance_of(Machine, "a machine"),
+                                               "machine records")),
+    )
+
+    def _validate(self):
+        if not self.machines:
+            raise RecordError("deployment: no machines", location=self.location,
+                              hint="(deployment (name ...) (machines (list (machine ...))))")
 
 
 # The host context ------------------------------------------------------------------------------

@@ -50,6 +50,7 @@ def _register():
     from lispdeploy.cli import generations  # noqa: F401
     from lispdeploy.cli import container  # noqa: F401
     from lispdeploy.cli import build  # noqa: F401
+    from lispdeploy.cli import completion  # noqa: F401
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -6,10 +6,8 @@ from __future__ import annotations
 import click
 
 from lispdeploy.cli import cli, load, load_path_option
+from lispdeploy.cli.hosts import on_option
 from lispdeploy.errors import LispdeployError
-
-on_option = click.option("--on", "on", multiple=True, metavar="NAME[,NAME]",
-                         help="Only the machines whose host name matches (glob).")
 
 
 def _machines(spec, load_path, on, environment_name=None):

@@ -12,6 +12,29 @@ import click
 from lispdeploy.deploy.pool import DEFAULT_JOBS, HostResult
 
 
+def complete_on(ctx: click.Context, param: click.Parameter, incomplete: str) -> list:
+    """Shell completion of `--on`: the host names and @tags of the spec already on the
+    command line (nothing when it cannot be loaded)."""
+    from click.shell_completion import CompletionItem
+    # While an option's value is being completed, click may leave the arguments unparsed.
+    spec = ctx.params.get("spec") or next(iter(ctx.args), None)
+    if not spec:
+        return []
+    try:
+        from lispdeploy.cli import load
+        from lispdeploy.deploy.hosts import completions
+        machines = load(spec, ctx.params.get("load_path") or ()).machines
+    except Exception:  # a shell asking must never see an error: it offers nothing instead
+        return []
+    return [CompletionItem(choice, type="plain") for choice in completions(machines, incomplete)]
+
+
+on_option = click.option(
+    "--on", "on", multiple=True, metavar="PATTERN[,PATTERN]", shell_complete=complete_on,
+    help="Only these machines: host-name globs ('web-*'), @TAG (machines with that tag), "
+         "'!PATTERN' to leave some out; comma-separated or repeated.")
+
+
 def host_options(command: Callable) -> Callable:
     """Add `--on`, `--jobs` and `--verbose` to a command."""
     command = click.option(
@@ -20,10 +43,7 @@ def host_options(command: Callable) -> Callable:
     command = click.option(
         "-j", "--jobs", type=click.IntRange(1, 256), default=DEFAULT_JOBS, show_default=True,
         help="How many hosts to work on at once.")(command)
-    command = click.option(
-        "--on", "on", multiple=True, metavar="NAME[,NAME]",
-        help="Only the machines whose host name matches one of these glob patterns.")(command)
-    return command
+    return on_option(command)
 
 
 def run_on_machines(machines: Sequence, work: Callable[[Any], Any], *, jobs: int,
