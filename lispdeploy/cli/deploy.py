@@ -31,10 +31,15 @@ from lispdeploy.errors import UsageError
                    "time, or the host goes back to its previous generation by itself.")
 @click.option("--no-confirm", is_flag=True,
               help="Do not guard deploys: a generation that cuts a host off stays.")
+@click.option("--batch", metavar="N|P%",
+              help="Deploy in waves of N hosts (or P% of them), one wave after the other.")
+@click.option("--max-fail", "max_fail", metavar="N|P%",
+              help="With waves: go on to the next wave while at most N hosts (or P%) have "
+                   "failed [default: 0].")
 @host_options
 @load_path_option
 def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout, no_confirm,
-           on, jobs, verbose, load_path):
+           batch, max_fail, on, jobs, verbose, load_path):
     """Deploy the machines SPEC declares: build each system, send each host what it lacks,
     activate a new generation (rolled back on any failure). Exits with status 1 if any host
     failed.
@@ -43,11 +48,17 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout,
     Examples:
       lispdeploy deploy deploy.hy
       lispdeploy deploy deploy.hy --dry-run --on 'web-*'
+      lispdeploy deploy deploy.hy --on @web --batch 25% --max-fail 1
       lispdeploy deploy deploy.hy --roll-back
       lispdeploy deploy deploy.hy -x -- systemctl restart nginx
     """
     if sum(map(bool, (dry_run, roll_back, execute))) > 1:
         raise UsageError("--dry-run, --roll-back and -x cannot be combined")
+    if (batch or max_fail) and (roll_back or execute):
+        raise UsageError("--batch and --max-fail are for deploys, not --roll-back or -x")
+    from lispdeploy.deploy.waves import Amount
+    batch_size = Amount.parse(batch, "--batch", minimum=1) if batch else None
+    failures = Amount.parse(max_fail, "--max-fail", minimum=0) if max_fail else None
     if execute:
         execute_command(spec, command, on=on, jobs=jobs, verbose=verbose, load_path=load_path)
         return
@@ -59,12 +70,12 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout,
     deployment, progress = _deployment(loaded, machines, jobs=jobs, verbose=verbose,
                                        confirm_timeout=None if no_confirm else confirm_timeout)
     if roll_back:
-        reports = deployment.roll_back(machines)
-        what = "roll-back"
-    else:
-        reports = deployment.deploy(machines, dry_run=dry_run)
-        what = "dry run" if dry_run else "deploy"
-    finish(reports, what, as_json=as_json, dry_run=dry_run)
+        finish(deployment.roll_back(machines), "roll-back", as_json=as_json)
+        return
+    rollout = deployment.deploy(machines, dry_run=dry_run, batch=batch_size,
+                                max_fail=failures)
+    finish(rollout.reports, "dry run" if dry_run else "deploy", as_json=as_json,
+           dry_run=dry_run, rollout=rollout)
 
 
 def _deployment(loaded, machines, *, jobs: int, verbose: bool, confirm_timeout=None):
@@ -76,16 +87,18 @@ def _deployment(loaded, machines, *, jobs: int, verbose: bool, confirm_timeout=N
 
 
 def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,
-           listing: bool = False, quiet: bool = False) -> None:
-    """Print the reports (table, diff, listing, or JSON; `quiet`: only warnings and errors);
-    exit status 1 if a host failed."""
+           listing: bool = False, quiet: bool = False, rollout=None) -> None:
+    """Print the reports (table, diff, listing, or JSON; `quiet`: only warnings and errors),
+    and for a deploy its waves; exit status 1 if a host failed."""
     import json
     from lispdeploy.errors import LispdeployError
     from lispdeploy.ui import deploy as show
     failed = [r for r in reports if not r.ok]
     if as_json:
-        click.echo(json.dumps({"hosts": [r.to_json() for r in reports],
-                               "failed": [r.host for r in failed]}, indent=2))
+        document = {"hosts": [r.to_json() for r in reports], "failed": [r.host for r in failed]}
+        if rollout is not None:
+            document.update(rollout.to_json())
+        click.echo(json.dumps(document, indent=2))
     else:
         text = show.warnings(reports)
         if text:
@@ -99,6 +112,8 @@ def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,
         text = show.failures(reports)
         if text:
             click.echo(text, err=True)
+        if rollout is not None and rollout.stopped:
+            click.echo(show.stopped(rollout), err=True)
     if failed:
         raise LispdeployError(show.summary(reports, what))
 

@@ -12,16 +12,18 @@ One host's failure never stops or corrupts another's: each host's outcome is its
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from lispdeploy.deploy.pool import DEFAULT_JOBS, HostResult, PoolReporter, run_on_hosts
+from lispdeploy.deploy.waves import Amount, allowed_failures, plan_waves
 from lispdeploy.environments.managed_host.checks import check_declared_groups
 from lispdeploy.environments.managed_host.deploy import deployer, switch_report
 from lispdeploy.errors import DeployError, LispdeployError
 from lispdeploy.gexp.program import function_call
 from lispdeploy.machine import (DeployOptions, HostContext, Machine, deploy_machine,
                                 machine_remote_eval, roll_back_machine)
-from lispdeploy.report import FAILED, HostReport
+from lispdeploy.report import FAILED, NOT_TOUCHED, HostReport
 
 DEFAULT_CONFIRM_TIMEOUT = 60.0
 BUILT_IN = ("managed-host-environment-type", "container-environment-type",
@@ -33,6 +35,31 @@ def host_call(machine: Machine, function: str, *args: Any) -> Any:
     environment's `machine-remote-eval`."""
     return machine_remote_eval(machine, function_call(f"lispdeploy.hostside.entry.{function}",
                                                       *args))
+
+
+@dataclass
+class Rollout:
+    """A deploy's outcome: every selected machine's report (in spec order; those a stopped
+    rollout never reached are `not-touched`), the waves by host name, and why the rollout
+    stopped early (None if it did not)."""
+
+    reports: List[HostReport]
+    waves: List[List[str]] = field(default_factory=list)
+    stopped: Optional[str] = None
+
+    @property
+    def not_touched(self) -> List[str]:
+        """The hosts a stopped rollout did not reach."""
+        return [r.host for r in self.reports if r.result == NOT_TOUCHED]
+
+    def to_json(self) -> Dict[str, Any]:
+        """The rollout's part of the JSON report."""
+        by_host = {r.host: r for r in self.reports}
+        return {"waves": [{"wave": n, "hosts": hosts,
+                           "failed": [h for h in hosts if by_host[h].result == FAILED],
+                           "started": any(by_host[h].result != NOT_TOUCHED for h in hosts)}
+                          for n, hosts in enumerate(self.waves, 1)],
+                "stopped": self.stopped, "not-touched": self.not_touched}
 
 
 class Deployment:
@@ -56,13 +83,40 @@ class Deployment:
 
     # Commands ----------------------------------------------------------------------------
 
-    def deploy(self, machines: Sequence[Machine], *, dry_run: bool = False) -> List[HostReport]:
-        """Deploy (or with `dry_run`, show what a deploy would change on) every machine.
-        Mistakes in the spec are reported before any host is reached."""
+    def deploy(self, machines: Sequence[Machine], *, dry_run: bool = False,
+               batch: Optional[Amount] = None, max_fail: Optional[Amount] = None) -> Rollout:
+        """Deploy (or with `dry_run`, show what a deploy would change on) every machine, in
+        waves (see deploy.waves); a rollout whose failures exceed `max_fail` stops before its
+        next wave (a dry run never stops). Mistakes in the spec are reported before any host
+        is reached."""
         for machine in machines:
             check_declared_groups(machine.operating_system)
-        return self._each(machines, lambda host: deploy_machine(host.machine),
-                          options=self.options(dry_run=dry_run), what="deploy")
+        waves = plan_waves(machines, batch)
+        tolerated = allowed_failures(max_fail, len(machines))
+        options = self.options(dry_run=dry_run)
+        reports: Dict[str, HostReport] = {}
+        stopped = None
+        for number, wave in enumerate(waves, 1):
+            if len(waves) > 1:
+                self._announce(number, len(waves), wave)
+            for report in self._each(wave, lambda host: deploy_machine(host.machine),
+                                     options=options, what="deploy"):
+                reports[report.host] = report
+            failed = sum(1 for r in reports.values() if r.result == FAILED)
+            if not dry_run and failed > tolerated and number < len(waves):
+                stopped = _stop_reason(number, len(waves), failed, max_fail, tolerated,
+                                       len(machines))
+                break
+        for machine in machines:
+            reports.setdefault(machine.display_name,
+                               HostReport(machine.display_name, NOT_TOUCHED))
+        return Rollout([reports[m.display_name] for m in machines],
+                       [[m.display_name for m in wave] for wave in waves], stopped)
+
+    def _announce(self, number: int, total: int, wave: Sequence[Machine]) -> None:
+        announce = getattr(self.reporter, "wave_started", None)
+        if announce is not None:
+            announce(number, total, [m.display_name for m in wave])
 
     def roll_back(self, machines: Sequence[Machine]) -> List[HostReport]:
         """Switch every machine to its previous generation and re-activate it fully."""
@@ -120,6 +174,15 @@ class Deployment:
         results = run_on_hosts(machines, guarded, jobs=self.jobs, reporter=self.reporter,
                                options=options if options is not None else self.options())
         return [_report(result) for result in results]
+
+
+def _stop_reason(number: int, waves: int, failed: int, max_fail: Optional[Amount],
+                 tolerated: int, total: int) -> str:
+    shown = "0 (the default)" if max_fail is None else str(max_fail)
+    if max_fail is not None and max_fail.percent:
+        shown += f": {tolerated} of {total}"
+    return (f"stopped after wave {number} of {waves}: {failed} host"
+            f"{'' if failed == 1 else 's'} failed, more than --max-fail {shown} allows")
 
 
 def _report(result: HostResult) -> HostReport:
