@@ -54,6 +54,13 @@ class EnvironmentType(Record):
                   "if it is missing (deploys only)"),
         Field("destroy_machine", None, check=checks.optional(checks.procedure),
               doc="machine -> whether it removed the machine's host"),
+        Field("find_host", None, check=checks.optional(checks.procedure),
+              doc="machine -> the provisioned-host it has, or #f (what destroy lists)"),
+        Field("deployment_hosts", None, check=checks.optional(checks.procedure),
+              doc="deployment name -> every provisioned-host that deployment created (what "
+                  "prune looks through)"),
+        Field("destroy_host", None, check=checks.optional(checks.procedure),
+              doc="provisioned-host -> remove it"),
         Field("build_options", None, check=checks.optional(checks.procedure),
               doc="machine -> keyword arguments for building its system (e.g. the address "
                   "its services listen on)"),
@@ -133,6 +140,46 @@ class Machine(Record):
         return os.host_name
 
 
+@dataclasses.dataclass(frozen=True)
+class ProvisionedHost:
+    """A host an environment created: a container host, a droplet. `name` is the host's own
+    name in its environment (the container's, the droplet's), `what` says what destroying it
+    deletes ("droplet 3164494 (nyc3, s-1vcpu-1gb) at 203.0.113.7"), `deployment` is the
+    deployment that created it (None: made before deployments were recorded), `key` is what
+    the environment needs to destroy it (an id)."""
+
+    environment: str
+    name: str
+    what: str
+    deployment: Optional[str]
+    key: Any = None
+
+    def to_json(self) -> Dict[str, Any]:
+        """The host for reports."""
+        return {"environment": self.environment, "name": self.name, "what": self.what,
+                "deployment": self.deployment}
+
+
+class DeploymentCollision(EnvironmentError_):
+    """A machine's host belongs to another deployment: lispdeploy never deploys to,
+    destroys or prunes it from this one."""
+
+
+def check_owner(machine: Machine, found: ProvisionedHost, deployment: Optional[str]) -> None:
+    """Refuse a machine whose host another deployment created."""
+    if deployment is None or found.deployment in (None, deployment):
+        return
+    raise DeploymentCollision(
+        f"machine '{machine.display_name}': {found.what} belongs to deployment "
+        f"'{found.deployment}', not to this spec's deployment '{deployment}'; lispdeploy "
+        "will not touch another deployment's host",
+        location=machine.configuration.location if isinstance(machine.configuration, Record)
+        and machine.configuration.location else machine.location,
+        hint="give this machine a host of its own (another host name, or the configuration's "
+             "name), or, if both specs are one deployment, give them the same "
+             "(deployment (name ...))")
+
+
 _DEPLOYMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}\Z")
 
 
@@ -177,12 +224,14 @@ class DeploymentDeclaration(Record):
 
 @dataclasses.dataclass
 class DeployOptions:
-    """What one deploy asks of every machine: a dry run or not, how long a host may wait for
-    its confirmation (None: no confirmation), who deploys (recorded with each generation), and
-    the spec (for provenance). `prepared` keeps what is made once per deploy and shared by its
+    """What one deploy (or another command) asks of every machine: a dry run or not, the
+    deployment the spec's machines form (their hosts belong to it), how long a host may wait
+    for its confirmation (None: no confirmation), who deploys (recorded with each generation),
+    and the spec (for provenance). `prepared` keeps what is made once per deploy and shared by its
     hosts (the confirmation watchdog, ...), filled by whoever needs it."""
 
     dry_run: bool = False
+    deployment: Optional[str] = None
     confirm_timeout: Optional[float] = 60.0
     who: str = "lispdeploy"
     spec_path: Optional[str] = None
@@ -226,6 +275,7 @@ class HostContext:
         self.reached_through: Optional[str] = None
         self.stage = "untouched"
         self.stage_detail: Dict[str, Any] = {}
+        self.warnings: List[str] = []
         self.interrupted = threading.Event()
         self._cached: Dict[Hashable, Any] = {}
         self._open: List[Any] = []
@@ -241,6 +291,16 @@ class HostContext:
         """Pass on bytes the host printed."""
         if self._output is not None:
             self._output(data)
+
+    def warn(self, text: str) -> None:
+        """Add a warning to the host's report."""
+        with self._lock:
+            self.warnings.append(text)
+
+    @property
+    def deployment(self) -> Optional[str]:
+        """The deployment of the command's spec, if known."""
+        return self.options.deployment if self.options is not None else None
 
     def set_stage(self, stage: str, **detail: Any) -> None:
         """Record how far the host's deploy got (see `ui.deploy.interrupted`)."""
@@ -433,6 +493,7 @@ def as_report(machine: Machine, value: Any) -> HostReport:
     return HostReport(machine.display_name, DEPLOYED)
 
 
-__all__ = ["EnvironmentType", "Machine", "DeployOptions", "HostContext", "HostMissingError",
+__all__ = ["EnvironmentType", "Machine", "DeployOptions", "ProvisionedHost",
+           "DeploymentCollision", "check_owner", "HostContext", "HostMissingError",
            "current_host", "within_host", "report_progress", "reach", "machine_remote_eval", "deploy_machine",
            "roll_back_machine", "as_report"]

@@ -18,7 +18,11 @@ Knobs for failures: `refuse_create` (names whose creation gets a 422), `never_ac
 whose droplet stays `new`, with no host), `ignore_host_key` (names whose host keeps the key
 the engine gave it, as an image without cloud-init would), `max_per_page`, `next_url_base`
 (next-page links to another server). `add_droplets` adds droplets without hosts, for long
-lists.
+lists. Fault injection: `fail(method, path_prefix, fault, times=1)` makes the next `times`
+matching requests get `fault` instead of their answer: a `Fault` with a status and headers
+(429 with Retry-After or ratelimit-reset, 500, 503), a dropped connection (`drop=True`: the
+request is read, handled if `handle_first`, and the connection closed without an answer), or
+a slow answer (`delay` seconds before it). Tags: POST /v2/tags and /v2/tags/NAME/resources.
 
 Every container host belongs to the test process (ephemeral, owner = this PID) and is
 destroyed at teardown, also when the test fails; the session's fleet destroys any that
@@ -35,7 +39,9 @@ import json
 import os
 import secrets
 import shlex
+import socket
 import threading
+import time
 import urllib.parse
 from typing import Any, Dict, List, Optional
 
@@ -86,6 +92,18 @@ class FakeDroplet:
             "networks": {"v4": v4, "v6": v6}, "tags": list(self.body.get("tags") or ())}
 
 
+class Fault:
+    """What a request gets instead of its answer (see the module docstring)."""
+
+    def __init__(self, status: int = 0, headers: Optional[Dict[str, str]] = None, *,
+                 drop: bool = False, delay: float = 0.0, handle_first: bool = False):
+        self.status = status
+        self.headers = dict(headers or {})
+        self.drop = drop
+        self.delay = delay
+        self.handle_first = handle_first
+
+
 class FakeDigitalOcean:
     """The fake account and its HTTP server (see the module docstring)."""
 
@@ -101,11 +119,13 @@ class FakeDigitalOcean:
         self.never_active: set = set()
         self.ignore_host_key: set = set()
         self.max_per_page = MAX_PER_PAGE
+        self.faults: List[list] = []  # [method, path prefix, Fault, times left]
+        self.faulted: List[str] = []  # the requests that got a fault, in order
         self.next_url_base: Optional[str] = None  # where next-page links point (else here)
         self._lock = threading.Lock()
         self._boots: List[threading.Thread] = []
         self._containers: List[str] = []
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self.server = _Server(("127.0.0.1", 0), _handler(self))
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True,
@@ -122,16 +142,34 @@ class FakeDigitalOcean:
         with self._lock:
             return [d for d in self.droplets if not d.deleted and name in (None, d.name)]
 
-    def add_droplets(self, count: int, *, tags=("lispdeploy",), prefix: str = "other") -> None:
-        """Add `count` active droplets without hosts (for long lists)."""
+    def add_droplets(self, count: int, *, tags=("lispdeploy",), prefix: str = "other",
+                     size: str = "s-1vcpu-1gb", region: str = "nyc3",
+                     image: str = "debian-12-x64") -> None:
+        """Add `count` active droplets without hosts (for long lists, and droplets that
+        exist before a test)."""
         with self._lock:
             for n in range(count):
-                droplet = FakeDroplet({"name": f"{prefix}-{n}", "region": "nyc3",
-                                       "size": "s-1vcpu-1gb", "image": "debian-12-x64",
-                                       "tags": list(tags)})
+                droplet = FakeDroplet({"name": f"{prefix}-{n}", "region": region,
+                                       "size": size, "image": image, "tags": list(tags)})
                 droplet.status = "active"
-                droplet.address = f"192.0.2.{n % 250 + 1}"
+                # Within loopback, where nothing listens: never a host beyond this machine.
+                droplet.address = f"127.0.251.{n % 250 + 1}"
                 self.droplets.append(droplet)
+
+    def fail(self, method: str, prefix: str, fault: Fault, times: int = 1) -> None:
+        """Give the next `times` requests `method prefix...` the `fault`."""
+        with self._lock:
+            self.faults.append([method, prefix, fault, times])
+
+    def fault_for(self, method: str, path: str) -> Optional[Fault]:
+        """The fault this request gets (counted), or None."""
+        with self._lock:
+            for entry in self.faults:
+                if entry[0] == method and path.startswith(entry[1]) and entry[3] > 0:
+                    entry[3] -= 1
+                    self.faulted.append(f"{method} {path}")
+                    return entry[2]
+        return None
 
     def count(self, request: str) -> int:
         """How many requests started with `request` ("POST /v2/droplets")."""
@@ -213,6 +251,11 @@ class FakeDigitalOcean:
                 assert done.exit_status == 0, done.stderr.decode(errors="replace")
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a dropped connection (fault injection) is expected; the test checks the rest
+
+
 def _cloud_config(user_data: Optional[str]) -> Dict[str, Any]:
     """The cloud-config document of `user_data` (lispdeploy writes it as JSON)."""
     if not user_data:
@@ -260,6 +303,24 @@ class _Api(http.server.BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         self.fake.requests.append(f"{method} {url.path}")
+        fault = self.fake.fault_for(method, url.path)
+        if fault is not None and fault.delay:
+            time.sleep(fault.delay)
+        if fault is not None and fault.drop:
+            if fault.handle_first:
+                self._answer(method, url, parts, query, raw, send=False)
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return None
+        if fault is not None and fault.status:
+            return self._json(fault.status, {"id": "fault", "message": f"injected {fault.status}"},
+                              fault.headers)
+        return self._answer(method, url, parts, query, raw)
+
+    def _answer(self, method, url, parts, query, raw, send=True):
+        if not send:
+            self._json = lambda *a, **k: None  # handled, but the answer is never sent
+            self._empty = lambda *a, **k: None
         if self.headers.get("Authorization") != f"Bearer {self.fake.token}":
             return self._error(401, "Unauthorized", "Unable to authenticate you")
         try:
@@ -270,7 +331,29 @@ class _Api(http.server.BaseHTTPRequestHandler):
             return self._droplets(method, parts[2:], query, body)
         if parts[:3] == ["v2", "account", "keys"]:
             return self._keys(method, parts[3:], body)
+        if parts[:2] == ["v2", "tags"]:
+            return self._tags(method, parts[2:], body)
         return self._error(404, "not_found", "The resource you requested could not be found.")
+
+    def _tags(self, method, rest, body):
+        fake = self.fake
+        if method == "POST" and not rest:
+            if not body.get("name"):
+                return self._error(422, "unprocessable_entity", "name is required")
+            return self._json(201, {"tag": {"name": body["name"], "resources": {}}})
+        if method == "POST" and len(rest) == 2 and rest[1] == "resources":
+            tag = urllib.parse.unquote(rest[0])
+            for resource in body.get("resources") or ():
+                droplet = next((d for d in fake.live()
+                                if str(d.id) == str(resource.get("resource_id"))), None)
+                if droplet is None:
+                    return self._error(404, "not_found", "droplet not found")
+                with fake._lock:
+                    tags = list(droplet.body.get("tags") or ())
+                    if tag not in tags:
+                        droplet.body["tags"] = tags + [tag]
+            return self._empty(204)
+        return self._error(405, "method_not_allowed", "Method not allowed")
 
     def _droplets(self, method, rest, query, body):
         fake = self.fake
@@ -337,11 +420,13 @@ class _Api(http.server.BaseHTTPRequestHandler):
             return self._json(201, {"ssh_key": key})
         return self._error(405, "method_not_allowed", "Method not allowed")
 
-    def _json(self, status: int, data: Any) -> None:
+    def _json(self, status: int, data: Any, headers: Optional[Dict[str, str]] = None) -> None:
         payload = json.dumps(data).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(payload)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(payload)
 

@@ -48,6 +48,7 @@ def _register():
     from lispdeploy.cli import eval as _eval  # noqa: F401
     from lispdeploy.cli import deploy  # noqa: F401
     from lispdeploy.cli import generations  # noqa: F401
+    from lispdeploy.cli import destroy  # noqa: F401
     from lispdeploy.cli import container  # noqa: F401
     from lispdeploy.cli import build  # noqa: F401
     from lispdeploy.cli import completion  # noqa: F401

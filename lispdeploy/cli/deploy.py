@@ -36,10 +36,14 @@ from lispdeploy.errors import UsageError
 @click.option("--max-fail", "max_fail", metavar="N|P%",
               help="With waves: go on to the next wave while at most N hosts (or P%) have "
                    "failed [default: 0].")
+@click.option("--prune", is_flag=True,
+              help="After a deploy where every host succeeded, delete the hosts the spec's "
+                   "deployment created and no longer declares (listed, and asked first).")
+@click.option("-y", "--yes", is_flag=True, help="With --prune: delete without asking.")
 @host_options
 @load_path_option
 def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout, no_confirm,
-           batch, max_fail, on, jobs, verbose, load_path):
+           batch, max_fail, prune, yes, on, jobs, verbose, load_path):
     """Deploy the machines SPEC declares: build each system, send each host what it lacks,
     activate a new generation (rolled back on any failure). Exits with status 1 if any host
     failed.
@@ -54,8 +58,11 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout,
     """
     if sum(map(bool, (dry_run, roll_back, execute))) > 1:
         raise UsageError("--dry-run, --roll-back and -x cannot be combined")
-    if (batch or max_fail) and (roll_back or execute):
-        raise UsageError("--batch and --max-fail are for deploys, not --roll-back or -x")
+    if (batch or max_fail or prune) and (roll_back or execute):
+        raise UsageError("--batch, --max-fail and --prune are for deploys, not --roll-back "
+                         "or -x")
+    if yes and not prune:
+        raise UsageError("--yes answers --prune's question; it was given without --prune")
     from lispdeploy.deploy.waves import Amount
     batch_size = Amount.parse(batch, "--batch", minimum=1) if batch else None
     failures = Amount.parse(max_fail, "--max-fail", minimum=0) if max_fail else None
@@ -74,8 +81,20 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout,
         return
     rollout = deployment.deploy(machines, dry_run=dry_run, batch=batch_size,
                                 max_fail=failures)
-    finish(rollout.reports, "dry run" if dry_run else "deploy", as_json=as_json,
-           dry_run=dry_run, rollout=rollout)
+    what = "dry run" if dry_run else "deploy"
+    ok = all(r.ok for r in rollout.reports) and not rollout.stopped
+    extra = {}
+    if prune and not ok:
+        click.echo("not pruning: not every host succeeded", err=True)
+    elif prune and as_json:
+        from lispdeploy.cli.destroy import prune_spec
+        extra["pruned"] = prune_spec(loaded, yes=yes, dry_run=dry_run, as_json=True,
+                                     embedded=True)
+    finish(rollout.reports, what, as_json=as_json, dry_run=dry_run, rollout=rollout,
+           extra=extra)
+    if prune and ok and not as_json:
+        from lispdeploy.cli.destroy import prune_spec
+        prune_spec(loaded, yes=yes, dry_run=dry_run, as_json=False)
 
 
 def _deployment(loaded, machines, *, jobs: int, verbose: bool, confirm_timeout=None):
@@ -87,7 +106,7 @@ def _deployment(loaded, machines, *, jobs: int, verbose: bool, confirm_timeout=N
 
 
 def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,
-           listing: bool = False, quiet: bool = False, rollout=None) -> None:
+           listing: bool = False, quiet: bool = False, rollout=None, extra=None) -> None:
     """Print the reports (table, diff, listing, or JSON; `quiet`: only warnings and errors),
     and for a deploy its waves; exit status 1 if a host failed."""
     import json
@@ -98,6 +117,7 @@ def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,
         document = {"hosts": [r.to_json() for r in reports], "failed": [r.host for r in failed]}
         if rollout is not None:
             document.update(rollout.to_json())
+        document.update(extra or {})
         click.echo(json.dumps(document, indent=2))
     else:
         text = show.warnings(reports)
@@ -135,6 +155,6 @@ def execute_command(spec: str, command: Sequence[str], *, on: Sequence[str], job
                             host=host.name)
         return status
 
-    results = run_on_machines(machines, work, jobs=jobs, verbose=verbose, show_output=True,
+    results = run_on_machines(loaded, machines, work, jobs=jobs, verbose=verbose, show_output=True,
                               output_to_stdout=True)
     report_failures(results, "deploy -x", verbose=verbose)

@@ -46,16 +46,18 @@ def host_options(command: Callable) -> Callable:
     return on_option(command)
 
 
-def run_on_machines(machines: Sequence, work: Callable[[Any], Any], *, jobs: int,
+def run_on_machines(spec, machines: Sequence, work: Callable[[Any], Any], *, jobs: int,
                     verbose: bool, show_output: bool, output_to_stdout: bool = False
                     ) -> List[HostResult]:
-    """Run `work(host)` on every machine in parallel (`host` is its `HostContext`), printing
-    progress; the results, in order."""
+    """Run `work(host)` on every machine of a loaded spec in parallel (`host` is its
+    `HostContext`), printing progress; the results, in order."""
     from lispdeploy.deploy.pool import run_on_hosts
+    from lispdeploy.machine import DeployOptions
     from lispdeploy.ui.hosts import HostReporter
     reporter = HostReporter([m.display_name for m in machines], show_output=show_output,
                             verbose=verbose, output_to_stdout=output_to_stdout)
-    return run_on_hosts(machines, work, jobs=jobs, reporter=reporter)
+    options = DeployOptions(deployment=spec.deployment, spec_path=spec.path)
+    return run_on_hosts(machines, work, jobs=jobs, reporter=reporter, options=options)
 
 
 def select(machines: Sequence, on: Sequence[str]) -> list:

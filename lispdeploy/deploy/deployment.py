@@ -79,6 +79,7 @@ class Deployment:
         """The options every machine of a deploy shares (made once per deploy)."""
         return DeployOptions(dry_run=dry_run, confirm_timeout=self.confirm_timeout,
                              who=self.who, spec_path=self.spec_path,
+                             deployment=self.spec.deployment if self.spec is not None else None,
                              spec_text=self.spec.text if self.spec is not None else None)
 
     # Commands ----------------------------------------------------------------------------
@@ -158,6 +159,11 @@ class Deployment:
               options: Optional[DeployOptions] = None, what: str = "") -> List[HostReport]:
         """Run `work` on every machine's host; each host's error is its report."""
         def guarded(host: HostContext) -> HostReport:
+            report = _guarded(host)
+            report.warnings = host.warnings + report.warnings
+            return report
+
+        def _guarded(host: HostContext) -> HostReport:
             try:
                 return work(host)
             except LispdeployError as e:

@@ -43,7 +43,7 @@ def spec(world, name, status, extra_checks, file):
 
 def test_a_failing_health_check_sends_the_host_back(world):
     name = world.host_name()
-    good = spec(world, name, "ok", "(list)", "good.hy")
+    good = spec(world, name, "ok", "(list)", "good/spec.hy")
     done = world.lispdeploy("deploy", good, "--json")
     assert done.returncode == 0, done.stderr + done.stdout
     (report,) = json.loads(done.stdout)["hosts"]
@@ -54,7 +54,7 @@ def test_a_failing_health_check_sends_the_host_back(world):
 
     failing = ('(list (health-check (name "database") (retries 0)\n'
                '        (command \'("sh" "-c" "echo db is down; exit 3"))))')
-    bad = spec(world, name, "down", failing, "bad.hy")
+    bad = spec(world, name, "down", failing, "bad/spec.hy")
     done = world.lispdeploy("deploy", bad, "--json")
     assert done.returncode == 1
     (report,) = json.loads(done.stdout)["hosts"]

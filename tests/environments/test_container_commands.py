@@ -11,7 +11,7 @@ def test_container_commands_across_invocations(world):
 (list {container_machine('(box 1)', first)}
       {container_machine('(box 2)', second)}
       (machine (operating-system (box 3)) (environment managed-host-environment-type)
-               (configuration (machine-ssh-configuration (host-name "192.0.2.9")
+               (configuration (machine-ssh-configuration (host-name "127.0.250.77")
                                                          (system "x86_64-linux")))))
 """)
     listed = world.lispdeploy("container", "list", spec)
@@ -38,11 +38,16 @@ def test_container_commands_across_invocations(world):
     assert world.lispdeploy("container", "start", spec, "--on", "box-1").returncode == 0
     assert world.sh(first, "cat /root/marker") == "kept\n"
 
-    destroyed = world.lispdeploy("destroy", spec)
+    destroyed = world.lispdeploy("destroy", spec, "--yes")
     assert destroyed.returncode == 0, destroyed.stderr
+    directory = f"/var/lib/lispdeploy/containers/{first}"
     assert destroyed.stdout.splitlines() == [
-        "box-1: destroyed", "box-2: nothing to destroy (not provisioned)",
-        "box-3: nothing to destroy (managed-host-environment-type)"]
+        "box-2: nothing to destroy (not provisioned)",
+        "box-3: nothing to destroy (managed-host-environment-type hosts are not provisioned "
+        "by lispdeploy)",
+        "will delete:",
+        f"  box-1: container host {first} ({address}, running; its disk {directory})",
+        "box-1: deleted"]
     assert world.engine.get(first) is None
 
 
