@@ -292,6 +292,10 @@ class HostContext:
         if self._output is not None:
             self._output(data)
 
+    def set_output(self, output: Callable[[bytes], None]) -> None:
+        """Send what the host prints to `output` from now on (to collect it)."""
+        self._output = output
+
     def warn(self, text: str) -> None:
         """Add a warning to the host's report."""
         with self._lock:

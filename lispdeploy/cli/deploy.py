@@ -5,7 +5,7 @@ host name."""
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Optional, Sequence
 
 import click
 
@@ -67,7 +67,8 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout,
     batch_size = Amount.parse(batch, "--batch", minimum=1) if batch else None
     failures = Amount.parse(max_fail, "--max-fail", minimum=0) if max_fail else None
     if execute:
-        execute_command(spec, command, on=on, jobs=jobs, verbose=verbose, load_path=load_path)
+        execute_command(spec, command, on=on, jobs=jobs, verbose=verbose, load_path=load_path,
+                        as_json=as_json)
         return
     if command:
         raise UsageError("'--' was used, but -x was not given",
@@ -139,22 +140,68 @@ def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,
 
 
 def execute_command(spec: str, command: Sequence[str], *, on: Sequence[str], jobs: int,
-                    verbose: bool, load_path: Sequence[str]) -> None:
-    """`deploy -x`: run `command` on the selected machines, output prefixed by host name."""
+                    verbose: bool, load_path: Sequence[str], as_json: bool = False) -> None:
+    """`deploy -x`: run `command` on the selected machines, output prefixed by host name (or,
+    with `as_json`, collected per host into the JSON report). On Ctrl-C, the hosts stop the
+    command (their connections close) and the report says which hosts were stopped."""
     if not command:
         raise UsageError("-x needs a command to run", hint="lispdeploy deploy SPEC -x -- CMD ARGS")
     loaded = load(spec, load_path)
     machines = select(loaded.machines, on)
     from lispdeploy.deploy.command import describe_status, run_command
+    from lispdeploy.deploy.pool import Interrupted
     from lispdeploy.errors import HostError
+    outputs: dict = {}
 
     def work(host):
+        if as_json:
+            buffer = outputs.setdefault(host.name, bytearray())
+            host.set_output(buffer.extend)
         status = run_command(host.machine, command)
         if status != 0:
             raise HostError(f"{command[0]} failed with {describe_status(status)}",
                             host=host.name)
         return status
 
-    results = run_on_machines(loaded, machines, work, jobs=jobs, verbose=verbose, show_output=True,
-                              output_to_stdout=True)
-    report_failures(results, "deploy -x", verbose=verbose)
+    try:
+        results = run_on_machines(loaded, machines, work, jobs=jobs, verbose=verbose,
+                                  show_output=not as_json, output_to_stdout=True)
+    except Interrupted as stopped:
+        _execute_interrupted(stopped, machines, as_json, outputs)
+        stopped.reported = True
+        raise
+    if as_json:
+        _execute_json(results, outputs)
+    report_failures(results, "deploy -x", verbose=verbose, quiet=as_json)
+
+
+def _execute_json(results, outputs) -> None:
+    import json
+    from lispdeploy.ui.hosts import results_to_json
+    document = results_to_json(results, value=False)
+    for entry, result in zip(document["hosts"], results):
+        entry["exit-status"] = result.value if result.ok else _status_of(result.error)
+        entry["output"] = bytes(outputs.get(result.name, b"")).decode("utf-8", "replace")
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def _status_of(error) -> Optional[int]:
+    """The exit status a failed command's error names, or None (the host was not reached)."""
+    import re
+    found = re.search(r"exit status (\d+)|killed by signal (\d+)", str(error))
+    if not found:
+        return None
+    return int(found.group(1)) if found.group(1) else -int(found.group(2))
+
+
+def _execute_interrupted(stopped, machines, as_json: bool, outputs) -> None:
+    """What Ctrl-C of -x did on each host."""
+    import json
+    from lispdeploy.ui.hosts import interrupted_command
+    lines, document = interrupted_command(stopped, [m.display_name for m in machines])
+    if as_json:
+        for entry in document["hosts"]:
+            entry["output"] = bytes(outputs.get(entry["host"], b"")).decode("utf-8", "replace")
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    for line in lines:
+        click.echo(line, err=True)

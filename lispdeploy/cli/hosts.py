@@ -66,9 +66,10 @@ def select(machines: Sequence, on: Sequence[str]) -> list:
     return select_machines(machines, on)
 
 
-def report_failures(results: Sequence[HostResult], what: str, *, verbose: bool) -> None:
+def report_failures(results: Sequence[HostResult], what: str, *, verbose: bool,
+                    quiet: bool = False) -> None:
     """Print each failed host's error; if a host failed, raise the summary as the command's
-    error (exit status 1), else print it (with -v or several hosts)."""
+    error (exit status 1), else print it (with -v or several hosts; never when `quiet`)."""
     from lispdeploy.errors import HostError
     from lispdeploy.ui.hosts import error_text, summary
     failed = [r for r in results if not r.ok]
@@ -76,5 +77,5 @@ def report_failures(results: Sequence[HostResult], what: str, *, verbose: bool) 
         click.echo(error_text(result, verbose=verbose), err=True)
     if failed:
         raise HostError(summary(results, what))
-    if verbose or len(results) > 1:
+    if (verbose or len(results) > 1) and not quiet:
         click.echo(summary(results, what), err=True)
