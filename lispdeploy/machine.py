@@ -279,6 +279,7 @@ class HostContext:
         self.interrupted = threading.Event()
         self._cached: Dict[Hashable, Any] = {}
         self._open: List[Any] = []
+        self._finishing: List[Any] = []
         self._lock = threading.Lock()
         self._tokens: List[contextvars.Token] = []
 
@@ -334,19 +335,25 @@ class HostContext:
             self._check_interrupted()
         return transport
 
-    def new_connection(self, open_: Callable[[], Any]) -> Any:
-        """A connection of its own (not reused), closed by `release` or when the work ends."""
+    def new_connection(self, open_: Callable[[], Any], *, finish: bool = False) -> Any:
+        """A connection of its own (not reused), closed by `release` or when the work ends.
+        With `finish`, an interruption leaves it open, so that the short step begun on it
+        (a confirmation) ends and says how it went."""
         self._check_interrupted()
         transport = open_()
         with self._lock:
-            self._open.append(transport)
+            (self._finishing if finish else self._open).append(transport)
+        if self.interrupted.is_set():
+            self.release(transport)
+            self._check_interrupted()
         return transport
 
     def release(self, transport: Any) -> None:
         """Close a connection now and count what it did."""
         with self._lock:
-            if transport in self._open:
-                self._open.remove(transport)
+            for opened in (self._open, self._finishing):
+                if transport in opened:
+                    opened.remove(transport)
             for key, value in list(self._cached.items()):
                 if value is transport:
                     del self._cached[key]
@@ -355,15 +362,20 @@ class HostContext:
     def close(self) -> None:
         """Close every connection the host's work opened."""
         with self._lock:
-            opened, self._open, self._cached = self._open, [], {}
+            opened = self._open + self._finishing
+            self._open, self._finishing, self._cached = [], [], {}
         for transport in opened:
             self._close(transport)
 
     def interrupt(self) -> None:
-        """Stop the host's work (from another thread): close its connections, so that what
-        waits on the host returns, and refuse new ones."""
+        """Stop the host's work (from another thread): close its connections (but those of
+        a step that must finish), so that what waits on the host returns, and refuse new
+        ones."""
         self.interrupted.set()
-        self.close()
+        with self._lock:
+            opened, self._open, self._cached = self._open, [], {}
+        for transport in opened:
+            self._close(transport)
 
     def _check_interrupted(self) -> None:
         if self.interrupted.is_set():

@@ -80,9 +80,14 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout,
     if roll_back:
         finish(deployment.roll_back(machines), "roll-back", as_json=as_json)
         return
-    rollout = deployment.deploy(machines, dry_run=dry_run, batch=batch_size,
-                                max_fail=failures)
+    from lispdeploy.deploy.deployment import DeployInterrupted
     what = "dry run" if dry_run else "deploy"
+    try:
+        rollout = deployment.deploy(machines, dry_run=dry_run, batch=batch_size,
+                                    max_fail=failures)
+    except DeployInterrupted as stopped:
+        _deploy_interrupted(stopped, what, as_json=as_json, dry_run=dry_run)
+        return
     ok = all(r.ok for r in rollout.reports) and not rollout.stopped
     extra = {}
     if prune and not ok:
@@ -96,6 +101,24 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout,
     if prune and ok and not as_json:
         from lispdeploy.cli.destroy import prune_spec
         prune_spec(loaded, yes=yes, dry_run=dry_run, as_json=False)
+
+
+def _deploy_interrupted(stopped, what: str, *, as_json: bool, dry_run: bool) -> None:
+    """Ctrl-C stopped a deploy: when every host had finished, the deploy stands (its report,
+    its exit status); else say what happens next on each host, and exit with status 130."""
+    import json
+    from lispdeploy.ui import deploy as show
+    if stopped.complete:
+        click.echo("interrupted after every host had finished: the deploy is complete",
+                   err=True)
+        finish(stopped.reports, what, as_json=as_json, dry_run=dry_run)
+        return
+    if as_json:
+        click.echo(json.dumps({"hosts": [r.to_json() for r in stopped.reports],
+                               "interrupted": [h.to_json() for h in stopped.hosts]}, indent=2))
+    click.echo(show.interrupted(stopped), err=True)
+    stopped.reported = True
+    raise stopped
 
 
 def _deployment(loaded, machines, *, jobs: int, verbose: bool, confirm_timeout=None):

@@ -12,10 +12,12 @@ One host's failure never stops or corrupts another's: each host's outcome is its
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
-from lispdeploy.deploy.pool import DEFAULT_JOBS, HostResult, PoolReporter, run_on_hosts
+from lispdeploy.deploy.pool import (DEFAULT_JOBS, HostResult, Interrupted, PoolReporter,
+                                   run_on_hosts)
 from lispdeploy.deploy.waves import Amount, allowed_failures, plan_waves
 from lispdeploy.environments.managed_host.checks import check_declared_groups
 from lispdeploy.environments.managed_host.deploy import deployer, switch_report
@@ -62,6 +64,93 @@ class Rollout:
                 "stopped": self.stopped, "not-touched": self.not_touched}
 
 
+FINAL_STAGES = ("done", "confirmed")
+
+
+@dataclass
+class HostNext:
+    """What happens next on a host after Ctrl-C stopped a deploy: `state` (finished,
+    finishing, reverting, untouched) and the sentence saying it."""
+
+    host: str
+    state: str
+    text: str
+
+    def to_json(self) -> Dict[str, Any]:
+        """The host's part of the JSON report."""
+        return {"host": self.host, "state": self.state, "next": self.text}
+
+
+class DeployInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a deploy: for each machine, what happens next (`hosts`), the reports of
+    those that had finished, and whether every host had finished (`complete`: then the
+    deploy is whole, and its outcome stands)."""
+
+    def __init__(self, hosts: List[HostNext], reports: List[HostReport], complete: bool):
+        super().__init__("interrupted")
+        self.hosts = hosts
+        self.reports = reports
+        self.complete = complete
+
+    @classmethod
+    def of(cls, machines: Sequence[Machine], earlier: Dict[str, HostReport],
+           interruption: Interrupted) -> "DeployInterrupted":
+        """From the reports of earlier waves and what the pool saw of the current one."""
+        hosts, reports = [], []
+        for machine in machines:
+            name = machine.display_name
+            report = earlier.get(name)
+            result = interruption.results.get(name)
+            context = interruption.contexts.get(name)
+            if report is None and result is not None and result.ok and (
+                    context is None or context.stage in FINAL_STAGES
+                    or (context.stage == "untouched" and not context.interrupted.is_set())):
+                report = _report(result)
+            if report is not None:
+                reports.append(report)
+                hosts.append(HostNext(name, "finished", _finished(report)))
+            else:
+                reports.append(HostReport(name, NOT_TOUCHED))
+                hosts.append(_next(name, context))
+        complete = all(h.state == "finished" for h in hosts)
+        return cls(hosts, reports, complete)
+
+
+def _finished(report: HostReport) -> str:
+    if report.result == FAILED:
+        return "had failed: " + ((report.error or {}).get("message") or "").splitlines()[0]
+    if report.result == NOT_TOUCHED:
+        return "untouched: its wave had not started"
+    if report.extra.get("confirmed"):
+        return f"done: on generation {report.generation}, confirmed"
+    return f"done: {report.result}" + (f", generation {report.generation}"
+                                       if report.generation is not None else "")
+
+
+def _next(name: str, host: Optional[HostContext]) -> HostNext:
+    """What happens on a host whose deploy was cut short, from how far it got."""
+    if host is None:
+        return HostNext(name, "untouched", "untouched: its deploy had not started")
+    detail = host.stage_detail
+    previous = detail.get("previous") or 0
+    if host.stage == "activating":
+        timeout = detail.get("confirm_timeout")
+        after = (f"; never confirmed, it goes back to generation {previous} by itself within "
+                 f"{timeout:.0f} s of the activation's end" if timeout else
+                 "; it keeps the new generation (no confirmation was asked)")
+        return HostNext(name, "finishing",
+                        "finishing: the host completes the activation by itself (or rolls it "
+                        "back if it fails)" + after)
+    if host.stage in ("health-checks", "awaiting-confirmation"):
+        deadline = detail.get("deadline")
+        when = (f" at {time.strftime('%H:%M:%S', time.localtime(deadline))} (its clock)"
+                if deadline else " when its confirmation times out")
+        return HostNext(name, "reverting",
+                        f"reverting: generation {detail.get('generation')} was not confirmed; "
+                        f"the host goes back to generation {previous} by itself{when}")
+    return HostNext(name, "untouched", "untouched: nothing was activated on it")
+
+
 class Deployment:
     """The generation commands over the machines of one loaded spec."""
 
@@ -100,8 +189,12 @@ class Deployment:
         for number, wave in enumerate(waves, 1):
             if len(waves) > 1:
                 self._announce(number, len(waves), wave)
-            for report in self._each(wave, lambda host: deploy_machine(host.machine),
-                                     options=options, what="deploy"):
+            try:
+                done = self._each(wave, lambda host: deploy_machine(host.machine),
+                                  options=options, what="deploy")
+            except Interrupted as interruption:
+                raise DeployInterrupted.of(machines, reports, interruption) from None
+            for report in done:
                 reports[report.host] = report
             failed = sum(1 for r in reports.values() if r.result == FAILED)
             if not dry_run and failed > tolerated and number < len(waves):

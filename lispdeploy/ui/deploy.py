@@ -125,6 +125,13 @@ def warnings(reports: List[HostReport]) -> str:
     return "\n".join(f"{r.host}: warning: {w}" for r in reports for w in r.warnings)
 
 
+def interrupted(stopped) -> str:
+    """What happens next on each host after Ctrl-C stopped a deploy."""
+    width = max((len(h.host) for h in stopped.hosts), default=0)
+    return "\n".join(["interrupted:"] + [f"  {h.host.ljust(width)}  {h.text}"
+                                         for h in stopped.hosts])
+
+
 def stopped(rollout) -> str:
     """Why a rolling deploy stopped, and the hosts it did not touch."""
     return (f"{rollout.stopped}\nnot touched (still on their generation): "

@@ -67,7 +67,8 @@ def _provisioner(machine: Machine, host: Optional[HostContext] = None, *,
             yield Provisioner(machine, api, DropletState.of(machine.display_name),
                               progress=progress,
                               deployment=host.deployment if host is not None else deployment,
-                              warn=host.warn if host is not None else None)
+                              warn=host.warn if host is not None else None,
+                              interrupted=host.interrupted if host is not None else None)
     except LispdeployError as error:
         raise _located(error, machine)
 

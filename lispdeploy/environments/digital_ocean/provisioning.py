@@ -15,6 +15,7 @@ environments.managed_host (when waiting for a new droplet's sshd).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Callable, List, Optional, Tuple
 
@@ -68,10 +69,13 @@ class Provisioner:
 
     def __init__(self, machine: Machine, api: DigitalOceanApi, state: DropletState, *,
                  progress: Optional[Progress] = None, deployment: Optional[str] = None,
-                 warn: Optional[Progress] = None):
+                 warn: Optional[Progress] = None,
+                 interrupted: Optional[threading.Event] = None):
         self.machine = machine
         self.deployment = deployment
         self.warn: Progress = warn or (lambda text: None)
+        # Set by Ctrl-C: waits end at once (a new droplet is then deleted).
+        self.interrupted = interrupted or threading.Event()
         self.config: DigitalOceanConfiguration = machine.configuration
         self.name = machine.display_name
         self.subject = f"droplet {self.name}"
@@ -279,7 +283,7 @@ class Provisioner:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            time.sleep(min(interval, remaining))
+            self._sleep(min(interval, remaining))
             interval = min(interval * 1.5, MAX_POLL)
             droplet = self.api.droplet(droplet.id)
             if time.monotonic() - shown >= PROGRESS_EVERY:
@@ -320,7 +324,7 @@ class Provisioner:
                          "key") from None
             except ConnectionError_ as e:
                 last = e
-                time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
+                self._sleep(max(0.0, min(interval, deadline - time.monotonic())))
                 interval = min(interval * 1.5, MAX_POLL)
                 continue
             transport.close()
@@ -331,6 +335,10 @@ class Provisioner:
             f"{self.config.provisioning_timeout:g} s{reason}",
             hint=last.hint if last is not None and last.hint else
             "raise provisioning-timeout if the image boots slowly")
+
+    def _sleep(self, seconds: float) -> None:
+        if self.interrupted.wait(max(0.0, seconds)):
+            raise KeyboardInterrupt("interrupted")
 
     # Deleting --------------------------------------------------------------------------------
 

@@ -100,6 +100,7 @@ class ManagedDeploy:
         if facts["system"] == system.item.path:
             report.result = UNCHANGED
             report.generation = facts["generation"]
+            self.host.set_stage("done", result=UNCHANGED, generation=report.generation)
             return report
         if self.options.dry_run:
             self.host.phase("planning")
@@ -107,6 +108,7 @@ class ManagedDeploy:
             report.generation = facts["generation"]
             report.plan = call(transport, self.host, "dry_run", system.manifest,
                                _contents(system))
+            self.host.set_stage("done", result=DRY_RUN, generation=report.generation)
             return report
         return self._activate(system, facts, transport, watchdog, report)
 
@@ -163,7 +165,8 @@ class ManagedDeploy:
             confirm = {"watchdog": watchdog.path, "timeout": self._confirm_timeout()}
         lowered = Lowerer().lower_program("activate", function_call(
             "lispdeploy.hostside.entry.activate", system.item.path, self.options.who, confirm))
-        self.host.set_stage("activating", previous=facts["generation"])
+        self.host.set_stage("activating", previous=facts["generation"],
+                            confirm_timeout=confirm["timeout"] if confirm else None)
         outcome = run_lowered(transport, LoweredProgram(
             lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=self.host.output)
         activated = time.monotonic()
@@ -201,7 +204,8 @@ class ManagedDeploy:
                             previous=report.previous, deadline=armed.get("deadline"))
         self.host.phase(f"health checks ({len(checks_)})")
         results = health.run_health_checks(checks_, transport, address=self.config.host_name,
-                                           on_stderr=self.host.output)
+                                           on_stderr=self.host.output,
+                                           interrupted=self.host.interrupted)
         report.extra["health-checks"] = [r.to_json() for r in results]
         failed = [r for r in results if not r.ok]
         if not failed:
@@ -241,7 +245,10 @@ class ManagedDeploy:
         last: Optional[BaseException] = None
         while time.monotonic() < deadline:
             try:
-                transport = self.host.new_connection(lambda: open_transport(self.machine))
+                # Once sent, a confirmation is seen through even by Ctrl-C: the report must
+                # say whether the host kept its generation.
+                transport = self.host.new_connection(lambda: open_transport(self.machine),
+                                                     finish=True)
             except LispdeployError as e:
                 last = e
                 time.sleep(1.0)
@@ -259,6 +266,7 @@ class ManagedDeploy:
             break
         previous = report.previous or 0
         reason = last.message if isinstance(last, LispdeployError) else str(last)
+        self.host.set_stage("done", result="failed", generation=report.generation)
         report.fail(DeployError(
             f"cannot reach the host again after activating generation {report.generation} "
             f"({reason}); it goes back to generation {previous} by itself within "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import http.client
 import ssl
-import time
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -55,8 +55,11 @@ def budget(checks: Sequence[HealthCheck]) -> float:
 
 
 def run_health_checks(checks: Sequence[HealthCheck], transport, *, address: str,
-                      on_stderr=None) -> List[HealthResult]:
-    """Run the checks against the host at `address` (command checks over `transport`)."""
+                      on_stderr=None, interrupted: Optional[threading.Event] = None
+                      ) -> List[HealthResult]:
+    """Run the checks against the host at `address` (command checks over `transport`);
+    `interrupted` (Ctrl-C) stops them between two attempts."""
+    interrupted = interrupted or threading.Event()
     commands = [c for c in checks if c.command is not None]
     answers: Dict[int, Dict[str, Any]] = {}
     if commands:
@@ -72,16 +75,17 @@ def run_health_checks(checks: Sequence[HealthCheck], transport, *, address: str,
             out.append(HealthResult(check, bool(answer["ok"]), int(answer["attempts"]),
                                     str(answer["detail"]), str(answer.get("output") or "")))
         else:
-            out.append(_url_check(check, address))
+            out.append(_url_check(check, address, interrupted))
     return out
 
 
-def _url_check(check: HealthCheck, address: str) -> HealthResult:
+def _url_check(check: HealthCheck, address: str, interrupted: threading.Event
+               ) -> HealthResult:
     url = (check.url or "").replace("{address}", address)
     result = HealthResult(check, False, 0, "not run")
     for attempt in range(1, check.retries + 2):
-        if attempt > 1:
-            time.sleep(check.interval)
+        if attempt > 1 and interrupted.wait(check.interval) or interrupted.is_set():
+            raise KeyboardInterrupt("interrupted")
         ok, detail, body = _fetch(check, url)
         result = HealthResult(check, ok, attempt, detail, "" if ok else body)
         if ok:
