@@ -159,3 +159,34 @@ def test_a_creation_whose_answer_is_lost_is_looked_for_not_repeated(account):
             pytest.raises(EnvironmentError_):
         api.create_droplet(request("new-2"))
     assert account.count("POST /v2/droplets") == 3 and account.live("new-2") == []
+
+
+def test_the_stand_in_as_a_command(tmp_path):
+    """`python3 -m lispdeploy.environments.digital_ocean.stand_in`: what docs/environments.md
+    tells users to run to try droplets locally."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    env_file = tmp_path / "env"
+    process = subprocess.Popen([sys.executable, "-m",
+                                "lispdeploy.environments.digital_ocean.stand_in",
+                                "--env-file", str(env_file)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = process.stdout.readline()
+        assert first.startswith("DigitalOcean stand-in on http://127.0.0.1:"), first
+        exports = dict(line.split(" ", 1)[1].strip().split("=", 1)
+                       for line in env_file.read_text().splitlines())
+        assert set(exports) == {"LISPDEPLOY_DIGITAL_OCEAN_URL", "LISPDEPLOY_DIGITAL_OCEAN_TOKEN"}
+        with DigitalOceanApi.from_environment("droplet x", exports) as api:
+            assert api.droplets("lispdeploy") == []
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 0
+    assert err == "stopping: deleting 0 droplets\n"
+    assert os.path.exists(env_file)

@@ -16,7 +16,8 @@ only when a droplet is reached, so that loading a spec stays fast.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Iterator, List, Optional
+import ipaddress
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
 from lispdeploy.environments.digital_ocean.configuration import DigitalOceanConfiguration
 from lispdeploy.errors import LispdeployError
@@ -109,6 +110,21 @@ def destroy_host(found: ProvisionedHost) -> None:
                 state.remove()
 
 
+def build_options(machine: Machine) -> Dict[str, Any]:
+    """How the machine's system is built. A droplet at a loopback address is a container
+    host of the stand-in (stand_in.py), sharing this machine's loopback interface: its
+    services bind to its own address and it has no block devices to check, as for
+    container-environment-type. A real droplet's address never is."""
+    from lispdeploy.environments.digital_ocean.state import DropletState
+    record = DropletState.of(machine.display_name).record() or {}
+    address = str(record.get("public_ipv4") or "")
+    try:
+        loopback = ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        loopback = False
+    return {"listen_address": address, "container": True} if loopback else {}
+
+
 def _located(error: LispdeployError, machine: Machine) -> LispdeployError:
     """The error, pointing at the machine's configuration in the spec if it points nowhere."""
     if error.location is None:
@@ -126,5 +142,6 @@ digital_ocean_environment_type = EnvironmentType(
     find_host=find_host,
     deployment_hosts=deployment_hosts,
     destroy_host=destroy_host,
+    build_options=build_options,
     configuration_type=DigitalOceanConfiguration,
 )
