@@ -68,16 +68,25 @@ def list_(spec, on, as_json, load_path):
         click.echo(_row(m, info))
 
 
-def _each(machines, action, verb):
-    failed = []
+def _each(machines, action, verb, as_json: bool):
+    """Run `action(machine) -> info` on each machine; show each host (a row, or JSON)."""
+    failed, shown = [], []
     for m in machines:
         try:
-            click.echo(action(m))
+            info = action(m)
         except LispdeployError as e:
             failed.append(m.display_name)
             click.echo(e.render() if e.message.startswith(m.display_name)
                        or e.message.startswith(f"machine '{m.display_name}'")
                        else f"{m.display_name}: {e.render()}", err=True)
+            shown.append({"host": m.display_name, "error": {"message": e.message,
+                                                            "hint": e.hint}})
+            continue
+        shown.append(_json(m, info))
+        if not as_json:
+            click.echo(_row(m, info))
+    if as_json:
+        click.echo(json.dumps({"hosts": shown, "failed": failed}, indent=2))
     if failed:
         raise LispdeployError(f"could not {verb} {', '.join(failed)}")
 
@@ -85,20 +94,22 @@ def _each(machines, action, verb):
 @container.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @on_option
+@json_option
 @load_path_option
-def start(spec, on, load_path):
+def start(spec, on, as_json, load_path):
     """Create (if missing) and boot the container hosts."""
     from lispdeploy.environments.container import environment as env
     loaded, machines = _machines(spec, load_path, on)
-    _each(machines, lambda m: _row(m, env.started(m, deployment=loaded.deployment,
-                                                  spec=loaded.path)), "start")
+    _each(machines, lambda m: env.started(m, deployment=loaded.deployment, spec=loaded.path),
+          "start", as_json)
 
 
 @container.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
 @on_option
+@json_option
 @load_path_option
-def stop(spec, on, load_path):
+def stop(spec, on, as_json, load_path):
     """Power the container hosts off (their disks stay)."""
     from lispdeploy.environments.container import environment as env
     from lispdeploy.machine import check_owner
@@ -107,11 +118,11 @@ def stop(spec, on, load_path):
     def stop_one(m):
         found = env.find_host(m)
         if found is None:
-            return _row(m, None)
+            return None
         check_owner(m, found, loaded.deployment)
-        return _row(m, env.engine().stop(found.key))
+        return env.engine().stop(found.key)
 
-    _each(machines, stop_one, "stop")
+    _each(machines, stop_one, "stop", as_json)
 
 
 @container.command("destroy")

@@ -1,6 +1,8 @@
 """`lispdeploy container list|start|stop|destroy SPEC` and `lispdeploy destroy SPEC`, as a user
 runs them: state lives on disk, so each invocation finds the hosts of the one before."""
 
+import json
+
 from deploy_hosts import container_machine, world  # noqa: F401
 
 
@@ -35,8 +37,15 @@ def test_container_commands_across_invocations(world):
     assert world.lispdeploy("container", "stop", spec, "--on", "box-1").returncode == 0
     rows = [l.split() for l in world.lispdeploy("container", "list", spec).stdout.splitlines()]
     assert rows[1][:3] == ["box-1", address, "stopped"]
-    assert world.lispdeploy("container", "start", spec, "--on", "box-1").returncode == 0
+    started = world.lispdeploy("container", "start", spec, "--on", "box-1", "--json")
+    assert started.returncode == 0, started.stderr
+    (shown,) = json.loads(started.stdout)["hosts"]
+    assert (shown["host"], shown["container"], shown["address"], shown["state"],
+            shown["deployment"]) == ("box-1", first, address, "running", "spec")
     assert world.sh(first, "cat /root/marker") == "kept\n"
+    listed = json.loads(world.lispdeploy("container", "list", spec, "--json").stdout)
+    assert [(h["host"], h["state"]) for h in listed["hosts"]] == [
+        ("box-1", "running"), ("box-2", "not created")]
 
     destroyed = world.lispdeploy("destroy", spec, "--yes")
     assert destroyed.returncode == 0, destroyed.stderr
