@@ -14,8 +14,9 @@ from lispdeploy.remote.ssh import SshTransport
 PORT = 18180  # forum-server-N listens on PORT + N: the droplets share the loopback interface
 
 FORUM = """
-;; specs/forum-servers.hy, with two servers that each listen on a port of their own (the fake's
-;; droplets share one loopback interface) and a page naming the server.
+;; specs/forum-servers.hy, with two servers that each listen on a port of their own (the
+;; stand-in's droplets share one loopback interface; their services bind to their own address
+;; too) and a page naming the server.
 (define %forum-server-count 2)
 
 (define (page n)
@@ -111,7 +112,7 @@ def test_forum_servers_on_droplets(world, digital_ocean, tmp_path):
         out = on_droplet(fake, name, key, state, f"""
             hostname
             python3 -c 'import urllib.request; print(urllib.request.urlopen(
-                "http://127.0.0.1:{PORT + n}/").read().decode())'
+                "http://{droplet.address}:{PORT + n}/").read().decode())'
             readlink /var/lib/lispdeploy/profiles/system""")
         assert out.split() == [name, f"<h1>{name}</h1>", "system-1-link"]
         # What the controller keeps: the host key's public half, the droplet's id.
