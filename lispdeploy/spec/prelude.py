@@ -113,10 +113,11 @@ class _Tables:
         """The macro table, keyed by mangled name (imports Hy)."""
         if self._macros is None:
             import hy
-            from lispdeploy.spec import gexp_form, idioms, modules, record_forms
+            from lispdeploy.spec import (gexp_form, idioms, modules, record_forms,
+                                         scheme_forms)
             table: Dict[str, Callable] = {}
-            for macro_table in (idioms.MACROS, record_forms.MACROS, gexp_form.MACROS,
-                                modules.MACROS):
+            for macro_table in (idioms.MACROS, scheme_forms.MACROS, record_forms.MACROS,
+                                gexp_form.MACROS, modules.MACROS):
                 for name, macro in macro_table.items():
                     table[hy.mangle(name)] = macro
             for name in self.procedures:
