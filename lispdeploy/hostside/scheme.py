@@ -1183,6 +1183,21 @@ def getenv(name: str) -> Any:
     return os.environ.get(_string(name, "getenv"), False)
 
 
+def _dirname(path: str) -> str:
+    """Guile's `dirname`: trailing slashes do not count; "." for a bare name."""
+    stripped = _string(path, "dirname").rstrip("/") or "/"
+    head = os.path.dirname(stripped)
+    return head or "."
+
+
+def _basename(path: str, suffix: Any = None) -> str:
+    """Guile's `(basename path [suffix])`."""
+    base = os.path.basename(_string(path, "basename").rstrip("/")) or "/"
+    if suffix and base.endswith(suffix) and base != suffix:
+        base = base[:-len(suffix)]
+    return base
+
+
 def _symbol_append(*symbols: str) -> Symbol:
     return Symbol("".join(symbols))
 
@@ -1509,5 +1524,8 @@ PROCEDURES: Dict[str, Any] = {
     "pk": _pk,
     "peek": _pk,
     "getenv": getenv,
+    "getcwd": os.getcwd,
+    "basename": lambda path, suffix=None: _basename(path, suffix),
+    "dirname": lambda path: _dirname(path),
     "object->string": lambda x: _write(x),
 }

@@ -52,8 +52,9 @@ CASES = {
     "unknown module": (
         "(use-modules (gnu) (my-company helpers))\n",
         "spec.hy:1:20: error: unknown module (my-company helpers)\n"
-        "hint: your own modules are looked up on the load path (no directories: give them "
-        "with -L DIR) as my-company/helpers.hy or .py\n"),
+        "hint: it is not a Guix module; your own modules are looked up on the load path (no "
+        "directories: give them with -L DIR or GUIX_PACKAGE_PATH) as my-company/helpers.scm, "
+        ".hy or .py\n"),
 }
 
 
