@@ -9,7 +9,9 @@ from lispdeploy.system.bootloader import (BOOTLOADERS, BootloaderConfiguration, 
 from lispdeploy.system.file_systems import (BASE_FILE_SYSTEMS, FileSystem, FileSystemLabel,
                                             Uuid)
 from lispdeploy.system.operating_system import OperatingSystem, SUDOERS_SPECIFICATION
-from lispdeploy.system.packages import BASE_PACKAGES, Package, specification_to_package
+from lispdeploy.system.packages import (BASE_PACKAGES, Package, package_variables,
+                                        specification_to_package,
+                                        specification_to_package_output)
 from lispdeploy.vocabulary import Vocabulary
 
 
@@ -31,8 +33,10 @@ SPEC_VOCABULARY = (Vocabulary(
         "file-system-label": _label,
         "uuid": _uuid,
         "specification->package": specification_to_package,
+        "specification->package+output": specification_to_package_output,
     },
     values={
+        **package_variables(),
         "%base-user-accounts": BASE_USER_ACCOUNTS,
         "%base-groups": BASE_GROUPS,
         "%base-file-systems": BASE_FILE_SYSTEMS,
