@@ -17,6 +17,7 @@ import socket
 import time
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence
 
+from lispdeploy.system import guix_system
 from lispdeploy.deploy import checks, hosts
 from lispdeploy.deploy.pool import DEFAULT_JOBS, HostRun, PoolReporter, run_on_hosts
 from lispdeploy.deploy.report import (DEPLOYED, DRY_RUN, FAILED, SWITCHED, UNCHANGED,
@@ -211,6 +212,7 @@ class Deployment:
         if lockout is not None:
             problems.insert(0, lockout)
         report.warnings = [p.message for p in checks.raise_first(problems, run.name, "checks")]
+        report.warnings += [text for _, text in guix_system.notes(machine.operating_system)]
         if container and (any(fs["mount"] and not fs["pseudo"]
                               for fs in manifest["file-systems"])
                           or (manifest.get("bootloader") or {}).get("targets")):

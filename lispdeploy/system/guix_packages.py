@@ -57,7 +57,7 @@ TABLE = """
     readymedia=minidlna tzdata glibc-locales=locales-all glibc-utf8-locales=locales
     ncurses=ncurses-bin readline=libreadline8 man-db man-pages=manpages info-reader=info
     texinfo groff aspell hunspell lynx w3m links elinks mailutils moreutils parallel entr
-    inotify-tools watchexec direnv stow neofetch cowsay hello figlet ed xxd hexedit dos2unix
+    inotify-tools direnv stow neofetch cowsay hello figlet ed xxd hexedit dos2unix
     recutils pwgen oath-toolkit=oathtool qrencode expect dialog pciutils usbutils lshw
     dmidecode hwinfo inxi lm-sensors acpi acpid tlp powertop cpupower=linux-cpupower kmod
     eudev=udev efibootmgr grub=grub-pc grub-efi=grub-efi-amd64 os-prober memtest86+ fwupd
