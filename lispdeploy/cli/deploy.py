@@ -9,13 +9,13 @@ from typing import Sequence
 
 import click
 
-from lispdeploy.cli import cli, load, load_path_option
+from lispdeploy.cli import RAW_ARGS, cli, expression_option, load, load_path_option
 from lispdeploy.cli.hosts import host_options, report_failures, run_on_machines, select
 from lispdeploy.errors import UsageError
 
 
 @cli.command()
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("spec", type=click.Path(dir_okay=False), required=False)
 @click.argument("command", nargs=-1)
 @click.option("-n", "--dry-run", is_flag=True,
               help="Probe the hosts and show what would change (diffs, accounts, packages, "
@@ -32,9 +32,10 @@ from lispdeploy.errors import UsageError
 @click.option("--no-confirm", is_flag=True,
               help="Do not guard deploys: a generation that cuts a host off stays.")
 @host_options
+@expression_option
 @load_path_option
 def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout, no_confirm,
-           on, jobs, verbose, load_path):
+           on, jobs, verbose, expression, load_path):
     """Deploy the machines SPEC declares: build each system, send each host what it lacks,
     activate a new generation (rolled back on any failure). Exits with status 1 if any host
     failed.
@@ -48,13 +49,19 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout,
     """
     if sum(map(bool, (dry_run, roll_back, execute))) > 1:
         raise UsageError("--dry-run, --roll-back and -x cannot be combined")
+    if command and "--" not in RAW_ARGS:
+        raise UsageError(f"deploy takes one deployment file, but also got "
+                         f"{' '.join(repr(c) for c in command)}",
+                         hint="deploy the files one after the other, or give -x -- COMMAND to "
+                              "run a command on the machines")
     if execute:
-        execute_command(spec, command, on=on, jobs=jobs, verbose=verbose, load_path=load_path)
+        execute_command(spec, command, on=on, jobs=jobs, verbose=verbose, load_path=load_path,
+                        expression=expression)
         return
     if command:
         raise UsageError("'--' was used, but -x was not given",
                          hint="lispdeploy deploy SPEC -x -- COMMAND [ARGS...]")
-    loaded = load(spec, load_path)
+    loaded = deployable(load(spec, load_path, expression))
     machines = select(loaded.machines, on)
     deployment, progress = _deployment(loaded, machines, jobs=jobs, verbose=verbose,
                                        confirm_timeout=None if no_confirm else confirm_timeout)
@@ -103,12 +110,27 @@ def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,
         raise LispdeployError(show.summary(reports, what))
 
 
+def deployable(loaded):
+    """The loaded spec, unless it gives only an operating-system (which has nowhere to go)."""
+    if loaded.operating_system_only:
+        from lispdeploy.errors import SpecError
+        where = loaded.machines[0].location
+        raise SpecError("this file gives an operating-system, not machines to deploy it to",
+                        location=where,
+                        hint="end the file with (list (machine (operating-system os) "
+                             "(environment managed-host-environment-type) (configuration "
+                             "(machine-ssh-configuration (host-name \"203.0.113.7\") (system "
+                             "\"x86_64-linux\"))))), or deploy it with -e '(list (machine "
+                             "(operating-system (load \"FILE\")) ...))'")
+    return loaded
+
+
 def execute_command(spec: str, command: Sequence[str], *, on: Sequence[str], jobs: int,
-                    verbose: bool, load_path: Sequence[str]) -> None:
+                    verbose: bool, load_path: Sequence[str], expression=None) -> None:
     """`deploy -x`: run `command` on the selected machines, output prefixed by host name."""
     if not command:
         raise UsageError("-x needs a command to run", hint="lispdeploy deploy SPEC -x -- CMD ARGS")
-    loaded = load(spec, load_path)
+    loaded = deployable(load(spec, load_path, expression))
     machines = select(loaded.machines, on)
     from lispdeploy.deploy.command import describe_status, run_command
     from lispdeploy.errors import HostError

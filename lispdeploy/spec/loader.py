@@ -28,11 +28,15 @@ class Spec:
     """A loaded deployment file: its path and text, its machines, and the module it ran in
     (for evaluating more expressions in its context)."""
 
-    def __init__(self, path: str, text: str, machines: List[Machine], module: types.ModuleType):
+    def __init__(self, path: str, text: str, machines: List[Machine], module: types.ModuleType,
+                 operating_system_only: bool = False):
         self.path = path
         self.text = text
         self.machines = machines
         self.module = module
+        # The file's last value was an operating-system (what `guix system` takes): its one
+        # machine has no environment, so it can be described and built, not deployed.
+        self.operating_system_only = operating_system_only
 
 
 def load_spec(path: str, *, load_path: Iterable[str] = (), use_cache: bool = True) -> Spec:
@@ -52,10 +56,43 @@ def load_spec(path: str, *, load_path: Iterable[str] = (), use_cache: bool = Tru
         from lispdeploy.spec.compiler import compile_spec
         body, value_code, last = compile_spec(text, path, module)
     value = _execute(body, value_code, path, module)
-    machines = _machines(value, Location(path, *last))
+    where = Location(path, *last)
+    only_os = _is_operating_system(value)
+    machines = [_unplaced_machine(value, where)] if only_os else _machines(value, where)
     if cache_key and entry is None and not context.used_user_modules:
         cache.store(cache_key, body, value_code, last, names)
-    return Spec(path, text, machines, module)
+    return Spec(path, text, machines, module, operating_system_only=only_os)
+
+
+def load_expression(text: str, *, load_path: Iterable[str] = ()) -> Spec:
+    """`-e EXPR`: the machines (or operating system) an expression evaluates to, as a spec
+    read from the current directory."""
+    context = prelude.LoadContext(tuple(load_path) + guix_package_path(), _load_user_module,
+                                  _compile_file)
+    filename = "<expression>"
+    context.files.append(filename)
+    module = _new_module(os.path.join(os.getcwd(), "expression.scm"), context,
+                         prelude.mangled_names(), with_macros=True)
+    from lispdeploy.spec.compiler import compile_spec
+    body, value_code, last = compile_spec(text, filename, module)
+    value = _execute(body, value_code, filename, module)
+    where = Location(filename, *last)
+    only_os = _is_operating_system(value)
+    machines = [_unplaced_machine(value, where)] if only_os else _machines(value, where)
+    return Spec(filename, text, machines, module, operating_system_only=only_os)
+
+
+def _is_operating_system(value: Any) -> bool:
+    return getattr(value, "record_name", None) == "operating-system"
+
+
+def _unplaced_machine(os_: Any, where: Location) -> Machine:
+    """The machine of a file that gives only an operating-system: no environment yet."""
+    from lispdeploy.machine import EnvironmentType
+    environment = EnvironmentType(
+        name="none", description="the file gives an operating-system, not machines: "
+        "describe and build work; deploy needs (list (machine ...))")
+    return Machine(operating_system=os_, environment=environment, location=where)
 
 
 def guix_package_path() -> Tuple[str, ...]:
@@ -164,7 +201,8 @@ def _uses_hy(*codes) -> bool:
 
 
 def _machines(value: Any, where: Location) -> List[Machine]:
-    hint = "end the file with a list of machines: (list (machine ...) ...)"
+    hint = ("end the file with a list of machines, (list (machine ...) ...), or with an "
+            "(operating-system ...) to describe and build")
     if not isinstance(value, (list, tuple)):
         got = "nothing" if value is None else getattr(value, "record_name", type(value).__name__)
         raise SpecError(f"the deployment file's last value must be a list of machines, got {got}",
