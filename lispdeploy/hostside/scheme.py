@@ -977,7 +977,7 @@ def _show(value: Any, write: bool) -> str:
     return str(value)
 
 
-_DIRECTIVE = re.compile(r"~(\d*)(@?)(.)", re.S)
+_DIRECTIVE = re.compile(r"~(\d*)(?:,'(.))?(@?)(.)", re.S)
 
 
 def format_(destination: Any, template: str, *args: Any) -> Any:
@@ -995,25 +995,25 @@ def format_(destination: Any, template: str, *args: Any) -> Any:
         return remaining.pop(0)
 
     def expand(match):
-        width, _, d = match.group(1), match.group(2), match.group(3).lower()
+        width, pad, d = match.group(1), match.group(2) or " ", match.group(4).lower()
         if d in "%&":
             return "\n" * int(width or 1)
         if d == "~":
             return "~" * int(width or 1)
         if d not in "asdxobcy":
-            raise SchemeError(f"format: unknown directive '~{match.group(3)}' in {template!r}")
+            raise SchemeError(f"format: unknown directive '~{match.group(4)}' in {template!r}")
         value = take_argument()
         if d in "dxob":
             if not isinstance(value, (int, float)) or isinstance(value, bool):
                 raise SchemeError(f"format: ~{d} expects a number, got {_write(value)}")
             text = number_to_string(value, {"d": 10, "x": 16, "o": 8, "b": 2}[d]) \
                 if isinstance(value, int) else _number(value)
-            return text.rjust(int(width)) if width else text
+            return text.rjust(int(width), pad) if width else text
         if d == "c":
             text = _string(value, "format ~c")
         else:
             text = _write(value) if d in "sy" else _display(value)
-        return text.ljust(int(width)) if width else text
+        return text.ljust(int(width), pad) if width else text
 
     text = _DIRECTIVE.sub(expand, template)
     if remaining:

@@ -141,5 +141,9 @@ SPEC_VOCABULARY = (Vocabulary(
     records=RECORDS,
     values={**SERVICE_TYPES,
             "udev-rules-service": _udev_rules_service,
+            "%default-console-font": "LatGrkCyr-8x16",
+            "%default-substitute-urls": ["https://bordeaux.guix.gnu.org",
+                                         "https://ci.guix.gnu.org"],
+            "%default-authorized-guix-keys": [],
             "%guix-system-placeholders": BASE_PLACEHOLDERS},
 ),)

@@ -763,7 +763,42 @@ def match_let(_hy_compiler, bindings, *body):
     return result
 
 
+def cut(_hy_compiler, *args):
+    """SRFI-26 `(cut proc <> x)`: a procedure of the `<>` slots (`<...>` takes the rest).
+    Without slots it is Hy's own `cut` (slicing)."""
+    if not any(is_symbol(a, "<>") or is_symbol(a, "<...>") for a in args):
+        return _CORE["cut"](_hy_compiler, *args)
+    params, call_args = [], []
+    for a in args:
+        if is_symbol(a, "<>"):
+            slot = hy.gensym("slot")
+            params.append(slot)
+            call_args.append(slot)
+        elif is_symbol(a, "<...>"):
+            rest = hy.gensym("rest")
+            params.append(_expr("unpack-iterable", rest))
+            call_args.append(_expr("unpack-iterable", rest))
+        else:
+            call_args.append(a)
+    return _expr("fn", List(params), Expression(call_args))
+
+
+def cute(_hy_compiler, *args):
+    """SRFI-26 `(cute proc <> (f x))`: like cut, with the other arguments evaluated once."""
+    bindings, rewritten = [], []
+    for a in args:
+        if isinstance(a, Expression) and not (is_symbol(a, "<>") or is_symbol(a, "<...>")):
+            temp = hy.gensym("cute")
+            bindings.append(_expr("setv", temp, a))
+            rewritten.append(temp)
+        else:
+            rewritten.append(a)
+    return _expr("hy-do", *bindings, cut(_hy_compiler, *rewritten))
+
+
 MACROS = {
+    "cut": cut,
+    "cute": cute,
     "scheme-quote": scheme_quote,
     "quote": scheme_quote,
     "scheme-quasiquote": scheme_quasiquote,
