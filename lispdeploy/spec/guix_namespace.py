@@ -220,5 +220,5 @@ def explain_name(name: str, provided: Iterable[Module]) -> Optional[Tuple[str, s
         return (f"'{name}' is a Guix package (from {show(module.split())}) that lispdeploy's "
                 "package table does not map to a Debian package",
                 "name the Debian package as a string instead, e.g. (packages (cons \"NAME\" "
-                "%base-packages)); deploys check every name against the host's apt")
+                "%base-packages)); it must be a package the host's apt knows")
     return None

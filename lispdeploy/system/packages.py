@@ -91,8 +91,8 @@ def _unknown(name: str, output: str):
     close = did_you_mean(name, guix_packages.guix_names())
     return (f"specification->package: no Guix package '{name}' in lispdeploy's package table",
             (close + " " if close else "") + "a Debian package is named by a string in "
-            "packages, e.g. (cons \"" + name + "\" %base-packages); deploys check every name "
-            "against the host's apt")
+            "packages, e.g. (cons \"" + name + "\" %base-packages), of a package the host's "
+            "apt knows")
 
 
 def debian_package(name: str, *, location=None) -> Package:

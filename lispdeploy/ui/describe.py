@@ -58,6 +58,10 @@ def _machine(m: Machine) -> str:
         lines.insert(2, f"  {''.ljust(width)}  ({description})")
     for where, text in guix_system.notes(os):
         lines.append(f"  warning: {text}" + (f" ({where})" if where else ""))
+    notes = getattr(m.configuration, "guix_notes", None)
+    for text in (notes() if notes is not None else ()):
+        lines.append(f"  warning: {text}" + (f" ({m.configuration.location})"
+                                             if m.configuration.location else ""))
     return "\n".join(lines)
 
 

@@ -146,6 +146,7 @@ class ManagedDeploy:
         warnings = [p.message for p in checks.raise_first(problems, self.name, "checks")]
         # Guix-System-only parts of the spec, once each (system.guix_system).
         warnings += [text for _, text in guix_system.notes(self.machine.operating_system)]
+        warnings += self.config.guix_notes()
         if self.container and (any(fs["mount"] and not fs["pseudo"]
                                    for fs in manifest["file-systems"])
                                or (manifest.get("bootloader") or {}).get("targets")):
