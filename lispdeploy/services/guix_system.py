@@ -1,7 +1,7 @@
 """The parts of a Guix System configuration that a Debian host already has in its own way:
 `guix-service-type`, `elogind-service-type`, the base services Debian's systemd provides
-(mingetty, agetty, console-font, udev, nscd, urandom-seed, syslog, special-files,
-log-cleanup), ... Specs that name them load, and their services do nothing; `describe` and
+(mingetty, agetty, console-font, udev, nscd, urandom-seed, special-files, log-cleanup),
+... Specs that name them load, and their services do nothing; `describe` and
 the deploy report say once, for each one a spec configures, what Debian does instead
 (`guix_system_notes`).
 
@@ -10,8 +10,9 @@ Their configuration records take any field (`(guix-configuration (inherit config
 ones Guix's own `%base-services` has, so that `modify-services` finds them; those are not
 reported unless the spec changes them.
 
-A catalogue module that provides one of these for real (say, a syslog service) takes its name
-over: catalogue vocabularies come after this one. Imports records and services.core.
+A catalogue module that provides one of these for real takes its name over: catalogue
+vocabularies come after this one (syslog, log rotation and unattended upgrades are real
+services: services.syslog, services.admin). Imports records and services.core.
 """
 
 from __future__ import annotations
@@ -70,13 +71,9 @@ _PARTS: Tuple[Tuple[str, str, str, bool], ...] = (
     ("virtual-terminal", None, "Debian's kernel and systemd set up the virtual terminals",
      True),
     ("urandom-seed", None, "Debian's systemd-random-seed keeps the entropy seed", True),
-    ("syslog", "syslog-configuration", "Debian's systemd-journald keeps the system log "
-     "(configure it with journald-service-type)", False),
     ("special-files", None, "/bin/sh and /usr/bin/env are Debian's own", True),
     ("log-cleanup", "log-cleanup-configuration", "Debian's journald and logrotate remove old "
      "logs", True),
-    ("log-rotation", "log-rotation-configuration", "Debian's logrotate rotates logs", True),
-    ("rottlog", "rottlog-configuration", "Debian's logrotate rotates logs", False),
     ("elogind", "elogind-configuration", "Debian's systemd-logind manages seats and "
      "sessions", False),
     ("dbus-root", "dbus-configuration", "Debian's dbus package runs the system bus", False),

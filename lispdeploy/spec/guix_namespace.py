@@ -32,8 +32,8 @@ DEBIAN = "debian"
 # What lispdeploy does about the Guix modules it does not provide (or provides in part).
 # status, then the note the error shows. One line per module.
 MODULE_STATUS: Dict[str, Tuple[str, str]] = {
-    "gnu services admin": (PLANNED, "unattended-upgrades and log rotation are planned; Debian "
-                                    "has logrotate and unattended-upgrades"),
+    "gnu services admin": (DEBIAN, "lispdeploy has log rotation and unattended upgrades; "
+                                   "for the rest, Debian's own packages"),
     "gnu services audio": (DEBIAN, "Debian's mpd package"),
     "gnu services auditd": (DEBIAN, "Debian's auditd package"),
     "gnu services authentication": (DEBIAN, "Debian's nslcd and fprintd packages"),
@@ -49,8 +49,8 @@ MODULE_STATUS: Dict[str, Tuple[str, str]] = {
     "gnu services containers": (DEBIAN, "Debian's podman package"),
     "gnu services cuirass": (GUIX_SYSTEM, "Cuirass builds Guix packages"),
     "gnu services cups": (DEBIAN, "Debian's cups package"),
-    "gnu services databases": (PLANNED, "PostgreSQL, MySQL and Redis are planned; Debian's "
-                                        "postgresql, mariadb-server and redis-server"),
+    "gnu services databases": (DEBIAN, "lispdeploy has PostgreSQL, MySQL and Redis; for "
+                                       "the others, Debian's memcached and mongodb packages"),
     "gnu services dbus": (GUIX_SYSTEM, "Debian's systemd runs D-Bus already"),
     "gnu services desktop": (GUIX_SYSTEM, "desktop sessions are Guix System's; Debian's "
                                           "task-desktop packages"),
@@ -73,8 +73,8 @@ MODULE_STATUS: Dict[str, Tuple[str, str]] = {
     "gnu services lirc": (DEBIAN, "Debian's lirc package"),
     "gnu services mail": (DEBIAN, "Debian's dovecot-imapd, opensmtpd and exim4 packages"),
     "gnu services messaging": (DEBIAN, "Debian's prosody and ngircd packages"),
-    "gnu services monitoring": (PLANNED, "the Prometheus node exporter is planned; Debian's "
-                                         "prometheus-node-exporter, zabbix-agent, vnstat"),
+    "gnu services monitoring": (DEBIAN, "lispdeploy has the Prometheus node exporter; "
+                                        "Debian's zabbix-agent and vnstat packages"),
     "gnu services nfs": (DEBIAN, "Debian's nfs-kernel-server package"),
     "gnu services nix": (DEBIAN, "Debian's nix-setup-systemd package"),
     "gnu services pam-mount": (DEBIAN, "Debian's libpam-mount package"),
@@ -96,8 +96,8 @@ MODULE_STATUS: Dict[str, Tuple[str, str]] = {
                                             "packages"),
     "gnu services vnc": (DEBIAN, "Debian's tigervnc-standalone-server package"),
     "gnu services vpn": (DEBIAN, "Debian's wireguard-tools and openvpn packages"),
-    "gnu services web": (PLANNED, "PHP-FPM is planned; the rest of (gnu services web) has "
-                                  "Debian packages (varnish, fcgiwrap, ...)"),
+    "gnu services web": (DEBIAN, "lispdeploy has nginx, httpd and PHP-FPM; Debian's varnish "
+                                 "and fcgiwrap packages"),
     "gnu services xorg": (GUIX_SYSTEM, "X servers are desktop services"),
     "gnu system hurd": (GUIX_SYSTEM, "the Hurd"),
     "gnu system image": (GUIX_SYSTEM, "Guix System disk images"),

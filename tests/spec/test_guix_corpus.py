@@ -106,7 +106,7 @@ def test_guix_system_parts_are_warned_about_once_each():
     kinds = [w.split()[1] for w in warnings]
     assert kinds == sorted(set(kinds), key=kinds.index)  # once each
     for kind in ("console-font-service-type", "mingetty-service-type", "agetty-service-type",
-                 "urandom-seed-service-type", "syslog-service-type", "nscd-service-type",
+                 "urandom-seed-service-type", "nscd-service-type",
                  "udev-service-type", "special-files-service-type", "log-cleanup-service-type",
                  "elogind-service-type", "guix-service-type"):
         assert kind in kinds, (kind, warnings)
