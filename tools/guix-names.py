@@ -8,7 +8,7 @@ Reads, at REVISION (default master), every module under gnu/ and guix/ and write
   lispdeploy/spec/data/guix-modules.txt     one module name per line: "gnu services docker"
   lispdeploy/spec/data/guix-exports.txt     "NAME<TAB>MODULE" for the public names of Guix's
                                             service, system, machine and bootloader modules
-  lispdeploy/spec/data/guix-packages.txt.gz "MODULE<TAB>VAR VAR ..." for the package
+  lispdeploy/system/data/guix-packages.txt.gz "MODULE<TAB>VAR VAR ..." for the package
                                             variables of each (gnu packages ...) module
 
 Only names are taken (the facts a user's file refers to), never code. The spec layer reads
@@ -105,7 +105,8 @@ def main():
         f.write("".join(m + "\n" for m in sorted(modules)))
     with open(os.path.join(OUT, "guix-exports.txt"), "w") as f:
         f.write("".join(f"{n}\t{m}\n" for n, m in sorted(exports.items())))
-    with gzip.open(os.path.join(OUT, "guix-packages.txt.gz"), "wt", compresslevel=9) as f:
+    packages_out = os.path.join(OUT, "..", "..", "system", "data", "guix-packages.txt.gz")
+    with gzip.open(packages_out, "wt", compresslevel=9) as f:
         f.write("".join(f"{m}\t{' '.join(v)}\n" for m, v in sorted(packages.items())))
     print(f"{len(modules)} modules, {len(exports)} exports, "
           f"{sum(map(len, packages.values()))} package variables")

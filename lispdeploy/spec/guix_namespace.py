@@ -10,16 +10,18 @@ the same job (see `explain_name`).
 A module is *provided* when some vocabulary lists it (`Vocabulary(modules=...)`): adding a
 service module to lispdeploy is that one line in its vocabulary. `MODULE_STATUS` says what
 becomes of the others. The name tables in `data/` are generated from a Guix checkout by
-`tools/guix-names.py` (names only). Imports nothing of Hy; read only on error paths and when
+`tools/guix-names.py` (names only; the package variables are system.guix_names'). Imports
+nothing of Hy; read only on error paths and when
 a spec names a module.
 """
 
 from __future__ import annotations
 
 import functools
-import gzip
 import os
 from typing import Dict, FrozenSet, Iterable, Optional, Tuple
+
+from lispdeploy.system.guix_names import package_modules
 
 _DATA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
@@ -159,18 +161,6 @@ def exports() -> Dict[str, str]:
         for line in f:
             name, _, module = line.rstrip("\n").partition("\t")
             out[name] = module
-    return out
-
-
-@functools.lru_cache(maxsize=None)
-def package_modules() -> Dict[str, str]:
-    """Guix package variable -> its (gnu packages ...) module."""
-    out: Dict[str, str] = {}
-    with gzip.open(os.path.join(_DATA, "guix-packages.txt.gz"), "rt", encoding="utf-8") as f:
-        for line in f:
-            module, _, names = line.rstrip("\n").partition("\t")
-            for name in names.split():
-                out.setdefault(name, module)
     return out
 
 

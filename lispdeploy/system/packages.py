@@ -60,16 +60,35 @@ def _parse_specification(spec: str):
 
 def specification_to_package(spec: str, *, location=None) -> Package:
     """`(specification->package "nss-certs")`, `"vim@2:9.0"`, `"bind:utils"`: the Debian
-    package lispdeploy's table maps the Guix package (and output) to."""
+    package lispdeploy's table maps the Guix package (and output) to. A name Guix does not
+    have is a Debian package's own name (`"postgresql-client"`), unless it is a near miss of
+    a Guix name (`"openssh-sans-xx"`); a Guix package the table lacks is an error."""
     if not isinstance(spec, str):
         raise SpecError("specification->package: expects a string such as \"vim\"",
                         location=location)
     name, version, output = _parse_specification(spec)
     debian = guix_packages.debian_name(name, output)
-    if debian is None:
-        message, hint = _unknown(name, output)
-        raise SpecError(message, location=location, hint=hint)
-    return Package(name=debian, version=version, guix_name=name, location=location)
+    if debian is not None:
+        return Package(name=debian, version=version, guix_name=name, location=location)
+    if output == "out" and not _is_guix_package(name) and _near_miss(name) is None:
+        return Package(name=name, version=version, location=location)
+    message, hint = _unknown(name, output)
+    raise SpecError(message, location=location, hint=hint)
+
+
+def _is_guix_package(name: str) -> bool:
+    from lispdeploy.system.guix_names import is_guix_package
+    return is_guix_package(name)
+
+
+def _near_miss(name: str):
+    """The table's Guix name `name` is almost certainly a typo of, or None."""
+    import difflib
+    for candidate in difflib.get_close_matches(name, guix_packages.guix_names(), n=3,
+                                               cutoff=0.92):
+        if abs(len(candidate) - len(name)) <= 1:
+            return candidate
+    return None
 
 
 def specification_to_package_output(spec: str, output: str = "out", *, location=None):
@@ -89,6 +108,11 @@ def _unknown(name: str, output: str):
                 f"for output '{output}' of Guix's '{name}'",
                 f"write the Debian package's name as a string, e.g. \"{name}\"")
     close = did_you_mean(name, guix_packages.guix_names())
+    if _is_guix_package(name):
+        return (f"specification->package: Guix's package '{name}' has no Debian counterpart in "
+                "lispdeploy's package table", "a Debian package is named by a string in "
+                f"packages, e.g. (cons \"NAME\" %base-packages), of a package the host's apt "
+                "knows")
     return (f"specification->package: no Guix package '{name}' in lispdeploy's package table",
             (close + " " if close else "") + "a Debian package is named by a string in "
             "packages, e.g. (cons \"" + name + "\" %base-packages), of a package the host's "

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 
 from lispdeploy.errors import SpecError
-from lispdeploy.spec.guix_namespace import package_modules
+from lispdeploy.system.guix_names import package_modules
 from lispdeploy.system import guix_packages
 from lispdeploy.system.packages import (package_check, package_variables,
                                         specification_to_package,
@@ -53,6 +53,16 @@ def test_unknown_specifications_say_what_is_close():
     with pytest.raises(SpecError) as e:
         specification_to_package("git:nonsense")
     assert "no Debian package for output 'nonsense'" in e.value.message
+
+
+def test_names_guix_does_not_have_are_debian_names():
+    package = specification_to_package("postgresql-client")
+    assert (package.name, package.guix_name) == ("postgresql-client", None)
+    assert specification_to_package("bind9").name == "bind9"
+    with pytest.raises(SpecError) as e:
+        specification_to_package("emacs-magit")
+    assert e.value.message == ("specification->package: Guix's package 'emacs-magit' has no "
+                               "Debian counterpart in lispdeploy's package table")
 
 
 def test_outputs_and_package_files():
