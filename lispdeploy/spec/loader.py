@@ -16,7 +16,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from lispdeploy.errors import LispdeployError, SpecError
 from lispdeploy.location import Location
-from lispdeploy.machine import Machine
+from lispdeploy.machine import DeploymentDeclaration, Machine, default_deployment_name
 from lispdeploy.records import did_you_mean
 from lispdeploy.spec import cache, prelude
 from lispdeploy.hostside.scheme import SchemeError
@@ -25,11 +25,11 @@ _counter = 0
 
 
 class Spec:
-    """A loaded deployment file: its path and text, its machines, and the module it ran in
-    (for evaluating more expressions in its context)."""
+    """A loaded deployment file: its path and text, its machines, the name of the deployment
+    they form, and the module it ran in (for evaluating more expressions in its context)."""
 
     def __init__(self, path: str, text: str, machines: List[Machine], module: types.ModuleType,
-                 operating_system_only: bool = False):
+                 operating_system_only: bool = False, deployment: Optional[str] = None):
         self.path = path
         self.text = text
         self.machines = machines
@@ -37,6 +37,8 @@ class Spec:
         # The file's last value was an operating-system (what `guix system` takes): its one
         # machine has no environment, so it can be described and built, not deployed.
         self.operating_system_only = operating_system_only
+        # (deployment (name ...) ...) in the spec, else the spec's file name.
+        self.deployment = deployment or default_deployment_name(path)
 
 
 def load_spec(path: str, *, load_path: Iterable[str] = (), use_cache: bool = True) -> Spec:
@@ -57,11 +59,15 @@ def load_spec(path: str, *, load_path: Iterable[str] = (), use_cache: bool = Tru
         body, value_code, last = compile_spec(text, path, module)
     value = _execute(body, value_code, path, module)
     where = Location(path, *last)
+    deployment = None
+    if isinstance(value, DeploymentDeclaration):
+        deployment, value = value.name, list(value.machines)
     only_os = _is_operating_system(value)
     machines = [_unplaced_machine(value, where)] if only_os else _machines(value, where)
     if cache_key and entry is None and not context.used_user_modules:
         cache.store(cache_key, body, value_code, last, names)
-    return Spec(path, text, machines, module, operating_system_only=only_os)
+    return Spec(path, text, machines, module, operating_system_only=only_os,
+                deployment=deployment)
 
 
 def load_expression(text: str, *, load_path: Iterable[str] = ()) -> Spec:
@@ -77,9 +83,13 @@ def load_expression(text: str, *, load_path: Iterable[str] = ()) -> Spec:
     body, value_code, last = compile_spec(text, filename, module)
     value = _execute(body, value_code, filename, module)
     where = Location(filename, *last)
+    deployment = None
+    if isinstance(value, DeploymentDeclaration):
+        deployment, value = value.name, list(value.machines)
     only_os = _is_operating_system(value)
     machines = [_unplaced_machine(value, where)] if only_os else _machines(value, where)
-    return Spec(filename, text, machines, module, operating_system_only=only_os)
+    return Spec(os.path.join(os.getcwd(), "expression"), text, machines, module,
+                operating_system_only=only_os, deployment=deployment)
 
 
 def _is_operating_system(value: Any) -> bool:
