@@ -6,8 +6,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-# Debian packages the container hosts, the tests and the services under test need.
-DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git
+# Debian packages the container hosts, the tests and the services under test need (mmdebstrap
+# builds the minimal images hosts boot from; apt-cacher-ng is the package cache hosts share,
+# started and stopped by lispdeploy itself, never as a service of this machine).
+DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git mmdebstrap apt-cacher-ng
 
 # Packages the deploy tests install inside container hosts (downloaded, never installed here).
 DEBIAN_CACHED_PACKAGES := hello

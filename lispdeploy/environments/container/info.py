@@ -27,7 +27,8 @@ class ContainerInfo:
     `identity` is the private key the controller logs in with as `user`; `host_key` is the
     host's SSH public key ("ssh-ed25519 AAAA..."), to be checked strictly. `state` is one of
     creating, stopped, starting, running, degraded (then `failed_units` says why); `pid` is
-    the nspawn process while the host runs.
+    the nspawn process while the host runs. `image` names what the host is an overlay of
+    ("debian-12", "machine", a path) and `lower` is that image's root directory.
     """
 
     name: str
@@ -44,6 +45,8 @@ class ContainerInfo:
     mappings: Tuple[FileSystemMapping, ...] = ()
     memory_max: Optional[int] = None
     ephemeral: bool = False
+    image: str = "machine"
+    lower: str = "/"
 
     @property
     def running(self) -> bool:

@@ -7,7 +7,8 @@ Layout of the state directory (default /var/lib/lispdeploy/containers):
     <name>/identity[.pub]  the key the controller logs in with (mode 600)
     <name>/console.log     the console of the current (or last) boot
     <name>/upper, work     the overlay's upper and work directories: the host's own disk
-    <name>/merged          where the overlay is mounted while the host runs
+    <name>/merged          where the overlay is mounted while the host runs; its lower layer
+                           is the record's `lower` (an image's root, or /)
     .trash-<name>-<n>      a destroyed host being removed (renamed first, so lists skip it)
 
 Each container directory is itself the lock of that container (flock on its descriptor).
@@ -83,6 +84,11 @@ class ContainerRecord:
     disabled_units: Tuple[str, ...] = ()
     masked_units: Tuple[str, ...] = ()
     failed_units: Tuple[str, ...] = ()
+    # The image the host was made from ("debian-12", "machine", a path) and the directory its
+    # overlay's lower layer is. Records written before images existed have neither: their
+    # hosts are overlays of the engine's own lower directory (/).
+    image: Optional[str] = None
+    lower: Optional[str] = None
 
     def replace(self, **changes) -> "ContainerRecord":
         """A copy with `changes` applied."""
@@ -103,6 +109,9 @@ class ContainerRecord:
             "disabled_units": list(self.disabled_units),
             "masked_units": list(self.masked_units),
             "failed_units": list(self.failed_units),
+            # Keys added after format 1 was first written: readers that predate them ignore
+            # them, and `from_json` reads records without them.
+            "image": self.image, "lower": self.lower,
         }
 
     @classmethod
@@ -122,6 +131,7 @@ class ContainerRecord:
             disabled_units=tuple(data["disabled_units"]),
             masked_units=tuple(data["masked_units"]),
             failed_units=tuple(data["failed_units"]),
+            image=data.get("image"), lower=data.get("lower"),
         )
 
 
