@@ -350,6 +350,9 @@ def _probe_request(system: SystemClosure, *, safety_checks: bool,
         if devices else [],
         "timezone": manifest["timezone"],
         "locale": manifest["locale"],
+        # What the activation will install, so that checks of what a package provides (a
+        # locale, a time zone) can wait for it.
+        "packages": sorted(p["name"] for p in manifest["packages"]),
         "validations": [{"path": e["path"], "argv": e["validate"],
                          "content": contents[e["item"]].content}
                         for e in manifest["etc"] if e.get("validate")],

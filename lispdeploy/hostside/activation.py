@@ -63,15 +63,20 @@ class Plan:
     """The ordered changes of one activation, grouped by step."""
 
     def __init__(self, manifest: Optional[Dict[str, Any]], state: HostState,
-                 read_item: Callable[[str], bytes] = _read_item):
+                 read_item: Callable[[str], bytes] = _read_item,
+                 installed: frozenset = frozenset()):
+        """`installed`: packages this activation has installed already (a plan made again
+        after installing)."""
         self.manifest = manifest
         self.state = state
+        self.read_item = read_item
         m = manifest or {}
         groups, users_ = list(m.get("groups", ())), list(m.get("users", ()))
         wanted_units, wanted_packages = list(m.get("units", ())), list(m.get("packages", ()))
         missing = packages.missing_packages(wanted_packages)
         self.installs = packages.package_changes(missing, state)
-        new_packages = {p["name"] for p in missing}
+        new_packages = {p["name"] for p in missing} | set(installed)
+        self.installed = frozenset(new_packages)
         self.accounts = accounts.account_changes(groups, users_, state)
         self.unit_removals = units.unit_removals(wanted_units, state)
         files = desired_files(manifest, state, read_item)
@@ -117,6 +122,14 @@ class Plan:
                       f"({time.monotonic() - started:.2f} s)", file=sys.stderr)
 
         make("packages", self.installs)
+        if self.installs:
+            # Installed packages change what the rest compares with: their own /etc files
+            # (locales writes /etc/locale.gen), what they provide (the locales that can be
+            # generated). Plan the rest again from the disk as it is now.
+            again = Plan(self.manifest, self.state, self.read_item, installed=self.installed)
+            for step in ("accounts", "unit_removals", "files", "validations", "runtime",
+                         "reload", "units", "account_removals", "removals"):
+                setattr(self, step, getattr(again, step))
         self._validate()
         make("accounts", self.accounts)
         make("units", self.unit_removals)

@@ -13,7 +13,10 @@ from lispdeploy.hostside.commands import CommandError, exists, run
 from lispdeploy.hostside.hoststate import HostState
 
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
-_APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "APT_LISTCHANGES_FRONTEND": "none"}
+# SUDO_FORCE_REMOVE: Debian's sudo refuses to be removed while root has no password (it
+# could lock root out); lispdeploy removes only the sudo it installed itself.
+_APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "APT_LISTCHANGES_FRONTEND": "none",
+            "SUDO_FORCE_REMOVE": "yes"}
 
 
 def package_manager() -> Optional[str]:

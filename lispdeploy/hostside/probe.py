@@ -71,20 +71,50 @@ def safety_checks(request: Dict[str, Any]) -> List[Dict[str, Any]]:
         if not os.path.exists(target):
             results.append(_check("bootloader", False, f"bootloader target {target} not found",
                                   "declare the host's boot disk in bootloader-configuration"))
+    results.extend(_setting_checks(request))
+    for validation in request.get("validations", ()):
+        results.append(_validate(validation))
+    return results
+
+
+def _setting_checks(request: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The time zone exists and the locale can be generated, now or once the packages that
+    provide them (tzdata, locales) are installed by the activation."""
+    results = []
+    # Requests of controllers that predate "packages" could not say: assume they install.
+    installing = set(request.get("packages", ("tzdata", "locales")))
     timezone = request.get("timezone")
     if timezone and not settings.zone_exists(timezone):
-        results.append(_check("timezone", False,
-                              f"time zone '{timezone}' is not in {settings.ZONEINFO}",
-                              "use a name such as \"Europe/Paris\" (timedatectl list-timezones)"))
+        if not os.path.isdir(settings.ZONEINFO) and "tzdata" in installing:
+            results.append(_check("timezone", True, f"time zone '{timezone}': checked after "
+                                                    "tzdata is installed"))
+        else:
+            results.append(_check(
+                "timezone", False, f"time zone '{timezone}' is not in {settings.ZONEINFO}"
+                + ("" if os.path.isdir(settings.ZONEINFO) else " (tzdata is not installed, "
+                   "and the system does not install it)"),
+                "use a name such as \"Europe/Paris\" (timedatectl list-timezones)"
+                if os.path.isdir(settings.ZONEINFO) else
+                "add tzdata to the operating system's packages (%base-packages has it)"))
     locale = request.get("locale")
     if locale and settings.normalize_locale(locale) not in settings.available_locales() \
             and settings.supported_line(locale) is None:
-        results.append(_check("locale", False,
-                              f"locale '{locale}' is neither available nor generatable here",
-                              "use a locale listed in /usr/share/i18n/SUPPORTED, such as "
-                              "\"en_US.utf8\""))
-    for validation in request.get("validations", ()):
-        results.append(_validate(validation))
+        if not os.path.exists(settings.SUPPORTED_LOCALES):
+            if "locales" in installing:
+                results.append(_check("locale", True, f"locale '{locale}': checked after "
+                                                      "locales is installed"))
+            else:
+                results.append(_check(
+                    "locale", False, f"locale '{locale}' cannot be generated here: the locales "
+                                     "package is not installed, and the system does not "
+                                     "install it",
+                    "add locales to the operating system's packages (%base-packages has it), "
+                    "or use \"C.UTF-8\", which needs no package"))
+        else:
+            results.append(_check(
+                "locale", False, f"locale '{locale}' is neither available nor generatable here",
+                "locales that exist: " + ", ".join(settings.similar_locales(locale))
+                + f" (all of them: {settings.SUPPORTED_LOCALES})"))
     return results
 
 

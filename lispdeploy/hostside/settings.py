@@ -6,6 +6,7 @@ Standard library only."""
 
 from __future__ import annotations
 
+import difflib
 import os
 import socket
 from typing import Any, Dict, List, Optional
@@ -57,6 +58,28 @@ def available_locales() -> List[str]:
     """Locales compiled on the host (`locale -a`), normalized."""
     result = run(["locale", "-a"], check=False)
     return [normalize_locale(n) for n in result.stdout.split()]
+
+
+def supported_locales() -> List[str]:
+    """The locale names of /usr/share/i18n/SUPPORTED (empty when `locales` is missing)."""
+    try:
+        with open(SUPPORTED_LOCALES, encoding="utf-8") as f:
+            return [line.split()[0] for line in f if line.split()]
+    except OSError:
+        return []
+
+
+def similar_locales(name: str, count: int = 4) -> List[str]:
+    """Locales that exist and are spelt like `name` (for hints), UTF-8 ones first."""
+    names = supported_locales()
+    by_normal = {normalize_locale(n): n for n in names}
+    wanted = normalize_locale(name)
+    language = wanted.split(".")[0]
+    close = difflib.get_close_matches(wanted, list(by_normal), n=count * 2, cutoff=0.5)
+    # Same language and territory first (en_us -> en_US.UTF-8), then the nearest spellings.
+    close.sort(key=lambda n: (n.split(".")[0] != language, "utf8" not in n))
+    return [by_normal[n] for n in close[:count]] or \
+        [n for n in ("en_US.UTF-8", "C.UTF-8") if n in names or n == "C.UTF-8"]
 
 
 def supported_line(name: str) -> Optional[str]:
@@ -118,10 +141,22 @@ def runtime_changes(manifest: Dict[str, Any]) -> List[Change]:
         changes.append(Change("setting", "change", "host-name",
                               lambda: run(["hostname", host_name]),
                               f"{socket.gethostname()} -> {host_name}"))
-    if normalize_locale(manifest["locale"]) not in available_locales():
-        changes.append(Change("setting", "add", "locale", lambda: run(["locale-gen"]),
-                              f"generate {manifest['locale']}"))
+    locale = manifest["locale"]
+    if normalize_locale(locale) not in available_locales():
+        changes.append(Change("setting", "add", "locale", lambda: generate_locale(locale),
+                              f"generate {locale}"))
     return changes
+
+
+def generate_locale(locale: str) -> None:
+    """Generate `locale` (its line is in /etc/locale.gen by now), or say why it cannot be."""
+    if not os.path.exists(SUPPORTED_LOCALES):
+        raise OSError(f"cannot generate locale {locale}: the locales package is not installed"
+                      " (add it to the operating system's packages, as %base-packages does)")
+    if supported_line(locale) is None:
+        raise OSError(f"locale {locale} is not one glibc can generate; locales that exist: "
+                      + ", ".join(similar_locales(locale)))
+    run(["locale-gen"])
 
 
 def restore_runtime(state: HostState) -> None:

@@ -44,4 +44,6 @@ def package_check(value):
     raise TypeError("a package (a name string or (specification->package \"name\"))")
 
 
-BASE_PACKAGES = (Package(name="sudo"), Package(name="locales"))
+# As Guix's %base-packages, what a system's settings and accounts need: sudo, the locale
+# generator, the time zone database (a minimal server may lack any of them).
+BASE_PACKAGES = (Package(name="sudo"), Package(name="locales"), Package(name="tzdata"))

@@ -1,7 +1,8 @@
 """`container-environment-type`: machines that are local container hosts.
 
-Deploying a machine of this type creates its container host if missing, starts it if
-stopped, then deploys over SSH exactly like a managed host: `delegate` gives the
+Deploying a machine of this type creates its container host if missing (from the
+configuration's image: the minimal image of this machine's Debian release unless it says
+otherwise, built on first use), starts it if stopped, then deploys over SSH exactly like a managed host: `delegate` gives the
 managed-host machine that reaches it (its loopback address, the key lispdeploy generated, the
 host key lispdeploy recorded when it created the host). The system is built to listen on the
 host's own address, and the safety checks skip block devices, which a container has none of.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
 
 from lispdeploy.environments.container_configuration import ContainerConfiguration, mapping
 from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
@@ -49,10 +50,31 @@ def container_name(machine: Machine) -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "-", machine.display_name)[:60]
 
 
-def provision(machine: Machine) -> "ContainerInfo":
-    """The machine's container host, created if missing and started if stopped."""
+def image_of(machine: Machine) -> str:
+    """The image the machine's host is made from, as the engine takes it: "debian-12",
+    "machine", or an absolute path (a relative one is relative to the spec)."""
+    config: ContainerConfiguration = machine.configuration
+    from lispdeploy.environments.container import images
+    if config.image is None:
+        try:
+            return images.default_image()
+        except EnvironmentError_ as error:
+            raise EnvironmentError_(f"machine '{machine.display_name}': {error.message}",
+                                    location=config.location, hint=error.hint) from None
+    if config.image in images.release_names() or config.image == images.MACHINE:
+        return config.image
+    base = os.path.dirname(config.location.file) if config.location is not None and \
+        config.location.file else os.getcwd()
+    return os.path.normpath(os.path.join(base, config.image))
+
+
+def provision(machine: Machine, *,
+              progress: Optional[Callable[[str], None]] = None) -> "ContainerInfo":
+    """The machine's container host, created if missing and started if stopped; `progress`
+    hears about an image built for it."""
     config: ContainerConfiguration = machine.configuration
     name = container_name(machine)
+    image = image_of(machine)
     info = engine().get(name)
     if info is not None and config.address and info.address != config.address:
         raise EnvironmentError_(
@@ -61,13 +83,27 @@ def provision(machine: Machine) -> "ContainerInfo":
             location=config.location,
             hint=f"destroy it first (lispdeploy destroy SPEC --on {machine.display_name}), or "
                  "keep its address")
+    if info is not None and config.image is not None and info.image != image:
+        raise EnvironmentError_(
+            f"machine '{machine.display_name}': container host '{name}' exists, made from "
+            f"image {info.image}, but the spec says {image}",
+            location=config.location,
+            hint=f"destroy it first (lispdeploy destroy SPEC --on {machine.display_name}) to "
+                 "make it again from the new image")
     if info is None:
         binds = [mapping(b, True) for b in config.binds] + [
             mapping(b, False) for b in config.read_only_binds]
         owner = _test_owner()
-        info = engine().create(name, config.address, host_name=machine.display_name,
-                               binds=binds, memory_max=config.memory_max,
-                               ephemeral=owner is not None, owner=owner)
+        try:
+            info = engine().create(name, config.address, host_name=machine.display_name,
+                                   binds=binds, memory_max=config.memory_max,
+                                   ephemeral=owner is not None, owner=owner, image=image,
+                                   progress=progress)
+        except EnvironmentError_ as error:
+            if error.location is not None or not error.message.startswith("image"):
+                raise
+            raise EnvironmentError_(error.message, location=config.location,
+                                    hint=error.hint) from None
     if not info.running:
         info = engine().start(name)
     return info
@@ -78,10 +114,11 @@ def _test_owner() -> Optional[int]:
     return int(owner) if owner and owner.isdigit() else None
 
 
-def delegate(machine: Machine, *, create: bool = True) -> Machine:
+def delegate(machine: Machine, *, create: bool = True,
+             progress: Optional[Callable[[str], None]] = None) -> Machine:
     """The managed-host machine that reaches this machine's container host over SSH."""
     if create:
-        info = provision(machine)
+        info = provision(machine, progress=progress)
     else:
         info = engine().get(container_name(machine))
         if info is None or not info.running:
@@ -117,7 +154,8 @@ def destroy(machine: Machine) -> bool:
 container_environment_type = EnvironmentType(
     name="container-environment-type",
     description="Local container hosts: systemd machines booted with systemd-nspawn on an "
-                "overlay of this machine's root, each on its own loopback address.",
+                "overlay of an image (a minimal Debian, a root file system, or this machine's "
+                "/), each on its own loopback address.",
     delegate=delegate,
     destroy_machine=destroy,
     build_options=build_options,
