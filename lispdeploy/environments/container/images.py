@@ -409,7 +409,9 @@ class ImageStore:
         for entry in _listdir(self.directory):
             path = os.path.join(self.directory, entry)
             if entry.startswith(".trash-"):
-                self._discard(path)
+                remover = re.search(r"-(\d+)-\d+\Z", entry)
+                if not (remover and os.path.exists(f"/proc/{remover[1]}")):
+                    self._discard(path)
             elif entry.startswith(".build-"):
                 match = re.search(r"-(\d+)\.(\d+)-\d+\Z", entry)
                 owner = ProcessRef(int(match[1]), int(match[2])) if match else None

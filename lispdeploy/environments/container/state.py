@@ -241,11 +241,15 @@ class StateDirectory:
         trash = os.path.join(self.path, f"{TRASH_PREFIX}{os.path.basename(directory)}-"
                                         f"{os.getpid()}-{next(_trash_counter)}")
         os.rename(directory, trash)
-        shutil.rmtree(trash)
+        _remove_tree(trash)
 
     def remove_trash(self) -> None:
-        """Finish removing destroyed containers whose removal was interrupted."""
+        """Finish removing destroyed containers whose removal was interrupted (not those that
+        a live process is removing right now)."""
         for path in self.trash():
+            remover = re.search(r"-(\d+)-\d+\Z", path)
+            if remover and os.path.exists(f"/proc/{remover[1]}"):
+                continue
             if not mounts_under(path):
                 shutil.rmtree(path, ignore_errors=True)
 
@@ -283,6 +287,15 @@ class StateDirectory:
             yield
         finally:
             os.close(fd)
+
+
+def _remove_tree(path: str) -> None:
+    """rmtree that tolerates files someone else removes meanwhile (an older engine's cleanup
+    may be removing the same trash)."""
+    def gone_already(function, name, info):
+        if not issubclass(info[0], FileNotFoundError):
+            raise info[1]
+    shutil.rmtree(path, onerror=gone_already)
 
 
 class UnknownContainerError(EnvironmentError_):
