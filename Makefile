@@ -11,9 +11,6 @@ STAMP  := $(VENV)/.installed-stamp
 # started and stopped by lispdeploy itself, never as a service of this machine).
 DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git mmdebstrap apt-cacher-ng
 
-# Packages the deploy tests install inside container hosts (downloaded, never installed here).
-DEBIAN_CACHED_PACKAGES := hello
-
 .PHONY: test demo demo-clean deps system-deps venv lint clean
 
 test: deps
@@ -30,7 +27,6 @@ deps: system-deps venv
 
 system-deps:
 	@sh tools/install-debian-packages.sh $(DEBIAN_PACKAGES)
-	@sh tools/cache-debian-packages.sh $(DEBIAN_CACHED_PACKAGES)
 
 venv: $(STAMP)
 
