@@ -80,11 +80,7 @@ def start(spec, on, load_path):
     """Create (if missing) and boot the container hosts."""
     from lispdeploy.environments.container import environment as env
     machines = _machines(spec, load_path, on, "container-environment-type")
-    _each(machines, lambda m: _row(m, env.provision(m, progress=_progress)), "start")
-
-
-def _progress(text: str) -> None:
-    click.echo(text, err=True)
+    _each(machines, lambda m: _row(m, env.started(m)), "start")
 
 
 @container.command()

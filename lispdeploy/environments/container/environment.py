@@ -2,26 +2,29 @@
 
 Deploying a machine of this type creates its container host if missing (from the
 configuration's image: the minimal image of this machine's Debian release unless it says
-otherwise, built on first use), starts it if stopped, then deploys over SSH exactly like a managed host: `delegate` gives the
+otherwise, built on first use), starts it if stopped (`provision`), then deploys over SSH
+exactly like a managed host: `delegate` gives the
 managed-host machine that reaches it (its loopback address, the key lispdeploy generated, the
 host key lispdeploy recorded when it created the host). The system is built to listen on the
 host's own address, and the safety checks skip block devices, which a container has none of.
 
 Hosts created from a spec are kept until `lispdeploy destroy`; with LISPDEPLOY_CONTAINER_OWNER
 set (tests), they belong to that process and are cleaned up with its other leftovers.
-Imports machine, the configuration records and the container engine; no SSH.
+No SSH here: the engine is imported when a host is first needed.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING, Any, Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
-from lispdeploy.environments.container_configuration import ContainerConfiguration, mapping
-from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
-from lispdeploy.errors import EnvironmentError_
-from lispdeploy.machine import EnvironmentType, Machine
+from lispdeploy.environments import deploy_options
+from lispdeploy.environments.container.configuration import ContainerConfiguration, mapping
+from lispdeploy.environments.managed_host import (MachineSshConfiguration,
+                                                  managed_host_environment_type)
+from lispdeploy.errors import EnvironmentError_, HostMissingError
+from lispdeploy.machine import EnvironmentType, Machine, report_progress
 
 if TYPE_CHECKING:
     from lispdeploy.environments.container.engine import ContainerEngine
@@ -68,10 +71,15 @@ def image_of(machine: Machine) -> str:
     return os.path.normpath(os.path.join(base, config.image))
 
 
-def provision(machine: Machine, *,
-              progress: Optional[Callable[[str], None]] = None) -> "ContainerInfo":
-    """The machine's container host, created if missing and started if stopped; `progress`
-    hears about an image built for it."""
+def provision(machine: Machine) -> Machine:
+    """The machine's `provision`: its container host, created if missing and started if
+    stopped; the managed-host machine that reaches it."""
+    return _reaching(machine, started(machine))
+
+
+def started(machine: Machine) -> "ContainerInfo":
+    """The machine's container host, created if missing (its image built first if needed,
+    each step shown as the host's phase) and started if stopped."""
     config: ContainerConfiguration = machine.configuration
     name = container_name(machine)
     image = image_of(machine)
@@ -98,7 +106,7 @@ def provision(machine: Machine, *,
             info = engine().create(name, config.address, host_name=machine.display_name,
                                    binds=binds, memory_max=config.memory_max,
                                    ephemeral=owner is not None, owner=owner, image=image,
-                                   progress=progress)
+                                   progress=report_progress)
         except EnvironmentError_ as error:
             if error.location is not None or not error.message.startswith("image"):
                 raise
@@ -114,23 +122,26 @@ def _test_owner() -> Optional[int]:
     return int(owner) if owner and owner.isdigit() else None
 
 
-def delegate(machine: Machine, *, create: bool = True,
-             progress: Optional[Callable[[str], None]] = None) -> Machine:
-    """The managed-host machine that reaches this machine's container host over SSH."""
-    if create:
-        info = provision(machine, progress=progress)
-    else:
-        info = engine().get(container_name(machine))
-        if info is None or not info.running:
-            raise EnvironmentError_(
-                f"machine '{machine.display_name}': its container host is not running",
-                location=machine.location,
-                hint="deploy the spec (which starts it) or run lispdeploy container start SPEC")
+def delegate(machine: Machine) -> Machine:
+    """The machine's `delegate`: the managed-host machine that reaches its running container
+    host over SSH (a host that is missing or stopped is an error: only deploys create and
+    start hosts)."""
+    info = engine().get(container_name(machine))
+    if info is None or not info.running:
+        raise HostMissingError(
+            f"machine '{machine.display_name}': its container host is "
+            f"{'not created yet' if info is None else 'not running'}",
+            location=machine.location,
+            hint="deploy the spec (which creates and starts it) or run lispdeploy container "
+                 "start SPEC")
+    return _reaching(machine, info)
+
+
+def _reaching(machine: Machine, info: "ContainerInfo") -> Machine:
     config: ContainerConfiguration = machine.configuration
-    ssh = MachineSshConfiguration(host_name=info.address, system=config.system,
-                                  identity=info.identity, host_key=info.host_key,
-                                  port=info.port, user=info.user, location=config.location)
-    from lispdeploy.environments.managed_host import managed_host_environment_type
+    ssh = MachineSshConfiguration(host_name=info.address, identity=info.identity,
+                                  host_key=info.host_key, port=info.port, user=info.user,
+                                  location=config.location, **deploy_options.carried(config))
     return machine.replace(environment=managed_host_environment_type, configuration=ssh)
 
 
@@ -157,6 +168,7 @@ container_environment_type = EnvironmentType(
                 "overlay of an image (a minimal Debian, a root file system, or this machine's "
                 "/), each on its own loopback address.",
     delegate=delegate,
+    provision=provision,
     destroy_machine=destroy,
     build_options=build_options,
     configuration_type=ContainerConfiguration,
