@@ -182,8 +182,9 @@ class FakeDigitalOcean:
 
     def _boot(self, droplet: FakeDroplet) -> None:
         try:
+            # A droplet of debian-12-x64 is a fresh Debian 12 server.
             self.engine.create(droplet.container, host_name=droplet.name, ephemeral=True,
-                               owner=os.getpid())
+                               owner=os.getpid(), image="debian-12")
             info = self.engine.start(droplet.container, timeout=BOOT_TIMEOUT)
             self._honour(droplet, info)
         except Exception as e:  # the droplet stays `new`; the test shows why

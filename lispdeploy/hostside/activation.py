@@ -113,7 +113,7 @@ class Plan:
                 started = time.monotonic()
                 try:
                     change.apply()
-                except (CommandError, OSError, units.UnitError) as e:
+                except (CommandError, OSError, units.UnitError, packages.PackageError) as e:
                     raise ActivationError(step, f"{change.action} {change.kind} {change.name}: "
                                                 f"{e}") from e
                 done.append(change.to_json())
