@@ -80,7 +80,15 @@ def start(spec, on, load_path):
     """Create (if missing) and boot the container hosts."""
     from lispdeploy.environments.container import environment as env
     machines = _machines(spec, load_path, on, "container-environment-type")
-    _each(machines, lambda m: _row(m, env.started(m)), "start")
+
+    def start_one(m):
+        from lispdeploy.machine import HostContext
+        # An image built for the host shows its steps as they happen.
+        with HostContext(m.display_name, machine=m,
+                         phase=lambda text: _progress(f"{m.display_name}: {text}")):
+            return _row(m, env.started(m))
+
+    _each(machines, start_one, "start")
 
 
 @container.command()
@@ -126,6 +134,10 @@ def destroy(spec, on, load_path):
     """Tear down the hosts SPEC provisioned (container hosts, droplets); managed hosts are
     left alone."""
     _each(_machines(spec, load_path, on), _destroy_one, "destroy")
+
+
+def _progress(text: str) -> None:
+    click.echo(text, err=True)
 
 
 def _size(size) -> str:
