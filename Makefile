@@ -6,10 +6,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-# Debian packages the container hosts, the tests and the services under test need (mmdebstrap
-# builds the minimal images hosts boot from; apt-cacher-ng is the package cache hosts share,
-# started and stopped by lispdeploy itself, never as a service of this machine).
-DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git mmdebstrap apt-cacher-ng
+# Debian packages the container hosts, the tests and the services under test need: mmdebstrap
+# builds the minimal images hosts boot from; apt-cacher-ng is the package cache hosts share
+# (started and stopped by lispdeploy itself, never as a service of this machine), so packages
+# that tests install in hosts are downloaded once; the daemons' own checkers run on generated
+# files, and their clients talk to container hosts.
+DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git \
+	mmdebstrap apt-cacher-ng \
+	postgresql mariadb-server mariadb-client redis-tools php-fpm rsyslog logrotate unattended-upgrades zstd
 
 .PHONY: test demo demo-clean deps system-deps venv lint clean
 
