@@ -72,8 +72,18 @@ def safety_checks(request: Dict[str, Any]) -> List[Dict[str, Any]]:
             results.append(_check("bootloader", False, f"bootloader target {target} not found",
                                   "declare the host's boot disk in bootloader-configuration"))
     results.extend(_setting_checks(request))
+    # A checker may need what a package the activation installs provides (the daemon it
+    # runs, the user it runs as): while the system has packages to install, configuration
+    # files are checked by the activation, once they are installed (before any is written).
+    versions = packages.installed_versions() if request.get("validations") else {}
+    pending = [p for p in request.get("packages", ()) if p not in versions]
     for validation in request.get("validations", ()):
-        results.append(_validate(validation))
+        if pending:
+            results.append(_check(
+                "validate", True, f"/etc/{validation['path']}: checked during activation, "
+                                  f"after {', '.join(pending)} are installed"))
+        else:
+            results.append(_validate(validation))
     return results
 
 
@@ -132,6 +142,11 @@ def _validate(validation: Dict[str, Any]) -> Dict[str, Any]:
         result = run([tmp if a == "{}" else a for a in argv], check=False)
     finally:
         os.unlink(tmp)
+    if result.returncode == 127:
+        # The checker is there but runs a program that is not (a wrapper exec'ing the daemon
+        # of a package the activation installs): the activation checks again after installing.
+        return _check("validate", True, f"{path}: its checker needs a program that is not "
+                                        "installed yet; checked during activation")
     if result.returncode != 0:
         detail = (result.stderr or result.stdout).strip().replace(tmp, path)
         return _check("validate", False, f"{path} is invalid: {detail}",

@@ -75,7 +75,9 @@ def test_image_and_cache_commands(world, fleet, tmp_path):
     # Removing an image a host uses is refused, and names the host.
     refused = world.lispdeploy("container", "image", "remove", DEFAULT_IMAGE)
     assert refused.returncode == 1
-    assert f"is in use by container host {host.name}" in refused.stderr
+    assert refused.stderr.startswith(f"error: image {DEFAULT_IMAGE} (")
+    assert "is in use by container host " in refused.stderr
+    assert f"container host {host.name}" in refused.stderr
     assert fleet.engine.images.find(DEFAULT_IMAGE) is not None
 
     # A tarball a user made: unpacked by `image build`, removed by `image remove`.
