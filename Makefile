@@ -15,7 +15,7 @@ DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 
 	mmdebstrap apt-cacher-ng \
 	postgresql mariadb-server mariadb-client redis-tools php-fpm rsyslog logrotate unattended-upgrades zstd
 
-.PHONY: test demo demo-clean deps system-deps venv lint clean
+.PHONY: test demo demo-clean try-forum deps system-deps venv lint clean
 
 test: deps
 	$(BIN)/lint-imports --no-cache
@@ -25,7 +25,11 @@ demo: deps
 	@sh tools/demo.sh
 
 demo-clean: venv
-	$(BIN)/lispdeploy destroy specs/web-demo.hy
+	$(BIN)/lispdeploy destroy specs/web-demo.hy --yes
+
+# The seed's forum servers on droplets of the DigitalOcean stand-in (container hosts here).
+try-forum: deps
+	@sh tools/try-forum.sh
 
 deps: system-deps venv
 

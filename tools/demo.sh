@@ -58,5 +58,5 @@ The two hosts keep running. Try:
   $LISPDEPLOY deploy $SPEC -x -- systemctl status nginx
   $LISPDEPLOY container list $SPEC
   $LISPDEPLOY container images         (the images hosts boot from)
-  $LISPDEPLOY destroy $SPEC          (removes both hosts)
+  $LISPDEPLOY destroy $SPEC          (lists both hosts, asks, removes them)
 TXT

@@ -1,9 +1,11 @@
-"""Packages on a host, with its package manager (apt on Debian and Ubuntu): install what a
-generation declares (at the pinned version, when it pins one) and remove only what lispdeploy
-itself installed. Installing never starts the package's services (a policy-rc.d forbids it for
-the duration): the activation starts and restarts units itself, with the configuration it
-manages. Removing purges the package and the dependencies its installation brought that
-nothing needs any more, so that generation 0 is the host as it was. Standard library only."""
+"""Packages on a host, with its package manager (apt on Debian and Ubuntu): the executors of
+the planner's package changes. They install what a generation declares (at its pinned version)
+and remove only what lispdeploy itself installed. Installing never starts the package's
+services (a policy-rc.d forbids it for the duration): the activation starts and restarts units
+itself, with the configuration it manages. Removing purges the package and the dependencies
+its installation brought that nothing depends on any more, so that generation 0 is the host
+as it was. Consecutive package changes of one kind are made by one apt-get run (see
+`BATCHED`). Standard library only."""
 
 from __future__ import annotations
 
@@ -11,24 +13,41 @@ import os
 import re
 from typing import Any, Dict, List, Optional, Set
 
-from lispdeploy.hostside.changes import Change
 from lispdeploy.hostside.commands import CommandError, exists, run
-from lispdeploy.hostside.hoststate import HostState
+from lispdeploy.hostside.contract import HostSideError
+from lispdeploy.hostside.facts import package_facts
 
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
-# SUDO_FORCE_REMOVE: Debian's sudo refuses to be removed while root has no password (it
-# could lock root out); lispdeploy removes only the sudo it installed itself.
+# SUDO_FORCE_REMOVE: sudo's removal script refuses without it (no root password set).
 _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "APT_LISTCHANGES_FRONTEND": "none",
             "SUDO_FORCE_REMOVE": "yes"}
-# What apt says when its package lists are missing or out of date: after an `apt-get update`
-# the same command may succeed.
-_STALE_LISTS = ("Unable to locate package", "has no installation candidate",
-                "was not found", "Failed to fetch", "404  Not Found", "404 Not Found")
+# What apt says when its package lists are missing (a fresh server has none) or out of date
+# (a version they name is gone from the archive): after `apt-get update` it may succeed.
+_STALE_LISTS = ("Unable to locate package", "has no installation candidate", "was not found",
+                "Failed to fetch", "404  Not Found", "404 Not Found")
 _VERSION_NOT_FOUND = re.compile(r"Version '([^']*)' for '([^']*)' was not found")
 
 
-class PackageError(Exception):
+class PackageError(HostSideError):
     """A declared package cannot be installed as declared (a pin apt cannot satisfy)."""
+
+
+def installed_names() -> Set[str]:
+    """Every installed package."""
+    result = run(["dpkg-query", "-W", "-f=${Package}\t${db:Status-Abbrev}\n"], check=False)
+    return {line.split("\t")[0] for line in result.stdout.splitlines()
+            if line.split("\t")[1:2] and line.split("\t")[1].startswith("ii")}
+
+
+def offered_versions(name: str) -> List[str]:
+    """The versions of package `name` that apt can install (newest first)."""
+    result = run(["apt-cache", "madison", name], check=False)
+    versions: List[str] = []
+    for line in result.stdout.splitlines():
+        fields = [f.strip() for f in line.split("|")]
+        if len(fields) >= 2 and fields[0] == name and fields[1] not in versions:
+            versions.append(fields[1])
+    return versions
 
 
 def package_manager() -> Optional[str]:
@@ -36,50 +55,8 @@ def package_manager() -> Optional[str]:
     return "apt" if exists("apt-get") and exists("dpkg-query") else None
 
 
-def installed_versions() -> Dict[str, str]:
-    """Every installed package and its version."""
-    result = run(["dpkg-query", "-W", "-f=${Package}\t${Version}\t${db:Status-Abbrev}\n"],
-                 check=False)
-    versions = {}
-    for line in result.stdout.splitlines():
-        fields = line.split("\t")
-        if len(fields) == 3 and fields[2].startswith("ii"):
-            versions[fields[0]] = fields[1]
-    return versions
-
-
-def installed(name: str) -> bool:
-    """Whether dpkg reports the package as installed."""
-    result = run(["dpkg-query", "-W", "-f=${Status}", name], check=False)
-    return result.returncode == 0 and result.stdout.strip().endswith("install ok installed")
-
-
-def _spec(package: Dict[str, Any]) -> str:
-    return package["name"] + (f"={package['version']}" if package.get("version") else "")
-
-
-def missing_packages(packages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The declared packages that are not installed, or not at their pinned version."""
-    versions = installed_versions()
-    return [p for p in packages if p["name"] not in versions
-            or (p.get("version") and versions[p["name"]] != p["version"])]
-
-
-def package_changes(missing: List[Dict[str, Any]], state: HostState) -> List[Change]:
-    """One change installing the `missing` packages (see `missing_packages`)."""
-    if not missing:
-        return []
-    names = " ".join(_spec(p) for p in missing)
-    return [Change("package", "add", names, lambda: install(missing, state))]
-
-
-def package_removals(packages: List[Dict[str, Any]], state: HostState) -> List[Change]:
-    """One change removing the packages lispdeploy installed that are no longer declared."""
-    wanted = {p["name"] for p in packages}
-    ours = sorted(n for n in state.data["packages"] if n not in wanted)
-    if not ours:
-        return []
-    return [Change("package", "remove", " ".join(ours), lambda: remove(ours, state))]
+def _spec(args: Dict[str, Any]) -> str:
+    return args["package"] + (f"={args['version']}" if args.get("version") else "")
 
 
 class _NoServiceStarts:
@@ -99,50 +76,40 @@ class _NoServiceStarts:
             os.unlink(POLICY_RC_D)
 
 
-def offered_versions(name: str) -> List[str]:
-    """The versions of package `name` that apt can install (newest first)."""
-    result = run(["apt-cache", "madison", name], check=False)
-    versions = []
-    for line in result.stdout.splitlines():
-        fields = [f.strip() for f in line.split("|")]
-        if len(fields) >= 2 and fields[0] == name and fields[1] not in versions:
-            versions.append(fields[1])
-    return versions
-
-
-def install(packages: List[Dict[str, Any]], state: HostState) -> None:
-    """Install packages at their pinned versions (updating the package lists once if apt does
-    not know one, or its lists are out of date)."""
+def install(batch: List[Dict[str, Any]], context) -> None:
+    """Install (or bring to their pinned version) packages, in one apt-get run, updating the
+    package lists once if apt does not know one."""
     argv = ["apt-get", "install", "-y", "-q", "--no-install-recommends",
             # A pin may ask for an older version than the installed one.
             "--allow-downgrades",
             "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
-    before = set(installed_versions())
+    specs = [_spec(a) for a in batch]
+    before = installed_names()
     with _NoServiceStarts():
         try:
-            run(argv + [_spec(p) for p in packages], env=_APT_ENV)
+            run(argv + specs, env=_APT_ENV)
         except CommandError as e:
             if not any(text in e.output for text in _STALE_LISTS):
                 raise
             run(["apt-get", "update", "-q"], env=_APT_ENV)
             try:
-                run(argv + [_spec(p) for p in packages], env=_APT_ENV)
+                run(argv + specs, env=_APT_ENV)
             except CommandError as again:
-                raise _unsatisfiable(again, packages) or again from None
-    brought = sorted(set(installed_versions()) - before - {p["name"] for p in packages})
-    for p in packages:
-        previous = state.get("packages", p["name"])
-        if previous is None and p["name"] in before:
-            # Installed before lispdeploy, only moved to the pinned version: not lispdeploy's
+                raise _unsatisfiable(again) or again from None
+    names = {a["package"] for a in batch}
+    brought = sorted(installed_names() - before - names)
+    for a in batch:
+        previous = context.state.get("packages", a["package"])
+        if previous is None and a["package"] in before:
+            # Installed before lispdeploy, only moved to its pinned version: not lispdeploy's
             # to remove.
             continue
         record = dict(previous or {"installed": True})
         record["brought"] = sorted(set(record.get("brought", ())) | set(brought))
-        state.record("packages", p["name"], record)
+        context.state.record("packages", a["package"], record)
 
 
-def _unsatisfiable(error: CommandError,
-                   packages: List[Dict[str, Any]]) -> Optional[PackageError]:
+def _unsatisfiable(error: CommandError) -> Optional[PackageError]:
     """A clear error for a pinned version apt does not have, naming those it does."""
     match = _VERSION_NOT_FOUND.search(error.output)
     if match is None:
@@ -157,21 +124,24 @@ def _unsatisfiable(error: CommandError,
                         "no version of it (check its name and the host's apt sources)")
 
 
-def remove(names: List[str], state: HostState) -> None:
+def remove(batch: List[Dict[str, Any]], context) -> None:
     """Purge packages lispdeploy installed, then the dependencies their installation brought
-    that no installed package needs any more (their configuration files go too)."""
-    present = [n for n in names if installed(n)]
+    that no installed package depends on any more (configuration files go too: the host had
+    none of them before)."""
+    names = [a["package"] for a in batch]
+    facts = package_facts(names)
+    present = [n for n in names if n in facts and facts[n].installed]
     brought: Set[str] = set()
     for n in names:
-        brought |= set((state.get("packages", n) or {}).get("brought", ()))
+        brought |= set((context.state.get("packages", n) or {}).get("brought", ()))
     with _NoServiceStarts():
         if present:
             run(["apt-get", "purge", "-y", "-q"] + present, env=_APT_ENV)
-        leftovers = sorted(brought & _autoremovable())
+        leftovers = sorted(brought & _autoremovable()) if brought else []
         if leftovers:
             run(["apt-get", "purge", "-y", "-q"] + leftovers, env=_APT_ENV)
     for n in names:
-        state.record("packages", n, None)
+        context.state.record("packages", n, None)
 
 
 def _autoremovable() -> Set[str]:
@@ -184,3 +154,20 @@ def _autoremovable() -> Set[str]:
                  env=_APT_ENV, check=False)
     return {line.split()[1].split(":")[0] for line in result.stdout.splitlines()
             if line.startswith("Remv ")}
+
+
+def forget(batch: List[Dict[str, Any]], context) -> None:
+    """Drop the record of packages that are no longer installed."""
+    for a in batch:
+        context.state.record("packages", a["package"], None)
+
+
+EXECUTORS = {
+    ("package", "add"): install,
+    ("package", "change"): install,
+    ("package", "remove"): remove,
+    ("package", "forget"): forget,
+}
+# Executors that take the list of a run of consecutive changes (one apt-get for them all).
+BATCHED = {("package", "add"), ("package", "change"), ("package", "remove"),
+           ("package", "forget")}

@@ -1,6 +1,4 @@
 """`ContainerInfo`: what callers are told about a container host, and its console's tail.
-
-Imports the sibling `state` and `addresses` only.
 """
 
 from __future__ import annotations
@@ -29,6 +27,9 @@ class ContainerInfo:
     creating, stopped, starting, running, degraded (then `failed_units` says why); `pid` is
     the nspawn process while the host runs. `image` names what the host is an overlay of
     ("debian-12", "machine", a path) and `lower` is that image's root directory.
+    `deployment` is the deployment that created the host (None for hosts made before
+    deployments were recorded, or outside any), `spec` the spec it was last deployed from,
+    `directory` where its disk and state are.
     """
 
     name: str
@@ -47,6 +48,9 @@ class ContainerInfo:
     ephemeral: bool = False
     image: str = "machine"
     lower: str = "/"
+    deployment: Optional[str] = None
+    spec: Optional[str] = None
+    directory: str = ""
 
     @property
     def running(self) -> bool:

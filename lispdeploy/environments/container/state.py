@@ -12,8 +12,6 @@ Layout of the state directory (default /var/lib/lispdeploy/containers):
     .trash-<name>-<n>      a destroyed host being removed (renamed first, so lists skip it)
 
 Each container directory is itself the lock of that container (flock on its descriptor).
-
-Imports `errors` and the siblings `processes` and `mounts` only.
 """
 
 from __future__ import annotations
@@ -89,6 +87,10 @@ class ContainerRecord:
     # hosts are overlays of the engine's own lower directory (/).
     image: Optional[str] = None
     lower: Optional[str] = None
+    # The deployment that created the host (only it destroys or prunes the host) and the spec
+    # it was last deployed from. Records written before deployments existed have neither.
+    deployment: Optional[str] = None
+    spec: Optional[str] = None
 
     def replace(self, **changes) -> "ContainerRecord":
         """A copy with `changes` applied."""
@@ -112,6 +114,7 @@ class ContainerRecord:
             # Keys added after format 1 was first written: readers that predate them ignore
             # them, and `from_json` reads records without them.
             "image": self.image, "lower": self.lower,
+            "deployment": self.deployment, "spec": self.spec,
         }
 
     @classmethod
@@ -132,6 +135,7 @@ class ContainerRecord:
             masked_units=tuple(data["masked_units"]),
             failed_units=tuple(data["failed_units"]),
             image=data.get("image"), lower=data.get("lower"),
+            deployment=data.get("deployment"), spec=data.get("spec"),
         )
 
 
