@@ -44,7 +44,8 @@ def with_change(world, spec, image):
         '%base-user-accounts))',
         '(cons (user-account (name "bob") (group "users")) %base-user-accounts)))').replace(
         '    (sudoers-file', '    (packages (cons "hello" %base-packages))\n    (sudoers-file')
-    return world.write(text, f"home-{image}-2.hy")
+    # The same file name, so the same deployment (the one that owns the host).
+    return world.write(text, f"v2/home-{image}.hy")
 
 
 def deploy(world, *args):
