@@ -19,11 +19,11 @@ from typing import Any, Dict, List, Optional
 from lispdeploy.environments.managed_host import checks, health
 from lispdeploy.environments.managed_host.configuration import MachineSshConfiguration
 from lispdeploy.environments.managed_host.environment import connection, open_transport
-from lispdeploy.errors import DeployError, LispdeployError
+from lispdeploy.errors import DeployError, LispdeployError, RemoteEvalError
 from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.gexp.program import LoweredProgram, function_call
-from lispdeploy.hostside.contract import (FAILED, Change, Confirmation, Facts, Outcome,
-                                          ProbeAnswer, ProbeRequest, Provenance,
+from lispdeploy.hostside.contract import (FAILED, KIND_LOCKED, Change, Confirmation, Facts,
+                                          Outcome, ProbeAnswer, ProbeRequest, Provenance,
                                           changes_shown)
 from lispdeploy.hostside.hoststate import HostState
 from lispdeploy.hostside.facts import gather_image
@@ -35,6 +35,7 @@ from lispdeploy.system.closure import SystemClosure, build_system, source_map_of
 
 # Time the controller leaves the host between giving up reaching it and its own deadline.
 CONFIRM_MARGIN = 5.0
+LOCK_POLL = 2.0  # seconds between two looks at a host another deploy is changing
 WATCHDOG = "confirmation-watchdog"
 
 
@@ -76,6 +77,14 @@ def roll_back_managed_host(machine: Machine) -> HostReport:
     return within_host(machine, work)
 
 
+class HostBusy(Exception):
+    """Another deploy is changing the host (`holder` names it): this one changed nothing."""
+
+    def __init__(self, holder: str):
+        super().__init__(holder)
+        self.holder = holder
+
+
 class ManagedDeploy:
     """One managed host's deploy, step by step (see the module docstring)."""
 
@@ -87,13 +96,33 @@ class ManagedDeploy:
         self.name = machine.display_name
 
     def run(self) -> HostReport:
-        """Build, probe, check, plan; then (unless a dry run) send and activate, confirm."""
+        """Build, probe, check, plan; then (unless a dry run) send and activate, confirm. A
+        host another deploy is changing is waited for as long as --wait-lock says."""
         self.host.phase("building")
         system = self._build()
-        manifest = system.manifest_record
-        contents = system.contents()
         if self.host.planned_host is not None:
             return self._plan_new_host(system, self.host.planned_host)
+        wait = self.options.wait_lock
+        deadline = time.monotonic() + wait if wait else None
+        while True:
+            try:
+                return self._deploy(system)
+            except HostBusy as busy:
+                remaining = deadline - time.monotonic() if deadline is not None else 0.0
+                if remaining <= 0:
+                    problem = checks.locked_problem(busy.holder)
+                    if deadline is not None:
+                        problem.message += f" (waited {wait:g} s)"
+                    raise DeployError(problem.message, host=self.name, step="lock",
+                                      hint=problem.hint) from None
+                self.host.phase(f"waiting for the host ({remaining:.0f} s left): "
+                                f"{busy.holder}")
+                if self.host.interrupted.wait(min(LOCK_POLL, remaining)):
+                    raise KeyboardInterrupt("interrupted") from None
+
+    def _deploy(self, system: SystemClosure) -> HostReport:
+        manifest = system.manifest_record
+        contents = system.contents()
         transport = connection(self.machine, self.host)
         watchdog = self._watchdog()
         self.host.phase("probing")
@@ -108,6 +137,9 @@ class ManagedDeploy:
         if watchdog is not None:
             request.items.append(watchdog.path)
         answer = ProbeAnswer.from_json(call(transport, self.host, "probe", request.to_json()))
+        if answer.lock:
+            # Never "unchanged" (nor a plan) for a host another deploy is changing.
+            raise HostBusy(answer.lock)
         report = HostReport(self.name, DEPLOYED, previous=answer.generation,
                             system=system.item.path)
         report.warnings = [p.message for p in checks.raise_first(
@@ -195,11 +227,20 @@ class ManagedDeploy:
             confirm = {"watchdog": watchdog.path, "timeout": self._confirm_timeout()}
         lowered = Lowerer().lower_program("activate", function_call(
             "lispdeploy.hostside.entry.activate", system.item.path, self.options.who, confirm,
-            system.provenance))
+            system.provenance, self.options.holder()))
         self.host.set_stage("activating", previous=answer.generation,
                             confirm_timeout=confirm["timeout"] if confirm else None)
-        outcome = Outcome.from_json(run_lowered(transport, LoweredProgram(
-            lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=self.host.output))
+        try:
+            outcome = Outcome.from_json(run_lowered(
+                transport, LoweredProgram(lowered.name, lowered.text,
+                                          list(lowered.items) + extra),
+                on_stderr=self.host.output))
+        except RemoteEvalError as e:
+            if e.kind != KIND_LOCKED:
+                raise
+            # Another deploy began its activation after our probe: nothing was changed.
+            self.host.set_stage("untouched")
+            raise HostBusy(e.message.split(": ", 1)[-1]) from None
         activated = time.monotonic()
         report.items_sent = len(missing)
         report.bytes_sent = sum(i.size for i in missing)
@@ -254,7 +295,8 @@ class ManagedDeploy:
         message = "\n".join(r.describe() for r in failed)
         try:
             back = switch_report(self.name, call(transport, self.host, "switch_generation",
-                                                 previous, self.options.who))
+                                                 previous, self.options.who,
+                                                 self.options.lease_id))
             rolled_back = back.ok
             why = "" if back.ok else (back.error or {}).get("message", "")
         except LispdeployError as e:
@@ -293,7 +335,8 @@ class ManagedDeploy:
                 time.sleep(1.0)
                 continue
             try:
-                answer = call(transport, self.host, "confirm", report.generation)
+                answer = call(transport, self.host, "confirm", report.generation,
+                              self.options.lease_id)
             finally:
                 self.host.release(transport)
             if answer.get("confirmed"):
