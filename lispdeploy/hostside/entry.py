@@ -5,11 +5,12 @@ Standard library only."""
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from typing import Any, Dict, Optional
 
-from lispdeploy.hostside import activation, confirmation, gc, generations, lease
+from lispdeploy.hostside import activation, confirmation, created, gc, generations, lease
 from lispdeploy.hostside import probe as probing
 from lispdeploy.hostside.contract import DEPLOYED, Confirmation, ProbeRequest
 
@@ -47,12 +48,18 @@ def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None,
             else:
                 lease.hold(dict(holder, since=started),
                            until=outcome.confirmation.deadline + LEASE_MARGIN)
+                return outcome.to_json()
+    # Not awaiting a confirmation: the generation stands, and what it created with it.
+    if outcome.result == DEPLOYED:
+        created.forget(outcome.generation)
     return outcome.to_json()
 
 
 def confirm(generation: int, lease_id: Optional[str] = None) -> Dict[str, Any]:
     """Confirm a deployed generation (see hostside.confirmation); the deploy's lease ends."""
     answer = confirmation.confirm(generation)
+    if answer.get("confirmed"):
+        created.forget(generation)
     lease.release(lease_id)
     return answer
 
@@ -64,14 +71,22 @@ def _finish_even_if_disconnected() -> None:
         signal.signal(getattr(signal, name), signal.SIG_IGN)
 
 
-def switch_generation(number: Optional[int], who: str,
-                      lease_id: Optional[str] = None) -> Dict[str, Any]:
+def switch_generation(number: Optional[int], who: str, lease_id: Optional[str] = None,
+                      failed: Optional[int] = None) -> Dict[str, Any]:
     """Switch to an existing generation (None or 0: the host as it was) and re-activate it;
     refused while another deploy is changing the host (`lease_id`: the deploy that is, going
-    back after a failed health check)."""
+    back after a failed health check: then `failed` is the generation it leaves, removed
+    with what it created, see hostside.created)."""
     _finish_even_if_disconnected()
     with lease.changing({"id": lease_id, "who": who}):
         outcome = activation.switch_to(number or None, who=who)
+        if failed is not None and outcome.result != "failed":
+            # As a failed activation's: the generation is gone, and what it created.
+            created.tidy(failed)
+            with generations.Lock(who):
+                if failed != generations.current() and os.path.lexists(
+                        generations.link_path(failed)):
+                    generations.remove(failed)
     lease.release(lease_id)
     return outcome.to_json()
 

@@ -296,7 +296,7 @@ class ManagedDeploy:
         try:
             back = switch_report(self.name, call(transport, self.host, "switch_generation",
                                                  previous, self.options.who,
-                                                 self.options.lease_id))
+                                                 self.options.lease_id, report.generation))
             rolled_back = back.ok
             why = "" if back.ok else (back.error or {}).get("message", "")
         except LispdeployError as e:
