@@ -7,6 +7,7 @@ judge the report and what to tell the user). A check's report is plain data, nev
     timezone       "Europe/Paris"     -> whether the zone exists
     locale         "en_US.utf8"       -> whether it is compiled, and whether it can be generated
     validate       [{path, argv, content}] -> each file's validator result
+    packages       [{name, version}]  -> what apt cannot install as declared (apt_index)
 
 Runs on hosts: standard library only.
 """
@@ -17,6 +18,7 @@ import os
 import tempfile
 from typing import Any, Callable, Dict, List
 
+from lispdeploy.hostside import apt_index
 from lispdeploy.hostside.commands import exists, run
 from lispdeploy.hostside.facts import available_locales, normalize_locale, supported_lines
 from lispdeploy.hostside.settings import zone_exists
@@ -73,12 +75,20 @@ def _validate_one(validation: Dict[str, Any]) -> Dict[str, Any]:
             "output": (result.stderr or result.stdout).strip().replace(tmp, path)}
 
 
+def _packages(wanted: List[Dict[str, Any]]) -> Dict[str, Any]:
+    if not (exists("apt-cache") and exists("dpkg-query")):
+        # The package-manager check says so.
+        return {"apt": False}
+    return apt_index.check(wanted)
+
+
 REPORTERS: Dict[str, Callable[[Any], Any]] = {
     "file-systems": _file_systems,
     "bootloader": _bootloader,
     "timezone": _timezone,
     "locale": _locale,
     "validate": _validate,
+    "packages": _packages,
 }
 
 

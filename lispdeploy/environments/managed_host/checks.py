@@ -19,10 +19,13 @@ checks) are skipped when a machine's configuration says `(safety-checks? #f)`.
     validate         configuration files with a validator (visudo, nginx -t...) pass it
     downgrade        the spec's commit descends from the one the host runs
                      (`allow-downgrades?`)
+    packages         apt can install every declared package as declared (name, version),
+                     after fetching the package lists of a host that has none
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
@@ -34,28 +37,33 @@ from lispdeploy.system.operating_system import OperatingSystem
 
 
 class Problem:
-    """A check that failed: a message and a hint, fatal unless it is a warning."""
+    """A check that failed: a message and a hint, fatal unless it is a warning; `location`:
+    where the spec declares what failed, when one place does."""
 
-    __slots__ = ("message", "hint", "warning")
+    __slots__ = ("message", "hint", "warning", "location")
 
-    def __init__(self, message: str, hint: str = "", warning: bool = False):
+    def __init__(self, message: str, hint: str = "", warning: bool = False, location=None):
         self.message = message
         self.hint = hint
         self.warning = warning
+        self.location = location
 
     def to_json(self) -> Dict[str, Any]:
         """The problem for reports."""
-        return {"message": self.message, "hint": self.hint, "warning": self.warning}
+        return {"message": self.message, "hint": self.hint, "warning": self.warning,
+                "location": str(self.location) if self.location is not None else None}
 
 
 class CheckContext:
-    """What the checks know of the deploy: the system being deployed and its machine."""
+    """What the checks know of the deploy: the system being deployed and its machine, and
+    where the spec asks for each package (`package_origins`, name -> PackageOrigin)."""
 
     def __init__(self, *, manifest: Manifest, contents: Mapping[str, bytes],
                  operating_system: Optional[OperatingSystem] = None, system: str = "x86_64-linux",
                  container: bool = False, safety_checks: bool = True,
                  allow_downgrades: bool = False, user: str = "root",
-                 provenance: Optional[Dict[str, Any]] = None, spec_path: Optional[str] = None):
+                 provenance: Optional[Dict[str, Any]] = None, spec_path: Optional[str] = None,
+                 package_origins: Optional[Mapping[str, Any]] = None):
         self.manifest = manifest
         self.contents = contents
         self.operating_system = operating_system
@@ -66,6 +74,7 @@ class CheckContext:
         self.user = user
         self.provenance = provenance or {}
         self.spec_path = spec_path
+        self.package_origins = package_origins or {}
 
 
 Judge = Callable[[ProbeAnswer, Any, CheckContext], List[Problem]]
@@ -236,6 +245,109 @@ def _downgrade(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Prob
     return [problem] if problem is not None else []
 
 
+def _wanted_packages(ctx: CheckContext) -> List[Dict[str, Any]]:
+    return [{"name": p.name, "version": p.version} for p in ctx.manifest.packages]
+
+
+def _new_apt_sources(answer: ProbeAnswer, ctx: CheckContext) -> List[str]:
+    """The apt sources files the deploy writes that the host lacks as written: until they are
+    there, apt cannot know the packages they provide."""
+    new = []
+    for e in ctx.manifest.etc:
+        if not e.path.lstrip("/").startswith("apt/sources.list"):
+            continue
+        content = ctx.contents.get(e.item)
+        fact = answer.facts.file(e.target) if answer.facts is not None else None
+        if content is None or fact is None or \
+                fact.sha256 != hashlib.sha256(content).hexdigest():
+            new.append(e.target)
+    return new
+
+
+def _package_named(name: str, origin: Any) -> str:
+    """'nginx', with the Guix package it stands for and the service that wants it."""
+    text = f"package '{name}'"
+    guix = getattr(origin, "guix_name", None)
+    if guix and guix != name:
+        text += f" (lispdeploy's Debian name for Guix's '{guix}')"
+    service = getattr(origin, "service", None)
+    if service:
+        text += f" of service '{service}'"
+    return text
+
+
+def _package_problem(found: Dict[str, Any], origin: Any, distribution: str,
+                     deferred: List[str]) -> Problem:
+    """One package apt cannot install as declared, told as the user fixes it."""
+    name, kind = found["name"], found["kind"]
+    named = _package_named(name, origin)
+    where = getattr(origin, "location", None)
+    if kind == "virtual":
+        providers = found.get("providers") or []
+        message = (f"{named} is a virtual package on this host, provided by "
+                   + ", ".join(f"'{p}'" for p in providers))
+        hint = f"name the package that provides it, e.g. \"{providers[0]}\""
+    elif kind == "version":
+        offered = found.get("offered") or []
+        message = (f"{named}: version {found.get('version')} is not available; apt offers "
+                   + ", ".join(offered))
+        hint = f"pin one of them, e.g. \"{name}@{offered[0]}\", or none" if offered else ""
+    elif kind == "no-candidate":
+        message = (f"{named} has no installation candidate on this host (apt knows versions "
+                   + ", ".join(found.get("offered") or ()) + " but its pins or sources rule "
+                   "them out)")
+        hint = "check /etc/apt/preferences.d and the host's apt sources, or pin a version"
+    else:
+        close = [c for c in found.get("close") or () if c != name]
+        message = f"{named} is not known to the host's apt ({distribution})"
+        hint = ("close names apt knows: " + ", ".join(f"'{c}'" for c in close) + "; "
+                if close else "apt knows no package of a close name; ")
+        if getattr(origin, "service", None):
+            hint += (f"service '{origin.service}' installs it, as Debian 12 (bookworm) names "
+                     "it: deploy it to a host whose apt has that package")
+        elif getattr(origin, "guix_name", None) and origin.guix_name != name:
+            hint += ("write the host's own name for it as a string in the packages, e.g. "
+                     f"(cons \"{close[0]}\" %base-packages)" if close else
+                     "find the host's own name for it (`apt-cache search WORD` on the host) and "
+                     "write it as a string in the packages")
+        else:
+            hint += "`apt-cache search WORD` on the host finds the name of a package"
+    if deferred:
+        # Warnings are shown as text: the location goes in front.
+        return Problem((f"{where}: " if where else "") + f"{message}; not refused yet: the "
+                       f"deploy adds apt sources ({', '.join(deferred)}) that may provide it, "
+                       "and apt-get says when it installs", warning=True, location=where)
+    return Problem(message, hint, location=where)
+
+
+def _packages(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if not report or report.get("apt") is False:
+        return []
+    deferred = _new_apt_sources(answer, ctx)
+    distribution = answer.os.name if answer.os is not None else "this host"
+    error = report.get("update-error")
+    if report.get("lists") == "fetched" and error and not report.get("problems"):
+        return [Problem("cannot check the declared packages: the host has no apt package "
+                        f"lists, and apt-get update failed:\n{error}",
+                        "check the host's apt sources (/etc/apt/sources.list, "
+                        "/etc/apt/sources.list.d) and that it reaches them",
+                        warning=bool(deferred))]
+    found = report.get("problems") or ()
+    problems = [_package_problem(f, ctx.package_origins.get(f["name"]), distribution, deferred)
+                for f in found]
+    fatal = [(f["name"], p) for f, p in zip(found, problems) if not p.warning]
+    if error and fatal:
+        fatal[-1][1].hint += f" (apt-get update failed, the lists may be old: {error})"
+    if len(fatal) > 1:
+        lines = "".join(f"\n  {p.location}: {p.message}" if p.location else
+                        f"\n  {p.message}" for _, p in fatal)
+        hints = "\n  ".join(f"{name}: {p.hint}" for name, p in fatal if p.hint)
+        return [p for p in problems if p.warning] + [Problem(
+            f"{len(fatal)} packages cannot be installed as declared:{lines}",
+            "\n  " + hints if hints else "", location=fatal[0][1].location)]
+    return problems
+
+
 def _unless_container(request):
     return lambda ctx: None if ctx.container else request(ctx)
 
@@ -252,6 +364,7 @@ SAFETY_CHECKS: Tuple[SafetyCheck, ...] = (
     SafetyCheck("locale", _locale, lambda ctx: ctx.manifest.locale),
     SafetyCheck("validate", _validate, _validations),
     SafetyCheck("downgrade", _downgrade),
+    SafetyCheck("packages", _packages, _wanted_packages),
 )
 
 
@@ -320,5 +433,5 @@ def raise_first(problems: List[Problem], host: str, step: str) -> Tuple[Problem,
     for p in problems:
         if not p.warning:
             raise DeployError(p.message, host=host, step=step, hint=p.hint or None,
-                              rolled_back=None)
+                              rolled_back=None, location=p.location)
     return tuple(problems)
