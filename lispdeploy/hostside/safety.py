@@ -8,6 +8,7 @@ judge the report and what to tell the user). A check's report is plain data, nev
     locale         "en_US.utf8"       -> whether it is compiled, and whether it can be generated
     validate       [{path, argv, content}] -> each file's validator result
     packages       [{name, version}]  -> what apt cannot install as declared (apt_index)
+    swap           [target, ...]      -> whether the host is a container (which cannot swapon)
 
 Runs on hosts: standard library only.
 """
@@ -87,6 +88,16 @@ def _packages(wanted: List[Dict[str, Any]]) -> Dict[str, Any]:
     return apt_index.check(wanted)
 
 
+def _swap(targets: List[str]) -> Dict[str, Any]:
+    # systemd writes the container manager's name there (systemd-nspawn, lxc, docker...).
+    try:
+        with open("/run/systemd/container", encoding="utf-8") as f:
+            container = f.read().strip() or None
+    except OSError:
+        container = None
+    return {"container": container}
+
+
 REPORTERS: Dict[str, Callable[[Any], Any]] = {
     "file-systems": _file_systems,
     "bootloader": _bootloader,
@@ -94,6 +105,7 @@ REPORTERS: Dict[str, Callable[[Any], Any]] = {
     "locale": _locale,
     "validate": _validate,
     "packages": _packages,
+    "swap": _swap,
 }
 
 

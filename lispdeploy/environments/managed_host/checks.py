@@ -21,6 +21,8 @@ checks) are skipped when a machine's configuration says `(safety-checks? #f)`.
                      (`allow-downgrades?`)
     packages         apt can install every declared package as declared (name, version),
                      after fetching the package lists of a host that has none
+    swap             swap can be turned on: not a container, the file exists or has a size,
+                     an existing file holds a swap area, a device exists
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from lispdeploy.environments.deploy_options import MACHINE_ARCHITECTURES
 from lispdeploy.errors import DeployError, SpecError
 from lispdeploy.hostside.contract import Manifest, ProbeAnswer
+from lispdeploy.system.guix_system import swap_target
 from lispdeploy.system.operating_system import OperatingSystem
 
 
@@ -363,6 +366,64 @@ def _packages(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Probl
     return problems
 
 
+def _swap_location(ctx: CheckContext, target: str):
+    """Where the spec declares the swap area `target` (as the manifest names it)."""
+    os_ = ctx.operating_system
+    if os_ is None:
+        return None
+    for space in os_.swap_devices:
+        try:
+            named = swap_target(getattr(space, "target", space), None)
+        except SpecError:
+            continue
+        if named == target:
+            return getattr(space, "location", None) or os_.field_location("swap_devices")
+    return os_.field_location("swap_devices")
+
+
+def _swap(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if not ctx.manifest.swap:
+        return []
+    first = ctx.manifest.swap[0].target
+    container = (report or {}).get("container") or ("a container host" if ctx.container
+                                                     else None)
+    if container:
+        return [Problem(f"swap {first}: this host is a container ({container}), and only the "
+                        "kernel of the machine it runs on can turn swap on (swapon is refused "
+                        "in containers)",
+                        "declare swap-devices for servers and virtual machines only; a "
+                        "container's memory is its host machine's",
+                        location=_swap_location(ctx, first))]
+    facts = answer.facts.swaps if answer.facts is not None else {}
+    made = ((answer.state or {}).get("swaps") or {})
+    problems = []
+    for s in ctx.manifest.swap:
+        fact = facts.get(s.target)
+        if fact is None or fact.active:
+            continue
+        where = _swap_location(ctx, s.target)
+        device = not s.target.startswith("/") or s.target.startswith("/dev/")
+        if fact.kind == "absent" and device:
+            problems.append(Problem(f"swap device {s.target} not found",
+                                    "declare the host's real device (see lsblk -f on the host)",
+                                    location=where))
+        elif fact.kind == "absent" and s.size is None:
+            problems.append(Problem(
+                f"swap file {s.target} does not exist on the host",
+                "add (size \"2G\") to the swap-space, and lispdeploy makes it (mode 0600, "
+                "mkswap), or make it yourself", location=where))
+        elif fact.kind == "file" and not (made.get(s.target) or {}).get("created"):
+            problems.append(Problem(
+                f"swap file {s.target} exists but holds no swap area; lispdeploy does not run "
+                "mkswap over a file it did not make",
+                f"if it is meant as swap, run `mkswap {s.target}` on the host; or name a new "
+                "file with (size ...)", location=where))
+        elif fact.kind == "other":
+            problems.append(Problem(f"swap {s.target} is neither a file nor a block device",
+                                    "name a swap file or a partition", location=where))
+    return problems
+
+
 def _unless_container(request):
     return lambda ctx: None if ctx.container else request(ctx)
 
@@ -380,6 +441,7 @@ SAFETY_CHECKS: Tuple[SafetyCheck, ...] = (
     SafetyCheck("validate", _validate, _validations),
     SafetyCheck("downgrade", _downgrade),
     SafetyCheck("packages", _packages, _wanted_packages),
+    SafetyCheck("swap", _swap, lambda ctx: [s.target for s in ctx.manifest.swap]),
 )
 
 
