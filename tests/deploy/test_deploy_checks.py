@@ -203,3 +203,25 @@ def test_packages_apt_does_not_know_are_refused_before_any_change(world):
         in done.stderr
     assert 'htop: pin one of them, e.g. "htop@' in done.stderr
     assert world.sh(name, "ls /var/lib/lispdeploy") == ""
+
+
+def test_swap_is_refused_on_a_container_host_before_any_change(world):
+    """Only a real kernel turns swap on: a container host is told so at the swap-space,
+    before a swap file or an fstab line is written."""
+    name = world.host_name()
+    spec = world.write(f"""
+(use-modules (gnu))
+(define os
+  (operating-system
+    (host-name "swapper")
+    (swap-devices (list (swap-space (target "/swapfile") (size "64M"))))))
+(list {container_machine('os', name)})
+""")
+    done = world.lispdeploy("deploy", spec)
+    assert done.returncode == 1, done.stdout
+    assert (f"swapper: {spec}:6:25: error (checks): swap /swapfile: this host is a container "
+            "(systemd-nspawn), and only the kernel of the machine it runs on can turn swap on "
+            "(swapon is refused in containers)\n"
+            "hint: declare swap-devices for servers and virtual machines only") in done.stderr
+    assert world.sh(name, "ls /var/lib/lispdeploy; test ! -e /swapfile && "
+                          "grep -c swap /etc/fstab || true") == "0\n"
