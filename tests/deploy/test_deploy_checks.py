@@ -199,7 +199,7 @@ def test_packages_apt_does_not_know_are_refused_before_any_change(world):
     assert (f"pkgs: {field}: error (checks): 2 packages cannot be installed as declared:\n"
             f"  {field}: package 'awk' is a virtual package on this host, provided by ") \
         in done.stderr
-    assert f"  {field}: package 'htop': version 0.1-1 is not available; apt offers " \
+    assert f"  {field}: package htop: version 0.1-1 is not available; apt offers " \
         in done.stderr
     assert 'htop: pin one of them, e.g. "htop@' in done.stderr
     assert world.sh(name, "ls /var/lib/lispdeploy") == ""

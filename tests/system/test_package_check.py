@@ -98,7 +98,7 @@ def test_virtual_packages_and_versions_apt_does_not_offer(system):
     assert virtual.hint == 'name the package that provides it, e.g. "ca-a"'
     (version,) = judge(system, present({"name": "nginx", "kind": "version", "version": "9.9",
                                         "offered": ["1.22.1-9"]}))
-    assert version.message == ("package 'nginx' of service 'nginx': version 9.9 is not "
+    assert version.message == ("package nginx of service 'nginx': version 9.9 is not "
                                "available; apt offers 1.22.1-9")
     assert version.hint == 'pin one of them, e.g. "nginx@1.22.1-9", or none'
 

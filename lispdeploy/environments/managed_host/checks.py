@@ -307,7 +307,10 @@ def _package_problem(found: Dict[str, Any], origin: Any, distribution: str,
         hint = f"name the package that provides it, e.g. \"{providers[0]}\""
     elif kind == "version":
         offered = found.get("offered") or []
-        message = (f"{named}: version {found.get('version')} is not available; apt offers "
+        # Worded as the packages step words it (hostside.packages), which says it when a
+        # check did not run.
+        message = (named.replace(f"package '{name}'", f"package {name}", 1)
+                   + f": version {found.get('version')} is not available; apt offers "
                    + ", ".join(offered))
         hint = f"pin one of them, e.g. \"{name}@{offered[0]}\", or none" if offered else ""
     elif kind == "no-candidate":
