@@ -96,6 +96,7 @@ class Plan:
         """The plan for a dry run: changes and the services that would restart."""
         return {"changes": [c.to_json() for c in self.changes()],
                 "restart": [c.name for c in self.units if c.action == "restart"],
+                "reload": [c.name for c in self.units if c.action == "reload"],
                 "start": [c.name for c in self.units if c.action == "start"],
                 "runs-activation-program": self.activation is not None}
 
@@ -132,7 +133,7 @@ class Plan:
         if self.reload:
             units.daemon_reload()
         make("units", self.units)
-        started = [c.name for c in self.units if c.action in ("start", "restart")
+        started = [c.name for c in self.units if c.action in ("start", "restart", "reload")
                    and c.name not in self.one_shot]
         try:
             for name in units.check_running(started):

@@ -1,5 +1,6 @@
 """systemd units during activation: enable and start new units, restart exactly those whose
-unit file, watched configuration or package changed, stop and disable the ones a generation
+unit file, watched configuration or package changed, reload those of which only a file they
+reload on changed, stop and disable the ones a generation
 dropped (giving back the state a unit had before lispdeploy first touched it), and check that
 started units stay up. Standard library only."""
 
@@ -60,9 +61,10 @@ def unit_changes(units: List[Dict[str, Any]], changed_paths: Set[str],
         enabled = enablement(name)
         active = activity(name) == "active"
         touched = (unit_path(name) in changed_paths
-                   or any(("/etc/" + w.lstrip("/")) in changed_paths or w in changed_paths
-                          for w in unit.get("watch", ()))
+                   or _any_changed(unit.get("watch", ()), changed_paths)
                    or bool(set(unit.get("packages", ())) & new_packages))
+        # Restarting does all a reload does: a reload only when nothing needs a restart.
+        reloaded = not touched and _any_changed(unit.get("reload", ()), changed_paths)
         if enabled == "masked":
             changes.append(Change("unit", "unmask", name, lambda n=name: _do(n, "unmask", state)))
         if unit.get("enable") and enabled not in ("enabled", "static", "alias", "indirect"):
@@ -76,7 +78,16 @@ def unit_changes(units: List[Dict[str, Any]], changed_paths: Set[str],
             changes.append(Change("unit", "restart", name,
                                   lambda n=name: _do(n, "restart", state),
                                   "its configuration changed"))
+        elif active and reloaded:
+            changes.append(Change("unit", "reload", name,
+                                  lambda n=name: _do(n, "reload", state),
+                                  "its configuration changed"))
     return changes
+
+
+def _any_changed(paths: Iterable[str], changed_paths: Set[str]) -> bool:
+    """Whether one of `paths` (relative to /etc, or absolute) is among the changed files."""
+    return any(("/etc/" + p.lstrip("/")) in changed_paths or p in changed_paths for p in paths)
 
 
 def unit_removals(units: List[Dict[str, Any]], state: HostState) -> List[Change]:

@@ -191,8 +191,9 @@ def unit_name(value) -> str:
 
 class SystemdUnit(Record):
     """A systemd unit of the system: a unit file lispdeploy installs under
-    /etc/systemd/system, or (`file` #f) the unit a package installs. `watch` lists /etc
-    paths whose change restarts the unit."""
+    /etc/systemd/system, or (`file` #f) the unit a package installs. `watch` lists files
+    whose change restarts the unit, `reload` files whose change only reloads it (`systemctl
+    reload`, for daemons that read their configuration again on request: nginx, sshd)."""
 
     record_name = "systemd-unit"
     fields = (
@@ -202,6 +203,8 @@ class SystemdUnit(Record):
         Field("enable", True, check=checks.boolean, spec_name="enable?"),
         Field("start", True, check=checks.boolean, spec_name="start?"),
         Field("watch", (), check=checks.list_of(etc_path, "paths under /etc")),
+        Field("reload", (), check=checks.list_of(etc_path, "paths under /etc"),
+              doc="files whose change reloads the unit instead of restarting it"),
         Field("provision", (), check=checks.list_of(checks.string, "names"),
               doc="names a shepherd-service may require this unit by, e.g. (ssh-daemon)"),
     )

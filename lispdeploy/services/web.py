@@ -9,10 +9,11 @@ that Debian builds into apache2 are not loaded again, and `mpm_event_module` is 
 no MPM is named (Guix's httpd has one built in). Activation creates the document root and the
 error log's directory. The file is not checked with `apache2 -t` before it is put in place,
 because that check fails while the document root does not exist yet; `apachectl` checks it
-when the unit restarts.
+when the unit reloads (`apachectl graceful`, on a change of the file) or starts.
 
 nginx: the `nginx` package and its `nginx.service`. `/etc/nginx/nginx.conf` is written whole
-(or is `file`, when given) and must pass `nginx -t` on the host first. Other services add
+(or is `file`, when given) and must pass `nginx -t` on the host first; a change reloads
+nginx (`systemctl reload`: no connection is dropped). Other services add
 server blocks with `(simple-service 'x nginx-service-type (list (nginx-server-configuration
 ...)))`. Deviations from Guix, for Debian: the worker user is `www-data`, the pid file is the
 one Debian's unit watches (/run/nginx.pid), temporary files stay in Debian's /var/lib/nginx
@@ -219,7 +220,7 @@ httpd_service_type = ServiceType(
         ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
             path="apache2/apache2.conf", file=_httpd_file(c), location=c.location),)),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
-            name="apache2.service", watch=("apache2/apache2.conf",),
+            name="apache2.service", reload=("apache2/apache2.conf",),
             provision=("httpd", "apache2"), location=c.location),)),
         ServiceExtension(target=activation_service_type, compute=_httpd_activation),
         ServiceExtension(target=profile_service_type, compute=lambda c: (c.package,)),
@@ -408,7 +409,7 @@ def _nginx_file(config: NginxConfiguration):
 
 
 def _nginx_units(config: NginxConfiguration):
-    return (SystemdUnit(name="nginx.service", watch=("nginx/nginx.conf",),
+    return (SystemdUnit(name="nginx.service", reload=("nginx/nginx.conf",),
                         provision=("nginx",), location=config.location),)
 
 

@@ -15,7 +15,8 @@ The manifest (JSON, keys sorted) is what the deploy applies:
                       "create-home", "home-permissions", "shell", "system", "password"}]
     packages        [{"name", "version"}]
     units           [{"name", "item" (null: the package's own unit), "enable", "start",
-                      "watch" (etc paths whose change restarts it)}]
+                      "watch" (etc paths whose change restarts it),
+                      "reload" (etc paths whose change only reloads it)}]
     activation      the activation program's item, or null
     file-systems    [{"mount-point", "device": {"path"|"label"|"uuid": ...}, "type",
                       "options", "flags", "mount", "mount-may-fail", "needed-for-boot",

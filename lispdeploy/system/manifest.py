@@ -12,8 +12,8 @@ from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 from lispdeploy.errors import ServiceError
 from lispdeploy.records import describe_value
 from lispdeploy.services.core import Folding, Service, ServiceType
-from lispdeploy.services.rendering import Renderer
-from lispdeploy.services.shepherd import ShepherdService, service_unit
+from lispdeploy.services.rendering import Renderer, Rendering
+from lispdeploy.services.shepherd import ShepherdService, service_units
 from lispdeploy.services.sinks import (SystemdUnit, account_service_type, activation_service_type,
                                        etc_file_check,
                                        etc_service_type, profile_service_type,
@@ -200,17 +200,18 @@ def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
     provision_units: Dict[str, Optional[str]] = {p: u for p, (u, _) in provisions.items()}
 
     merged: Dict[str, Tuple[Service, SystemdUnit]] = {}
-    for source, unit in declared:
-        if isinstance(unit, ShepherdService):
-            unit = service_unit(unit, provision_units)
-        if unit.name in merged:
-            unit = _merge(merged[unit.name], (source, unit))
-        merged[unit.name] = (merged.get(unit.name, (source,))[0], unit)
+    for source, declared_unit in declared:
+        made = (service_units(declared_unit, provision_units, Rendering(renderer))
+                if isinstance(declared_unit, ShepherdService) else [declared_unit])
+        for unit in made:
+            if unit.name in merged:
+                unit = _merge(merged[unit.name], (source, unit))
+            merged[unit.name] = (merged.get(unit.name, (source,))[0], unit)
 
     entries: List[Dict] = []
     items: List[StoreItem] = []
     for source, unit in merged.values():
-        for path in unit.watch:
+        for path in (*unit.watch, *unit.reload):
             if path not in etc_paths:
                 raise ServiceError(f"unit {unit.name} watches /etc/{path}, which no service "
                                    "declares", location=unit.location or source.location,
@@ -224,7 +225,7 @@ def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
             items.append(item)
         entries.append({"name": unit.name, "item": item.path if item else None,
                         "enable": unit.enable, "start": unit.start,
-                        "watch": sorted(unit.watch)})
+                        "watch": sorted(unit.watch), "reload": sorted(unit.reload)})
     return entries, items
 
 
@@ -240,4 +241,5 @@ def _merge(first: Tuple[Service, SystemdUnit], second: Tuple[Service, SystemdUni
                            hint="keep one of them; each daemon needs its own unit name")
     return a.replace(enable=a.enable or b.enable, start=a.start or b.start,
                      watch=tuple(dict.fromkeys(a.watch + b.watch)),
+                     reload=tuple(dict.fromkeys(a.reload + b.reload)),
                      provision=tuple(dict.fromkeys(a.provision + b.provision)))

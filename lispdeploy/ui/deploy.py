@@ -79,8 +79,10 @@ def _changes(report: HostReport) -> str:
             "roll-back failed" if report.rolled_back is False else "none")
     n = len(report.changes)
     text = f"{n}" if n else "none"
-    if report.restarted:
-        text += f" (restarted {', '.join(report.restarted)})"
+    done = ([f"restarted {', '.join(report.restarted)}"] if report.restarted else []) + (
+        [f"reloaded {', '.join(report.reloaded)}"] if report.reloaded else [])
+    if done:
+        text += f" ({'; '.join(done)})"
     return text
 
 
@@ -143,6 +145,8 @@ def dry_run(reports: List[HostReport]) -> str:
                            + (f": {detail}" if detail else ""))
         if r.plan.get("restart"):
             out.append(f"  services that would restart: {', '.join(r.plan['restart'])}")
+        if r.plan.get("reload"):
+            out.append(f"  services that would reload: {', '.join(r.plan['reload'])}")
         if r.plan.get("runs-activation-program"):
             out.append("  the activation program (services' activation snippets) would run"
                        + (", changed since the current generation"

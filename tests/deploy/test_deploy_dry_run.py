@@ -57,8 +57,8 @@ def test_dry_run_shows_the_diff_and_changes_nothing(world):
     assert "    +Welcome to generation 2." in out
     assert "  remove file /etc/systemd/system/ticker.service" in out
     assert any(line.startswith("  stop unit ticker.service") for line in out)
-    assert "  restart unit ssh.service: its configuration changed" in out
-    assert out[-1] == "  services that would restart: ssh.service"
+    assert "  reload unit ssh.service: its configuration changed" in out
+    assert out[-1] == "  services that would reload: ssh.service"
 
     assert (disk_fingerprint(world, name), world.sh(name, UNITS)) == before
     done = world.lispdeploy("deploy", gen1, "--dry-run")

@@ -33,7 +33,7 @@ def test_forum_server_apache_config_golden():
     assert_golden("forum-server-1.apache2.conf", etc_text(system, "apache2/apache2.conf"))
     assert unit_entry(system, "apache2.service") == {
         "name": "apache2.service", "item": None, "enable": True, "start": True,
-        "watch": ["apache2/apache2.conf"]}
+        "watch": [], "reload": ["apache2/apache2.conf"]}
     assert {"name": "apache2", "version": None} in system.manifest["packages"]
     # apache2 -t fails while the document root is missing, so the host does not check it
     # before the activation has created it.
@@ -112,7 +112,7 @@ def test_nginx_config_golden_and_valid(tmp_path):
     nginx_accepts(tmp_path, text)
     assert etc_entry(system, "nginx/nginx.conf")["validate"] == [
         "/usr/sbin/nginx", "-t", "-q", "-c", "{}"]
-    assert unit_entry(system, "nginx.service")["watch"] == ["nginx/nginx.conf"]
+    assert unit_entry(system, "nginx.service")["reload"] == ["nginx/nginx.conf"]
 
 
 def test_nginx_listen_directives_bind_to_the_listen_address(tmp_path):
