@@ -19,12 +19,14 @@ string (5 fields, names of months and days, ranges, steps), written as systemd's
 `OnCalendar=` expression. cron matches a day when *either* day-of-month or day-of-week
 matches; systemd wants both, so a cron string that restricts both is refused.
 
-Imports nothing of lispdeploy.
+Imports hostside.names only (Hy's mangling of keyword names).
 """
 
 from __future__ import annotations
 
 from typing import Any, Dict, Optional, Sequence, Tuple
+
+from lispdeploy.hostside.names import mangle
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -178,9 +180,16 @@ class Timer:
         self.command = action
 
 
-def make_timer_constructor(event, action, *, wait_for_termination=True, max_duration=None,
-                           log_file=None, occurrences=None) -> Timer:
-    """Shepherd's `make-timer-constructor EVENT COMMAND`."""
+_WAIT = mangle("wait-for-termination?")
+_TIMER_OPTIONS = {_WAIT, "max_duration", "log_file", "occurrences"}
+
+
+def make_timer_constructor(event, action, **options) -> Timer:
+    """Shepherd's `make-timer-constructor EVENT COMMAND #:wait-for-termination? ...`."""
+    unknown = sorted(set(options) - _TIMER_OPTIONS)
+    if unknown:
+        raise TypeError(f"make-timer-constructor takes no #:{unknown[0].replace('_', '-')}")
+    wait_for_termination = options.get(_WAIT, True)
     if isinstance(event, str):
         event = cron_string_to_calendar_event(event)
     if not isinstance(event, CalendarEvent):
