@@ -118,7 +118,6 @@ class Plan:
                       f"({time.monotonic() - started:.2f} s)", file=sys.stderr)
 
         make("packages", self.installs)
-        self._validate()
         make("accounts", self.accounts)
         make("units", self.unit_removals)
         make("files", self.files)
@@ -126,10 +125,15 @@ class Plan:
         if self.manifest is None:
             settings.restore_runtime(self.state)
         # As in Guix, services' activation snippets run before services are (re)started:
-        # they make what the services need (a web server's document root, for one).
+        # they make what the services need (a web server's document root, a first
+        # self-signed certificate).
         if self.activation:
             self._run_activation_program()
             done.append({"kind": "activation", "action": "run", "name": self.activation})
+        # Checked once what they refer to exists (apache2's document root, nginx's
+        # certificates), and before any daemon reads them: a file its daemon refuses fails
+        # the activation, and the previous generation's files come back.
+        self._validate()
         if self.reload:
             units.daemon_reload()
         make("units", self.units)

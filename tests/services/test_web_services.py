@@ -35,9 +35,9 @@ def test_forum_server_apache_config_golden():
         "name": "apache2.service", "item": None, "enable": True, "start": True,
         "watch": [], "reload": ["apache2/apache2.conf"]}
     assert {"name": "apache2", "version": None} in system.manifest["packages"]
-    # apache2 -t fails while the document root is missing, so the host does not check it
-    # before the activation has created it.
-    assert etc_entry(system, "apache2/apache2.conf")["validate"] is None
+    # Checked on the host once the activation program has made the document root.
+    assert etc_entry(system, "apache2/apache2.conf")["validate"] == [
+        "/usr/sbin/apache2", "-t", "-f", "{}"]
 
 
 def test_apache_accepts_the_config_and_virtual_hosts(tmp_path):
