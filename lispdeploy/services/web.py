@@ -65,15 +65,28 @@ def _join(parts: Iterable[Any], rendering: Rendering) -> str:
     return "".join(rendering.path_of(p) if isinstance(p, FileLike) else p for p in parts)
 
 
+_WILDCARDS = ("[::]:", "*:", "0.0.0.0:")
+
+
 def bind_port(listen: str, address) -> str:
-    """`listen` bound to `address` when it names only a port ("80", "443 ssl")."""
+    """`listen` bound to `address` when it names only a port ("80", "443 ssl") or a wildcard
+    address ("[::]:80", "*:80", "0.0.0.0:80"): container hosts share one network, where a
+    wildcard would take the port from every other host."""
     if not address:
         return listen
     words = listen.split(None, 1)
-    if not words or not words[0].isdigit():
+    if not words:
+        return listen
+    port = words[0]
+    for wildcard in _WILDCARDS:
+        if port.startswith(wildcard):
+            port = port[len(wildcard):]
+    if not port.isdigit():
         return listen
     host = f"[{address}]" if ":" in address else address
-    return f"{host}:{words[0]}" + (f" {words[1]}" if len(words) > 1 else "")
+    rest = [w for w in (words[1].split() if len(words) > 1 else ())
+            if not w.startswith("ipv6only=")]
+    return f"{host}:{port}" + "".join(f" {w}" for w in rest)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -103,7 +116,9 @@ class HttpdConfigFile(Record):
             checks.instance_of(HttpdModule, ""), "httpd-module records")),
         Field("server_root", "/etc/apache2", check=checks.string),
         Field("server_name", None, check=checks.optional(checks.string)),
-        Field("document_root", "/srv/http", check=checks.string),
+        Field("document_root", "/srv/http", check=checks.either(
+            checks.string, checks.instance_of(FileLike, ""),
+            what="a path or a file-like object such as (local-file \"site\" #:recursive? #t)")),
         Field("listen", ("80",), check=checks.list_of(checks.string, "strings such as \"80\"")),
         Field("pid_file", "/var/run/apache2/apache2.pid", check=checks.optional(checks.string)),
         Field("error_log", "/var/log/apache2/error.log", check=checks.optional(checks.string)),
@@ -155,7 +170,7 @@ def httpd_conf(config: HttpdConfigFile, rendering: Rendering) -> str:
     lines.append(f"ServerRoot {config.server_root}")
     if config.server_name:
         lines.append(f"ServerName {config.server_name}")
-    lines.append(f"DocumentRoot {config.document_root}")
+    lines.append(f"DocumentRoot {_root(config.document_root, rendering)}")
     lines += [f"Listen {bind_port(value, rendering.listen_address)}" for value in config.listen]
     for keyword, value in (("PidFile", config.pid_file), ("ErrorLog", config.error_log),
                            ("User", config.user), ("Group", config.group)):
@@ -208,7 +223,8 @@ def _httpd_activation(configuration: HttpdConfiguration):
     config = configuration.config
     if not isinstance(config, HttpdConfigFile):
         return ()
-    paths = [config.document_root]
+    # A file-like document root is a store directory: it exists as soon as the item does.
+    paths = [config.document_root] if isinstance(config.document_root, str) else []
     if config.error_log and config.error_log.startswith("/"):
         paths.append(posixpath.dirname(config.error_log))
     return (directories_activation(paths, location=configuration.location),)
@@ -260,7 +276,9 @@ class NginxServerConfiguration(Record):
         Field("listen", ("80",), check=checks.list_of(checks.string, "strings such as \"80\"")),
         Field("server_name", ("default",),
               check=checks.list_of(checks.string, "names ('default or strings)")),
-        Field("root", "/srv/http", check=checks.string),
+        Field("root", "/srv/http", check=checks.either(
+            checks.string, checks.instance_of(FileLike, ""),
+            what="a path or a file-like object such as (local-file \"site\" #:recursive? #t)")),
         Field("locations", (), check=checks.list_of(checks.either(
             checks.instance_of(NginxLocationConfiguration, ""),
             checks.instance_of(NginxNamedLocationConfiguration, ""), what=""),
@@ -329,9 +347,17 @@ class NginxConfiguration(Record):
     )
 
 
-def _server_block(server: NginxServerConfiguration, address) -> List[str]:
+def _root(root, rendering: Rendering) -> str:
+    """A document root: a path, or the store path of a file-like (a site directory)."""
+    return rendering.path_of(root) if isinstance(root, FileLike) else root
+
+
+def _server_block(server: NginxServerConfiguration, rendering: Rendering) -> List[str]:
+    address = rendering.listen_address
     out = ["    server {"]
-    out += [f"      listen {bind_port(listen, address)};" for listen in server.listen]
+    # Bound to one address, "80" and "[::]:80" are the same socket: listed once.
+    out += [f"      listen {listen};" for listen in
+            dict.fromkeys(bind_port(listen, address) for listen in server.listen)]
     names = " ".join("_" if n == "default" else n for n in server.server_name)
     out.append(f"      server_name {names};")
     if server.ssl_certificate:
@@ -339,7 +365,7 @@ def _server_block(server: NginxServerConfiguration, address) -> List[str]:
     if server.ssl_certificate_key:
         out.append(f"      ssl_certificate_key {server.ssl_certificate_key};")
     if server.root:
-        out.append(f"      root {server.root};")
+        out.append(f"      root {_root(server.root, rendering)};")
     if server.index:
         out.append(f"      index {' '.join(server.index)};")
     if server.try_files:
@@ -391,7 +417,7 @@ def nginx_conf(config: NginxConfiguration, rendering: Rendering) -> str:
             http += [""] + [f"      {line}" for line in upstream.extra_content]
         http.append("    }")
     for server in config.server_blocks:
-        http += _server_block(server, rendering.listen_address)
+        http += _server_block(server, rendering)
     extra = config.extra_content
     # As in Guix: a string goes in as it is, a list is one indented directive per item.
     parts: List[Any] = ([extra] if isinstance(extra, str)

@@ -118,7 +118,8 @@ def test_nginx_config_golden_and_valid(tmp_path):
 def test_nginx_listen_directives_bind_to_the_listen_address(tmp_path):
     system = build(tmp_path, os_spec(NGINX, preamble=WEB), listen_address="127.0.10.22")
     text = etc_text(system, "nginx/nginx.conf")
-    assert "listen 127.0.10.22:80;\n      listen [::]:80;" in text
+    # "[::]:80" would take port 80 on every address of the network the hosts share.
+    assert "listen 127.0.10.22:80;\n      server_name www.example.org;" in text
     assert "listen 127.0.10.22:8080;" in text
     system = build(tmp_path, os_spec(NGINX, preamble=WEB))
     assert "listen 80;\n      listen [::]:80;" in etc_text(system, "nginx/nginx.conf")
