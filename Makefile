@@ -7,10 +7,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 # Debian packages the container hosts, the tests and the services under test need.
-DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git
+DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git pebble openssl apt-utils reprepro gnupg
 
 # Packages the deploy tests install inside container hosts (downloaded, never installed here).
-DEBIAN_CACHED_PACKAGES := hello
+DEBIAN_CACHED_PACKAGES := hello certbot
 
 .PHONY: test demo demo-clean deps system-deps venv lint clean
 

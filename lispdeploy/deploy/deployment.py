@@ -352,7 +352,8 @@ def _probe_request(system: SystemClosure, *, safety_checks: bool,
         "locale": manifest["locale"],
         "validations": [{"path": e["path"], "argv": e["validate"],
                          "content": contents[e["item"]].content}
-                        for e in manifest["etc"] if e.get("validate")],
+                        for e in manifest["etc"]
+                        if e.get("validate") and e.get("validate-early", True)],
     }
 
 

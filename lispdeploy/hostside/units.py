@@ -56,6 +56,9 @@ def unit_changes(units: List[Dict[str, Any]], changed_paths: Set[str],
     """Changes that bring declared units to their wanted state; `changed_paths` are the files
     this activation changes, `new_packages` the packages it installs."""
     changes: List[Change] = []
+    # Units that run already take their new configuration before new units start: a new unit
+    # may use what a reloaded one now serves (certbot's challenge location in nginx).
+    starts: List[Change] = []
     for unit in units:
         name = unit["name"]
         enabled = enablement(name)
@@ -73,7 +76,7 @@ def unit_changes(units: List[Dict[str, Any]], changed_paths: Set[str],
             changes.append(Change("unit", "disable", name,
                                   lambda n=name: _do(n, "disable", state)))
         if unit.get("start") and not active:
-            changes.append(Change("unit", "start", name, lambda n=name: _do(n, "start", state)))
+            starts.append(Change("unit", "start", name, lambda n=name: _do(n, "start", state)))
         elif active and touched:
             changes.append(Change("unit", "restart", name,
                                   lambda n=name: _do(n, "restart", state),
@@ -82,7 +85,7 @@ def unit_changes(units: List[Dict[str, Any]], changed_paths: Set[str],
             changes.append(Change("unit", "reload", name,
                                   lambda n=name: _do(n, "reload", state),
                                   "its configuration changed"))
-    return changes
+    return changes + starts
 
 
 def _any_changed(paths: Iterable[str], changed_paths: Set[str]) -> bool:

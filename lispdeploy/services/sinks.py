@@ -145,7 +145,8 @@ def _validate_command(value):
 
 class EtcFile(Record):
     """A file under /etc: which file-like it holds, with what mode and owner, and the command
-    (with `{}` for the new file) that must accept it on the host before it is put in place."""
+    (with `{}` for the new file) that must accept it on the host: before the deploy changes
+    anything (unless `validate-early?` is #f), and before its daemon reads it."""
 
     record_name = "etc-file"
     fields = (
@@ -156,6 +157,9 @@ class EtcFile(Record):
         Field("group", "root", check=checks.string),
         Field("validate", None, check=checks.optional(_validate_command),
               doc="e.g. (\"/usr/sbin/visudo\" \"-c\" \"-f\" \"{}\"), or #f"),
+        Field("validate_early", True, check=checks.boolean, spec_name="validate-early?",
+              doc="also check it before the deploy changes anything; #f for a file that "
+                  "names what the activation program makes (a first certificate)"),
     )
 
 

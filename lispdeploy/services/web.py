@@ -12,7 +12,9 @@ activation program made the document root and before apache2 reads it; a change 
 apache2 (`apachectl graceful`).
 
 nginx: the `nginx` package and its `nginx.service`. `/etc/nginx/nginx.conf` is written whole
-(or is `file`, when given) and must pass `nginx -t` on the host first; a change reloads
+(or is `file`, when given) and must pass `nginx -t` on the host (before the deploy changes
+anything, and again before nginx reads it; only the second when a server block names
+certificate files, which certbot's activation may make first); a change reloads
 nginx (`systemctl reload`: no connection is dropped). Other services add
 server blocks with `(simple-service 'x nginx-service-type (list (nginx-server-configuration
 ...)))`. Deviations from Guix, for Debian: the worker user is `www-data`, the pid file is the
@@ -435,6 +437,13 @@ def _nginx_file(config: NginxConfiguration):
     return config.file
 
 
+def _names_certificates(config: NginxConfiguration) -> bool:
+    """Whether a server block names certificate files, which may not exist before the
+    activation program made them (certbot's first, self-signed certificates): `nginx -t`
+    then runs during activation only."""
+    return any(s.ssl_certificate or s.ssl_certificate_key for s in config.server_blocks)
+
+
 def _nginx_units(config: NginxConfiguration):
     return (SystemdUnit(name="nginx.service", reload=("nginx/nginx.conf",),
                         provision=("nginx",), location=config.location),)
@@ -454,7 +463,8 @@ nginx_service_type = ServiceType(
     extensions=(
         ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
             path="nginx/nginx.conf", file=_nginx_file(c), location=c.location,
-            validate=("/usr/sbin/nginx", "-t", "-q", "-c", "{}")),)),
+            validate=("/usr/sbin/nginx", "-t", "-q", "-c", "{}"),
+            validate_early=not _names_certificates(c)),)),
         ServiceExtension(target=shepherd_root_service_type, compute=_nginx_units),
         ServiceExtension(target=activation_service_type, compute=_nginx_activation),
         ServiceExtension(target=profile_service_type, compute=lambda c: (c.nginx,)),

@@ -9,7 +9,8 @@ The manifest (JSON, keys sorted) is what the deploy applies:
     keyboard        {"name", "variant", "model", "options"} or null
     listen-address  the address services were bound to (container hosts), or null
     etc             [{"path" (under /etc), "item", "mode" ("0644"), "user", "group",
-                      "validate" (argv with "{}" for the new file, or null)}]
+                      "validate" (argv with "{}" for the new file, or null),
+                      "validate-early" (also checked by the probe, before any change)}]
     groups          [{"name", "gid", "system", "password"}]
     users           [{"name", "uid", "group", "supplementary-groups", "comment", "home",
                       "create-home", "home-permissions", "shell", "system", "password"}]

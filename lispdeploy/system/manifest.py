@@ -79,7 +79,8 @@ def etc_entries(folding: Folding, renderer: Renderer) -> Tuple[List[Dict], List[
         items.append(item)
         entries.append({"path": etc.path, "item": item.path, "mode": f"{etc.mode:04o}",
                         "user": etc.user, "group": etc.group,
-                        "validate": list(etc.validate) if etc.validate else None})
+                        "validate": list(etc.validate) if etc.validate else None,
+                        "validate-early": etc.validate_early})
     entries.sort(key=lambda e: e["path"])
     return entries, items
 

@@ -196,7 +196,8 @@ def test_etc_file_records_and_a_unit_watching_an_undeclared_file(tmp_path):
                                 (mode 0o600) (user "nobody") (group "nogroup")))))"""))
     assert etc_entry(system, "app/token") == {
         "path": "app/token", "item": etc_entry(system, "app/token")["item"], "mode": "0600",
-        "user": "nobody", "group": "nogroup", "validate": None}
+        "user": "nobody", "group": "nogroup", "validate": None,
+        "validate-early": True}
     with pytest.raises(LispdeployError) as e:
         build(tmp_path, os_spec("""
             (list (simple-service 'u shepherd-root-service-type
