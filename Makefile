@@ -7,6 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 # Debian packages the container hosts, the tests and the services under test need.
+# pebble (an ACME server), apt-utils and reprepro (a signed apt repository) and gnupg run on
+# this machine, on loopback, as the servers the certbot and apt-source tests talk to.
 DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git pebble openssl apt-utils reprepro gnupg
 
 # Packages the deploy tests install inside container hosts (downloaded, never installed here).
