@@ -27,9 +27,11 @@ def _simple_service(name, target, value, *, location=None):
 
 
 _CORE = Vocabulary(
-    records=(ServiceType, sinks.EtcFile, sinks.SystemdUnit, base.LoginConfiguration,
+    records=(ServiceType, sinks.EtcFile, sinks.SystemdUnit, sinks.SpecialFile,
+             base.LoginConfiguration,
              base.SysctlConfiguration, base.JournaldConfiguration),
-    procedures={"service-extension": _service_extension, "simple-service": _simple_service},
+    procedures={"service-extension": _service_extension, "simple-service": _simple_service,
+                "extra-special-file": sinks.extra_special_file},
     values={
         "system-service-type": base.system_service_type,
         "etc-service-type": base.etc_service_type,
@@ -37,6 +39,7 @@ _CORE = Vocabulary(
         "activation-service-type": base.activation_service_type,
         "shepherd-root-service-type": base.shepherd_root_service_type,
         "profile-service-type": base.profile_service_type,
+        "special-files-service-type": sinks.special_files_service_type,
         "host-settings-service-type": base.host_settings_service_type,
         "login-service-type": base.login_service_type,
         "journald-service-type": base.journald_service_type,

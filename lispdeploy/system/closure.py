@@ -11,6 +11,8 @@ The manifest (JSON, keys sorted) is what the deploy applies:
     etc             [{"path" (under /etc), "item", "mode" ("0644"), "user", "group",
                       "validate" (argv with "{}" for the new file, or null),
                       "validate-early" (also checked by the probe, before any change)}]
+    files           [{"path" (absolute, outside /etc), "item", "directory", "mode", "user",
+                      "group"}]: special files; a directory's mode is its directories'
     groups          [{"name", "gid", "system", "password"}]
     users           [{"name", "uid", "group", "supplementary-groups", "comment", "home",
                       "create-home", "home-permissions", "shell", "system", "password"}]
@@ -48,7 +50,7 @@ from lispdeploy.system.activation import activation_program
 from lispdeploy.system.essential import operating_system_services
 from lispdeploy.system.file_systems import FileSystem, FileSystemLabel, Uuid
 from lispdeploy.system.manifest import (account_entries, etc_entries, package_entries,
-                                        unit_entries)
+                                        special_file_entries, unit_entries)
 from lispdeploy.system.provenance import provenance
 
 MANIFEST_FORMAT = 1
@@ -84,8 +86,10 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     renderer = Renderer(lowerer, listen_address=listen_address)
 
     etc, etc_items = etc_entries(folding, renderer)
+    files, file_items = special_file_entries(folding, renderer)
     groups, users = account_entries(folding)
-    units, unit_items = unit_entries(folding, renderer, {e["path"] for e in etc})
+    units, unit_items = unit_entries(folding, renderer, {e["path"] for e in etc}
+                                     | {f["path"] for f in files})
     activation = activation_program(folding, renderer)
     origin, origin_items = provenance(spec_path, spec_text)
 
@@ -97,6 +101,7 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
         "keyboard": _keyboard(settings.keyboard_layout),
         "listen-address": listen_address,
         "etc": etc,
+        "files": files,
         "groups": groups,
         "users": users,
         "packages": package_entries(folding),
@@ -107,7 +112,7 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     }
     manifest["configuration"] = hashlib.sha256(_canonical(manifest)).hexdigest()
     manifest["provenance"] = origin
-    top = etc_items + unit_items + ([activation] if activation else []) + origin_items
+    top = etc_items + file_items + unit_items + ([activation] if activation else []) + origin_items
     # In the order of the system item's own closure (its references are sorted by path).
     manifest["items"] = [item.path for item in closure(sorted(top, key=lambda i: i.path))]
     item = StoreItem("system", content=_canonical(manifest), references=top)

@@ -17,7 +17,8 @@ from lispdeploy.services.shepherd import ShepherdService, service_units
 from lispdeploy.services.sinks import (SystemdUnit, account_service_type, activation_service_type,
                                        etc_file_check,
                                        etc_service_type, profile_service_type,
-                                       shepherd_root_service_type)
+                                       shepherd_root_service_type, special_file_check,
+                                       special_files_service_type)
 from lispdeploy.store import StoreItem
 from lispdeploy.system.accounts import UserAccount, UserGroup
 from lispdeploy.system.packages import Package, specification_to_package
@@ -81,6 +82,44 @@ def etc_entries(folding: Folding, renderer: Renderer) -> Tuple[List[Dict], List[
                         "user": etc.user, "group": etc.group,
                         "validate": list(etc.validate) if etc.validate else None,
                         "validate-early": etc.validate_early})
+    entries.sort(key=lambda e: e["path"])
+    return entries, items
+
+
+def special_file_entries(folding: Folding, renderer: Renderer
+                         ) -> Tuple[List[Dict], List[StoreItem]]:
+    """The manifest's "files" section (files and directories outside /etc) and its items."""
+    if not folding.of_kind(special_files_service_type):
+        return [], []
+    seen: Dict[str, Service] = {}
+    entries: List[Dict] = []
+    items: List[StoreItem] = []
+    for source, declaration in declarations(folding, special_files_service_type):
+        special = special_file_check(declaration, location=source.location)
+        path = special.path
+        if path == "/etc" or path.startswith("/etc/"):
+            raise ServiceError(f"{path} is under /etc: {_origin(source)} must give it to "
+                               "etc-service-type", location=special.location or source.location,
+                               hint="files under /etc are etc-service-type's (etc-file records "
+                                    "have owner, mode and validation too)")
+        if path in seen:
+            raise ServiceError(f"{path} is declared twice: by {_origin(seen[path])} and by "
+                               f"{_origin(source)}", location=special.location or source.location,
+                               hint="keep one of them")
+        for other, owner in seen.items():
+            if path.startswith(other + "/") or other.startswith(path + "/"):
+                raise ServiceError(f"{path} and {other} cannot both be declared (one is inside "
+                                   f"the other): by {_origin(source)} and {_origin(owner)}",
+                                   location=special.location or source.location,
+                                   hint="declare the directory, with the file inside it")
+        seen[path] = source
+        item = renderer.item_of(special.file)
+        items.append(item)
+        directory = item.content is None
+        mode = special.mode if special.mode is not None else (
+            0o755 if directory or item.executable else 0o644)
+        entries.append({"path": path, "item": item.path, "directory": directory,
+                        "mode": f"{mode:04o}", "user": special.user, "group": special.group})
     entries.sort(key=lambda e: e["path"])
     return entries, items
 
@@ -177,7 +216,8 @@ def package_entries(folding: Folding) -> List[Dict]:
 
 def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
                  ) -> Tuple[List[Dict], List[StoreItem]]:
-    """The manifest's "units" section and the unit files it needs."""
+    """The manifest's "units" section and the unit files it needs; `etc_paths` are the
+    files units may watch (paths under /etc relative to it, special files absolute)."""
     declared: List[Tuple[Service, Any]] = []
     provisions: Dict[str, Tuple[str, Service]] = {}
     for source, unit in declarations(folding, shepherd_root_service_type):
@@ -214,9 +254,11 @@ def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
     for source, unit in merged.values():
         for path in (*unit.watch, *unit.reload):
             if path not in etc_paths:
-                raise ServiceError(f"unit {unit.name} watches /etc/{path}, which no service "
+                shown = path if path.startswith("/") else f"/etc/{path}"
+                raise ServiceError(f"unit {unit.name} watches {shown}, which no service "
                                    "declares", location=unit.location or source.location,
-                                   hint="watch only files given to etc-service-type")
+                                   hint="watch only files given to etc-service-type or "
+                                        "special-files-service-type")
         item = None
         if unit.file is not None:
             item = renderer.item_of(unit.file)

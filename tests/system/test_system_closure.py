@@ -205,7 +205,8 @@ def test_etc_file_records_and_a_unit_watching_an_undeclared_file(tmp_path):
     path = str(tmp_path / "spec.hy")
     assert e.value.render() == (
         f"{where(path, '(systemd-unit')}: error: unit app.service watches /etc/app.conf, which "
-        "no service declares\nhint: watch only files given to etc-service-type")
+        "no service declares\nhint: watch only files given to etc-service-type or "
+        "special-files-service-type")
 
 
 def test_a_unit_file_of_the_user_s_own(tmp_path):
