@@ -10,7 +10,7 @@ import time
 from typing import Any, Dict, Iterable, List, Set
 
 from lispdeploy.hostside.changes import Change
-from lispdeploy.hostside.commands import run
+from lispdeploy.hostside.commands import CommandError, run
 from lispdeploy.hostside.hoststate import HostState
 
 UNIT_DIR = "/etc/systemd/system"
@@ -25,7 +25,8 @@ class UnitError(Exception):
         self.unit = unit
         self.state = state
         self.journal = journal
-        super().__init__(f"unit {unit} is {state} after starting"
+        super().__init__((f"unit {unit} {state}" if state.startswith("failed to")
+                          else f"unit {unit} is {state} after starting")
                          + (f"; its journal ends with:\n{journal}" if journal else ""))
 
 
@@ -111,7 +112,13 @@ def unit_removals(units: List[Dict[str, Any]], state: HostState) -> List[Change]
 
 def _do(name: str, verb: str, state: HostState) -> None:
     _remember(name, state)
-    run(["systemctl", verb, name], timeout=START_WAIT_SECONDS * 6)
+    try:
+        run(["systemctl", verb, name], timeout=START_WAIT_SECONDS * 6)
+    except CommandError:
+        if verb not in ("start", "restart", "reload"):
+            raise
+        # systemctl only says to look at the journal: show its end instead.
+        raise UnitError(name, f"failed to {verb}", journal_tail(name)) from None
 
 
 def _give_back(name: str, original: Dict[str, Any], state: HostState) -> None:

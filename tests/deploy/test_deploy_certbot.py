@@ -29,7 +29,7 @@ SPEC = """
     (ssl-certificate "/etc/certs/{domain}/fullchain.pem")
     (ssl-certificate-key "/etc/certs/{domain}/privkey.pem")))
 
-(define (web https?)
+(define (web https? extra-domains)
   (operating-system
     (host-name "secure-web")
     (services
@@ -43,9 +43,10 @@ SPEC = """
                       (email "webmaster@lispdeploy.test")
                       (server "{server}")
                       (server-ca-file (local-file "{ca}"))
+                      (rsa-key-size 2048)
                       (certificates
                         (list (certificate-configuration
-                                (domains '("{domain}"))
+                                (domains (cons "{domain}" extra-domains))
                                 (deploy-hook (program-file "note-deploy"
                                   #~(call-with-output-file "/var/tmp/deployed-certificate"
                                       (lambda (port) (display "yes" port)))))))))))
@@ -54,10 +55,10 @@ SPEC = """
 """
 
 
-def spec(world, name, https, pebble):
+def spec(world, name, https, pebble, extra="'()"):
     text = SPEC.format(domain=DOMAIN, server=pebble.directory, ca=pebble.listener_ca_file)
-    return world.write(text + f"(list {container_machine(f'(web {https})', name)})\n",
-                       f"web-{https}.hy")
+    return world.write(text + f"(list {container_machine(f'(web {https} {extra})', name)})\n",
+                       f"web-{https}{len(extra)}.hy")
 
 
 def deploy(world, path):
@@ -135,4 +136,15 @@ def test_a_certificate_is_issued_to_nginx_and_served_over_https(world, pebble):
     world.sh(name, "systemctl start certbot-certificate-renewal.service")
     assert "not yet due for renewal" in world.sh(
         name, "journalctl -u certbot-certificate-renewal.service -o cat --no-pager")
+    assert https_get(address, root)[1] == serial
+
+    # A domain pebble cannot validate (it resolves to an address where nothing listens):
+    # certbot fails, so the deploy does, and the host keeps generation 2 and its certificate.
+    pebble.add_domain("other." + DOMAIN, "127.255.255.254")
+    done, report = deploy(world, spec(world, name, "#t", pebble, f'(list "other.{DOMAIN}")'))
+    assert done.returncode == 1
+    assert report["error"]["step"] == "units"
+    assert "renew-certbot-certificates.service" in report["error"]["message"]
+    assert f"other.{DOMAIN}" in report["error"]["message"]      # certbot's own words
+    assert report["generation"] == 2 and report["rolled-back"] is True
     assert https_get(address, root)[1] == serial
