@@ -67,6 +67,9 @@ def differences(desired: DesiredTree) -> List[str]:
         top = os.lstat(desired.path)
     except FileNotFoundError:
         return ["missing"]
+    if not os.path.isdir(desired.item):
+        # A dry run: the generation's items were not sent.
+        return [f"would become a copy of {desired.item}"]
     if not stat.S_ISDIR(top.st_mode):
         return ["not a directory"]
     out = []

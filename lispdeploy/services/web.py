@@ -7,8 +7,9 @@ read); `httpd-virtualhost` records from other services are appended to it, as in
 files are resolved against /usr/lib/apache2 (where Debian keeps `modules/mod_*.so`); modules
 that Debian builds into apache2 are not loaded again, and `mpm_event_module` is loaded when
 no MPM is named (Guix's httpd has one built in). Activation creates the document root and the
-error log's directory. The file must pass `apache2 -t` on the host, checked after the
-activation program made the document root and before apache2 reads it; a change reloads
+error log's directory. The file must pass `apache2 -t` on the host, checked during
+activation, after the activation program made the document root and before apache2 reads it
+(not before the deploy changes anything: the document root may not exist yet); a change reloads
 apache2 (`apachectl graceful`).
 
 nginx: the `nginx` package and its `nginx.service`. `/etc/nginx/nginx.conf` is written whole
@@ -237,7 +238,9 @@ httpd_service_type = ServiceType(
     extensions=(
         ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
             path="apache2/apache2.conf", file=_httpd_file(c), location=c.location,
-            validate=("/usr/sbin/apache2", "-t", "-f", "{}")),)),
+            validate=("/usr/sbin/apache2", "-t", "-f", "{}"),
+            # apache2 -t wants the document root, which the activation program makes.
+            validate_early=False),)),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name="apache2.service", reload=("apache2/apache2.conf",),
             provision=("httpd", "apache2"), location=c.location),)),

@@ -38,6 +38,7 @@ def test_forum_server_apache_config_golden():
     # Checked on the host once the activation program has made the document root.
     assert etc_entry(system, "apache2/apache2.conf")["validate"] == [
         "/usr/sbin/apache2", "-t", "-f", "{}"]
+    assert etc_entry(system, "apache2/apache2.conf")["validate-early"] is False
 
 
 def test_apache_accepts_the_config_and_virtual_hosts(tmp_path):
