@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from lispdeploy.hostside import accounts, generations, packages, settings, units
+from lispdeploy.hostside import accounts, generations, packages, settings, trees, units
 from lispdeploy.hostside.changes import Change
 from lispdeploy.hostside.commands import CommandError, exists, run
 from lispdeploy.hostside.files import DesiredFile, file_changes
@@ -38,8 +38,9 @@ def _read_item(path: str) -> bytes:
 
 def desired_files(manifest: Optional[Dict[str, Any]], state: HostState,
                   read_item: Callable[[str], bytes] = _read_item) -> Dict[str, DesiredFile]:
-    """Every file a generation wants: /etc files, unit files, host-setting files.
-    `read_item` gives a store item's content (a dry run passes contents it was sent)."""
+    """Every file a generation wants: /etc files, special files (outside /etc), unit files,
+    host-setting files. `read_item` gives a store item's content (a dry run passes contents
+    it was sent)."""
     if manifest is None:
         return {}
     files: Dict[str, DesiredFile] = {}
@@ -49,6 +50,12 @@ def desired_files(manifest: Optional[Dict[str, Any]], state: HostState,
                                   mode=int(str(entry.get("mode") or "0644"), 8),
                                   user=entry.get("user") or "root",
                                   group=entry.get("group") or "root")
+    for entry in manifest.get("files", ()):
+        if not entry.get("directory"):
+            files[entry["path"]] = DesiredFile(entry["path"], content=read_item(entry["item"]),
+                                               mode=int(str(entry["mode"]), 8),
+                                               user=entry.get("user") or "root",
+                                               group=entry.get("group") or "root")
     for unit in manifest.get("units", ()):
         if unit.get("item"):
             path = units.unit_path(unit["name"])
@@ -57,6 +64,14 @@ def desired_files(manifest: Optional[Dict[str, Any]], state: HostState,
     for path, desired in settings.desired_files(manifest, state).items():
         files.setdefault(path, desired)
     return files
+
+
+def desired_trees(manifest: Optional[Dict[str, Any]]) -> Dict[str, trees.DesiredTree]:
+    """Every directory a generation wants (special files that are directories)."""
+    return {e["path"]: trees.DesiredTree(e["path"], e["item"], mode=int(str(e["mode"]), 8),
+                                         user=e.get("user") or "root",
+                                         group=e.get("group") or "root")
+            for e in (manifest or {}).get("files", ()) if e.get("directory")}
 
 
 class Plan:
@@ -75,8 +90,14 @@ class Plan:
         self.accounts = accounts.account_changes(groups, users_, state)
         self.unit_removals = units.unit_removals(wanted_units, state)
         files = desired_files(manifest, state, read_item)
-        self.files = file_changes(files, state)
-        changed = {c.name for c in self.files}
+        changes = file_changes(files, state)
+        # apt's sources, keys and pins first, and the package lists updated, so that a
+        # package of a repository this generation adds installs with it.
+        self.apt_files = [c for c in changes if c.name.startswith(packages.APT_DIR + "/")]
+        self.files = [c for c in changes if c not in self.apt_files]
+        self.package_lists = packages.list_changes(bool(self.apt_files))
+        self.trees = trees.tree_changes(desired_trees(manifest), state, set(files))
+        changed = {c.name for c in changes + self.trees}
         self.validations = [e for e in m.get("etc", ())
                             if e.get("validate") and "/etc/" + e["path"].lstrip("/") in changed]
         self.runtime = settings.runtime_changes(manifest) if manifest else []
@@ -89,8 +110,9 @@ class Plan:
 
     def changes(self) -> List[Change]:
         """Every change in the order they are made."""
-        return (self.installs + self.accounts + self.unit_removals + self.files + self.runtime
-                + self.units + self.account_removals + self.removals)
+        return (self.apt_files + self.package_lists + self.installs + self.accounts
+                + self.unit_removals + self.files + self.trees + self.runtime + self.units
+                + self.account_removals + self.removals)
 
     def to_json(self) -> Dict[str, Any]:
         """The plan for a dry run: changes and the services that would restart."""
@@ -117,10 +139,13 @@ class Plan:
                 print(f"{change.action} {change.kind} {change.name} "
                       f"({time.monotonic() - started:.2f} s)", file=sys.stderr)
 
+        make("files", self.apt_files)
+        make("packages", self.package_lists)
         make("packages", self.installs)
         make("accounts", self.accounts)
         make("units", self.unit_removals)
         make("files", self.files)
+        make("files", self.trees)
         make("settings", self.runtime)
         if self.manifest is None:
             settings.restore_runtime(self.state)

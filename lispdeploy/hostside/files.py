@@ -1,4 +1,5 @@
-"""Files an activation puts in place (/etc files, unit files, host settings): desired content
+"""Files an activation puts in place (/etc files, special files, unit files, host settings):
+desired content
 and mode, compared with what is on disk; the original of a path is remembered the first time
 lispdeploy changes it and given back when no generation wants the path any more.
 Standard library only."""
@@ -80,6 +81,8 @@ def file_changes(desired: Dict[str, DesiredFile], state: HostState) -> List[Chan
         changes.append(Change("file", action, path, lambda d=d: install(d, state), detail))
     for path in sorted(set(state.originals) - set(desired)):
         original = state.originals[path]
+        if original.get("tree"):
+            continue            # a directory: hostside.trees gives it back
         actual = _actual(path)
         old = actual[1] if actual[0] == "file" else None
         if original["kind"] == "absent":

@@ -13,6 +13,7 @@ from lispdeploy.hostside.commands import CommandError, exists, run
 from lispdeploy.hostside.hoststate import HostState
 
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
+APT_DIR = "/etc/apt"
 _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "APT_LISTCHANGES_FRONTEND": "none"}
 
 
@@ -42,6 +43,15 @@ def package_changes(missing: List[Dict[str, Any]], state: HostState) -> List[Cha
         return []
     names = " ".join(_spec(p) for p in missing)
     return [Change("package", "add", names, lambda: install(missing, state))]
+
+
+def list_changes(sources_changed: bool) -> List[Change]:
+    """Updating apt's package lists, when its sources, keys or pins change."""
+    if not sources_changed or package_manager() != "apt":
+        return []
+    return [Change("package-lists", "update", "apt",
+                   lambda: run(["apt-get", "update", "-q"], env=_APT_ENV),
+                   "its sources, keys or pins changed")]
 
 
 def package_removals(packages: List[Dict[str, Any]], state: HostState) -> List[Change]:

@@ -246,6 +246,7 @@ def _contents(system: SystemClosure) -> Dict[str, str]:
     """Base64 contents of the files a dry run compares (the items are not on the host)."""
     wanted = {e["item"] for e in system.manifest["etc"]}
     wanted |= {u["item"] for u in system.manifest["units"] if u.get("item")}
+    wanted |= {f["item"] for f in system.manifest.get("files", ()) if not f.get("directory")}
     return {i.path: base64.b64encode(i.content).decode()
             for i in system.items if i.path in wanted and i.content is not None}
 
