@@ -6,13 +6,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-# Debian packages the container hosts, the tests and the services under test need.
-# pebble (an ACME server), apt-utils and reprepro (a signed apt repository) and gnupg run on
-# this machine, on loopback, as the servers the certbot and apt-source tests talk to.
-DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git pebble openssl apt-utils reprepro gnupg
+# Debian packages the container hosts, the tests and the services under test need (the
+# daemons' own checkers run on generated files; their clients talk to container hosts).
+# pebble (an ACME server), apt-utils and gnupg (a signed apt repository) run on this
+# machine, on loopback, as the servers the certbot and apt-service tests talk to.
+DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git \
+	postgresql mariadb-server mariadb-client redis-tools php-fpm rsyslog logrotate unattended-upgrades zstd \
+	pebble openssl apt-utils gnupg
 
 # Packages the deploy tests install inside container hosts (downloaded, never installed here).
-DEBIAN_CACHED_PACKAGES := hello certbot
+DEBIAN_CACHED_PACKAGES := hello redis-server prometheus-node-exporter certbot
 
 .PHONY: test demo demo-clean deps system-deps venv lint clean
 

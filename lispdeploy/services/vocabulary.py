@@ -13,7 +13,8 @@ from lispdeploy.services.core import (Service, ServiceExtension, ServiceType, co
 from lispdeploy.vocabulary import Vocabulary
 
 # Catalogue modules (lispdeploy.services.<name>), each with SPEC_VOCABULARY.
-CATALOGUE = ("shepherd", "ssh", "networking", "web", "mcron", "certbot", "apt")
+CATALOGUE = ("shepherd", "ssh", "networking", "web", "mcron", "databases", "php", "monitoring",
+             "admin", "syslog", "certbot", "apt")
 
 
 def _service_extension(target, compute, *, location=None):
