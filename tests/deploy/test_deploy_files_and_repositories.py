@@ -81,6 +81,17 @@ def test_files_anywhere_and_a_vendor_repository(world, apt_repository):
                    "chown -R nobody:nogroup /opt/legacy && chmod 0700 /opt/legacy")
     before = world.sh(name, "stat -c '%n %U:%G %a' /opt/legacy /opt/legacy/keep.txt")
 
+    # The dry run says what would change, and changes nothing.
+    dry = world.lispdeploy("deploy", spec(world, name, 2, apt_repository), "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()
+    assert any(line.startswith("  change directory /opt/legacy: would become a copy of "
+                               "/var/lib/lispdeploy/store/") for line in lines), dry.stdout
+    assert "  remove file /etc/apt/sources.list.d/lispdeploy-vendor.sources" in lines
+    assert "  update package-lists apt: its sources, keys or pins changed" in lines
+    assert any(line.startswith("  remove file /usr/local/bin/greet") for line in lines)
+    assert world.sh(name, "stat -c '%n %U:%G %a' /opt/legacy /opt/legacy/keep.txt") == before
+
     done, report = deploy(world, spec(world, name, 2, apt_repository))
     assert done.returncode == 0, done.stdout + done.stderr
     assert world.sh(name, "cd /opt/legacy && stat -c '%n %U:%G %a' . index.html docs "
