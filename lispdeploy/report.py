@@ -2,7 +2,7 @@
 the result, the generation, the changes, the services restarted, what was sent, the time, and
 for a failure the step, the message and whether the host was rolled back.
 
-Reports are plain values the ui renders as a table and `--json` prints as is. Imports errors.
+Reports are plain values the ui renders as a table and `--json` prints as is.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ UNCHANGED = "unchanged"
 FAILED = "failed"
 DRY_RUN = "dry-run"
 SWITCHED = "switched"
+NOT_TOUCHED = "not-touched"  # a stopped rollout never reached the host
 
 
 class HostReport:

@@ -23,8 +23,6 @@ by the source's `Signed-By:` so that the key is trusted for that source only; th
 type with `apt-source` and `apt-pin` records. When these files change, the deploy writes them
 and updates apt's package lists before it installs packages, so a package of the new
 repository installs in the same deploy; when a generation drops them, they are removed.
-
-Imports records, checks, errors, gexp and services.core/sinks only.
 """
 
 from __future__ import annotations

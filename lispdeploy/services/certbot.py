@@ -20,11 +20,9 @@ What a certbot service gives the system, as Guix's does:
 
 Debian: `/usr/bin/certbot` from the `certbot` package (`package`), `openssl` for the
 self-signed certificates. Debian's own `certbot.timer` is disabled by the activation: the
-renewal timer above, which runs the spec's options, takes its place. lispdeploy's addition: `server-ca-file`, the CA certificate that signs the
-ACME server's own HTTPS certificate, for private ACME servers (certbot is run with
-REQUESTS_CA_BUNDLE pointing at it).
-
-Imports records, checks, errors, gexp and services only.
+renewal timer above, which runs the spec's options, takes its place. lispdeploy's
+addition: `server-ca-file`, the CA certificate that signs the ACME server's own HTTPS
+certificate, for private ACME servers (certbot is run with REQUESTS_CA_BUNDLE pointing at it).
 """
 
 from __future__ import annotations

@@ -25,8 +25,6 @@ the program forks (Type=forking); without one it stays in the foreground (Type=s
 A `start` of `make-timer-constructor` (or a service made by `shepherd-timer`) is a timer: it
 becomes `<name>.timer` and the `<name>.service` it starts, declared together (see
 `services.timers`).
-
-Imports records, checks, errors, gexp and services.core/sinks/rendering only.
 """
 
 from __future__ import annotations

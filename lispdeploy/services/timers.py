@@ -18,8 +18,6 @@ Schedules: a calendar event's lists (seconds 0 by default, as Shepherd's), or a 
 string (5 fields, names of months and days, ranges, steps), written as systemd's
 `OnCalendar=` expression. cron matches a day when *either* day-of-month or day-of-week
 matches; systemd wants both, so a cron string that restricts both is refused.
-
-Imports hostside.names only (Hy's mangling of keyword names).
 """
 
 from __future__ import annotations

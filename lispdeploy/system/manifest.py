@@ -1,8 +1,6 @@
-"""The sections of a system manifest, read off the folded services: /etc files, accounts,
-packages and units. Each declaration is checked with the service it came from, so that a
+"""The sections of a system manifest, read off the folded services: /etc files, special files
+(outside /etc), accounts, packages and units. Each declaration is checked with the service it came from, so that a
 conflict names both services and where the spec declares them.
-
-Imports errors, store, records, services and system.accounts/packages; never the spec layer.
 """
 
 from __future__ import annotations
@@ -10,13 +8,13 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from lispdeploy.errors import ServiceError
+from lispdeploy.hostside.trees import wanted_digest
 from lispdeploy.records import describe_value
 from lispdeploy.services.core import Folding, Service, ServiceType
 from lispdeploy.services.rendering import Renderer, Rendering
 from lispdeploy.services.shepherd import ShepherdService, service_units
 from lispdeploy.services.sinks import (SystemdUnit, account_service_type, activation_service_type,
-                                       etc_file_check,
-                                       etc_service_type, profile_service_type,
+                                       etc_file_check, etc_service_type, profile_service_type,
                                        shepherd_root_service_type, special_file_check,
                                        special_files_service_type)
 from lispdeploy.store import StoreItem
@@ -119,7 +117,9 @@ def special_file_entries(folding: Folding, renderer: Renderer
         mode = special.mode if special.mode is not None else (
             0o755 if directory or item.executable else 0o644)
         entries.append({"path": path, "item": item.path, "directory": directory,
-                        "mode": f"{mode:04o}", "user": special.user, "group": special.group})
+                        "mode": f"{mode:04o}", "user": special.user, "group": special.group,
+                        "digest": wanted_digest(item.entries, mode, special.user,
+                                                special.group) if directory else None})
     entries.sort(key=lambda e: e["path"])
     return entries, items
 
@@ -270,7 +270,8 @@ def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
             items.append(item)
         entries.append({"name": unit.name, "item": item.path if item else None,
                         "enable": unit.enable, "start": unit.start,
-                        "watch": sorted(unit.watch), "reload": sorted(unit.reload)})
+                        "watch": sorted(unit.watch), "reload": sorted(unit.reload),
+                        "packages": sorted(set(unit.package_names))})
     return entries, items
 
 
@@ -287,4 +288,5 @@ def _merge(first: Tuple[Service, SystemdUnit], second: Tuple[Service, SystemdUni
     return a.replace(enable=a.enable or b.enable, start=a.start or b.start,
                      watch=tuple(dict.fromkeys(a.watch + b.watch)),
                      reload=tuple(dict.fromkeys(a.reload + b.reload)),
+                     packages=tuple(dict.fromkeys(a.packages + b.packages)),
                      provision=tuple(dict.fromkeys(a.provision + b.provision)))

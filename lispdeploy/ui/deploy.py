@@ -4,7 +4,7 @@ roll-back, the dry run's diff, and generation listings.
 
 On a terminal the progress is one line per host, redrawn in place; otherwise (CI logs, pipes)
 each phase change is a line of its own. Everything goes to stderr but the table, the diff and
-the listings, which go to stdout. Imports click and the deploy reports.
+the listings, which go to stdout.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Dict, List, Sequence
 import click
 
 from lispdeploy.deploy.pool import HostResult
-from lispdeploy.report import FAILED, HostReport
+from lispdeploy.report import FAILED, NOT_TOUCHED, HostReport
 from lispdeploy.ui.hosts import HostReporter
 
 
@@ -30,6 +30,17 @@ class DeployProgress(HostReporter):
         self.phases: Dict[str, str] = {n: "waiting" for n in names}
         self._drawn = 0
         self._phase_lock = threading.Lock()
+
+    def wave_started(self, number: int, total: int, names: Sequence[str]) -> None:
+        """Show that a wave of a rolling deploy begins (and which hosts wait for later)."""
+        with self._phase_lock:
+            for name in names:
+                self.phases[name] = "waiting"
+            if not self.live:
+                click.echo(f"wave {number} of {total}: {', '.join(names)}", err=True)
+        if self.live:
+            with self._phase_lock:
+                self._redraw()
 
     def host_started(self, name: str) -> None:
         """Show that work on the host begins."""
@@ -62,7 +73,7 @@ class DeployProgress(HostReporter):
 
 def _generation(report: HostReport) -> str:
     """The generation a host is on ("-" if it was never reached), with the one it came from."""
-    if report.result == FAILED and report.system is None:
+    if report.result in (FAILED, NOT_TOUCHED) and report.system is None:
         return "-"
     generation = report.generation or 0
     if report.result in ("deployed", "switched") and (report.previous or 0) != generation:
@@ -83,6 +94,8 @@ def _changes(report: HostReport) -> str:
         [f"reloaded {', '.join(report.reloaded)}"] if report.reloaded else [])
     if done:
         text += f" ({'; '.join(done)})"
+    if report.extra.get("provenance-moved"):
+        text += " (provenance moved)"
     return text
 
 
@@ -116,16 +129,33 @@ def warnings(reports: List[HostReport]) -> str:
     return "\n".join(f"{r.host}: warning: {w}" for r in reports for w in r.warnings)
 
 
+def interrupted(stopped) -> str:
+    """What happens next on each host after Ctrl-C stopped a deploy."""
+    width = max((len(h.host) for h in stopped.hosts), default=0)
+    return "\n".join(["interrupted:"] + [f"  {h.host.ljust(width)}  {h.text}"
+                                         for h in stopped.hosts])
+
+
+def stopped(rollout) -> str:
+    """Why a rolling deploy stopped, and the hosts it did not touch."""
+    return (f"{rollout.stopped}\nnot touched (still on their generation): "
+            f"{', '.join(rollout.not_touched)}")
+
+
 def summary(reports: List[HostReport], what: str) -> str:
     """`deploy: 2 of 3 hosts succeeded; failed: web-3`."""
     failed = [r.host for r in reports if r.result == FAILED]
-    text = f"{what}: {len(reports) - len(failed)} of {len(reports)} host" \
+    untouched = [r.host for r in reports if r.result == NOT_TOUCHED]
+    done = len(reports) - len(failed) - len(untouched)
+    text = f"{what}: {done} of {len(reports)} host" \
            f"{'' if len(reports) == 1 else 's'} succeeded"
-    return text + (f"; failed: {', '.join(failed)}" if failed else "")
+    text += f"; failed: {', '.join(failed)}" if failed else ""
+    return text + (f"; not touched: {', '.join(untouched)}" if untouched else "")
 
 
 def dry_run(reports: List[HostReport]) -> str:
-    """What a deploy would change on each host: diffs of files, accounts, packages, units."""
+    """What a deploy would change on each host: diffs of files, accounts, packages, units,
+    the items the activation uses; drift (what changed behind lispdeploy's back) marked."""
     out = []
     for r in reports:
         if r.plan is None:
@@ -133,24 +163,38 @@ def dry_run(reports: List[HostReport]) -> str:
                 out.append(f"{r.host}: no change (the host already runs this system)")
             continue
         changes = r.plan.get("changes", [])
-        out.append(f"{r.host}: {len(changes)} change{'' if len(changes) == 1 else 's'} "
-                   f"(generation {r.generation or 0} -> {(r.generation or 0) + 1})")
+        current = r.generation or 0
+        created = r.plan.get("create")
+        if created:
+            details = ", ".join(f"{k} {', '.join(v) if isinstance(v, list) else v}"
+                                for k, v in created.items() if k not in ("kind", "name"))
+            out.append(f"{r.host}: would create {created.get('kind', 'a host')} "
+                       f"{created.get('name', '')}" + (f" ({details})" if details else ""))
+            where = f"generation 0 -> 1, for the new host, planned on {r.plan['planned-on']}"
+        elif r.plan.get("system-unchanged"):
+            where = f"generation {current}, the system the host runs"
+        else:
+            where = f"generation {current} -> {r.plan.get('generation', current + 1)}"
+        count = f"{len(changes)} change{'' if len(changes) == 1 else 's'}"
+        if r.plan.get("drift"):
+            count += f", {r.plan['drift']} of them drift"
+        out.append(f"{r.host}: {count} ({where})")
         for c in changes:
             detail = c.get("detail", "")
-            if c["kind"] == "file" and detail and "\n" in detail:
-                out.append(f"  {c['action']} file {c['name']}")
+            mark = " (drift: changed on the host, not by lispdeploy)" if c.get("drift") else ""
+            if "\n" in detail:
+                out.append(f"  {c['action']} {c['kind']} {c['name']}{mark}")
                 out.extend("    " + line for line in detail.rstrip("\n").splitlines())
             else:
                 out.append(f"  {c['action']} {c['kind']} {c['name']}"
-                           + (f": {detail}" if detail else ""))
+                           + (f": {detail}" if detail else "") + mark)
+        if r.plan.get("provenance-moved"):
+            out.append("  provenance moved: the same system, deployed from another spec path "
+                       "or commit (recorded, nothing else changes)")
         if r.plan.get("restart"):
             out.append(f"  services that would restart: {', '.join(r.plan['restart'])}")
         if r.plan.get("reload"):
             out.append(f"  services that would reload: {', '.join(r.plan['reload'])}")
-        if r.plan.get("runs-activation-program"):
-            out.append("  the activation program (services' activation snippets) would run"
-                       + (", changed since the current generation"
-                          if r.plan.get("activation-program-changed") else ""))
     return "\n".join(out)
 
 

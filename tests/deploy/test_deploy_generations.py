@@ -14,7 +14,7 @@ def spec_for(world, name, timezone, file):
 def test_switch_generation_and_gc(world):
     name = world.host_name()
     zones = ["Europe/Paris", "Europe/Berlin", "Asia/Tokyo"]
-    specs = [spec_for(world, name, zone, f"g{i}.hy") for i, zone in enumerate(zones, 1)]
+    specs = [spec_for(world, name, zone, f"g{i}/spec.hy") for i, zone in enumerate(zones, 1)]
     for spec in specs:
         assert world.lispdeploy("deploy", spec).returncode == 0
     assert world.sh(name, "cat /etc/timezone") == "Asia/Tokyo\n"
@@ -34,7 +34,8 @@ def test_switch_generation_and_gc(world):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("gens: deleted generations [2], ")
     assert world.sh(name, "ls /var/lib/lispdeploy/profiles").split() == [
-        "system", "system-1-link", "system-3-link"]
+        "system", "system-1-link", "system-1-provenance.json", "system-3-link",
+        "system-3-provenance.json"]
     store_after = set(world.sh(name, "ls /var/lib/lispdeploy/store").split())
     assert store_after < store_before
     assert not any(item.endswith("-system") and item not in store_after

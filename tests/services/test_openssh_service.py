@@ -52,7 +52,8 @@ def test_home_server_runs_debians_ssh_unit():
     assert unit_entry(system, "ssh.service") == {"name": "ssh.service", "item": None,
                                                   "enable": True, "start": True,
                                                   "watch": [],
-                                                  "reload": ["ssh/sshd_config"]}
+                                                  "reload": ["ssh/sshd_config"],
+                                                  "packages": ["openssh-server"]}
     assert {"name": "openssh-server", "version": None} in system.manifest["packages"]
 
 
