@@ -462,17 +462,19 @@ class _Planner:
                 continue
             before = self.current_trees.get(path)
             drift = before is not None and (before.item, before.digest) == (d.item, d.digest)
+            copy = f"a copy of {item_name(d.item)}"
             if fact.kind == "absent" and path not in self.state.originals:
-                action, detail = "add", f"a copy of {item_name(d.item)}"
+                action, detail = "add", copy
             else:
                 action = "change"
-                if fact.kind != "directory":
-                    detail = f"{path} is a {fact.kind} on the host: it becomes a copy of " \
-                             f"{item_name(d.item)}"
+                if fact.kind not in ("directory", "absent"):
+                    detail = f"{path} is a {fact.kind} on the host: it becomes {copy}"
                 elif fact.differences:
                     detail = "; ".join(fact.differences)
                 else:
-                    detail = f"becomes a copy of {item_name(d.item)}"
+                    detail = f"becomes {copy}"
+                if path not in self.state.originals and fact.kind != "absent":
+                    detail += " (what the host has there is kept, to be given back)"
             self.add(STEP_FILES, "directory", action, path, detail, drift, path=path,
                      item=d.item, mode=int(d.mode, 8), user=d.user, group=d.group)
 

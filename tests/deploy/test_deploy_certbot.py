@@ -1,5 +1,5 @@
 """certbot-service-type end to end: a site served by nginx from a directory of the spec
-(`(root (local-file "site" #:recursive? #t))`) gets HTTPS. A real ACME server (pebble, on
+(`(root (local-file "../site" #:recursive? #t))`) gets HTTPS. A real ACME server (pebble, on
 loopback, with pebble-challtestsrv as its DNS) issues the certificate to the container
 host's nginx over the HTTP-01 challenge; the client verifies it against pebble's CA."""
 
@@ -16,7 +16,7 @@ SPEC = """
 (use-modules (gnu))
 (use-service-modules web certbot)
 
-(define site (local-file "site" #:recursive? #t))
+(define site (local-file "../site" #:recursive? #t))
 
 (define plain-site
   (nginx-server-configuration (listen '("80")) (server-name '("_")) (root site)))
@@ -58,7 +58,7 @@ SPEC = """
 def spec(world, name, https, pebble, extra="'()"):
     text = SPEC.format(domain=DOMAIN, server=pebble.directory, ca=pebble.listener_ca_file)
     return world.write(text + f"(list {container_machine(f'(web {https} {extra})', name)})\n",
-                       f"web-{https}{len(extra)}.hy")
+                       f"{https}-{len(extra)}/web.hy")
 
 
 def deploy(world, path):

@@ -31,7 +31,7 @@ SPEC = """
 
 (define legacy
   (service special-files-service-type
-    (list (special-file (path "/opt/legacy") (file (local-file "site" #:recursive? #t))
+    (list (special-file (path "/opt/legacy") (file (local-file "../site" #:recursive? #t))
                         (user "www-data") (group "www-data") (mode #o750)))))
 
 (define (server generation)
@@ -53,7 +53,7 @@ def spec(world, name, generation, repository):
     text = SPEC.format(url=repository.url, key=repository.key_file,
                        package=repository.package)
     return world.write(text + f"(list {container_machine(f'(server {generation})', name)})\n",
-                       f"files-{generation}.hy")
+                       f"v{generation}/files.hy")
 
 
 def deploy(world, path, *args):
@@ -85,8 +85,8 @@ def test_files_anywhere_and_a_vendor_repository(world, apt_repository):
     dry = world.lispdeploy("deploy", spec(world, name, 2, apt_repository), "--dry-run")
     assert dry.returncode == 0, dry.stderr
     lines = dry.stdout.splitlines()
-    assert any(line.startswith("  change directory /opt/legacy: would become a copy of "
-                               "/var/lib/lispdeploy/store/") for line in lines), dry.stdout
+    assert "  change directory /opt/legacy: becomes a copy of site (what the host has there " \
+           "is kept, to be given back)" in lines, dry.stdout
     assert "  remove file /etc/apt/sources.list.d/lispdeploy-vendor.sources" in lines
     assert "  update package-lists apt: its sources, keys or pins changed" in lines
     assert any(line.startswith("  remove file /usr/local/bin/greet") for line in lines)

@@ -217,7 +217,7 @@ def test_a_client_authentication_change_reloads_postgresql(servers):
         '"host all all 127.0.0.0/8 scram-sha-256"',
         '"host all all 127.0.0.0/8 scram-sha-256" "host app app ::1/128 scram-sha-256"')
     assert changed != servers.text
-    hosts = servers.deploy(servers.world.write(changed, "app-servers-3.hy"))
+    hosts = servers.deploy(servers.world.write(changed, "v3/app-servers.hy"))
     report = hosts["app-db"]
     assert "postgresql@15-main.service" in report["reloaded"]
     assert "postgresql@15-main.service" not in report["restarted"]

@@ -530,7 +530,8 @@ def test_reload_and_directory_details():
     assert added[0].detail == "a copy of site"
     on_file = plan(manifest(files=[SITE_DIR]), host(trees={"/srv/site": TreeFact("file")}),
                    state(), ITEMS)
-    assert on_file[0].detail == "/srv/site is a file on the host: it becomes a copy of site"
+    assert on_file[0].detail == ("/srv/site is a file on the host: it becomes a copy of site "
+                                 "(what the host has there is kept, to be given back)")
 
 
 def test_directory_drift_is_marked():

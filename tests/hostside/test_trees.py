@@ -115,7 +115,8 @@ def test_an_existing_directory_is_given_back(tmp_path):
     planned = changes(state, site)
     assert [(c.action, c.detail) for c in planned] == [
         ("change", "index.html: missing; old: not in the generation; "
-                   "old/page.html: not in the generation")]
+                   "old/page.html: not in the generation (what the host has there is kept, "
+                   "to be given back)")]
     make(state, planned)
     assert sorted(os.listdir(www)) == ["index.html"]
     planned = changes(state)
