@@ -84,6 +84,9 @@ shepherd_root_service_type = _sink("shepherd-root", "units",
                                    "and systemd-unit records.")
 profile_service_type = _sink("profile", "packages",
                              "Packages installed with the host's package manager.")
+# Guix System's own special files (its %base-services gives them); on Debian they are dpkg's,
+# and a spec written for Guix System must not replace the host's shell.
+DEBIAN_SPECIAL_FILES = ("/bin/sh", "/usr/bin/env")
 special_files_service_type = _sink("special-files", "files",
                                    "Files and whole directories at paths outside /etc, as "
                                    "(PATH FILE-LIKE) pairs or special-file records.")
@@ -242,9 +245,25 @@ def special_file_check(value, location=None) -> SpecialFile:
     if (isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], str)
             and isinstance(value[1], FileLike)):
         return SpecialFile(path=value[0], file=value[1], location=location)
+    if (isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], str)
+            and isinstance(value[1], str)):
+        raise SpecError(f"special-files-service-type: {value[0]} would be a link to {value[1]}, "
+                        "a file on the host (a package's file-append): lispdeploy places copies "
+                        "of file-likes, not links", location=location,
+                        hint="give a file-like (local-file, plain-file, program-file), or make "
+                             "the link in an activation g-expression")
     raise SpecError("special-files-service-type expects (PATH FILE-LIKE) pairs or special-file "
                     f"records, got {_glimpse(value)}", location=location,
                     hint="e.g. (list \"/srv/www/site\" (local-file \"site\" #:recursive? #t))")
+
+
+def special_file_path(value):
+    """The path a special-files declaration names, or None if it names none."""
+    if isinstance(value, SpecialFile):
+        return value.path
+    if isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], str):
+        return value[0]
+    return None
 
 
 def extra_special_file(path, file, *, location=None):

@@ -13,13 +13,14 @@ from lispdeploy.records import describe_value
 from lispdeploy.services.core import Folding, Service, ServiceType
 from lispdeploy.services.rendering import Renderer, Rendering
 from lispdeploy.services.shepherd import ShepherdService, service_units
-from lispdeploy.services.sinks import (SystemdUnit, account_service_type, activation_service_type,
-                                       etc_file_check, etc_service_type, profile_service_type,
-                                       shepherd_root_service_type, special_file_check,
+from lispdeploy.services.sinks import (DEBIAN_SPECIAL_FILES, SystemdUnit, account_service_type,
+                                       activation_service_type, etc_file_check, etc_service_type,
+                                       profile_service_type, shepherd_root_service_type,
+                                       special_file_check, special_file_path,
                                        special_files_service_type)
 from lispdeploy.store import StoreItem
 from lispdeploy.system.accounts import UserAccount, UserGroup
-from lispdeploy.system.packages import Package, specification_to_package
+from lispdeploy.system.packages import Package, debian_package
 
 Declaration = Tuple[Service, Any]
 
@@ -93,6 +94,8 @@ def special_file_entries(folding: Folding, renderer: Renderer
     entries: List[Dict] = []
     items: List[StoreItem] = []
     for source, declaration in declarations(folding, special_files_service_type):
+        if special_file_path(declaration) in DEBIAN_SPECIAL_FILES:
+            continue  # left to Debian; the Guix System notes say so
         special = special_file_check(declaration, location=source.location)
         path = special.path
         if path == "/etc" or path.startswith("/etc/"):
@@ -191,7 +194,7 @@ def package_entries(folding: Folding) -> List[Dict]:
     chosen: Dict[str, Tuple[Service, Package]] = {}
     for source, declaration in declarations(folding, profile_service_type):
         if isinstance(declaration, str):
-            package = specification_to_package(declaration, location=source.location)
+            package = debian_package(declaration, location=source.location)
         elif isinstance(declaration, Package):
             package = declaration
         else:

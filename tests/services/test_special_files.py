@@ -97,3 +97,26 @@ def test_nested_and_twice_declared_paths(tmp_path):
     with pytest.raises(LispdeployError) as e:
         build(tmp_path, text)
     assert "/srv/a is declared twice" in e.value.render()
+
+
+def test_guix_systems_own_special_files_stay_debians(tmp_path):
+    # A Guix %base-services written out gives /bin/sh and /usr/bin/env (as file-appends of
+    # packages, which on Debian name the host's own files): the host's shell is not replaced.
+    system = build(tmp_path, os_spec("""
+        (cons (service special-files-service-type
+                `(("/bin/sh" ,(file-append bash "/bin/sh"))
+                  ("/usr/bin/env" ,(file-append coreutils "/bin/env"))
+                  ("/srv/motd" ,(plain-file "motd" "hi\\n"))))
+              %base-services)"""))  # and next to %base-services, as docs/services.md shows
+    assert sorted(files_of(system)) == ["/srv/motd"]
+
+
+def test_a_link_to_a_host_file_is_refused_with_a_hint(tmp_path):
+    text = os_spec("""
+        (list (service special-files-service-type
+                `(("/usr/local/bin/py" ,(file-append python "/bin/python3")))))""")
+    with pytest.raises(LispdeployError) as e:
+        build(tmp_path, text)
+    rendered = e.value.render()
+    assert "/usr/local/bin/py would be a link to /usr/bin/python3, a file on the host" in rendered
+    assert "hint: give a file-like (local-file, plain-file, program-file)" in rendered
