@@ -47,11 +47,15 @@ EXIT_CHANGES_PENDING = 2
               help="After a deploy where every host succeeded, delete the hosts the spec's "
                    "deployment created and no longer declares (listed, and asked first).")
 @click.option("-y", "--yes", is_flag=True, help="With --prune: delete without asking.")
+@click.option("--wait-lock", "wait_lock", type=click.FloatRange(0), metavar="SECONDS",
+              help="Wait up to SECONDS for a host another deploy is changing (default: fail at "
+                   "once, naming it).")
 @host_options
 @expression_option
 @load_path_option
 def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confirm_timeout,
-           no_confirm, batch, max_fail, prune, yes, on, jobs, verbose, expression, load_path):
+           no_confirm, batch, max_fail, prune, yes, wait_lock, on, jobs, verbose, expression,
+           load_path):
     """Deploy the machines SPEC declares: build each system, send each host what it lacks,
     activate a new generation (rolled back on any failure). Exits with status 1 if any host
     failed.
@@ -93,7 +97,8 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confi
     loaded = deployable(load(spec, load_path, expression))
     machines = select(loaded.machines, on)
     deployment, progress = _deployment(loaded, machines, jobs=jobs, verbose=verbose,
-                                       confirm_timeout=None if no_confirm else confirm_timeout)
+                                       confirm_timeout=None if no_confirm else confirm_timeout,
+                                       wait_lock=wait_lock)
     if roll_back:
         finish(deployment.roll_back(machines), "roll-back", as_json=as_json)
         return
@@ -118,8 +123,7 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confi
     if prune and ok and not as_json:
         from lispdeploy.cli.destroy import prune_spec
         prune_spec(loaded, yes=yes, dry_run=dry_run, as_json=False)
-    if exit_code and any(r.plan is not None and r.plan.get("changes")
-                         for r in rollout.reports):
+    if exit_code and any(r.plan is not None and r.plan.get("changes") for r in rollout.reports):
         click.get_current_context().exit(EXIT_CHANGES_PENDING)
 
 
@@ -141,12 +145,13 @@ def _deploy_interrupted(stopped, what: str, *, as_json: bool, dry_run: bool) -> 
     raise stopped
 
 
-def _deployment(loaded, machines, *, jobs: int, verbose: bool, confirm_timeout=None):
+def _deployment(loaded, machines, *, jobs: int, verbose: bool, confirm_timeout=None,
+                wait_lock=None):
     from lispdeploy.deploy.deployment import Deployment
     from lispdeploy.ui.deploy import DeployProgress
     progress = DeployProgress([m.display_name for m in machines], verbose=verbose)
-    return Deployment(loaded, reporter=progress, jobs=jobs,
-                      confirm_timeout=confirm_timeout), progress
+    return Deployment(loaded, reporter=progress, jobs=jobs, confirm_timeout=confirm_timeout,
+                      wait_lock=wait_lock), progress
 
 
 def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,

@@ -32,6 +32,7 @@ import shutil
 import stat
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from lispdeploy.hostside import created
 from lispdeploy.hostside.contract import SpecialFile, TreeFact
 from lispdeploy.hostside.hoststate import ORIGINALS_DIR, HostState
 
@@ -289,7 +290,7 @@ def install(args: Dict[str, Any], context) -> None:
     path, item, mode = args["path"], args["item"], args["mode"]
     uid, gid = _owner(args["user"], args["group"])
     parent = os.path.dirname(path)
-    os.makedirs(parent, mode=0o755, exist_ok=True)
+    created.makedirs(parent, 0o755)  # a failed generation's parents are tidied away
     name = os.path.basename(path)
     new = os.path.join(parent, f".lispdeploy-new-{name}")
     old = os.path.join(parent, f".lispdeploy-old-{name}")

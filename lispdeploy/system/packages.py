@@ -151,4 +151,6 @@ def package_variables():
     return {guix: Package(name=debian, guix_name=guix) for guix, debian in variables.items()}
 
 
-BASE_PACKAGES = (Package(name="sudo"), Package(name="locales"))
+# As Guix's %base-packages, what a system's settings and accounts need: sudo, the locale
+# generator, the time zone database (a minimal server may lack any of them).
+BASE_PACKAGES = (Package(name="sudo"), Package(name="locales"), Package(name="tzdata"))
