@@ -6,6 +6,7 @@ import json
 import os
 import stat
 
+from fleet import DEFAULT_IMAGE
 from test_deploy_changes import deploy, spec
 
 # Everything a host writes lands in its overlay's upper directory, on this machine; all but
@@ -202,7 +203,7 @@ def test_exit_code_is_1_on_any_error(world):
 
 def test_a_machine_whose_host_does_not_exist_yet(world):
     """The dry run creates nothing, says what would be created, and plans the whole system
-    for a fresh host (from the files the container's overlay starts from): the deploy then
+    for a fresh host (from the files of the image its overlay starts from): the deploy then
     makes those changes."""
     name = world.host_name()
     gen1 = spec(world, name, "generation-1")
@@ -210,12 +211,12 @@ def test_a_machine_whose_host_does_not_exist_yet(world):
     assert done.returncode == 2, done.stderr
     assert world.engine.get(name) is None  # nothing was created
     out = done.stdout.splitlines()
+    # The host would boot the minimal image of this machine's Debian release.
+    image = f"{DEFAULT_IMAGE} ({world.engine.images.get(DEFAULT_IMAGE).root})"
     assert out[0] == (f"changing-host: would create container host {name} (address a free "
-                      "loopback address, chosen when it is created, image an overlay of this "
-                      "machine's file system)")
+                      f"loopback address, chosen when it is created, image {image})")
     assert out[1].startswith("changing-host: ") and out[1].endswith(
-        "(generation 0 -> 1, for the new host, planned on the files of an overlay of this "
-        "machine's file system)")
+        f"(generation 0 -> 1, for the new host, planned on the files of {image})")
     assert "  add file /etc/systemd/system/ticker.service" in out
     assert "  start unit ticker.service" in out
     assert "the host does not exist yet" in done.stderr
