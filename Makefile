@@ -10,10 +10,13 @@ STAMP  := $(VENV)/.installed-stamp
 # builds the minimal images hosts boot from; apt-cacher-ng is the package cache hosts share
 # (started and stopped by lispdeploy itself, never as a service of this machine), so packages
 # that tests install in hosts are downloaded once; the daemons' own checkers run on generated
-# files, and their clients talk to container hosts.
+# files, and their clients talk to container hosts. pebble (an ACME server), apt-utils and
+# gnupg (a signed apt repository) run on this machine, on loopback, as the servers the certbot
+# and apt-service tests talk to.
 DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git \
 	mmdebstrap apt-cacher-ng \
-	postgresql mariadb-server mariadb-client redis-tools php-fpm rsyslog logrotate unattended-upgrades zstd
+	postgresql mariadb-server mariadb-client redis-tools php-fpm rsyslog logrotate unattended-upgrades zstd \
+	pebble openssl apt-utils gnupg
 
 .PHONY: test demo demo-clean try-forum deps system-deps venv lint clean
 

@@ -54,6 +54,13 @@ class HostReport:
             return list(self.plan.get("restart", ()))
         return [c["name"] for c in self.changes if c["kind"] == "unit" and c["action"] == "restart"]
 
+    @property
+    def reloaded(self) -> List[str]:
+        """Units this run reloaded (or, in a dry run, would reload)."""
+        if self.plan is not None:
+            return list(self.plan.get("reload", ()))
+        return [c["name"] for c in self.changes if c["kind"] == "unit" and c["action"] == "reload"]
+
     def fail(self, error: BaseException) -> "HostReport":
         """Record a failure (a LispdeployError keeps its step, hint and roll-back state)."""
         self.result = FAILED
@@ -74,7 +81,8 @@ class HostReport:
         out: Dict[str, Any] = {
             "host": self.host, "result": self.result, "generation": self.generation,
             "previous-generation": self.previous, "system": self.system,
-            "changes": self.changes, "restarted": self.restarted, "warnings": self.warnings,
+            "changes": self.changes, "restarted": self.restarted,
+            "reloaded": self.reloaded, "warnings": self.warnings,
             "items-sent": self.items_sent, "bytes-sent": self.bytes_sent,
             "seconds": round(self.seconds, 3), "round-trips": self.round_trips,
             "connections": self.connections}

@@ -2,9 +2,10 @@
 
 `converge(manifest)` gathers the facts (`hostside.facts`), plans (`hostside.plan`, the same
 pure function the controller's dry run uses) and applies the changes (`hostside.apply`).
-Packages come first; when they changed anything, the facts are gathered again and the rest is
+Packages come first (with apt's sources, keys and pins, and the package lists updated when
+they change); when they changed anything, the facts are gathered again and the rest is
 planned anew, so that what packages bring (their /etc files, units, accounts) is seen as it
-is, and the units of the packages installed still restart.
+is, and the units of the packages installed (or of the files written) still restart.
 
 `activate(path)` makes a new generation current and converges to it; if anything fails, the
 previous generation is made current again and converged to, which gives back files, accounts
@@ -44,8 +45,10 @@ def converge(manifest: Optional[Manifest], current: Optional[Manifest]) -> List[
     if not first:
         return apply(changes, context, manifest)
     done = apply(first, context, manifest)
-    installed = [c.name for c in first if c.action in ("add", "change")]
-    rest = [c for c in planned(manifest, current, state, Already(packages=installed))
+    installed = [c.name for c in first if c.kind == "package" and c.action in ("add", "change")]
+    written = [c.name for c in first if c.kind == "file"]
+    rest = [c for c in planned(manifest, current, state,
+                               Already(paths=written, packages=installed))
             if c.args.get("step") != STEP_PACKAGES]
     return done + apply(rest, context, manifest)
 

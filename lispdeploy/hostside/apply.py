@@ -1,9 +1,12 @@
 """Making a plan's changes on the host, in order: each (kind, action) has one executor (the
-`EXECUTORS` tables of files, accounts, packages, units and settings, gathered here), runs of
-package changes go to apt-get together, and the steps that follow from the changes are taken
-where they belong: configuration files that have a validator are checked once packages are in
-(the validator may come with them), systemd reloads before units when a unit file changed,
-and started units are watched until they stay up. Standard library only."""
+`EXECUTORS` tables of files, trees, accounts, packages, units and settings, gathered here),
+runs of package changes go to apt-get together, and the steps that follow from the changes
+are taken where they belong: configuration files that have a validator are checked once
+packages are in (the validator may come with them), before they are written; those whose
+validator needs what the activation program makes (`validate-early?` #f: a document root, a
+first certificate) after the activation program, before any unit reads them; systemd reloads
+before units when a unit file changed, and started, restarted and reloaded units are watched
+until they stay up. Standard library only."""
 
 from __future__ import annotations
 
@@ -11,15 +14,17 @@ import sys
 import time
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from lispdeploy.hostside import accounts, files, packages, settings, swap, units
+from lispdeploy.hostside import accounts, files, packages, settings, swap, trees, units
 from lispdeploy.hostside.commands import CommandError, exists, run
-from lispdeploy.hostside.contract import KIND_ACTIVATION, Change, HostSideError, Manifest
+from lispdeploy.hostside.contract import (KIND_ACTIVATION, Change, EtcFile, HostSideError,
+                                          Manifest)
 from lispdeploy.hostside.hoststate import HostState
-from lispdeploy.hostside.plan import STEP_PACKAGES, STEP_UNITS, UNIT_DIR, by_step, changed_paths
+from lispdeploy.hostside.plan import (STEP_ACCOUNTS, STEP_UNITS, UNIT_DIR, by_step,
+                                      changed_paths)
 
 EXECUTORS: Dict[Tuple[str, ...], Callable] = {}
-for _table in (files.EXECUTORS, accounts.EXECUTORS, packages.EXECUTORS, units.EXECUTORS,
-               settings.EXECUTORS, swap.EXECUTORS):
+for _table in (files.EXECUTORS, trees.EXECUTORS, accounts.EXECUTORS, packages.EXECUTORS,
+               units.EXECUTORS, settings.EXECUTORS, swap.EXECUTORS):
     EXECUTORS.update(_table)
 BATCHED = set(packages.BATCHED)
 
@@ -91,14 +96,26 @@ def executor(change: Change) -> Callable:
     return found
 
 
-def validate(manifest: Optional[Manifest], changes: List[Change]) -> None:
-    """Run the validator of every /etc file with one that this plan changes."""
+def validations(manifest: Optional[Manifest], changes: List[Change]
+                ) -> Dict[str, List[EtcFile]]:
+    """The /etc files with a validator that `changes` write, by the step they are validated
+    before: the accounts step (packages are in, files not written yet) for those the probe
+    validates too, the units step (the activation program has run, no unit has read them
+    yet) for those marked `validate-early?` #f."""
+    due: Dict[str, List[EtcFile]] = {STEP_ACCOUNTS: [], STEP_UNITS: []}
     if manifest is None:
-        return
+        return due
     changed = changed_paths(changes)
     for entry in manifest.etc:
-        if not entry.validate or entry.target not in changed:
-            continue
+        if entry.validate and entry.target in changed:
+            due[STEP_ACCOUNTS if entry.validate_early else STEP_UNITS].append(entry)
+    return due
+
+
+def validate(entries: List[EtcFile]) -> None:
+    """Run the validators of `entries` on their store items; ApplyError for the first that
+    refuses its file."""
+    for entry in entries:
         argv = [entry.item if a == "{}" else a for a in entry.validate]
         if not exists(argv[0]):
             raise ApplyError("validate", f"cannot check {entry.target}: {argv[0]} is not "
@@ -109,16 +126,14 @@ def validate(manifest: Optional[Manifest], changes: List[Change]) -> None:
                                          "...):\n" + (result.stderr or result.stdout).strip())
 
 
-def apply(changes: List[Change], context: Context, manifest: Optional[Manifest], *,
-          validated: bool = False) -> List[Change]:
-    """Make every change, step by step (see the module docstring); return what was done.
-    `validated`: the validators already ran (in an earlier phase of this activation)."""
+def apply(changes: List[Change], context: Context, manifest: Optional[Manifest]
+          ) -> List[Change]:
+    """Make every change, step by step (see the module docstring); return what was done."""
     done: List[Change] = []
     reload = any(c.kind == "file" and c.name.startswith(UNIT_DIR + "/") for c in changes)
+    due = validations(manifest, changes)
     for step, group in by_step(changes):
-        if step != STEP_PACKAGES and not validated:
-            validate(manifest, changes)
-            validated = True
+        validate(due.get(step, []))
         if step == STEP_UNITS and reload:
             _reload()
         index = 0
@@ -133,7 +148,7 @@ def apply(changes: List[Change], context: Context, manifest: Optional[Manifest],
             done.extend(batch)
             index += len(batch)
         if step == STEP_UNITS:
-            _check([c.name for c in group if c.action in ("start", "restart")], done)
+            _check([c.name for c in group if c.action in ("start", "restart", "reload")], done)
     return done
 
 

@@ -195,18 +195,38 @@ def _dict():
 @dataclasses.dataclass
 class EtcFile(Record):
     """A file under /etc: its store item, mode (octal text), owner, and the command that
-    validates it ("{}" stands for the file), if any."""
+    validates it ("{}" stands for the file), if any. A file is validated by the probe, before
+    the deploy changes anything, unless `validate_early` is false (its validator needs what
+    the activation program makes: a document root, a first certificate); then the activation
+    validates it after its activation program, before any unit starts or reloads."""
     path: str
     item: str
     mode: str = "0644"
     user: str = "root"
     group: str = "root"
     validate: Optional[List[str]] = None
+    validate_early: bool = True
 
     @property
     def target(self) -> str:
         """The absolute path on the host."""
         return "/etc/" + self.path.lstrip("/")
+
+
+@dataclasses.dataclass
+class SpecialFile(Record):
+    """A file or a whole directory outside /etc (`special-files-service-type`): a copy of its
+    store item at an absolute path. For a directory, `mode` is its directories' (files get
+    0644, or 0755 when executable in the store), `user` and `group` own everything in it, and
+    `digest` is `hostside.trees.tree_digest` of the tree as it must be on disk (what planning
+    compares with the host's `TreeFact.digest`)."""
+    path: str
+    item: str
+    directory: bool = False
+    mode: str = "0644"
+    user: str = "root"
+    group: str = "root"
+    digest: Optional[str] = None
 
 
 @dataclasses.dataclass
@@ -245,12 +265,15 @@ class Package(Record):
 @dataclasses.dataclass
 class Unit(Record):
     """A systemd unit: the unit file lispdeploy installs (`item`), or None for a package's own
-    unit. It restarts when its file, a watched /etc path, or one of `packages` changes."""
+    unit. It restarts when its file, a watched path or one of `packages` changes, and reloads
+    (`systemctl reload`) when only paths of `reload` changed. Paths are relative to /etc, or
+    absolute for special files."""
     name: str
     item: Optional[str] = None
     enable: bool = True
     start: bool = True
     watch: List[str] = _list()
+    reload: List[str] = _list()
     packages: List[str] = _list()
 
 
@@ -313,6 +336,7 @@ class Manifest(Record):
     keyboard: Optional[Keyboard] = None
     listen_address: Optional[str] = None
     etc: List[EtcFile] = _list()
+    files: List[SpecialFile] = _list()
     groups: List[Group] = _list()
     users: List[User] = _list()
     packages: List[Package] = _list()
@@ -386,6 +410,19 @@ class FileFact(Record):
     group: Optional[str] = None
     target: Optional[str] = None
     text: Optional[str] = None
+
+
+@dataclasses.dataclass
+class TreeFact(Record):
+    """A path where a generation wants a directory (a special file): `kind` as FileFact's;
+    for a directory, `digest` is `hostside.trees.tree_digest` of what is on disk (None when
+    it holds more than the gatherer lists), and `differences` name what differs from the
+    wanted tree (empty when it matches, or when the wanted tree is not in the host's store
+    yet: the digest still decides)."""
+    kind: str = "absent"
+    digest: Optional[str] = None
+    entries: int = 0
+    differences: List[str] = _list()
 
 
 @dataclasses.dataclass
@@ -471,6 +508,7 @@ class FactsRequest(Record):
     bases: List[str] = _list()        # partly managed files: their content before lispdeploy
     item_texts: List[str] = _list()   # store items whose text a diff shows
     swaps: List[str] = _list()        # swap targets (paths, LABEL=, UUID=)
+    trees: List[SpecialFile] = _list()   # wanted directories: compared with the disk
 
 
 @dataclasses.dataclass
@@ -485,6 +523,7 @@ class Facts(Record):
     bases: Dict[str, str] = _dict()
     item_texts: Dict[str, str] = _dict()
     swaps: Dict[str, SwapFact] = _dict()
+    trees: Dict[str, TreeFact] = _dict()
 
     def file(self, path: str) -> FileFact:
         """The fact of `path` (absent if it was not gathered or does not exist)."""
@@ -493,6 +532,10 @@ class Facts(Record):
     def unit(self, name: str) -> UnitFact:
         """The fact of a unit (not found if it was not gathered)."""
         return self.units.get(name) or UnitFact(name)
+
+    def tree(self, path: str) -> TreeFact:
+        """The fact of a wanted directory (absent if it was not gathered)."""
+        return self.trees.get(path) or TreeFact()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 their digest, mode, owner and, when world-readable, their text), accounts (/etc/passwd,
 /etc/group and /etc/shadow read once), packages (/var/lib/dpkg/status parsed once, never a
 dpkg-query per package), units (one `systemctl show` for all of them), and host settings (the
-running host name, the compiled locales, the generatable ones).
+running host name, the compiled locales, the generatable ones), and the directories a
+generation wants (special files: each compared with its tree by `hostside.trees`).
 
 `gather(request, state)` answers a `contract.FactsRequest`; `hostside.plan` works on what it
 returns and on nothing else. Runs on hosts: standard library only.
@@ -24,6 +25,7 @@ from lispdeploy.hostside.contract import (Facts, FactsRequest, FileFact, GroupFa
                                           HostSettingsFact, PackageFact, UnitFact, UserFact)
 from lispdeploy.hostside.hoststate import HostState
 from lispdeploy.hostside.swap import swap_facts
+from lispdeploy.hostside.trees import tree_fact
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 SHADOW = "/etc/shadow"
@@ -44,7 +46,8 @@ def gather(request: FactsRequest, state: HostState) -> Facts:
                  host=host_settings(request.locales),
                  bases={p: base_text(p, state) for p in request.bases},
                  item_texts=item_texts(request.item_texts),
-                 swaps=swap_facts(request.swaps))
+                 swaps=swap_facts(request.swaps),
+                 trees={t.path: tree_fact(t) for t in request.trees})
 
 
 def _name(table, number: int) -> str:
@@ -317,7 +320,8 @@ def gather_image(request: FactsRequest, root: str, host_name: str,
                      locales=image_locales(root) if request.locales else [],
                      supported=supported_lines(request.locales, under(SUPPORTED_LOCALES))),
                  bases={p: base(p) for p in request.bases},
-                 item_texts={})
+                 item_texts={},
+                 trees={t.path: tree_fact(t, root) for t in request.trees})
 
 
 def _read_table(path: str) -> List[List[str]]:

@@ -1,6 +1,7 @@
 """Packages on a host, with its package manager (apt on Debian and Ubuntu): the executors of
-the planner's package changes. They install what a generation declares (at its pinned version)
-and remove only what lispdeploy itself installed. Installing never starts the package's
+the planner's package changes. They install what a generation declares (at its pinned version),
+remove only what lispdeploy itself installed, and update the package lists when apt's sources
+change. Installing never starts the package's
 services (a policy-rc.d forbids it for the duration): the activation starts and restarts units
 itself, with the configuration it manages. Removing purges the package and the dependencies
 its installation brought that nothing depends on any more, so that generation 0 is the host
@@ -124,6 +125,11 @@ def _unsatisfiable(error: CommandError) -> Optional[PackageError]:
                         "no version of it (check its name and the host's apt sources)")
 
 
+def update_lists(args: Dict[str, Any], context) -> None:
+    """Update apt's package lists (its sources, keys or pins changed)."""
+    run(["apt-get", "update", "-q"], env=_APT_ENV)
+
+
 def remove(batch: List[Dict[str, Any]], context) -> None:
     """Purge packages lispdeploy installed, then the dependencies their installation brought
     that no installed package depends on any more (configuration files go too: the host had
@@ -167,6 +173,7 @@ EXECUTORS = {
     ("package", "change"): install,
     ("package", "remove"): remove,
     ("package", "forget"): forget,
+    ("package-lists", "update"): update_lists,
 }
 # Executors that take the list of a run of consecutive changes (one apt-get for them all).
 BATCHED = {("package", "add"), ("package", "change"), ("package", "remove"),

@@ -14,9 +14,13 @@ tests plan from facts written by hand.
     already    changes this activation already made (packages installed before re-planning,
                or an interrupted activation's journal) whose restarts are still due
 
-Changes come in steps (`STEPS`), in order: packages, accounts, units dropped, files, runtime
-settings, the activation program, units, accounts dropped, packages dropped. Planning from the
-facts of a host in any partial state converges: roll-back is planning the previous generation.
+Changes come in steps (`STEPS`), in order: packages (apt's sources, keys and pins first, then
+the package lists updated when they changed, so that a package of a repository the generation
+adds installs with it), accounts, units dropped, files (/etc files, special files, unit files,
+host settings; directories given back first and put in place last), runtime settings, the
+activation program, units (running units restart or reload before new units start),
+accounts dropped, packages dropped. Planning from the facts of a host in any partial state
+converges: roll-back is planning the previous generation.
 Runs on hosts and on the controller: standard library only.
 """
 
@@ -27,13 +31,15 @@ import hashlib
 import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
-from lispdeploy.hostside.contract import (Change, Facts, FactsRequest, Group, Manifest, Package,
-                                          Swap, SwapFact, Unit, User)
+from lispdeploy.hostside.contract import (Change, EtcFile, Facts, FactsRequest, Group, Manifest,
+                                          Package, SpecialFile, Swap, SwapFact, Unit, User)
 from lispdeploy.hostside.diffs import MASKED, as_text, file_diff, unified
 from lispdeploy.hostside.facts import normalize_locale, password_digest
 from lispdeploy.hostside.hoststate import HostState
 
 UNIT_DIR = "/etc/systemd/system"
+# apt's configuration: sources, keys and pins are written before packages install.
+APT_DIR = "/etc/apt"
 ZONEINFO = "/usr/share/zoneinfo"
 HOSTNAME = "/etc/hostname"
 HOSTS = "/etc/hosts"
@@ -73,6 +79,16 @@ def unit_path(name: str) -> str:
     return f"{UNIT_DIR}/{name}"
 
 
+def watched_path(path: str) -> str:
+    """The absolute path of a unit's watched or reloaded path (relative ones are in /etc)."""
+    return path if path.startswith("/") else "/etc/" + path
+
+
+def is_apt_file(path: str) -> bool:
+    """Whether `path` is apt's configuration (written in the packages step)."""
+    return path.startswith(APT_DIR + "/")
+
+
 def item_name(path: str) -> str:
     """The name of a store item (`/var/lib/lispdeploy/store/<hash>-<name>` -> `<name>`)."""
     return os.path.basename(path).split("-", 1)[-1]
@@ -93,11 +109,14 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
     locales: List[str] = []
     texts: List[str] = []
     swaps = set(state.data.get("swaps", {}))
+    trees: List[SpecialFile] = []
     if m is not None:
         swaps.update(s.target for s in m.swap)
         if m.swap:
             paths.add(FSTAB)
         paths.update(e.target for e in m.etc)
+        paths.update(f.path for f in m.files if not f.directory)
+        trees = [f for f in m.files if f.directory]
         paths.update(unit_path(u.name) for u in m.units if u.item)
         paths.update(SETTINGS_FILES)
         users.update(u.name for u in m.users)
@@ -111,7 +130,8 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
             texts = [p for p in current.activation.items if p not in m.activation.items]
     return FactsRequest(paths=sorted(paths), users=sorted(users), groups=sorted(groups),
                         packages=sorted(packages), units=sorted(units), locales=locales,
-                        bases=list(PARTLY_MANAGED), item_texts=texts, swaps=sorted(swaps))
+                        bases=list(PARTLY_MANAGED), item_texts=texts, swaps=sorted(swaps),
+                        trees=trees)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -196,17 +216,19 @@ def settings_files(m: Manifest, facts: Facts, state: HostState) -> Dict[str, Wan
 
 def wanted_files(m: Optional[Manifest], facts: Facts, state: HostState,
                  items: Optional[Mapping[str, bytes]]) -> Dict[str, Wanted]:
-    """Every file a generation wants: /etc files, unit files, host-setting files. Without
-    `items`, contents are left out (enough to compare what two generations want)."""
+    """Every file a generation wants: /etc files, special files that are files, unit files,
+    host-setting files. Without `items`, contents are left out (enough to compare what two
+    generations want)."""
     if m is None:
         return {}
     files: Dict[str, Wanted] = {}
-    for e in m.etc:
+    for e in [*m.etc, *(f for f in m.files if not f.directory)]:
+        target = e.target if isinstance(e, EtcFile) else e.path
         mode = int(e.mode or "0644", 8)
-        files[e.target] = Wanted(e.target, content=items[e.item] if items is not None else None,
-                                 item=e.item, mode=mode, user=e.user or "root",
-                                 group=e.group or "root",
-                                 key=("item", e.item, mode, e.user, e.group))
+        files[target] = Wanted(target, content=items[e.item] if items is not None else None,
+                               item=e.item, mode=mode, user=e.user or "root",
+                               group=e.group or "root",
+                               key=("item", e.item, mode, e.user, e.group))
     for u in m.units:
         if u.item:
             path = unit_path(u.name)
@@ -254,6 +276,10 @@ class _Planner:
         self.changes: List[Change] = []
         self.wanted = wanted_files(manifest, facts, state, items)
         self.current_wanted = wanted_files(current, facts, state, None)
+        self.trees = {f.path: f for f in (manifest.files if manifest is not None else ())
+                      if f.directory}
+        self.current_trees = {f.path: f for f in (current.files if current is not None else ())
+                              if f.directory}
 
     # Drift: the current generation wants the same of this subject as the new one.
     def _same(self, select) -> bool:
@@ -269,11 +295,14 @@ class _Planner:
 
     def run(self) -> List[Change]:
         m = self.m
+        self.apt_files()
         self.packages()
         self.accounts()
         self.units_dropped()
         self.swaps_dropped()
+        self.directories_given_back()
         self.files()
+        self.directories()
         self.settings()
         self.swaps()
         if m is not None and m.activation is not None and \
@@ -376,9 +405,22 @@ class _Planner:
 
     # Files -----------------------------------------------------------------------------
 
+    def apt_files(self) -> None:
+        """apt's sources, keys and pins, and the package lists updated when they change."""
+        changed = self._files(STEP_PACKAGES, is_apt_file)
+        if changed:
+            self.add(STEP_PACKAGES, "package-lists", "update", "apt",
+                     "its sources, keys or pins changed", all(c.drift for c in changed))
+
     def files(self) -> None:
+        self._files(STEP_FILES, lambda path: not is_apt_file(path))
+
+    def _files(self, step: str, select) -> List[Change]:
+        """The changes of the files of `select`ed paths: wanted ones put in place, the others
+        lispdeploy manages given back."""
         originals = self.state.originals
-        for path in sorted(self.wanted):
+        made: List[Change] = []
+        for path in sorted(p for p in self.wanted if select(p)):
             w = self.wanted[path]
             fact = self.facts.file(path)
             if _matches(w, fact):
@@ -396,24 +438,72 @@ class _Planner:
             else:
                 detail = file_diff(path, fact.text, w.content, w.mode,
                                    old_known=fact.kind != "file" or fact.text is not None)
-            self.add(STEP_FILES, "file", action, path, detail, drift, **w.args())
+            made.append(self.add(step, "file", action, path, detail, drift, **w.args()))
         for path in sorted(set(originals) - set(self.wanted)):
             original = originals[path]
+            if not select(path) or original.get("tree"):
+                continue
             fact = self.facts.file(path)
             drift = self.current is not None and path not in self.current_wanted
             if original.get("kind") == "absent":
                 if fact.kind == "absent":
-                    self.add(STEP_FILES, "file", "forget", path, "already gone", drift,
-                             path=path)
+                    made.append(self.add(step, "file", "forget", path, "already gone", drift,
+                                         path=path))
                     continue
                 detail = MASKED if fact.kind == "file" and fact.mode is not None and \
                     not fact.mode & 0o004 else unified(path, fact.text, None) \
                     if fact.text is not None else ""
-                self.add(STEP_FILES, "file", "remove", path, detail, drift, path=path)
+                made.append(self.add(step, "file", "remove", path, detail, drift, path=path))
             else:
-                self.add(STEP_FILES, "file", "restore", path,
-                         "give back the file as it was before lispdeploy managed it", drift,
-                         path=path)
+                made.append(self.add(step, "file", "restore", path,
+                                     "give back the file as it was before lispdeploy managed "
+                                     "it", drift, path=path))
+        return made
+
+    # Directories (special files that are directories) ----------------------------------
+
+    def directories_given_back(self) -> None:
+        """Directories lispdeploy put in place that this generation does not want: given
+        back before files, so that a path wanted as a file now can take their place."""
+        for path, original in sorted(self.state.originals.items()):
+            if not original.get("tree") or path in self.trees:
+                continue
+            drift = self.current is not None and path not in self.current_trees
+            if original.get("kind") == "absent":
+                if self.facts.file(path).kind == "absent":
+                    self.add(STEP_FILES, "directory", "forget", path, "already gone", drift,
+                             path=path)
+                else:
+                    self.add(STEP_FILES, "directory", "remove", path, "", drift, path=path)
+            else:
+                self.add(STEP_FILES, "directory", "restore", path,
+                         "give back what was there before lispdeploy", drift, path=path)
+
+    def directories(self) -> None:
+        """Wanted directories whose tree on disk differs (after files: a path that held a
+        file lispdeploy managed has it given back first)."""
+        for path in sorted(self.trees):
+            d = self.trees[path]
+            fact = self.facts.tree(path)
+            if fact.kind == "directory" and fact.digest is not None and fact.digest == d.digest:
+                continue
+            before = self.current_trees.get(path)
+            drift = before is not None and (before.item, before.digest) == (d.item, d.digest)
+            copy = f"a copy of {item_name(d.item)}"
+            if fact.kind == "absent" and path not in self.state.originals:
+                action, detail = "add", copy
+            else:
+                action = "change"
+                if fact.kind not in ("directory", "absent"):
+                    detail = f"{path} is a {fact.kind} on the host: it becomes {copy}"
+                elif fact.differences:
+                    detail = "; ".join(fact.differences)
+                else:
+                    detail = f"becomes {copy}"
+                if path not in self.state.originals and fact.kind != "absent":
+                    detail += " (what the host has there is kept, to be given back)"
+            self.add(STEP_FILES, "directory", action, path, detail, drift, path=path,
+                     item=d.item, mode=int(d.mode, 8), user=d.user, group=d.group)
 
     # Runtime settings ------------------------------------------------------------------
 
@@ -513,12 +603,16 @@ class _Planner:
         # Path or package -> whether all that changed it is drift.
         changed: Dict[str, bool] = {p: False for p in self.already.paths}
         for c in self.changes:
-            if c.kind == "file":
+            if c.kind in ("file", "directory"):
                 changed[c.name] = changed.get(c.name, True) and c.drift
         packages: Dict[str, bool] = {p: False for p in self.already.packages}
         for c in self.changes:
             if c.kind == "package" and c.action in ("add", "change"):
                 packages[c.name] = packages.get(c.name, True) and c.drift
+        # Units that run already take their new configuration before new units start: a new
+        # unit may use what a restarted or reloaded one serves (certbot's challenge location
+        # in nginx).
+        starts: List[Tuple[str, bool, Dict[str, Any]]] = []
         for u in self.m.units:
             fact = self.facts.unit(u.name)
             enabled = fact.enablement
@@ -527,12 +621,15 @@ class _Planner:
             if unit_path(u.name) in changed:
                 reasons.append(("its unit file changed", changed[unit_path(u.name)]))
             for w in u.watch:
-                path = "/etc/" + w.lstrip("/")
+                path = watched_path(w)
                 if path in changed:
                     reasons.append((f"{path} changed", changed[path]))
             for p in u.packages:
                 if p in packages:
                     reasons.append((f"package {p} changed", packages[p]))
+            # A restart does all a reload does: a reload only when nothing needs a restart.
+            reloads = [(f"{watched_path(w)} changed", changed[watched_path(w)])
+                       for w in u.reload if watched_path(w) in changed]
             same = self._same(lambda m, n=u.name: _unit(m, n))
             original = {"enabled": enabled, "active": active}
             if enabled == "masked":
@@ -544,13 +641,18 @@ class _Planner:
             if not u.enable and enabled == "enabled":
                 self.add(STEP_UNITS, "unit", "disable", u.name, "", same, unit=u.name,
                          original=original)
-            if u.start and not active and not (fact.skipped and not reasons):
-                self.add(STEP_UNITS, "unit", "start", u.name, "", same, unit=u.name,
-                         original=original)
+            if u.start and not active and not (fact.skipped and not (reasons or reloads)):
+                starts.append((u.name, same, original))
             elif active and reasons:
                 self.add(STEP_UNITS, "unit", "restart", u.name,
                          "; ".join(r for r, _ in reasons),
                          same and all(d for _, d in reasons), unit=u.name, original=original)
+            elif active and reloads:
+                self.add(STEP_UNITS, "unit", "reload", u.name,
+                         "; ".join(r for r, _ in reloads),
+                         same and all(d for _, d in reloads), unit=u.name, original=original)
+        for name, same, original in starts:
+            self.add(STEP_UNITS, "unit", "start", name, "", same, unit=name, original=original)
 
 
 def plan(manifest: Optional[Manifest], facts: Facts, state: HostState,
@@ -563,6 +665,11 @@ def plan(manifest: Optional[Manifest], facts: Facts, state: HostState,
 def restarts(changes: Iterable[Change]) -> List[str]:
     """The units a plan restarts."""
     return [c.name for c in changes if c.kind == "unit" and c.action == "restart"]
+
+
+def reloads(changes: Iterable[Change]) -> List[str]:
+    """The units a plan reloads."""
+    return [c.name for c in changes if c.kind == "unit" and c.action == "reload"]
 
 
 def starts(changes: Iterable[Change]) -> List[str]:
@@ -642,8 +749,8 @@ def _unit(m: Optional[Manifest], name: str) -> Optional[Unit]:
 
 
 def changed_paths(changes: Iterable[Change]) -> Set[str]:
-    """The paths a plan's file changes write or remove."""
-    return {c.name for c in changes if c.kind == "file"}
+    """The paths a plan's file and directory changes write or remove."""
+    return {c.name for c in changes if c.kind in ("file", "directory")}
 
 
 def by_step(changes: Iterable[Change]) -> List[Tuple[str, List[Change]]]:

@@ -1,9 +1,10 @@
 """Building a machine's system on the controller (Guix's `guix system build`): fold its
 services, render every /etc file and unit, make the activation program, and describe the
 whole generation in a manifest (`lispdeploy.hostside.contract.Manifest`), the *system item*
-`/var/lib/lispdeploy/store/<hash>-system`: host settings, /etc files, accounts, packages,
-units (with the packages whose change restarts them), the activation program and the items
-its snippets use, declared file systems and bootloader (verified, never written), and every
+`/var/lib/lispdeploy/store/<hash>-system`: host settings, /etc files, special files
+elsewhere, accounts, packages, units (with the packages whose change restarts them and the
+files whose change restarts or reloads them), the activation program and the items its
+snippets use, declared file systems and bootloader (verified, never written), and every
 store path the system needs.
 
 Provenance (the spec's path and text, its git commit) is not part of the system item: it
@@ -28,7 +29,8 @@ from lispdeploy.system.essential import operating_system_services
 from lispdeploy.system.file_systems import FileSystem, FileSystemLabel, Uuid
 from lispdeploy.system.guix_system import swap_entries
 from lispdeploy.system.manifest import (PackageOrigin, account_entries, etc_entries,
-                                        package_entries, package_origins, unit_entries)
+                                        package_entries, package_origins,
+                                        special_file_entries, unit_entries)
 from lispdeploy.system.provenance import provenance
 
 
@@ -76,12 +78,14 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     renderer = Renderer(lowerer, listen_address=listen_address)
 
     etc, etc_items = etc_entries(folding, renderer)
+    files, file_items = special_file_entries(folding, renderer)
     groups, users = account_entries(folding)
-    units, unit_items = unit_entries(folding, renderer, {e["path"] for e in etc})
+    units, unit_items = unit_entries(folding, renderer, {e["path"] for e in etc}
+                                     | {f["path"] for f in files})
     activation = activation_program(folding, renderer)
     origin, origin_items = provenance(spec_path, spec_text)
 
-    top = etc_items + unit_items + ([activation] if activation else [])
+    top = etc_items + file_items + unit_items + ([activation] if activation else [])
     manifest: Dict[str, Any] = {
         "format": MANIFEST_FORMAT,
         "host-name": settings.host_name,
@@ -90,6 +94,7 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
         "keyboard": _keyboard(settings.keyboard_layout),
         "listen-address": listen_address,
         "etc": etc,
+        "files": files,
         "groups": groups,
         "users": users,
         "packages": package_entries(folding),

@@ -90,8 +90,10 @@ def _changes(report: HostReport) -> str:
             "roll-back failed" if report.rolled_back is False else "none")
     n = len(report.changes)
     text = f"{n}" if n else "none"
-    if report.restarted:
-        text += f" (restarted {', '.join(report.restarted)})"
+    done = ([f"restarted {', '.join(report.restarted)}"] if report.restarted else []) + (
+        [f"reloaded {', '.join(report.reloaded)}"] if report.reloaded else [])
+    if done:
+        text += f" ({'; '.join(done)})"
     if report.extra.get("provenance-moved"):
         text += " (provenance moved)"
     return text
@@ -191,6 +193,8 @@ def dry_run(reports: List[HostReport]) -> str:
                        "or commit (recorded, nothing else changes)")
         if r.plan.get("restart"):
             out.append(f"  services that would restart: {', '.join(r.plan['restart'])}")
+        if r.plan.get("reload"):
+            out.append(f"  services that would reload: {', '.join(r.plan['reload'])}")
     return "\n".join(out)
 
 

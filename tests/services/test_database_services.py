@@ -61,9 +61,11 @@ def test_postgresql_files_units_and_the_servers_own_check(tmp_path):
         "local all all peer", "host all all 127.0.0.0/8 scram-sha-256"]
     hba = etc_entry(system, "postgresql/15/main/pg_hba.conf")
     assert (hba["user"], hba["group"], hba["mode"]) == ("postgres", "postgres", "0640")
-    assert unit_entry(system, "postgresql@15-main.service")["watch"] == [
-        "postgresql/15/main/pg_hba.conf", "postgresql/15/main/pg_ident.conf",
-        "postgresql/15/main/postgresql.conf"]
+    # Client authentication changes reload the server; postgresql.conf restarts it.
+    unit = unit_entry(system, "postgresql@15-main.service")
+    assert unit["watch"] == ["postgresql/15/main/postgresql.conf"]
+    assert unit["reload"] == ["postgresql/15/main/pg_hba.conf",
+                              "postgresql/15/main/pg_ident.conf"]
     assert {"name": "postgresql-15", "version": None} in system.manifest["packages"]
     result = validate(tmp_path, system, "postgresql/15/main/postgresql.conf")
     assert result.returncode == 0, result.stderr

@@ -42,7 +42,7 @@ def test_home_server_folds_into_a_system():
                                "shepherd-root", "profile", "openssh", "dhcp-client", "login",
                                "journald", "sysctl", "guix", "nscd", "udev", "mingetty",
                                "console-font", "virtual-terminal", "urandom-seed",
-                               "special-files", "log-cleanup"]
+                               "log-cleanup"]
     root = fold_services(services, system_service_type)
     assert sorted(root) == ["accounts", "activation", "etc", "host", "packages", "units"]
     assert root["host"][0].host_name == "alyssas-home-server"

@@ -17,6 +17,7 @@ checks) are skipped when a machine's configuration says `(safety-checks? #f)`.
     timezone         the time zone exists in the host's zoneinfo
     locale           the locale is compiled or can be generated
     validate         configuration files with a validator (visudo, nginx -t...) pass it
+                     (but those marked validate-early? #f, which the activation checks)
     downgrade        the spec's commit descends from the one the host runs
                      (`allow-downgrades?`)
     packages         apt can install every declared package as declared (name, version),
@@ -242,8 +243,10 @@ def _locale(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem
 
 
 def _validations(ctx: CheckContext) -> List[Dict[str, Any]]:
+    # A file whose validator needs what the activation program makes (validate-early? #f)
+    # is validated by the activation, after that program.
     return [{"path": e.target, "argv": list(e.validate), "content": ctx.contents[e.item]}
-            for e in ctx.manifest.etc if e.validate]
+            for e in ctx.manifest.etc if e.validate and e.validate_early]
 
 
 def _validate(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:

@@ -27,7 +27,7 @@ from lispdeploy.hostside.contract import (FAILED, KIND_LOCKED, Change, Confirmat
                                           changes_shown)
 from lispdeploy.hostside.hoststate import HostState
 from lispdeploy.hostside.facts import gather_image
-from lispdeploy.hostside.plan import facts_request, plan, restarts, starts
+from lispdeploy.hostside.plan import facts_request, plan, reloads, restarts, starts
 from lispdeploy.machine import DeployOptions, HostContext, Machine, PlannedHost, within_host
 from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
 from lispdeploy.report import DEPLOYED, DRY_RUN, SWITCHED, UNCHANGED, HostReport
@@ -190,8 +190,8 @@ class ManagedDeploy:
         report.warnings.append("the host does not exist yet: its safety checks run when a "
                                "deploy has created it")
         report.plan = {"changes": changes_shown(changes), "restart": restarts(changes),
-                       "start": starts(changes), "generation": 1, "drift": 0,
-                       "system-unchanged": False, "provenance-moved": False,
+                       "reload": reloads(changes), "start": starts(changes), "generation": 1,
+                       "drift": 0, "system-unchanged": False, "provenance-moved": False,
                        "create": dict(planned.description), "planned-on": basis}
         return report
 
@@ -383,12 +383,12 @@ def provenance_moved(host: Optional[Provenance], ours: Optional[Dict[str, Any]])
 
 def plan_report(changes: List[Change], answer: ProbeAnswer, same: bool,
                 moved: bool) -> Dict[str, Any]:
-    """What a dry run reports for one host: the changes, the units that would restart and
-    start, the generation the deploy would make (the current one when the host already runs
+    """What a dry run reports for one host: the changes, the units that would restart, reload
+    and start, the generation the deploy would make (the current one when the host already runs
     the system: its drift is repaired in place), and whether only provenance moved."""
     generation = answer.generation if same else max(answer.generations or [0]) + 1
     return {"changes": changes_shown(changes), "restart": restarts(changes),
-            "start": starts(changes), "generation": generation,
+            "reload": reloads(changes), "start": starts(changes), "generation": generation,
             "drift": sum(1 for c in changes if c.drift), "system-unchanged": same,
             "provenance-moved": moved}
 
