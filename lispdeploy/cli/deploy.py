@@ -54,6 +54,8 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout,
     if command:
         raise UsageError("'--' was used, but -x was not given",
                          hint="lispdeploy deploy SPEC -x -- COMMAND [ARGS...]")
+    from lispdeploy.remote.warm import import_ssh_in_background
+    import_ssh_in_background()
     loaded = load(spec, load_path)
     machines = select(loaded.machines, on)
     deployment, progress = _deployment(loaded, machines, jobs=jobs, verbose=verbose,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import getpass
 import socket
+import threading
 import time
 from typing import Any, Callable, Dict, List, Optional, Protocol, Sequence
 
@@ -26,8 +27,9 @@ from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.gexp.program import LoweredProgram, function_call
 from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
 from lispdeploy.machine import Machine
-from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
+from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered, sent_bytes
 from lispdeploy.system.closure import SystemClosure, build_system
+from lispdeploy.system.provenance import provenance
 
 
 DEFAULT_CONFIRM_TIMEOUT = 60.0
@@ -71,6 +73,9 @@ class Deployment:
         self.jobs = jobs
         self.connect = connect
         self.who = _who()
+        self._once = threading.Lock()
+        self._watchdog_item = None
+        self._provenance = None
 
     # Commands ----------------------------------------------------------------------------
 
@@ -147,21 +152,26 @@ class Deployment:
         """Run `work` on every machine's host; only deploys `provision` missing hosts."""
         def guarded(run: HostRun) -> HostReport:
             try:
-                return work(run)
+                report = work(run)
             except LispdeployError as e:
-                return HostReport(run.name, FAILED).fail(e)
+                report = HostReport(run.name, FAILED).fail(e)
+            # Added to what the work counted itself (the confirmation's own connection), before
+            # the reporter hears that the host is done.
+            _count_connection(report, run.transport)
+            return report
 
         results = run_on_hosts(machines, guarded,
                                connect=lambda m: self._connect(m, provision), jobs=self.jobs,
                                reporter=self.reporter)
         reports = []
         for result in results:
-            report = result.value if result.ok else HostReport(result.name, FAILED).fail(
-                result.error)
+            if result.ok:
+                report = result.value
+            else:
+                report = HostReport(result.name, FAILED).fail(result.error)
+                report.round_trips += result.round_trips
+                report.connections += result.connections
             report.seconds = result.seconds
-            # Added to what the work counted itself (the confirmation's own connection).
-            report.round_trips += result.round_trips
-            report.connections += result.connections
             reports.append(report)
         return reports
 
@@ -175,9 +185,8 @@ class Deployment:
         """The machine's system, and the options its environment built it with."""
         hook = machine.environment.build_options
         options = hook(machine) if hook is not None else {}
-        system = build_system(machine, spec_path=self.spec_path,
-                              spec_text=self.spec.text if self.spec is not None else None,
-                              listen_address=options.get("listen_address"))
+        system = build_system(machine, listen_address=options.get("listen_address"),
+                              origin=self._origin())
         return system, options
 
     def _deploy_one(self, run: HostRun, dry_run: bool) -> HostReport:
@@ -188,14 +197,9 @@ class Deployment:
         system, options = self._build(machine)
         manifest = system.manifest
         container = bool(options.get("container"))
-        lowerer = Lowerer()
-        watchdog = None if self.confirm_timeout is None or dry_run else lowerer.program(
-            "confirmation-watchdog", function_call("lispdeploy.hostside.confirmation.watch"))
         phase("probing")
         request = _probe_request(system, safety_checks=getattr(config, "safety_checks", True),
                                  container=container)
-        if watchdog is not None:
-            request["items"].append(watchdog.path)
         facts = _call(run, "probe", request)
         report = HostReport(run.name, DEPLOYED, previous=facts["generation"],
                             system=system.item.path)
@@ -232,20 +236,42 @@ class Deployment:
         phase(f"sending {len(missing)} items, activating" if missing else "activating")
         extra = [system.item]
         confirm = None
-        if watchdog is not None:
+        if self.confirm_timeout is not None:
+            watchdog = self._watchdog()
             extra.append(watchdog)
             confirm = {"watchdog": watchdog.path, "timeout": self.confirm_timeout}
+            # Not asked about by the probe (a few KB, sent only to hosts that change; the host
+            # keeps what it has).
+            remember_present(run.transport, (), missing=[watchdog.path])
         # The missing items travel with the activation program: one round trip for both.
-        lowered = lowerer.lower_program("activate", function_call(
+        lowered = Lowerer().lower_program("activate", function_call(
             "lispdeploy.hostside.entry.activate", system.item.path, self.who, confirm))
         outcome = run_lowered(run.transport, LoweredProgram(
             lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=run.output)
         report.items_sent = len(missing)
-        report.bytes_sent = sum(i.size for i in missing)
         report = _outcome(report, outcome)
         if report.result == DEPLOYED and confirm is not None:
             self._confirm(run, report, outcome.get("confirmation") or {})
         return report
+
+    def _watchdog(self):
+        """The confirmation watchdog program: the same for every host, made once per deploy
+        and only when a host changes."""
+        with self._once:
+            if self._watchdog_item is None:
+                self._watchdog_item = Lowerer().program(
+                    "confirmation-watchdog",
+                    function_call("lispdeploy.hostside.confirmation.watch"))
+            return self._watchdog_item
+
+    def _origin(self):
+        """The spec's provenance (git state, spec item): the same for every machine, computed
+        once per deploy."""
+        with self._once:
+            if self._provenance is None:
+                self._provenance = provenance(
+                    self.spec_path, self.spec.text if self.spec is not None else None)
+            return self._provenance
 
     def _confirm(self, run: HostRun, report: HostReport, armed: Dict[str, Any]) -> None:
         """Reach the host again over a new connection and confirm the new generation; when
@@ -268,8 +294,7 @@ class Deployment:
                 answer = _call(HostRun(run.machine, transport, run.output), "confirm",
                                report.generation)
             finally:
-                report.connections += 1
-                report.round_trips += getattr(transport, "round_trips", 0)
+                _count_connection(report, transport)
                 transport.close()
             if answer.get("confirmed"):
                 report.extra["confirmed"] = True
@@ -296,6 +321,19 @@ class Deployment:
         if report.result == DEPLOYED:
             report.result = SWITCHED
         return report
+
+
+def _count_connection(report: HostReport, transport: Any) -> None:
+    """Add what one connection to the host did to its report: round trips, and the bytes
+    that crossed the wire (SSH included), with the store items' and the runtime's share."""
+    report.connections += getattr(transport, "connections", 1)
+    report.round_trips += getattr(transport, "round_trips", 0)
+    sent, received = getattr(transport, "wire_bytes", (0, 0))
+    report.bytes_sent += sent
+    report.bytes_received += received
+    memo = sent_bytes(transport)
+    report.item_bytes_sent += memo["items"]
+    report.request_bytes_sent += memo["requests"]
 
 
 def _own_procedure(machine: Machine, hook: str) -> bool:

@@ -64,8 +64,9 @@ class Lowerer:
         a host with `lispdeploy.remote.eval.run_program`, or as a script. Its references are
         the items the gexps refer to."""
         lowered = self.lower_program(name, gexps)
+        # The runtime it names is a reference: it is on the host whenever the program is.
         return StoreItem(name, content=lowered.text.encode("utf-8"), executable=True,
-                         references=lowered.items)
+                         references=list(lowered.items) + [lowered.runtime])
 
     def _lower(self, obj: FileLike) -> StoreItem:
         if isinstance(obj, PlainFile):

@@ -1,9 +1,10 @@
 """G-expressions into programs: the Python text a host runs, needing only python3 (3.9+).
 
-A program is self-contained: the source of every module of `lispdeploy.hostside` (the runner,
-the Scheme procedures, the build utilities; see `target.bundle`), then each gexp as the source
-the spec layer compiled and, for each of its `#$` placeholders, the Python expression that
-replaces it on the host (see `target.program`). Those expressions are built here as syntax
+A program is small: the loader of the host runtime (`hostside.bundle`) and the path of the
+runtime store item it loads (`gexp.runtime`: the runner, the Scheme procedures, the build
+utilities, which a host keeps once received), then each gexp as the source the spec layer
+compiled and, for each of its `#$` placeholders, the Python expression that replaces it on
+the host (see `hostside.program`). Those expressions are built here as syntax
 trees from the local values, through a whitelist, and written out with `ast.unparse`, so a
 string full of quotes, newlines or `$(...)` stays a string: user values are never pasted into
 program text.
@@ -14,8 +15,8 @@ program text.
     a file-like object or store item                       its store path (the item is sent)
 
 Anything else is a `GexpError` naming the value's type, where it sits in the value, and the
-gexp's location. Imports store, errors, location, gexp.gexp, gexp.files and lispdeploy.hostside;
-never Hy.
+gexp's location. Imports store, errors, location, gexp.gexp, gexp.files, gexp.runtime and
+lispdeploy.hostside; never Hy.
 """
 
 from __future__ import annotations
@@ -31,8 +32,10 @@ from lispdeploy.errors import GexpError
 from lispdeploy.gexp.files import FileLike, store_name
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.location import Location
+from lispdeploy.gexp.runtime import runtime_item, runtime_frame
 from lispdeploy.store import StoreItem
 from lispdeploy.hostside.program import FUNCTION_PREFIX
+from lispdeploy.hostside.protocol import RUNNER_NAME, VERSION, encode_request
 
 _MAX_DEPTH = 200
 # Ints longer than this many bits cannot be written as decimal literals by Python 3.11+.
@@ -41,12 +44,22 @@ _LONG_INT_BITS = 14000
 
 class LoweredProgram:
     """A program's text and the store items it refers to (their closures must be on the host
-    before it runs)."""
+    before it runs). The text names the host runtime item `runtime` (see `gexp.runtime`),
+    which is not among `items`: a host that lacks it gets it in the request's runtime frame."""
 
-    def __init__(self, name: str, text: str, items: Sequence[StoreItem]):
+    def __init__(self, name: str, text: str, items: Sequence[StoreItem],
+                 runtime: Optional[StoreItem] = None):
         self.name = name
         self.text = text
         self.items = tuple(items)
+        self.runtime = runtime or runtime_item()
+
+    def request(self, header: Dict[str, Any], payload: Sequence[bytes] = (), *,
+                send_runtime: bool = False) -> bytes:
+        """The bytes of a runner's stdin for this program (see `lispdeploy.hostside.protocol`),
+        with the runtime frame when `send_runtime`."""
+        return encode_request(self.text, header, payload,
+                              runtime=runtime_frame() if send_runtime else b"")
 
     def __repr__(self) -> str:
         return f"#<lowered-program {self.name} {len(self.text)} bytes, {len(self.items)} items>"
@@ -65,6 +78,13 @@ def function_call(function: str, *args: Any, location: Optional[Location] = None
     return Gexp(source=source, references=(list(args),), spec_lines=(0, 0), location=location)
 
 
+def _is_function_call(gexp: Gexp) -> bool:
+    """Whether `gexp` is one `function_call` made (it uses no Scheme procedure)."""
+    lines = gexp.source.splitlines()
+    return (len(lines) == 2 and lines[0].startswith("from lispdeploy.hostside.")
+            and lines[0].endswith(" as _function") and lines[1] == "return _function(*_ungexp_0)")
+
+
 class ProgramBuilder:
     """Collects the gexps of one program (nested ones included) and the items they need.
 
@@ -76,7 +96,6 @@ class ProgramBuilder:
         self._gexps: List[Gexp] = []
         self._codes: List[ast.expr] = []
         self._items: Dict[str, StoreItem] = {}
-        self._imports: List[str] = []
 
     def add(self, gexp: Gexp) -> int:
         """The index of `gexp`'s function in the program, lowering it on first sight."""
@@ -90,7 +109,7 @@ class ProgramBuilder:
         self._indices[id(gexp)] = index
         self._gexps.append(gexp)
         self._codes.append(ast.Constant(None))
-        self._imports.extend(self._gexp_imports(gexp))
+        self._check_source(gexp)
         substitutions = ast.Dict(keys=[], values=[])
         for number, value in enumerate(gexp.references):
             where = _Where(gexp, number)
@@ -107,9 +126,9 @@ class ProgramBuilder:
         return index
 
     @staticmethod
-    def _gexp_imports(gexp: Gexp) -> Tuple[str, ...]:
+    def _check_source(gexp: Gexp) -> None:
         try:
-            return _imports_in(ast.parse(gexp.source))
+            ast.parse(gexp.source)
         except SyntaxError as e:
             raise GexpError(f"the compiled gexp is not valid Python: {e.msg}",
                             location=gexp.location) from None
@@ -125,14 +144,17 @@ class ProgramBuilder:
         program = _call("Program", ast.Constant(name), ast.List(list(self._codes), ast.Load()),
                         ast.Tuple([ast.Constant(i) for i in roots], ast.Load()),
                         ast.Constant(bool(single)))
+        if all(_is_function_call(g) for g in self._gexps):
+            # Library calls only (probe, activate...): no Scheme procedures to load on the host.
+            program.keywords.append(ast.keyword("procedures", ast.Constant(False)))
         start = ast.Expr(_call("start", ast.Name("__name__", ast.Load()), program))
         trailer = ast.unparse(ast.fix_missing_locations(ast.Module([start], [])))
         return "".join([
             "#!/usr/bin/env python3\n",
             f"# lispdeploy program {name}, generated by lispdeploy {__version__}.\n",
-            "# It needs python3 (3.9 or later) and nothing else: lispdeploy's host runtime\n",
-            "# is embedded below.\n",
-            runtime_prelude(self._imports),
+            "# It needs python3 (3.9 or later) and lispdeploy's host runtime, the store item\n",
+            "# it names below (a deploy sends it to hosts that lack it).\n",
+            runtime_prelude(),
             "from lispdeploy.hostside.program import GexpCode, Program\n",
             "from lispdeploy.hostside.runner import start\n",
             trailer, "\n",
@@ -250,10 +272,6 @@ def _call(function: str, *args: ast.expr) -> ast.Call:
     return ast.Call(func=ast.Name(function, ast.Load()), args=list(args), keywords=[])
 
 
-# What every program runs: the runner and the gexp runtime (and what they import).
-_RUNTIME_ROOTS = ("lispdeploy.hostside.runner", "lispdeploy.hostside.program")
-
-
 @functools.lru_cache(maxsize=None)
 def _module_source(name: str) -> str:
     spec = importlib.util.find_spec(name)
@@ -263,48 +281,15 @@ def _module_source(name: str) -> str:
         return f.read()
 
 
-@functools.lru_cache(maxsize=None)
-def _target_imports(name: str) -> Tuple[str, ...]:
-    """The lispdeploy.hostside modules that module `name` imports."""
-    return _imports_in(ast.parse(_module_source(name)))
-
-
-def _imports_in(tree: ast.AST) -> Tuple[str, ...]:
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.extend(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append(node.module)
-            found.extend(f"{node.module}.{a.name}" for a in node.names)
-    return tuple(n for n in found if n.startswith("lispdeploy.hostside.") and _is_module(n))
-
-
-def _is_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def runtime_sources(roots: Sequence[str] = ()) -> Dict[str, str]:
-    """Module name -> source, for the runtime and the lispdeploy.hostside modules `roots` name,
-    with every lispdeploy.hostside module they import: what a program embeds."""
-    pending = list(_RUNTIME_ROOTS) + [r for r in roots if r not in _RUNTIME_ROOTS]
-    sources = {"lispdeploy": "", "lispdeploy.hostside": _module_source("lispdeploy.hostside")}
-    while pending:
-        name = pending.pop()
-        if name in sources:
-            continue
-        sources[name] = _module_source(name)
-        pending.extend(_target_imports(name))
-    return sources
-
-
-def runtime_prelude(roots: Sequence[str] = ()) -> str:
-    """The start of every program: `target.bundle`'s source and the embedded modules."""
-    sources = runtime_sources(roots)
-    table = ast.Dict(keys=[ast.Constant(k) for k in sorted(sources)],
-                     values=[ast.Constant(sources[k]) for k in sorted(sources)])
-    return (_module_source("lispdeploy.hostside.bundle") + "\n\n"
-            + ast.unparse(ast.Expr(_call("install_modules", table))) + "\n")
+@functools.lru_cache(maxsize=1)
+def runtime_prelude() -> str:
+    """The start of every program: `hostside.bundle`'s source (the loader) and its call
+    naming the runtime item."""
+    call = _call("install_runtime", ast.Name("__name__", ast.Load()),
+                 ast.Constant(runtime_item().path), ast.Constant(RUNNER_NAME),
+                 ast.Constant(VERSION))
+    source = _module_source("lispdeploy.hostside.bundle")
+    # The module's docstring is for readers of lispdeploy, not for every request.
+    docstring = ast.parse(source).body[0]
+    lines = source.splitlines(True)[docstring.end_lineno:]
+    return "".join(lines).lstrip("\n") + "\n\n" + ast.unparse(ast.Expr(call)) + "\n"

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.services.core import Folding
@@ -71,10 +71,14 @@ class SystemClosure:
 
 def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optional[str] = None,
                  listen_address: Optional[str] = None,
-                 lowerer: Optional[Lowerer] = None) -> SystemClosure:
+                 lowerer: Optional[Lowerer] = None,
+                 origin: Optional[Tuple[Dict[str, Any], List[StoreItem]]] = None
+                 ) -> SystemClosure:
     """Build the system of `machine` (see the module docstring). `listen_address` is the
     address listening services bind to when the spec names none (given by container
-    environments); `lowerer` may be shared between the machines of one spec."""
+    environments); `lowerer` may be shared between the machines of one spec. `origin` is
+    `provenance(spec_path, spec_text)` when the caller has it already (the same for every
+    machine of a spec: git need not be asked again)."""
     os = machine.operating_system
     folding = Folding(operating_system_services(os))
     root = folding.value_of(folding.only(system_service_type))
@@ -85,7 +89,7 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     groups, users = account_entries(folding)
     units, unit_items = unit_entries(folding, renderer, {e["path"] for e in etc})
     activation = activation_program(folding, renderer)
-    origin, origin_items = provenance(spec_path, spec_text)
+    origin, origin_items = origin or provenance(spec_path, spec_text)
 
     manifest: Dict[str, Any] = {
         "format": MANIFEST_FORMAT,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import click
 
@@ -52,12 +52,40 @@ class DeployProgress(HostReporter):
         self.host_phase(result.name, f"{'failed' if failed else 'done'} "
                                      f"({result.seconds:.1f} s)")
 
+    def finished_line(self, result: HostResult) -> str:
+        """With -v: what the host's connections did (the report's counts, the confirmation's
+        connection included)."""
+        line = verbose_line(result.value if result.ok else None)
+        if line is None:
+            return super().finished_line(result)
+        return f"{result.name}: {line} in {result.seconds:.2f} s"
+
     def _redraw(self) -> None:
         if self._drawn:
             click.echo(f"\x1b[{self._drawn}A", nl=False, err=True)
         for name in self.names:
             click.echo(f"\x1b[2K{name.ljust(self.width)}  {self.phases[name]}", err=True)
         self._drawn = len(self.names)
+
+
+def verbose_line(report) -> Optional[str]:
+    """What -v says of a host's connections: `deployed (2 connections, 3 round trips; sent
+    41.2 KB: requests 36.0 KB, of which items 8.1 KB; received 9.3 KB)`; None for a value that
+    is not a report."""
+    if not isinstance(report, HostReport):
+        return None
+    return (f"{report.result} ({_count(report.connections, 'connection')}, "
+            f"{_count(report.round_trips, 'round trip')}; sent {_size(report.bytes_sent)}: "
+            f"requests {_size(report.request_bytes_sent)}, of which items "
+            f"{_size(report.item_bytes_sent)}; received {_size(report.bytes_received)})")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1000 else f"{n / 1000:.1f} KB"
 
 
 def _generation(report: HostReport) -> str:
