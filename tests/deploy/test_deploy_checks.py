@@ -2,9 +2,16 @@
 that do not exist, an unknown time zone, the wrong architecture, undeclared groups, another
 deploy in progress, and a spec commit that goes back in time."""
 
+import os
 import subprocess
 
 from deploy_hosts import container_machine
+from lispdeploy.gexp.runtime import runtime_item
+
+# What a refused deploy leaves on a host: nothing but lispdeploy's host runtime (the store item
+# the probe asked for, and its compiled code): no generation, no changed file.
+LISPDEPLOY_STATE = "cd /var/lib/lispdeploy && ls -A . store"
+ONLY_THE_RUNTIME = f".:\nruntime-cache\nstore\n\nstore:\n{os.path.basename(runtime_item().path)}\n"
 
 
 def managed_machine(host, os_expression, extra=""):
@@ -33,7 +40,7 @@ def test_missing_device_is_refused_unless_safety_checks_are_off(world, fleet):
             "hint: declare the host's real device (see lsblk -f on the host), or set "
             "(safety-checks? #f) in its machine-ssh-configuration") in done.stderr
     world.engine = fleet.engine
-    assert _sh(world, host, "ls /var/lib/lispdeploy") == ""
+    assert _sh(world, host, LISPDEPLOY_STATE) == ONLY_THE_RUNTIME
 
     spec = world.write(f"(list {managed_machine(host, os_form, '(safety-checks? #f)')})")
     done = world.lispdeploy("deploy", spec)
@@ -56,7 +63,7 @@ def test_unknown_time_zone_and_wrong_architecture(world):
     assert done.returncode == 1
     assert ("tz: error (checks): time zone 'Mars/Olympus' is not in /usr/share/zoneinfo\n"
             'hint: use a name such as "Europe/Paris"') in done.stderr
-    assert world.sh(name, "ls /var/lib/lispdeploy") == ""
+    assert world.sh(name, LISPDEPLOY_STATE) == ONLY_THE_RUNTIME
 
     spec = world.write(f"""
 (list (machine (operating-system (operating-system (host-name "tz")))
@@ -161,4 +168,4 @@ def test_a_system_that_would_lock_root_out_is_refused(world):
             "hint: add (permit-root-login 'prohibit-password) to the openssh-configuration, or "
             'deploy as another user with sudo: (user "deploy") in machine-ssh-configuration'
             ) in done.stderr
-    assert world.sh(name, "ls /var/lib/lispdeploy") == ""
+    assert world.sh(name, LISPDEPLOY_STATE) == ONLY_THE_RUNTIME
