@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import struct
 from typing import Any, Dict, List, Optional
 
 from lispdeploy.hostside.changes import Change
@@ -16,6 +17,9 @@ from lispdeploy.hostside.files import DesiredFile
 from lispdeploy.hostside.hoststate import HostState
 
 ZONEINFO = "/usr/share/zoneinfo"
+LOCALE_DIR = "/usr/lib/locale"
+# glibc's locale-archive header magic (locarchive.h: AR_MAGIC).
+_ARCHIVE_MAGIC = 0xde020109
 SUPPORTED_LOCALES = "/usr/share/i18n/SUPPORTED"
 LOCALE_GEN = "/etc/locale.gen"
 
@@ -54,9 +58,46 @@ def normalize_locale(name: str) -> str:
 
 
 def available_locales() -> List[str]:
-    """Locales compiled on the host (`locale -a`), normalized."""
-    result = run(["locale", "-a"], check=False)
-    return [normalize_locale(n) for n in result.stdout.split()]
+    """Locales compiled on the host, normalized: what `locale -a` lists, read from glibc's
+    files (the archive and the locale directories) without running it; `locale -a` only when
+    the archive is in a format this does not know."""
+    names = _archive_locales(os.path.join(LOCALE_DIR, "locale-archive"))
+    if names is None:
+        result = run(["locale", "-a"], check=False)
+        return [normalize_locale(n) for n in result.stdout.split()]
+    try:
+        entries = os.listdir(LOCALE_DIR)
+    except OSError:
+        entries = []
+    names.update(e for e in entries
+                 if os.path.isfile(os.path.join(LOCALE_DIR, e, "LC_IDENTIFICATION")))
+    names.update(("C", "POSIX"))
+    return sorted({normalize_locale(n) for n in names})
+
+
+def _archive_locales(path: str) -> Optional[set]:
+    """The locale names in glibc's locale-archive (an empty set when there is none), or None
+    if it is not an archive this understands. Its header: magic, serial, then the offset, use
+    and size of the name hash table, whose entries are (hash, name offset, record offset)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return set()
+    except OSError:
+        return None
+    if len(data) < 20 or struct.unpack_from("=I", data, 0)[0] != _ARCHIVE_MAGIC:
+        return None
+    table, _used, size = struct.unpack_from("=III", data, 8)
+    names = set()
+    try:
+        for index in range(size):
+            _hash, name, record = struct.unpack_from("=III", data, table + 12 * index)
+            if name and record:
+                names.add(data[name:data.index(b"\0", name)].decode("ascii", "replace"))
+    except (struct.error, ValueError):
+        return None
+    return names
 
 
 def supported_line(name: str) -> Optional[str]:
