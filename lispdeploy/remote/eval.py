@@ -39,7 +39,8 @@ _PRESENT = "store-paths-present"
 # transport.memo key: store paths a probe of the caller's found missing (until sent).
 _MISSING = "store-paths-missing"
 _SENT = "store-paths-sent"
-# transport.memo keys: bytes of the requests written to the host, and of the items among them.
+# transport.memo keys (named in remote.transport): bytes of the requests written to the host,
+# and of the store items among them.
 _REQUEST_BYTES = "request-bytes"
 _ITEM_BYTES = "item-bytes"
 

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Sequence
 
 import click
 
 from lispdeploy.deploy.pool import HostResult
-from lispdeploy.deploy.report import FAILED, HostReport
+from lispdeploy.report import FAILED, HostReport
 from lispdeploy.ui.hosts import HostReporter
 
 
@@ -32,8 +32,8 @@ class DeployProgress(HostReporter):
         self._phase_lock = threading.Lock()
 
     def host_started(self, name: str) -> None:
-        """Show that the host is being reached."""
-        self.host_phase(name, "connecting")
+        """Show that work on the host begins."""
+        self.host_phase(name, "starting")
 
     def host_phase(self, name: str, phase: str) -> None:
         """Show the host's new phase."""
@@ -53,12 +53,8 @@ class DeployProgress(HostReporter):
                                      f"({result.seconds:.1f} s)")
 
     def finished_line(self, result: HostResult) -> str:
-        """With -v: what the host's connections did (the report's counts, the confirmation's
-        connection included)."""
-        line = verbose_line(result.value if result.ok else None)
-        if line is None:
-            return super().finished_line(result)
-        return f"{result.name}: {line} in {result.seconds:.2f} s"
+        """With -v: what the host's connections did, the confirmation's included."""
+        return verbose_line(result)
 
     def _redraw(self) -> None:
         if self._drawn:
@@ -68,16 +64,18 @@ class DeployProgress(HostReporter):
         self._drawn = len(self.names)
 
 
-def verbose_line(report) -> Optional[str]:
-    """What -v says of a host's connections: `deployed (2 connections, 3 round trips; sent
-    41.2 KB: requests 36.0 KB, of which items 8.1 KB; received 9.3 KB)`; None for a value that
-    is not a report."""
-    if not isinstance(report, HostReport):
-        return None
-    return (f"{report.result} ({_count(report.connections, 'connection')}, "
-            f"{_count(report.round_trips, 'round trip')}; sent {_size(report.bytes_sent)}: "
-            f"requests {_size(report.request_bytes_sent)}, of which items "
-            f"{_size(report.item_bytes_sent)}; received {_size(report.bytes_received)})")
+def verbose_line(result: HostResult) -> str:
+    """What -v says of a host's connections: `deployed in 1.20 s (2 connections, 3 round
+    trips; sent 41.2 KB: requests 36.0 KB, of which items 8.1 KB; received 9.3 KB)`."""
+    report = result.value if result.ok else None
+    what = report.result if isinstance(report, HostReport) else (
+        "done" if result.ok else "failed")
+    traffic = result.traffic
+    return (f"{result.name}: {what} in {result.seconds:.2f} s "
+            f"({_count(result.connections, 'connection')}, "
+            f"{_count(result.round_trips, 'round trip')}; sent {_size(traffic['sent'])}: "
+            f"requests {_size(traffic['requests'])}, of which items "
+            f"{_size(traffic['items'])}; received {_size(traffic['received'])})")
 
 
 def _count(n: int, word: str) -> str:

@@ -172,7 +172,7 @@ def test_machines_of_other_environments_are_reached_through_their_delegate(fleet
     expression = '#~(.strip (call-with-input-file "/etc/hostname" get-string-all))'
     result = run_cli("eval", str(spec), expression, env=owner)
     assert result.returncode == 1  # eval never creates a host: only deploys do
-    assert "its container host is not running" in result.stderr
+    assert "its container host is not created yet" in result.stderr
     assert run_cli("container", "start", str(spec), env=owner).returncode == 0
     result = run_cli("eval", str(spec), expression, env=owner)
     assert result.returncode == 0, result.stderr
