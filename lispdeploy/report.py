@@ -3,7 +3,7 @@ the result, the generation, the changes, the services restarted, what crossed th
 SSH's bytes, and the requests' and store items' share of them), the time, and
 for a failure the step, the message and whether the host was rolled back.
 
-Reports are plain values the ui renders as a table and `--json` prints as is. Imports errors.
+Reports are plain values the ui renders as a table and `--json` prints as is.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
 """File-like objects: things that become files in a host's store when a g-expression or a
 service refers to them (`plain-file`, `local-file`, `mixed-text-file`, `computed-file`,
 `program-file`, `file-append`).
-
-Imports records, checks, errors and gexp.gexp only.
 """
 
 from __future__ import annotations

@@ -15,8 +15,7 @@ program text.
     a file-like object or store item                       its store path (the item is sent)
 
 Anything else is a `GexpError` naming the value's type, where it sits in the value, and the
-gexp's location. Imports store, errors, location, gexp.gexp, gexp.files, gexp.runtime and
-lispdeploy.hostside; never Hy.
+gexp's location.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.location import Location
 from lispdeploy.gexp.runtime import runtime_item, runtime_frame
 from lispdeploy.store import StoreItem
-from lispdeploy.hostside.program import FUNCTION_PREFIX
+from lispdeploy.hostside.program import FUNCTION_PREFIX, SourceMap
 from lispdeploy.hostside.protocol import RUNNER_NAME, VERSION, encode_request
 
 _MAX_DEPTH = 200
@@ -42,17 +41,25 @@ _MAX_DEPTH = 200
 _LONG_INT_BITS = 14000
 
 
+# Program item path -> where its gexps were written, for every program item this process
+# lowered: errors of a program item run later (`remote.eval.run_program`) still name spec
+# lines, although the item itself holds none.
+SOURCE_MAPS: Dict[str, SourceMap] = {}
+
+
 class LoweredProgram:
     """A program's text and the store items it refers to (their closures must be on the host
     before it runs). The text names the host runtime item `runtime` (see `gexp.runtime`),
-    which is not among `items`: a host that lacks it gets it in the request's runtime frame."""
+    which is not among `items`: a host that lacks it gets it in the request's runtime frame.
+    `source_map` says where its gexps were written (never in the text)."""
 
     def __init__(self, name: str, text: str, items: Sequence[StoreItem],
-                 runtime: Optional[StoreItem] = None):
+                 runtime: Optional[StoreItem] = None, source_map: Optional[SourceMap] = None):
         self.name = name
         self.text = text
         self.items = tuple(items)
         self.runtime = runtime or runtime_item()
+        self.source_map = source_map or SourceMap()
 
     def request(self, header: Dict[str, Any], payload: Sequence[bytes] = (), *,
                 send_runtime: bool = False) -> bytes:
@@ -96,6 +103,7 @@ class ProgramBuilder:
         self._gexps: List[Gexp] = []
         self._codes: List[ast.expr] = []
         self._items: Dict[str, StoreItem] = {}
+        self.source_map = SourceMap()
 
     def add(self, gexp: Gexp) -> int:
         """The index of `gexp`'s function in the program, lowering it on first sight."""
@@ -116,12 +124,12 @@ class ProgramBuilder:
             expression = self._literal(value, where, "value", 0, set())
             substitutions.keys.append(ast.Constant(number))
             substitutions.values.append(ast.Constant(ast.unparse(expression)))
+        # Where the gexp was written stays here, never in the program's text.
         location = gexp.location
+        if location is not None and location.file:
+            self.source_map.gexps[index] = [location.file, location.line,
+                                            [int(n) for n in gexp.spec_lines]]
         self._codes[index] = _call("GexpCode", ast.Constant(index), ast.Constant(gexp.source),
-                                   ast.Constant(location.file if location else None),
-                                   ast.Constant(location.line if location else 0),
-                                   ast.Tuple([ast.Constant(int(n)) for n in gexp.spec_lines],
-                                             ast.Load()),
                                    substitutions)
         return index
 

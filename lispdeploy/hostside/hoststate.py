@@ -39,18 +39,37 @@ def write_atomically(path: str, data: bytes, mode: int = 0o644) -> None:
 class HostState:
     """The record of lispdeploy's changes on this host (see the module docstring)."""
 
-    def __init__(self, root: str = ROOT):
+    def __init__(self, root: Optional[str] = ROOT, data: Optional[Dict[str, Any]] = None):
         self.root = root
-        self.path = os.path.join(root, STATE_FILE)
+        self.path = os.path.join(root, STATE_FILE) if root else None
         self.data: Dict[str, Any] = {"format": FORMAT, "originals": {}, "users": {},
                                      "groups": {}, "packages": {}, "units": {}}
-        if os.path.exists(self.path):
+        if data is not None:
+            self.data.update(json.loads(json.dumps(data)))
+        elif self.path and os.path.exists(self.path):
             with open(self.path, encoding="utf-8") as f:
                 loaded = json.load(f)
             self.data.update(loaded)
 
+    @classmethod
+    def of(cls, data: Optional[Dict[str, Any]]) -> "HostState":
+        """A record held in memory only (what a probe answered, a planner test's state)."""
+        return cls(None, data or {})
+
+    def public(self) -> Dict[str, Any]:
+        """The record as it may leave the host: the original password hashes of accounts
+        lispdeploy modified are left out (planning does not need them)."""
+        data = json.loads(json.dumps(self.data))
+        for record in data.get("users", {}).values():
+            original = record.get("original")
+            if isinstance(original, dict) and "password" in original:
+                original["password"] = None
+        return data
+
     def save(self) -> None:
-        """Write the record atomically."""
+        """Write the record atomically (a record held in memory is not written)."""
+        if self.root is None or self.path is None:
+            return
         os.makedirs(self.root, mode=0o755, exist_ok=True)
         write_atomically(self.path, json.dumps(self.data, indent=1, sort_keys=True).encode(),
                          0o600)

@@ -6,19 +6,23 @@ controller computes it to name the item and the host recomputes it from the byte
 before the item gets its name, so a damaged transfer never becomes a store item. Each item is
 written under a temporary name, fsynced, made read-only and renamed into place.
 
-Runs on hosts: standard library only, imports nothing of lispdeploy.
+Runs on hosts: standard library only.
 """
 
 import hashlib
 import os
+
+from lispdeploy.hostside.contract import KIND_STORE, HostSideError
 
 STORE_DIR = "/var/lib/lispdeploy/store"
 HASH_LENGTH = 32
 _TEMPORARY_PREFIX = ".tmp-"
 
 
-class StoreError(Exception):
+class StoreError(HostSideError):
     """An item could not be received: damaged, malformed, or the disk refused it."""
+
+    kind = KIND_STORE
 
 
 def item_digest(name, content=None, executable=False, entries=None, reference_paths=()):

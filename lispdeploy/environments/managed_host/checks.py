@@ -1,21 +1,35 @@
-"""A managed host's deploy checks: those that need no host, and the reading of the probe's
-answers.
+"""The deploy's checks, in one place.
 
-Before connecting: every group a user refers to is declared. With the probe's answers: the
-host's architecture matches the machine's `system`, it has a package manager lispdeploy can
-drive when packages are declared, nobody else is deploying, the safety checks the host ran
-passed, and the spec's commit does not go back in time (`allow-downgrades?`).
-Each failure names what to change.
+Before connecting, every group a user refers to must be declared (`check_declared_groups`).
+Then the safety checks, `SAFETY_CHECKS`, each one object: what to ask the host in the probe
+(`request`, None when there is nothing to ask; the host half is `hostside.safety`), how to
+judge what the host reported together with the probe's other answers (`judge`), and what to
+tell the user (the problems' messages and hints). Checks marked `optional` (*: the device
+checks) are skipped when a machine's configuration says `(safety-checks? #f)`.
+
+    ssh-lockout      the new sshd would refuse the user lispdeploy connects as
+    architecture     the host's `uname -m` matches the machine's `system`
+    package-manager  packages are declared and the host has apt
+    systemd          the host runs systemd
+    lock             nobody else is deploying
+    file-systems *   declared file systems' devices exist (not in containers)
+    bootloader *     declared bootloader targets exist (not in containers)
+    timezone         the time zone exists in the host's zoneinfo
+    locale           the locale is compiled or can be generated
+    validate         configuration files with a validator (visudo, nginx -t...) pass it
+    downgrade        the spec's commit descends from the one the host runs
+                     (`allow-downgrades?`)
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from lispdeploy.environments.deploy_options import MACHINE_ARCHITECTURES
 from lispdeploy.errors import DeployError, SpecError
+from lispdeploy.hostside.contract import Manifest, ProbeAnswer
 from lispdeploy.system.operating_system import OperatingSystem
 
 
@@ -34,6 +48,46 @@ class Problem:
         return {"message": self.message, "hint": self.hint, "warning": self.warning}
 
 
+class CheckContext:
+    """What the checks know of the deploy: the system being deployed and its machine."""
+
+    def __init__(self, *, manifest: Manifest, contents: Mapping[str, bytes],
+                 operating_system: Optional[OperatingSystem] = None, system: str = "x86_64-linux",
+                 container: bool = False, safety_checks: bool = True,
+                 allow_downgrades: bool = False, user: str = "root",
+                 provenance: Optional[Dict[str, Any]] = None, spec_path: Optional[str] = None):
+        self.manifest = manifest
+        self.contents = contents
+        self.operating_system = operating_system
+        self.system = system
+        self.container = container
+        self.safety_checks = safety_checks
+        self.allow_downgrades = allow_downgrades
+        self.user = user
+        self.provenance = provenance or {}
+        self.spec_path = spec_path
+
+
+Judge = Callable[[ProbeAnswer, Any, CheckContext], List[Problem]]
+
+
+class SafetyCheck:
+    """One check: its name, what it asks the host, how it judges the answer."""
+
+    def __init__(self, name: str, judge: Judge,
+                 request: Optional[Callable[[CheckContext], Any]] = None,
+                 optional: bool = False, needs_host: bool = True):
+        self.name = name
+        self.judge = judge
+        self.request = request
+        self.optional = optional
+        # False: judged from the spec alone (also for a host that does not exist yet).
+        self.needs_host = needs_host
+
+    def __repr__(self) -> str:
+        return f"#<safety-check {self.name}>"
+
+
 def check_declared_groups(os_: OperatingSystem) -> None:
     """Every group a user refers to must be declared in the operating system's groups."""
     declared = {g.name for g in os_.groups}
@@ -48,60 +102,192 @@ def check_declared_groups(os_: OperatingSystem) -> None:
                          "%base-groups))")
 
 
-def ssh_lockout_problem(os_: OperatingSystem, user: str) -> Optional[Problem]:
-    """A problem when the new system's sshd would refuse the user lispdeploy connects as:
-    the deploy would cut itself off (the host would revert, but the deploy is pointless)."""
+# ---------------------------------------------------------------------------------------------
+# The checks
+
+
+def _ssh_lockout(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
     from lispdeploy.services.ssh import openssh_service_type
-    for s in os_.services:
+    for s in (ctx.operating_system.services if ctx.operating_system is not None else ()):
         if s.kind is not openssh_service_type:
             continue
         config = s.value
-        if user == "root" and config.permit_root_login is False:
-            return Problem(
+        if ctx.user == "root" and config.permit_root_login is False:
+            return [Problem(
                 "the new system's sshd refuses root logins (openssh-configuration "
                 "permit-root-login is #f, Guix's default), and lispdeploy reaches this host as "
                 "root: the deploy would cut itself off",
                 "add (permit-root-login 'prohibit-password) to the openssh-configuration, or "
-                "deploy as another user with sudo: (user \"deploy\") in machine-ssh-configuration")
+                "deploy as another user with sudo: (user \"deploy\") in machine-ssh-configuration")]
         if not config.public_key_authentication:
-            return Problem(
+            return [Problem(
                 "the new system's sshd refuses public keys (public-key-authentication? #f), "
                 "which is how lispdeploy logs in: the deploy would cut itself off",
-                "keep (public-key-authentication? #t)")
-    return None
+                "keep (public-key-authentication? #t)")]
+    return []
 
 
-def probe_problems(probe: Dict[str, Any], *, system: str, has_packages: bool
-                   ) -> List[Problem]:
-    """What the probe's answers forbid (architecture, package manager, lock, safety checks)."""
+def _architecture(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    expected = MACHINE_ARCHITECTURES.get(ctx.system)
+    if expected is not None and answer.machine not in expected:
+        return [Problem(f"incorrect target system ('{ctx.system}' was given, while the host "
+                        f"reports '{answer.machine}')",
+                        "set (system ...) in the machine's configuration to the host's "
+                        "architecture")]
+    return []
+
+
+def _package_manager(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if ctx.manifest.packages and answer.package_manager is None:
+        return [Problem(f"the host runs {answer.os.name}, which has no package manager "
+                        "lispdeploy can drive (apt)",
+                        "deploy to Debian or Ubuntu hosts, or declare no packages")]
+    return []
+
+
+def _systemd(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if not answer.systemd:
+        return [Problem("the host does not run systemd, which lispdeploy's services use",
+                        "deploy to a host booted with systemd")]
+    return []
+
+
+def _lock(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if answer.lock:
+        return [Problem(f"another deploy is activating on the host ({answer.lock})",
+                        "wait for it to finish, then deploy again")]
+    return []
+
+
+def _devices(ctx: CheckContext) -> List[Dict[str, str]]:
+    return [fs.device for fs in ctx.manifest.file_systems if fs.mount and not fs.pseudo]
+
+
+def _targets(ctx: CheckContext) -> List[str]:
+    return list(ctx.manifest.bootloader.targets) if ctx.manifest.bootloader else []
+
+
+def _shown(device: Dict[str, str]) -> str:
+    if "path" in device:
+        return device["path"]
+    kind = "label" if "label" in device else "uuid"
+    return f"with {kind} {device[kind]}"
+
+
+def _file_systems(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if ctx.container:
+        if _devices(ctx) or _targets(ctx):
+            return [Problem("declared file systems and bootloader targets not checked: "
+                            "container hosts have no block devices", warning=True)]
+        return []
+    mount_points = {str(fs.device): fs.mount_point for fs in ctx.manifest.file_systems}
+    return [Problem(f"device {_shown(d)} of file system {mount_points.get(str(d), '?')} not "
+                    "found", "declare the host's real device (see lsblk -f on the host), or set "
+                    "(safety-checks? #f) in its machine-ssh-configuration")
+            for d in (report or ())]
+
+
+def _bootloader(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    return [Problem(f"bootloader target {t} not found",
+                    "declare the host's boot disk in bootloader-configuration")
+            for t in (report or ())]
+
+
+def _installs_missing(answer: ProbeAnswer, ctx: CheckContext, package: str) -> bool:
+    """Whether the system installs `package` and the host lacks it: what the package brings
+    (zoneinfo, locale definitions) is only there after the activation's packages step."""
+    if package not in {p.name for p in ctx.manifest.packages}:
+        return False
+    fact = (answer.facts.packages.get(package) if answer.facts is not None else None)
+    return fact is None or not fact.installed
+
+
+def _timezone(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if report is not None and not report.get("exists") and \
+            not _installs_missing(answer, ctx, "tzdata"):
+        return [Problem(f"time zone '{ctx.manifest.timezone}' is not in /usr/share/zoneinfo",
+                        "use a name such as \"Europe/Paris\" (timedatectl list-timezones)")]
+    return []
+
+
+def _locale(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if report is not None and not report.get("available") and not report.get("generatable") \
+            and not _installs_missing(answer, ctx, "locales"):
+        return [Problem(f"locale '{ctx.manifest.locale}' is neither available nor generatable "
+                        "here", "use a locale listed in /usr/share/i18n/SUPPORTED, such as "
+                                "\"en_US.utf8\"")]
+    return []
+
+
+def _validations(ctx: CheckContext) -> List[Dict[str, Any]]:
+    return [{"path": e.target, "argv": list(e.validate), "content": ctx.contents[e.item]}
+            for e in ctx.manifest.etc if e.validate]
+
+
+def _validate(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    return [Problem(f"{r['path']} is invalid: {r.get('output', '')}",
+                    "fix the service's configuration in the spec")
+            for r in (report or ()) if r.get("ran") and not r.get("ok")]
+
+
+def _downgrade(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    problem = downgrade_problem(answer.provenance.to_json() if answer.provenance else {},
+                                ctx.provenance, ctx.spec_path or ".", ctx.allow_downgrades)
+    return [problem] if problem is not None else []
+
+
+def _unless_container(request):
+    return lambda ctx: None if ctx.container else request(ctx)
+
+
+SAFETY_CHECKS: Tuple[SafetyCheck, ...] = (
+    SafetyCheck("ssh-lockout", _ssh_lockout, needs_host=False),
+    SafetyCheck("architecture", _architecture),
+    SafetyCheck("package-manager", _package_manager),
+    SafetyCheck("systemd", _systemd),
+    SafetyCheck("lock", _lock),
+    SafetyCheck("file-systems", _file_systems, _unless_container(_devices), optional=True),
+    SafetyCheck("bootloader", _bootloader, _unless_container(_targets), optional=True),
+    SafetyCheck("timezone", _timezone, lambda ctx: ctx.manifest.timezone),
+    SafetyCheck("locale", _locale, lambda ctx: ctx.manifest.locale),
+    SafetyCheck("validate", _validate, _validations),
+    SafetyCheck("downgrade", _downgrade),
+)
+
+
+def _enabled(ctx: CheckContext) -> List[SafetyCheck]:
+    return [c for c in SAFETY_CHECKS if ctx.safety_checks or not c.optional]
+
+
+def probe_requests(ctx: CheckContext) -> Dict[str, Any]:
+    """What the probe asks the host for the checks (check name -> parameters)."""
+    requests = {}
+    for check in _enabled(ctx):
+        if check.request is not None:
+            params = check.request(ctx)
+            if params:
+                requests[check.name] = params
+    return requests
+
+
+def judge(answer: ProbeAnswer, ctx: CheckContext) -> List[Problem]:
+    """Every problem the checks find, in the order of SAFETY_CHECKS."""
     problems: List[Problem] = []
-    expected = MACHINE_ARCHITECTURES.get(system)
-    if expected is not None and probe["machine"] not in expected:
-        problems.append(Problem(
-            f"incorrect target system ('{system}' was given, while the host reports "
-            f"'{probe['machine']}')",
-            "set (system ...) in the machine's configuration to the host's architecture"))
-    if has_packages and probe.get("package-manager") is None:
-        problems.append(Problem(
-            f"the host runs {probe['os']['name']}, which has no package manager lispdeploy can "
-            "drive (apt)", "deploy to Debian or Ubuntu hosts, or declare no packages"))
-    if not probe.get("systemd"):
-        problems.append(Problem("the host does not run systemd, which lispdeploy's services use",
-                                "deploy to a host booted with systemd"))
-    if probe.get("lock"):
-        problems.append(Problem(f"another deploy is activating on the host ({probe['lock']})",
-                                "wait for it to finish, then deploy again"))
-    for check in probe.get("checks", ()):
-        if not check["ok"]:
-            problems.append(Problem(check["message"], check.get("hint", "")))
+    for check in _enabled(ctx):
+        problems += check.judge(answer, answer.checks.get(check.name), ctx)
     return problems
+
+
+def judge_without_host(ctx: CheckContext) -> List[Problem]:
+    """The problems of the checks that need no host (a dry run for a host not created yet)."""
+    return [p for c in _enabled(ctx) if not c.needs_host for p in c.judge(None, None, ctx)]
 
 
 def downgrade_problem(host_provenance: Dict[str, Any], local_provenance: Dict[str, Any],
                       spec_path: str, allow_downgrades: bool) -> Optional[Problem]:
     """A problem when the spec commit deployed on the host is not an ancestor of the one being
-    deployed (a warning when downgrades are allowed or provenance is missing). Provenance is
-    the manifest's: {"git": {"commit", "dirty"} or null, ...}."""
+    deployed (a warning when downgrades are allowed or provenance is missing). Provenance:
+    {"git": {"commit", "dirty"} or null, ...}."""
     deployed = (host_provenance.get("git") or {}).get("commit")
     ours = (local_provenance.get("git") or {}).get("commit")
     if not deployed or not ours:
