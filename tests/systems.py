@@ -118,6 +118,15 @@ def save(directory, name, content):
     return path
 
 
+def install_runtime_here():
+    """Put the host runtime programs name into this machine's store, as a deploy sends it to
+    a host: for tests that run a built program here as a plain script."""
+    from lispdeploy.gexp.runtime import runtime_item
+    from lispdeploy.hostside.store import add_runtime
+    runtime = runtime_item()
+    add_runtime(runtime.path, {path: data for path, data, _ in runtime.entries})
+
+
 def run(argv, **kwargs):
     """Run a command; the CompletedProcess (text)."""
     return subprocess.run(argv, capture_output=True, text=True, timeout=120, **kwargs)

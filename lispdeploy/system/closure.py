@@ -17,6 +17,7 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 from lispdeploy.gexp.lowering import Lowerer
+from lispdeploy.gexp.runtime import runtime_item
 from lispdeploy.hostside.contract import MANIFEST_FORMAT, Manifest, dumps
 from lispdeploy.hostside.program import SourceMap
 from lispdeploy.services.core import Folding
@@ -95,8 +96,10 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
         "users": users,
         "packages": package_entries(folding),
         "units": units,
+        # The items its snippets use (the host runtime it runs with is in `items`, not here).
         "activation": {"program": activation.path,
-                       "items": [r.path for r in activation.references]}
+                       "items": [r.path for r in activation.references
+                                 if r.path != runtime_item().path]}
         if activation else None,
         "file-systems": [_file_system(fs) for fs in operating_system.file_systems],
         "bootloader": _bootloader(operating_system.bootloader),
