@@ -80,10 +80,16 @@ class Record:
     # Filled by __init_subclass__: field lookup by Python name and by spec name or alias.
     _by_name: Dict[str, Field] = {}
     _by_spec_name: Dict[str, Tuple[Field, Optional[Callable]]] = {}
+    # Also by __init_subclass__ (records are made by the thousand: a spec of 500 machines).
+    _required: Tuple[Field, ...] = ()
+    _defaults: Tuple[Tuple[str, Any, bool], ...] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._by_name = {f.name: f for f in cls.fields}
+        cls._required = tuple(f for f in cls.fields if f.required)
+        cls._defaults = tuple((f.name, f.default, f.innate) for f in cls.fields
+                              if f.default is not MISSING)
         cls._by_spec_name = {}
         for f in cls.fields:
             cls._by_spec_name[f.spec_name] = (f, None)
@@ -98,7 +104,6 @@ class Record:
     def __init__(self, *, location: Optional[Location] = None, _inherit: Optional["Record"] = None,
                  _field_locations: Optional[Dict[str, Location]] = None, **given: Any):
         cls = type(self)
-        field_locations = _located(_field_locations, location)
         values: Dict[str, Any] = {}
         if _inherit is not None:
             if not isinstance(_inherit, cls):
@@ -113,24 +118,28 @@ class Record:
                 field, convert = cls._by_spec_name.get(key.replace("_", "-"), (None, None))
             if field is None:
                 raise RecordError(f"{cls.record_name}: unknown field '{key.replace('_', '-')}'",
-                                  location=field_locations.get(key, location),
+                                  location=_field_location(_field_locations, key, location),
                                   hint=did_you_mean(key.replace("_", "-"), cls._by_spec_name))
             if convert is not None:
                 value = convert(value)
-            values[field.name] = _checked(cls, field, value,
-                                          field_locations.get(key, location))
-        missing = [f.spec_name for f in cls.fields
-                   if f.name not in values and f.required]
+            check = field.check
+            if check is not None and value.__class__ is not Thunk:
+                try:
+                    value = check(value)
+                except TypeError as e:
+                    raise _field_error(cls, field, value, e, _field_location(
+                        _field_locations, key, location)) from None
+            values[field.name] = value
+        missing = [f.spec_name for f in cls._required if f.name not in values]
         if missing:
             raise RecordError(
                 f"{cls.record_name}: missing field{'s' if len(missing) > 1 else ''} "
                 + ", ".join(f"'{m}'" for m in missing),
                 location=location,
                 hint="add " + " ".join(f"({m} ...)" for m in missing))
-        for f in cls.fields:
-            if f.name not in values or (f.innate and f.name not in given):
-                if f.default is not MISSING:
-                    values[f.name] = f.default
+        for name, default, innate in cls._defaults:
+            if name not in values or (innate and name not in given):
+                values[name] = default
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "location", location)
         self._validate()
@@ -163,21 +172,26 @@ class Record:
         return f"#<{self.record_name} {shown}>"
 
 
-def _located(field_locations, location: Optional[Location]) -> Dict[str, Location]:
-    """Field locations given as a dict, or (by the spec macros, cheaply) as a tuple of
-    (python-name, line, column) in the record's own file."""
+def _field_location(field_locations, key: str,
+                    location: Optional[Location]) -> Optional[Location]:
+    """Where field `key` was written (for its error; else the record's location). Field
+    locations come as a dict, or (by the spec macros, cheaply) as a tuple of (python-name,
+    line, column) in the record's own file, read only when an error needs one."""
     if not field_locations:
-        return {}
+        return location
     if isinstance(field_locations, dict):
-        return field_locations
+        return field_locations.get(key, location)
     file = location.file if location is not None else "<spec>"
-    return {name: Location(file, line, column) for name, line, column in field_locations}
+    for name, line, column in field_locations:
+        if name == key:
+            return Location(file, line, column)
+    return location
 
 
 def _make_getter(name: str):
     def get(self):
         value = self._values[name]
-        if isinstance(value, Thunk):
+        if value.__class__ is Thunk:  # (Thunk has no subclasses) faster than isinstance
             field = type(self)._by_name[name]
             value = value.compute(self)
             if field.check is not None:
@@ -192,10 +206,13 @@ def _checked(cls, field: Field, value: Any, location: Optional[Location]) -> Any
     try:
         return field.check(value)
     except TypeError as e:
-        raise RecordError(
-            f"{cls.record_name}: field '{field.spec_name}' expects {e}, "
-            f"got {describe_value(value)}",
-            location=location) from None
+        raise _field_error(cls, field, value, e, location) from None
+
+
+def _field_error(cls, field: Field, value: Any, error: TypeError,
+                 location: Optional[Location]) -> RecordError:
+    return RecordError(f"{cls.record_name}: field '{field.spec_name}' expects {error}, "
+                       f"got {describe_value(value)}", location=location)
 
 
 def describe_value(value: Any) -> str:

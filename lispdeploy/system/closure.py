@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.gexp.runtime import runtime_item
-from lispdeploy.hostside.contract import MANIFEST_FORMAT, Manifest, dumps
+from lispdeploy.hostside.contract import MANIFEST_FORMAT, Manifest, canonical_json
 from lispdeploy.hostside.program import SourceMap
 from lispdeploy.services.core import Folding
 from lispdeploy.services.rendering import Renderer
@@ -37,20 +37,28 @@ class SystemClosure:
     JSON form; `manifest_record`, the typed record), and the provenance of this build with the
     items it needs (the spec's text), which are not part of the system."""
 
-    def __init__(self, item: StoreItem, items: List[StoreItem], manifest_record: Manifest,
+    def __init__(self, item: StoreItem, items: List[StoreItem], manifest: Dict[str, Any],
                  provenance: Optional[Dict[str, Any]] = None,
                  provenance_items: Optional[List[StoreItem]] = None):
         self.item = item
         self.items = items
-        self.manifest_record = manifest_record
-        self.manifest = manifest_record.to_json()
+        self.manifest = manifest
         self.provenance = provenance
         self.provenance_items = list(provenance_items or ())
+        self._record: Optional[Manifest] = None
+
+    @property
+    def manifest_record(self) -> Manifest:
+        """The manifest as the typed record, decoded (strictly) when first asked for: a deploy
+        plans with it; `build` only needs the item."""
+        if self._record is None:
+            self._record = Manifest.from_json(self.manifest)
+        return self._record
 
     @property
     def host_name(self) -> str:
         """The host name the system gives its machine."""
-        return self.manifest_record.host_name
+        return self.manifest["host-name"]
 
     def contents(self) -> Dict[str, bytes]:
         """Store path -> content of every file item (what planning reads)."""
@@ -106,15 +114,16 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
         # In the order of the system item's own closure (its references are sorted by path).
         "items": [item.path for item in closure(sorted(top, key=lambda i: i.path))],
     }
-    record = Manifest.from_json(manifest)
-    item = StoreItem("system", content=dumps(record).encode(), references=top)
+    # The manifest as built is the record's JSON form (tests/system/test_manifest_json.py
+    # checks it): the item is written from it without decoding it first.
+    item = StoreItem("system", content=canonical_json(manifest).encode(), references=top)
     items = closure([item])
     # Where the programs' gexps were written: provenance, recorded with the generation so that
     # errors on the host name spec lines; never part of an item.
     paths = {i.path for i in items}
     origin["locations"] = {path: _absolute(source_map.to_json()) for path, source_map
                            in sorted(renderer.lowerer.source_maps.items()) if path in paths}
-    return SystemClosure(item, items, record, origin, origin_items)
+    return SystemClosure(item, items, manifest, origin, origin_items)
 
 
 def _absolute(source_map: Dict[str, Any]) -> Dict[str, Any]:

@@ -145,7 +145,7 @@ def test_a_program_item_runs_on_the_host(fleet, write_spec, connect):
     lowerer = Lowerer()
     program = lowerer.program("steps", spec.module.steps)
     assert program.executable
-    assert [r.name for r in program.references] == ["lispdeploy-runtime", "note"]
+    assert sorted(r.name for r in program.references) == ["lispdeploy-runtime", "note"]
     transport = connect(host)
     assert run_program(transport, program) == ["noted", []]
     assert run_program(transport, program) == ["noted", []]
