@@ -99,7 +99,7 @@ class Record:
             for alias, convert in f.aliases.items():
                 cls._by_spec_name[alias] = (f, convert)
         for f in cls.fields:
-            setattr(cls, f.name, property(_make_getter(f.name), doc=f.doc or None))
+            setattr(cls, f.name, _FieldGetter(f))
 
     def __init__(self, *, location: Optional[Location] = None, _inherit: Optional["Record"] = None,
                  _field_locations: Optional[Dict[str, Location]] = None, **given: Any):
@@ -142,6 +142,11 @@ class Record:
                 values[name] = default
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "location", location)
+        # Stored values also sit in the instance's dict, where attribute lookup finds them
+        # before the (non-data) field descriptor: reading a field is then as fast as reading
+        # any attribute. Thunked fields stay out of it and are computed on each access.
+        self.__dict__.update({name: value for name, value in values.items()
+                              if value.__class__ is not Thunk})
         self._validate()
 
     def _validate(self) -> None:
@@ -188,16 +193,24 @@ def _field_location(field_locations, key: str,
     return location
 
 
-def _make_getter(name: str):
-    def get(self):
-        value = self._values[name]
+class _FieldGetter:
+    """A record field's attribute. A non-data descriptor: a stored value in the instance's
+    dict shadows it; it computes thunked fields (on each access)."""
+
+    def __init__(self, field: Field):
+        self.field = field
+        self.__doc__ = field.doc or None
+
+    def __get__(self, record, owner=None):
+        if record is None:
+            return self
+        field = self.field
+        value = record._values[field.name]
         if value.__class__ is Thunk:  # (Thunk has no subclasses) faster than isinstance
-            field = type(self)._by_name[name]
-            value = value.compute(self)
+            value = value.compute(record)
             if field.check is not None:
-                value = _checked(type(self), field, value, self.location)
+                value = _checked(type(record), field, value, record.location)
         return value
-    return get
 
 
 def _checked(cls, field: Field, value: Any, location: Optional[Location]) -> Any:
