@@ -16,6 +16,7 @@ import dataclasses
 import os
 import re
 import threading
+import uuid
 from typing import Any, Callable, Dict, Hashable, List, Optional
 
 from lispdeploy import checks
@@ -62,6 +63,9 @@ class EnvironmentType(Record):
                   "if it is missing (deploys only)"),
         Field("destroy_machine", None, check=checks.optional(checks.procedure),
               doc="machine -> whether it removed the machine's host"),
+        Field("plan_provision", None, check=checks.optional(checks.procedure),
+              doc="machine -> PlannedHost: what `provision` would create, for a dry run of a "
+                  "machine whose host does not exist yet (creates nothing)"),
         Field("find_host", None, check=checks.optional(checks.procedure),
               doc="machine -> the provisioned-host it has, or #f (what destroy lists)"),
         Field("deployment_hosts", None, check=checks.optional(checks.procedure),
@@ -69,9 +73,6 @@ class EnvironmentType(Record):
                   "prune looks through)"),
         Field("destroy_host", None, check=checks.optional(checks.procedure),
               doc="provisioned-host -> remove it"),
-        Field("plan_provision", None, check=checks.optional(checks.procedure),
-              doc="machine -> PlannedHost: what `provision` would create, for a dry run of a "
-                  "machine whose host does not exist yet (creates nothing)"),
         Field("build_options", None, check=checks.optional(checks.procedure),
               doc="machine -> keyword arguments for building its system (e.g. the address "
                   "its services listen on)"),
@@ -149,6 +150,28 @@ class Machine(Record):
         """The name used in every message: the operating system's host name."""
         os = self.operating_system
         return os.host_name
+
+
+class PlannedHost:
+    """What provisioning would create for a machine whose host does not exist yet, for a dry
+    run: `description` (shown: {"kind": "container host", "name", "address", "image"}, or a
+    droplet's name, region, size and image), `machine` (the managed-host machine that would
+    reach the new host; the dry run plans it without connecting), `root` (a directory holding
+    the files of the host's image, whose facts stand for the fresh host's; None: plan for an
+    empty host), `written` (files, path -> text, the environment writes when it creates the
+    host) and the host name the new host gets."""
+
+    def __init__(self, description: Dict[str, Any], machine: "Machine", *,
+                 root: Optional[str] = None, written: Optional[Dict[str, str]] = None,
+                 host_name: str = ""):
+        self.description = dict(description)
+        self.machine = machine
+        self.root = root
+        self.written = dict(written or {})
+        self.host_name = host_name or machine.display_name
+
+    def __repr__(self) -> str:
+        return f"#<planned-host {self.description}>"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -229,26 +252,6 @@ class DeploymentDeclaration(Record):
         if not self.machines:
             raise RecordError("deployment: no machines", location=self.location,
                               hint="(deployment (name ...) (machines (list (machine ...))))")
-class PlannedHost:
-    """What provisioning would create for a machine whose host does not exist yet, for a dry
-    run: `description` (shown: {"kind": "container host", "name", "address", "image"}, or a
-    droplet's name, region, size and image), `machine` (the managed-host machine that would
-    reach the new host; the dry run plans it without connecting), `root` (a directory holding
-    the files of the host's image, whose facts stand for the fresh host's; None: plan for an
-    empty host), `written` (files, path -> text, the environment writes when it creates the
-    host) and the host name the new host gets."""
-
-    def __init__(self, description: Dict[str, Any], machine: "Machine", *,
-                 root: Optional[str] = None, written: Optional[Dict[str, str]] = None,
-                 host_name: str = ""):
-        self.description = dict(description)
-        self.machine = machine
-        self.root = root
-        self.written = dict(written or {})
-        self.host_name = host_name or machine.display_name
-
-    def __repr__(self) -> str:
-        return f"#<planned-host {self.description}>"
 
 
 # The host context ------------------------------------------------------------------------------
@@ -264,11 +267,20 @@ class DeployOptions:
     dry_run: bool = False
     deployment: Optional[str] = None
     confirm_timeout: Optional[float] = 60.0
+    # How long a host another deploy is changing may be waited for (None: fail at once).
+    wait_lock: Optional[float] = None
+    # This deploy on every host it changes (the host's lease names it).
+    lease_id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
     who: str = "lispdeploy"
     spec_path: Optional[str] = None
     spec_text: Optional[str] = None
     prepared: Dict[str, Any] = dataclasses.field(default_factory=dict)
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+
+    def holder(self) -> Dict[str, Any]:
+        """Who this deploy is, as a host it changes records it (hostside.lease)."""
+        return {"id": self.lease_id, "who": self.who,
+                "spec": os.path.abspath(self.spec_path) if self.spec_path else None}
 
     def shared(self, key: str, make: Callable[[], Any]) -> Any:
         """The value made once per deploy under `key` (made now if it is the first ask)."""

@@ -24,6 +24,7 @@ import ast
 import functools
 import importlib.util
 import math
+import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from lispdeploy import __version__
@@ -39,6 +40,18 @@ from lispdeploy.hostside.protocol import RUNNER_NAME, VERSION, encode_request
 _MAX_DEPTH = 200
 # Ints longer than this many bits cannot be written as decimal literals by Python 3.11+.
 _LONG_INT_BITS = 14000
+
+
+# CPython 3.11 keeps one recursion counter for building Python ASTs per interpreter, and
+# threads parsing at once can corrupt it ("SystemError: AST constructor recursion depth
+# mismatch", python/cpython#106905): the hosts of a deploy build their systems in parallel.
+_AST_LOCK = threading.Lock()
+
+
+def parse(source: str) -> ast.Module:
+    """`ast.parse`, one thread at a time (see _AST_LOCK)."""
+    with _AST_LOCK:
+        return ast.parse(source)
 
 
 # Program item path -> where its gexps were written, for every program item this process
@@ -136,7 +149,7 @@ class ProgramBuilder:
     @staticmethod
     def _check_source(gexp: Gexp) -> None:
         try:
-            ast.parse(gexp.source)
+            parse(gexp.source)
         except SyntaxError as e:
             raise GexpError(f"the compiled gexp is not valid Python: {e.msg}",
                             location=gexp.location) from None
@@ -298,6 +311,6 @@ def runtime_prelude() -> str:
                  ast.Constant(VERSION))
     source = _module_source("lispdeploy.hostside.bundle")
     # The module's docstring is for readers of lispdeploy, not for every request.
-    docstring = ast.parse(source).body[0]
+    docstring = parse(source).body[0]
     lines = source.splitlines(True)[docstring.end_lineno:]
     return "".join(lines).lstrip("\n") + "\n\n" + ast.unparse(ast.Expr(call)) + "\n"

@@ -104,10 +104,14 @@ SSHD_VERBOSE = """
       (call-with-output-file "/etc/ssh/sshd_config.d/10-lispdeploy-test-verbose.conf"
         (fn [port] (display "LogLevel VERBOSE\\n" port)))
       (invoke "systemctl" "reload" "ssh")))
+;; By syslog identifier, not unit: journald may not attribute the last lines of a
+;; connection's sshd process to ssh.service once that process has exited.
 (define ssh-log
   #~(do
       (import subprocess)
-      (. (subprocess.run ["journalctl" "-u" "ssh" "--no-pager" "-o" "cat"]
+      ;; By syslog identifier, not by unit: journald attributes a line to a unit from the
+      ;; sender's cgroup, which a short-lived sshd session process may have left already.
+      (. (subprocess.run ["journalctl" "-t" "sshd" "-t" "sshd-session" "--no-pager" "-o" "cat"]
                          :capture-output True :text True :check True) stdout)))
 """
 
