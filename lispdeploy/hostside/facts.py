@@ -10,7 +10,6 @@ returns and on nothing else. Runs on hosts: standard library only.
 
 from __future__ import annotations
 
-import difflib
 import grp
 import hashlib
 import os
@@ -28,6 +27,7 @@ from lispdeploy.hostside.hoststate import HostState
 DPKG_STATUS = "/var/lib/dpkg/status"
 SHADOW = "/etc/shadow"
 SUPPORTED_LOCALES = "/usr/share/i18n/SUPPORTED"
+ZONEINFO = "/usr/share/zoneinfo"
 LOCALE_DIR = "/usr/lib/locale"
 # glibc's locale-archive header magic (locarchive.h: AR_MAGIC).
 _ARCHIVE_MAGIC = 0xde020109
@@ -466,6 +466,7 @@ def similar_locales(name: str, count: int = 4) -> List[str]:
     by_normal = {normalize_locale(n): n for n in names}
     wanted = normalize_locale(name)
     language = wanted.split(".")[0].split("_")[0]
+    import difflib  # (only for this hint: not on every probe)
     close = difflib.get_close_matches(wanted, list(by_normal), n=count * 2, cutoff=0.5)
     close.sort(key=lambda n: (not n.startswith(language), "utf8" not in n))
     return [by_normal[n] for n in close[:count]]
