@@ -82,14 +82,14 @@ class Record:
     _by_spec_name: Dict[str, Tuple[Field, Optional[Callable]]] = {}
     # Also by __init_subclass__ (records are made by the thousand: a spec of 500 machines).
     _required: Tuple[Field, ...] = ()
-    _defaults: Tuple[Tuple[str, Any, bool], ...] = ()
+    _defaults: Tuple[Tuple[str, Any, bool, bool], ...] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._by_name = {f.name: f for f in cls.fields}
         cls._required = tuple(f for f in cls.fields if f.required)
-        cls._defaults = tuple((f.name, f.default, f.innate) for f in cls.fields
-                              if f.default is not MISSING)
+        cls._defaults = tuple((f.name, f.default, f.innate, f.default.__class__ is Thunk)
+                              for f in cls.fields if f.default is not MISSING)
         cls._by_spec_name = {}
         for f in cls.fields:
             cls._by_spec_name[f.spec_name] = (f, None)
@@ -105,12 +105,14 @@ class Record:
                  _field_locations: Optional[Dict[str, Location]] = None, **given: Any):
         cls = type(self)
         values: Dict[str, Any] = {}
+        thunked = False  # whether some value is a Thunk (most records have none)
         if _inherit is not None:
             if not isinstance(_inherit, cls):
                 raise RecordError(
                     f"{cls.record_name}: cannot inherit from {describe_value(_inherit)}",
                     location=location, hint=f"(inherit X) needs X to be a {cls.record_name}")
             values.update(_inherit._values)
+            thunked = _inherit._values is not _inherit.__dict__
         for key, value in given.items():
             field = cls._by_name.get(key)
             convert = None
@@ -123,7 +125,9 @@ class Record:
             if convert is not None:
                 value = convert(value)
             check = field.check
-            if check is not None and value.__class__ is not Thunk:
+            if value.__class__ is Thunk:
+                thunked = True
+            elif check is not None:
                 try:
                     value = check(value)
                 except TypeError as e:
@@ -137,16 +141,20 @@ class Record:
                 + ", ".join(f"'{m}'" for m in missing),
                 location=location,
                 hint="add " + " ".join(f"({m} ...)" for m in missing))
-        for name, default, innate in cls._defaults:
+        for name, default, innate, is_thunk in cls._defaults:
             if name not in values or (innate and name not in given):
                 values[name] = default
+                thunked = thunked or is_thunk
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "location", location)
-        # Stored values also sit in the instance's dict, where attribute lookup finds them
-        # before the (non-data) field descriptor: reading a field is then as fast as reading
-        # any attribute. Thunked fields stay out of it and are computed on each access.
-        self.__dict__.update({name: value for name, value in values.items()
-                              if value.__class__ is not Thunk})
+        # Stored values are also the instance's dict, where attribute lookup finds them before
+        # the (non-data) field descriptor: reading a field is then as fast as reading any
+        # attribute. Thunked fields stay out of it and are computed on each access.
+        if thunked:
+            object.__setattr__(self, "__dict__", {name: value for name, value in values.items()
+                                                  if value.__class__ is not Thunk})
+        else:
+            object.__setattr__(self, "__dict__", values)
         self._validate()
 
     def _validate(self) -> None:
