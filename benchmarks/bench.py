@@ -2,6 +2,7 @@
 
     sudo .venv/bin/python benchmarks/bench.py [--sizes 1,5,20,50] [--rounds 3]
                                               [--tools lispdeploy,pyinfra,ansible]
+    sudo .venv/bin/python benchmarks/bench.py --report-only   # results.md from bench.json
 
 For each number of hosts N and each round, every tool gets N fresh hosts (booted before the
 clock starts, destroyed after) and deploys the same workload (`workload.py`) three times:
@@ -251,7 +252,16 @@ def main(argv: Optional[List[str]] = None) -> None:
     parser.add_argument("--output", default=RESULTS_JSON,
                         help="where the JSON goes (results.md and the plot beside the "
                              "benchmarks directory only for the default)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="write results.md and the plot from results/bench.json as it is "
+                             "(a run saves it after each tool's round: also one stopped early)")
     args = parser.parse_args(argv)
+    if args.report_only:
+        with open(RESULTS_JSON) as f:
+            results = json.load(f)
+        write_outputs(results, HERE, peers_python())
+        print(render(results))
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     tools = [t for t in args.tools.split(",") if t]
     unknown = set(tools) - set(TOOLS)

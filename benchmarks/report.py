@@ -74,6 +74,7 @@ def render(results: Dict) -> str:
         f"- Medians of {results['rounds']} rounds, tools interleaved (the order rotates each "
         "round). Floor: one process, paramiko connect + `true` on every host, measured on every "
         "tool's fresh hosts before it deploys.",
+    ] + _incomplete(results, tools) + [
         "",
         "## Wall time of the command (seconds)",
         "",
@@ -114,6 +115,20 @@ def render(results: Dict) -> str:
                 "sshd received) come from the hosts' sshd logs.", "",
             "![time against N](results.png)", ""]
     return "\n".join(out)
+
+
+def _incomplete(results: Dict, tools: List[str]) -> List[str]:
+    """A line saying which (N, tool) got fewer rounds than asked (a run stopped early), if
+    any: their numbers are medians of what was measured, "-" where nothing was."""
+    done: Dict[Tuple[str, int], int] = {}
+    for run in results["runs"]:
+        done[(run["tool"], run["hosts"])] = done.get((run["tool"], run["hosts"]), 0) + 1
+    short = [f"N={n} {t}: {done.get((t, n), 0)}" for n in results["sizes"] for t in tools
+             if done.get((t, n), 0) < results["rounds"]]
+    if not short:
+        return []
+    return [f"- This run stopped before its end; rounds measured where fewer than "
+            f"{results['rounds']}: " + ", ".join(short) + "."]
 
 
 def write_outputs(results: Dict, directory: str, peers_python: str) -> None:

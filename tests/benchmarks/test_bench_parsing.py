@@ -76,3 +76,13 @@ def test_the_workloads_reach_the_hosts_with_their_keys():
     assert "ansible_ssh_private_key_file=/k/id number=1" in workload.ansible_inventory(hosts)
     assert "version 2" in workload.pyinfra_deploy(2) and "version 2" in workload.ansible_playbook(2)
     assert "version 3" in workload.lispdeploy_data(hosts, 3)
+
+
+def test_a_run_stopped_early_says_which_rounds_it_lacks():
+    assert "stopped before its end" not in report.render(RESULTS)
+    partial = dict(RESULTS, sizes=[1, 5, 20],
+                   runs=RESULTS["runs"] + [_run("lispdeploy", 20, 1, 3.0)])
+    text = report.render(partial)
+    assert ("- This run stopped before its end; rounds measured where fewer than 3: "
+            "N=20 lispdeploy: 1, N=20 pyinfra: 0, N=20 ansible: 0.") in text
+    assert "| 20 | 3.00 / 6.00 / 9.00 | - / - / - | - / - / - | 0.30 |" in text
