@@ -74,7 +74,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> Optional[str]:
 class Record:
     """Base of every declared thing. Subclasses set `record_name` and `fields`."""
 
-    __slots__ = ("_values", "location")
+    __slots__ = ("_values", "location", "_field_locations")
     record_name: str = "record"
     fields: Tuple[Field, ...] = ()
     # Filled by __init_subclass__: field lookup by Python name and by spec name or alias.
@@ -155,7 +155,16 @@ class Record:
                                                   if value.__class__ is not Thunk})
         else:
             object.__setattr__(self, "__dict__", values)
+        # As given (read only when asked: see field_location); an inherited record's own go
+        # before those of the record it inherits from.
+        if _inherit is not None and _inherit._field_locations:
+            _field_locations = _InheritedLocations(_field_locations, _inherit)
+        object.__setattr__(self, "_field_locations", _field_locations)
         self._validate()
+
+    def field_location(self, name: str) -> Optional[Location]:
+        """Where the spec gives field `name` (its Python name), else where the record is."""
+        return _given_location(self._field_locations, name, self.location) or self.location
 
     def _validate(self) -> None:
         """Cross-field checks of a record type; raise RecordError. None by default."""
@@ -185,20 +194,40 @@ class Record:
         return f"#<{self.record_name} {shown}>"
 
 
-def _field_location(field_locations, key: str,
+class _InheritedLocations:
+    """The field locations of a record made with (inherit X): its own, then X's."""
+
+    __slots__ = ("own", "parent")
+
+    def __init__(self, own, parent: "Record"):
+        self.own = own
+        self.parent = parent
+
+
+def _given_location(field_locations, key: str,
                     location: Optional[Location]) -> Optional[Location]:
-    """Where field `key` was written (for its error; else the record's location). Field
-    locations come as a dict, or (by the spec macros, cheaply) as a tuple of (python-name,
-    line, column) in the record's own file, read only when an error needs one."""
+    """Where the spec wrote field `key`, or None. Field locations come as a dict, or (by the
+    spec macros, cheaply) as a tuple of (python-name, line, column) in the file of the
+    record's `location`, turned into a Location only when asked (an error, a check)."""
     if not field_locations:
-        return location
+        return None
+    if field_locations.__class__ is _InheritedLocations:
+        parent = field_locations.parent
+        return (_given_location(field_locations.own, key, location)
+                or _given_location(parent._field_locations, key, parent.location))
     if isinstance(field_locations, dict):
-        return field_locations.get(key, location)
+        return field_locations.get(key)
     file = location.file if location is not None else "<spec>"
     for name, line, column in field_locations:
         if name == key:
             return Location(file, line, column)
-    return location
+    return None
+
+
+def _field_location(field_locations, key: str,
+                    location: Optional[Location]) -> Optional[Location]:
+    """Where field `key` was written (for its error), else the record's location."""
+    return _given_location(field_locations, key, location) or location
 
 
 class _FieldGetter:

@@ -9,6 +9,8 @@ judge the report and what to tell the user). A check's report is plain data, nev
     validate       [{path, argv, content}] -> each file's validator result (not run for a file
                                          the host already has with that content: the deploy
                                          leaves it as it is)
+    packages       [{name, version}]  -> what apt cannot install as declared (apt_index)
+    swap           [target, ...]      -> whether the host is a container (which cannot swapon)
 
 Runs on hosts: standard library only.
 """
@@ -19,6 +21,7 @@ import os
 import tempfile
 from typing import Any, Callable, Dict, List
 
+from lispdeploy.hostside import apt_index
 from lispdeploy.hostside.commands import exists, run
 from lispdeploy.hostside.facts import (available_locales, normalize_locale, similar_locales,
                                        supported_lines)
@@ -94,12 +97,31 @@ def _has_content(path: str, content: bytes) -> bool:
         return False
 
 
+def _packages(wanted: List[Dict[str, Any]]) -> Dict[str, Any]:
+    if not (exists("apt-cache") and exists("dpkg-query")):
+        # The package-manager check says so.
+        return {"apt": False}
+    return apt_index.check(wanted)
+
+
+def _swap(targets: List[str]) -> Dict[str, Any]:
+    # systemd writes the container manager's name there (systemd-nspawn, lxc, docker...).
+    try:
+        with open("/run/systemd/container", encoding="utf-8") as f:
+            container = f.read().strip() or None
+    except OSError:
+        container = None
+    return {"container": container}
+
+
 REPORTERS: Dict[str, Callable[[Any], Any]] = {
     "file-systems": _file_systems,
     "bootloader": _bootloader,
     "timezone": _timezone,
     "locale": _locale,
     "validate": _validate,
+    "packages": _packages,
+    "swap": _swap,
 }
 
 
