@@ -18,11 +18,23 @@ DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 
 	postgresql mariadb-server mariadb-client redis-tools php-fpm rsyslog logrotate unattended-upgrades zstd \
 	pebble openssl apt-utils gnupg
 
-.PHONY: test demo demo-clean try-forum deps system-deps venv lint clean
+.PHONY: test bench demo demo-clean try-forum deps system-deps venv lint clean
+
+# Container hosts share this machine's inotify and task limits: raised (never lowered) for the
+# hosts a run boots at once (tools/raise-container-limits.sh, docs/environments.md).
+TEST_HOSTS  := 32
+BENCH_HOSTS := 60
 
 test: deps
 	$(BIN)/lint-imports --no-cache
+	@sh tools/raise-container-limits.sh $(TEST_HOSTS)
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The benchmark against pyinfra, Ansible and the SSH floor (benchmarks/README.md); it installs
+# the peers into its own virtualenv and writes benchmarks/results.md and its plot.
+bench: deps
+	@sh tools/raise-container-limits.sh $(BENCH_HOSTS)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 demo: deps
 	@sh tools/demo.sh

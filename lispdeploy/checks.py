@@ -64,13 +64,10 @@ def list_of(check: Check, what: str) -> Check:
     def list_check(value) -> Tuple:
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
             raise TypeError(f"a list of {what}")
-        out = []
-        for item in value:
-            try:
-                out.append(check(item))
-            except TypeError:
-                raise TypeError(f"a list of {what}") from None
-        return tuple(out)
+        try:
+            return tuple(map(check, value))
+        except TypeError:
+            raise TypeError(f"a list of {what}") from None
     list_check.__doc__ = f"A list of {what}."
     return list_check
 

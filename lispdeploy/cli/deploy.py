@@ -94,6 +94,8 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confi
     if command:
         raise UsageError("'--' was used, but -x was not given",
                          hint="lispdeploy deploy SPEC -x -- COMMAND [ARGS...]")
+    from lispdeploy.remote.warm import import_ssh_in_background
+    import_ssh_in_background()
     loaded = deployable(load(spec, load_path, expression))
     machines = select(loaded.machines, on)
     deployment, progress = _deployment(loaded, machines, jobs=jobs, verbose=verbose,

@@ -293,4 +293,8 @@ def _report(result: HostResult) -> HostReport:
     report.seconds = result.seconds
     report.round_trips += result.round_trips
     report.connections += result.connections
+    report.bytes_sent += result.traffic["sent"]
+    report.bytes_received += result.traffic["received"]
+    report.request_bytes_sent += result.traffic["requests"]
+    report.item_bytes_sent += result.traffic["items"]
     return report

@@ -51,7 +51,7 @@ class StoreItems(Mapping):
     def __getitem__(self, path: str) -> bytes:
         try:
             return read_store_item(path)
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):  # a directory item has no content
             raise KeyError(path) from None
 
     def __iter__(self) -> Iterator[str]:

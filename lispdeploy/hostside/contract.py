@@ -175,9 +175,15 @@ def _decode(data: Any, hint: Any, where: str) -> Any:
     return data
 
 
-def dumps(record: Record) -> str:
-    """A record as canonical JSON text (keys sorted), as the system item holds a manifest."""
-    return json.dumps(record.to_json(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
+def canonical_json(document: Dict[str, Any]) -> str:
+    """A JSON document as canonical text, as the system item holds a manifest: keys sorted,
+    one line (`python3 -m json.tool` shows it indented). Written by json's C encoder in one
+    call: an indented dump goes through its pure-Python encoder, ten times slower, which was
+    most of the time a `build` of 500 machines took."""
+    return _CANONICAL.encode(document) + "\n"
 
 
 def _list():

@@ -10,13 +10,16 @@ import signal
 import time
 from typing import Any, Dict, Optional
 
-from lispdeploy.hostside import activation, confirmation, created, gc, generations, lease
-from lispdeploy.hostside import probe as probing
+from lispdeploy.hostside import generations, lease
 from lispdeploy.hostside.contract import DEPLOYED, Confirmation, ProbeRequest
+
+# Each function imports the modules it needs: a program is one of them, and a no-op deploy's
+# only program (the probe) need not load the planner and the executors.
 
 
 def probe(request: Dict[str, Any]) -> Dict[str, Any]:
     """The answer to a `contract.ProbeRequest`: facts and safety-check reports."""
+    from lispdeploy.hostside import probe as probing
     return probing.probe(ProbeRequest.from_json(request)).to_json()
 
 
@@ -34,6 +37,7 @@ def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None,
     confirmed over a new connection, or the host goes back by itself; until then the host is
     `holder`'s ({"id", "who", "spec"}: see hostside.lease), and another deploy is refused. A
     `contract.Outcome`."""
+    from lispdeploy.hostside import activation, confirmation, created
     _finish_even_if_disconnected()
     holder = dict(holder or {"id": None, "who": who})
     with lease.changing(holder):
@@ -57,6 +61,7 @@ def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None,
 
 def confirm(generation: int, lease_id: Optional[str] = None) -> Dict[str, Any]:
     """Confirm a deployed generation (see hostside.confirmation); the deploy's lease ends."""
+    from lispdeploy.hostside import confirmation, created
     answer = confirmation.confirm(generation)
     if answer.get("confirmed"):
         created.forget(generation)
@@ -77,6 +82,7 @@ def switch_generation(number: Optional[int], who: str, lease_id: Optional[str] =
     refused while another deploy is changing the host (`lease_id`: the deploy that is, going
     back after a failed health check: then `failed` is the generation it leaves, removed
     with what it created, see hostside.created)."""
+    from lispdeploy.hostside import activation, created
     _finish_even_if_disconnected()
     with lease.changing({"id": lease_id, "who": who}):
         outcome = activation.switch_to(number or None, who=who)
@@ -94,6 +100,7 @@ def switch_generation(number: Optional[int], who: str, lease_id: Optional[str] =
 def roll_back(who: str) -> Dict[str, Any]:
     """Switch to the generation before the current one (refused while another deploy is
     changing the host)."""
+    from lispdeploy.hostside import activation
     _finish_even_if_disconnected()
     with lease.changing({"id": None, "who": who}):
         return activation.switch_to(activation.previous_generation(), who=who).to_json()
@@ -108,5 +115,6 @@ def list_generations() -> Dict[str, Any]:
 def collect_garbage(keep: int, dry_run: bool = False) -> Dict[str, Any]:
     """Delete old generations and unreferenced store items (not while another deploy is
     changing the host: its generations are not all settled)."""
+    from lispdeploy.hostside import gc
     with lease.changing({"id": None, "who": "lispdeploy gc"}), generations.Lock("lispdeploy gc"):
         return gc.collect(keep, dry_run=dry_run)

@@ -11,13 +11,13 @@ returns and on nothing else. Runs on hosts: standard library only.
 
 from __future__ import annotations
 
-import difflib
 import grp
 import hashlib
 import os
 import pwd
 import socket
 import stat
+import struct
 from typing import Dict, Iterable, List, Optional
 
 from lispdeploy.hostside.commands import exists, run
@@ -30,6 +30,10 @@ from lispdeploy.hostside.trees import tree_fact
 DPKG_STATUS = "/var/lib/dpkg/status"
 SHADOW = "/etc/shadow"
 SUPPORTED_LOCALES = "/usr/share/i18n/SUPPORTED"
+ZONEINFO = "/usr/share/zoneinfo"
+LOCALE_DIR = "/usr/lib/locale"
+# glibc's locale-archive header magic (locarchive.h: AR_MAGIC).
+_ARCHIVE_MAGIC = 0xde020109
 # Larger files are compared by digest only; their diff is not shown.
 MAX_TEXT = 256 * 1024
 _UNIT_PROPERTIES = ("Id", "LoadState", "ActiveState", "UnitFileState", "ConditionResult",
@@ -217,9 +221,57 @@ def normalize_locale(name: str) -> str:
 
 
 def available_locales() -> List[str]:
-    """Locales compiled on the host (`locale -a`), normalized."""
-    result = run(["locale", "-a"], check=False)
-    return sorted(normalize_locale(n) for n in result.stdout.split())
+    """Locales compiled on the host, normalized: what `locale -a` lists, read from glibc's
+    files (the archive and the locale directories) without running it; `locale -a` only when
+    the archive is in a format this does not know."""
+    names = compiled_locales("/")
+    if names is None:
+        result = run(["locale", "-a"], check=False)
+        return sorted({normalize_locale(n) for n in result.stdout.split()})
+    return names
+
+
+def compiled_locales(root: str) -> Optional[List[str]]:
+    """The locales compiled under `root` (C, POSIX, those in glibc's locale-archive and the
+    locale directories of /usr/lib/locale), normalized; None when the archive is in a format
+    this does not know."""
+    directory = os.path.join(root, LOCALE_DIR.lstrip("/"))
+    names = archive_locales(os.path.join(directory, "locale-archive"))
+    if names is None:
+        return None
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        entries = []
+    names.update(e for e in entries
+                 if os.path.isfile(os.path.join(directory, e, "LC_IDENTIFICATION")))
+    names.update(("C", "POSIX"))
+    return sorted({normalize_locale(n) for n in names})
+
+
+def archive_locales(path: str) -> Optional[set]:
+    """The locale names in glibc's locale-archive (an empty set when there is none), or None
+    if it is not an archive this understands. Its header: magic, serial, then the offset, use
+    and size of the name hash table, whose entries are (hash, name offset, record offset)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return set()
+    except OSError:
+        return None
+    if len(data) < 20 or struct.unpack_from("=I", data, 0)[0] != _ARCHIVE_MAGIC:
+        return None
+    table, _used, size = struct.unpack_from("=III", data, 8)
+    names = set()
+    try:
+        for index in range(size):
+            _hash, name, record = struct.unpack_from("=III", data, table + 12 * index)
+            if name and record:
+                names.add(data[name:data.index(b"\0", name)].decode("ascii", "replace"))
+    except (struct.error, ValueError):
+        return None
+    return names
 
 
 def supported_lines(names: Iterable[str], path: str = SUPPORTED_LOCALES
@@ -404,15 +456,10 @@ def image_units(names: Iterable[str], root: str) -> Dict[str, UnitFact]:
 
 
 def image_locales(root: str) -> List[str]:
-    """The locales an image has compiled: C and POSIX, and the directories of
-    /usr/lib/locale (the locale archive is not read: a locale only there shows as missing)."""
-    names = ["C", "POSIX"]
-    try:
-        names += [n for n in os.listdir(os.path.join(root, "usr/lib/locale"))
-                  if n != "locale-archive"]
-    except OSError:
-        pass
-    return sorted(normalize_locale(n) for n in names)
+    """The locales an image has compiled, read from its files as on a host (an archive this
+    does not understand counts as holding none: those locales show as missing)."""
+    names = compiled_locales(root)
+    return names if names is not None else ["c", "posix"]
 
 
 def similar_locales(name: str, count: int = 4) -> List[str]:
@@ -425,6 +472,7 @@ def similar_locales(name: str, count: int = 4) -> List[str]:
     by_normal = {normalize_locale(n): n for n in names}
     wanted = normalize_locale(name)
     language = wanted.split(".")[0].split("_")[0]
+    import difflib  # (only for this hint: not on every probe)
     close = difflib.get_close_matches(wanted, list(by_normal), n=count * 2, cutoff=0.5)
     close.sort(key=lambda n: (not n.startswith(language), "utf8" not in n))
     return [by_normal[n] for n in close[:count]]

@@ -34,13 +34,12 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 from lispdeploy.hostside.contract import (Change, EtcFile, Facts, FactsRequest, Group, Manifest,
                                           Package, SpecialFile, Swap, SwapFact, Unit, User)
 from lispdeploy.hostside.diffs import MASKED, as_text, file_diff, unified
-from lispdeploy.hostside.facts import normalize_locale, password_digest
+from lispdeploy.hostside.facts import ZONEINFO, normalize_locale, password_digest
 from lispdeploy.hostside.hoststate import HostState
 
 UNIT_DIR = "/etc/systemd/system"
 # apt's configuration: sources, keys and pins are written before packages install.
 APT_DIR = "/etc/apt"
-ZONEINFO = "/usr/share/zoneinfo"
 HOSTNAME = "/etc/hostname"
 HOSTS = "/etc/hosts"
 LOCALE_GEN = "/etc/locale.gen"

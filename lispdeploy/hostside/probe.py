@@ -11,7 +11,6 @@ library only.
 from __future__ import annotations
 
 import os
-import platform
 import sys
 from typing import Dict
 
@@ -53,7 +52,7 @@ def probe(request: ProbeRequest) -> ProbeAnswer:
     except ContractError:
         provenance = None
     answer = ProbeAnswer(
-        machine=platform.machine(), os=os_release(), python=list(sys.version_info[:3]),
+        machine=os.uname().machine, os=os_release(), python=list(sys.version_info[:3]),
         package_manager=packages.package_manager(),
         systemd=os.path.isdir("/run/systemd/system"),
         missing=store.missing(request.items), generation=number,

@@ -6,7 +6,9 @@ judge the report and what to tell the user). A check's report is plain data, nev
     bootloader     [target, ...]      -> the bootloader targets not found
     timezone       "Europe/Paris"     -> whether the zone exists
     locale         "en_US.utf8"       -> whether it is compiled, and whether it can be generated
-    validate       [{path, argv, content}] -> each file's validator result
+    validate       [{path, argv, content}] -> each file's validator result (not run for a file
+                                         the host already has with that content: the deploy
+                                         leaves it as it is)
     packages       [{name, version}]  -> what apt cannot install as declared (apt_index)
     swap           [target, ...]      -> whether the host is a container (which cannot swapon)
 
@@ -67,9 +69,11 @@ def _validate(files: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 def _validate_one(validation: Dict[str, Any]) -> Dict[str, Any]:
     argv = list(validation["argv"])
     path = validation["path"]
+    content = validation["content"]
+    if _has_content(path, content.encode() if isinstance(content, str) else content):
+        return {"path": path, "ran": False, "ok": True, "unchanged": True}
     if not exists(argv[0]):
         return {"path": path, "ran": False, "ok": True, "program": argv[0]}
-    content = validation["content"]
     with tempfile.NamedTemporaryFile(prefix="lispdeploy-check-", delete=False) as f:
         f.write(content.encode() if isinstance(content, str) else content)
         tmp = f.name
@@ -79,6 +83,18 @@ def _validate_one(validation: Dict[str, Any]) -> Dict[str, Any]:
         os.unlink(tmp)
     return {"path": path, "ran": True, "ok": result.returncode == 0,
             "output": (result.stderr or result.stdout).strip().replace(tmp, path)}
+
+
+def _has_content(path: str, content: bytes) -> bool:
+    """Whether the regular file at `path` (not a link to one) holds exactly `content`."""
+    try:
+        if not os.path.isfile(path) or os.path.islink(path) or \
+                os.path.getsize(path) != len(content):
+            return False
+        with open(path, "rb") as f:
+            return f.read() == content
+    except OSError:
+        return False
 
 
 def _packages(wanted: List[Dict[str, Any]]) -> Dict[str, Any]:

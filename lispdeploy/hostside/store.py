@@ -184,3 +184,20 @@ def _remove(path):
         os.rmdir(path)
     elif os.path.lexists(path):
         os.unlink(path)
+
+
+def add_runtime(path, sources, store_dir=STORE_DIR):
+    """Add the host runtime item at `path` from the files of its runtime frame (relative path
+    -> bytes; see `bundle`), after checking that they hash to that path."""
+    name = os.path.basename(path).partition("-")[2]
+    entries = sorted((relative, data, False) for relative, data in sources.items())
+    expected = "{}/{}-{}".format(store_dir.rstrip("/"), item_digest(name, None, False, entries),
+                                 name)
+    if expected != path:
+        raise StoreError("the host runtime {} arrived damaged: its files hash to {}".format(
+            path, expected))
+    if not os.path.lexists(path):
+        _install({"path": path, "content": None, "executable": False, "entries": entries},
+                 store_dir)
+        _fsync_directory(store_dir)
+    return path

@@ -167,7 +167,7 @@ def test_an_item_the_activation_uses_is_a_change_with_its_diff(world):
     hello = spec(world, name, "generation-hello", SITE)
     again = spec(world, name, "generation-again", SITE)
     done, _ = deploy(world, hello)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stderr + done.stdout
     done = dry(world, again)
     assert done.returncode == 2, done.stderr
     out = done.stdout.splitlines()

@@ -11,8 +11,9 @@ import shutil
 import subprocess
 import tempfile
 
-from systems import (build, etc_entry, etc_text, fresh_spec_cache, items_by_path,  # noqa: F401
-                     os_spec, require, run, save, unit_entry, unit_text, where)
+from systems import (build, etc_entry, etc_text, fresh_spec_cache,  # noqa: F401
+                     install_runtime_here, items_by_path, os_spec, require, run, save,
+                     unit_entry, unit_text, where)
 
 import pytest
 
@@ -206,6 +207,7 @@ def _serve_and_run_roles(program, base, data, socket, log, password, as_postgres
         source = source.replace("en_US.utf8", "C.UTF-8")
         script = save(base, "roles", source)
         os.chmod(script, 0o755)
+        install_runtime_here()
         for _ in range(2):
             done = run(as_postgres + ["python3", "-I", script], cwd="/")
             assert done.returncode == 0, done.stderr + done.stdout

@@ -4,8 +4,8 @@ real apache2 and nginx, extension by other services, and listen addresses."""
 import os
 
 from systems import (SPECS_DIR, assert_golden, build, build_path, etc_entry, etc_text,
-                     fresh_spec_cache, items_by_path, os_spec, require, run,  # noqa: F401
-                     save, unit_entry, where)
+                     fresh_spec_cache, install_runtime_here, items_by_path,  # noqa: F401
+                     os_spec, require, run, save, unit_entry, where)
 
 import pytest
 
@@ -63,6 +63,7 @@ def test_apache_accepts_the_config_and_virtual_hosts(tmp_path):
     assert "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so" in text
     # The activation program creates the document root and the log directory.
     program = items_by_path(system)[system.manifest["activation"]["program"]]
+    install_runtime_here()
     result = run(["python3", "-I", save(tmp_path, "activate", program.content)])
     assert result.returncode == 0, result.stderr
     assert root.is_dir() and (tmp_path / "logs").is_dir()

@@ -33,11 +33,13 @@ from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
 from lispdeploy.report import DEPLOYED, DRY_RUN, SWITCHED, UNCHANGED, HostReport
 from lispdeploy.system import guix_system
 from lispdeploy.system.closure import SystemClosure, build_system, source_map_of
+from lispdeploy.system.provenance import provenance
 
 # Time the controller leaves the host between giving up reaching it and its own deadline.
 CONFIRM_MARGIN = 5.0
 LOCK_POLL = 2.0  # seconds between two looks at a host another deploy is changing
 WATCHDOG = "confirmation-watchdog"
+PROVENANCE = "provenance"
 
 
 def deployer() -> str:
@@ -125,7 +127,6 @@ class ManagedDeploy:
         manifest = system.manifest_record
         contents = system.contents()
         transport = connection(self.machine, self.host)
-        watchdog = self._watchdog()
         self.host.phase("probing")
         context = checks.CheckContext(
             manifest=manifest, contents=contents, operating_system=self.machine.operating_system,
@@ -135,8 +136,6 @@ class ManagedDeploy:
             user=getattr(transport, "user", "root"), provenance=system.provenance,
             spec_path=self.options.spec_path, package_origins=system.package_origins)
         request = probe_request(system, context)
-        if watchdog is not None:
-            request.items.append(watchdog.path)
         answer = ProbeAnswer.from_json(call(transport, self.host, "probe", request.to_json()))
         if answer.lock:
             # Never "unchanged" (nor a plan) for a host another deploy is changing.
@@ -162,7 +161,8 @@ class ManagedDeploy:
             report.plan = plan_report(changes, answer, same, moved)
             self.host.set_stage("done", result=DRY_RUN, generation=report.generation)
             return report
-        return self._activate(system, answer, transport, None if same else watchdog, report)
+        return self._activate(system, answer, transport, None if same else self._watchdog(),
+                              report)
 
     def _plan_new_host(self, system: SystemClosure, planned: PlannedHost) -> HostReport:
         """A dry run for a machine whose host does not exist yet: what would be created, and
@@ -207,12 +207,15 @@ class ManagedDeploy:
         return bool(self.host.build_options.get("container"))
 
     def _build(self) -> SystemClosure:
-        return build_system(self.machine, spec_path=self.options.spec_path,
-                            spec_text=self.options.spec_text,
+        # The spec's provenance (git's state) is the same for every machine: asked once.
+        origin = self.options.shared(PROVENANCE, lambda: provenance(self.options.spec_path,
+                                                                    self.options.spec_text))
+        return build_system(self.machine, origin=origin,
                             listen_address=self.host.build_options.get("listen_address"))
 
     def _watchdog(self):
-        """The confirmation watchdog program (made once per deploy), or None."""
+        """The confirmation watchdog program (made once per deploy, when a host changes), or
+        None."""
         if self.options.confirm_timeout is None or self.options.dry_run:
             return None
         return self.options.shared(WATCHDOG, lambda: Lowerer().program(
@@ -232,6 +235,9 @@ class ManagedDeploy:
         if watchdog is not None:
             extra.append(watchdog)
             confirm = {"watchdog": watchdog.path, "timeout": self._confirm_timeout()}
+            # The probe did not ask about it: a few KB, sent only to hosts that change (the
+            # host keeps what it already has).
+            remember_present(transport, (), missing=[watchdog.path])
         lowered = Lowerer().lower_program("activate", function_call(
             "lispdeploy.hostside.entry.activate", system.item.path, self.options.who, confirm,
             system.provenance, self.options.holder()))
@@ -240,7 +246,8 @@ class ManagedDeploy:
         try:
             outcome = Outcome.from_json(run_lowered(
                 transport, LoweredProgram(lowered.name, lowered.text,
-                                          list(lowered.items) + extra),
+                                          list(lowered.items) + extra,
+                                          source_map=lowered.source_map),
                 on_stderr=self.host.output))
         except RemoteEvalError as e:
             if e.kind != KIND_LOCKED:
@@ -250,7 +257,6 @@ class ManagedDeploy:
             raise HostBusy(e.message.split(": ", 1)[-1]) from None
         activated = time.monotonic()
         report.items_sent = len(missing)
-        report.bytes_sent = sum(i.size for i in missing)
         if outcome.result == FAILED:
             # The activation program's frames and snippets, at their spec lines.
             activation = system.manifest_record.activation
