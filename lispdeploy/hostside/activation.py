@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional
 
-from lispdeploy.hostside import generations
+from lispdeploy.hostside import generations, pause
 from lispdeploy.hostside.apply import Context, StoreItems, apply
 from lispdeploy.hostside.contract import (DEPLOYED, FAILED, KIND_NO_GENERATION, UNCHANGED,
                                           Change, ContractError, HostSideError, Manifest,
@@ -123,8 +123,10 @@ def _switch_and_converge(number: Optional[int], previous: Optional[int],
     leaving = _readable(previous)
     target = generations.manifest_of(number)
     generations.switch(number)
+    pause.point("switched")
     try:
         done = converge(target, leaving)
+        pause.point("converged")
         return Outcome(DEPLOYED, generation=number, previous=previous,
                        changes=changes_shown(done))
     except Exception as failure:

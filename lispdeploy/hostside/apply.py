@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from lispdeploy.hostside import accounts, files, packages, settings, units
+from lispdeploy.hostside import accounts, files, packages, pause, settings, units
 from lispdeploy.hostside.commands import CommandError, exists, run
 from lispdeploy.hostside.contract import KIND_ACTIVATION, Change, HostSideError, Manifest
 from lispdeploy.hostside.hoststate import HostState
@@ -159,6 +159,7 @@ def _make(make: Callable, batch: List[Change], context: Context, batched: bool) 
     step = first.args.get("step", "activation")
     names = " ".join(c.name for c in batch)
     started = time.monotonic()
+    pause.point(f"before {first.action} {first.kind} {names}")
     try:
         if batched:
             make([c.args for c in batch], context)
@@ -169,6 +170,7 @@ def _make(make: Callable, batch: List[Change], context: Context, batched: bool) 
     except (CommandError, OSError, KeyError, HostSideError) as e:
         # Reports name the step by what it works on ("units", not "units-dropped").
         raise ApplyError(step.split("-")[0], f"{first.action} {first.kind} {names}: {e}") from e
+    pause.point(f"after {first.action} {first.kind} {names}")
     # Shown by `lispdeploy deploy -v`, which streams what hosts print.
     print(f"{first.action} {first.kind} {names} ({time.monotonic() - started:.2f} s)",
           file=sys.stderr)

@@ -8,12 +8,13 @@ from __future__ import annotations
 import signal
 from typing import Any, Dict, Optional
 
-from lispdeploy.hostside import activation, confirmation, gc, generations, probe as probing
+from lispdeploy.hostside import activation, confirmation, gc, generations, pause, probe as probing
 from lispdeploy.hostside.contract import DEPLOYED, Confirmation, ProbeRequest
 
 
 def probe(request: Dict[str, Any]) -> Dict[str, Any]:
     """The answer to a `contract.ProbeRequest`: facts and safety-check reports."""
+    pause.point("probe")
     return probing.probe(ProbeRequest.from_json(request)).to_json()
 
 
@@ -24,6 +25,7 @@ def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None,
     `confirm` ({"watchdog": program item, "timeout": seconds}), a new generation must then be
     confirmed over a new connection, or the host goes back by itself. A `contract.Outcome`."""
     _finish_even_if_disconnected()
+    pause.point("activate")
     outcome = activation.activate(system, who=who, provenance=provenance)
     if confirm and outcome.result == DEPLOYED and outcome.generation != outcome.previous:
         try:
@@ -31,11 +33,13 @@ def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None,
                                                     confirm["watchdog"], confirm["timeout"])
         except Exception as e:  # no watchdog: the deploy stands, unguarded, and says so
             outcome.confirmation = Confirmation(error=f"{type(e).__name__}: {e}")
+    pause.point("answered")
     return outcome.to_json()
 
 
 def confirm(generation: int) -> Dict[str, Any]:
     """Confirm a deployed generation (see hostside.confirmation)."""
+    pause.point("confirm")
     return confirmation.confirm(generation)
 
 
