@@ -76,7 +76,8 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confi
         reports = deployment.deploy(machines, dry_run=dry_run)
         what = "dry run" if dry_run else "deploy"
     finish(reports, what, as_json=as_json, dry_run=dry_run)
-    if exit_code and any(r.plan is not None and r.plan.get("changes") for r in reports):
+    if exit_code and any(r.plan is not None and (r.plan.get("changes") or r.plan.get(
+            "awaiting-confirmation") is not None) for r in reports):
         click.get_current_context().exit(EXIT_CHANGES_PENDING)
 
 

@@ -1,40 +1,40 @@
 """What the controller calls on a host: each function takes and returns JSON-compatible values
 (the records of `hostside.contract` in their JSON form) and is run by the controller in one
 round trip (probe, activate, switch, roll back, confirm, list generations, collect garbage).
-Standard library only."""
+
+Activations, switches and roll-backs run as jobs of the host agent (`hostside.agent`): a
+transient systemd unit, independent of the SSH session, whose output and result the session
+streams back. `agent` is the agent program's store path (sent with the call). Standard library
+only."""
 
 from __future__ import annotations
 
-import signal
 from typing import Any, Dict, Optional
 
-from lispdeploy.hostside import activation, confirmation, gc, generations, pause, probe as probing
-from lispdeploy.hostside.contract import DEPLOYED, Confirmation, ProbeRequest
+from lispdeploy.hostside import agent as agents, confirmation, gc, generations, pause
+from lispdeploy.hostside import probe as probing
+from lispdeploy.hostside.contract import ProbeRequest
 
 
 def probe(request: Dict[str, Any]) -> Dict[str, Any]:
-    """The answer to a `contract.ProbeRequest`: facts and safety-check reports."""
+    """The answer to a `contract.ProbeRequest`: facts and safety-check reports (after
+    finishing or undoing an activation that was cut short)."""
     pause.point("probe")
     return probing.probe(ProbeRequest.from_json(request)).to_json()
 
 
 def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None,
-             provenance: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+             provenance: Optional[Dict[str, Any]] = None,
+             agent: Optional[str] = None) -> Dict[str, Any]:
     """Make `system` a new generation and activate it (rolling back on failure), recording
     `provenance` with it; the system the host already runs is converged to in place. With
-    `confirm` ({"watchdog": program item, "timeout": seconds}), a new generation must then be
-    confirmed over a new connection, or the host goes back by itself. A `contract.Outcome`."""
-    _finish_even_if_disconnected()
+    `confirm` ({"timeout": seconds}), a new generation must then be confirmed over a new
+    connection, or the host goes back by itself. A `contract.Outcome`."""
     pause.point("activate")
-    outcome = activation.activate(system, who=who, provenance=provenance)
-    if confirm and outcome.result == DEPLOYED and outcome.generation != outcome.previous:
-        try:
-            outcome.confirmation = confirmation.arm(outcome.generation, outcome.previous,
-                                                    confirm["watchdog"], confirm["timeout"])
-        except Exception as e:  # no watchdog: the deploy stands, unguarded, and says so
-            outcome.confirmation = Confirmation(error=f"{type(e).__name__}: {e}")
+    outcome = agents.perform(agent, "activate", {"system": system, "who": who,
+                                                 "confirm": confirm, "provenance": provenance})
     pause.point("answered")
-    return outcome.to_json()
+    return outcome
 
 
 def confirm(generation: int) -> Dict[str, Any]:
@@ -43,23 +43,15 @@ def confirm(generation: int) -> Dict[str, Any]:
     return confirmation.confirm(generation)
 
 
-def _finish_even_if_disconnected() -> None:
-    """An activation that has begun runs to its end (or its roll-back) even if the controller
-    goes away: a lost connection must not leave the host half-way."""
-    for name in ("SIGHUP", "SIGPIPE", "SIGINT"):
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
-
-
-def switch_generation(number: Optional[int], who: str) -> Dict[str, Any]:
+def switch_generation(number: Optional[int], who: str,
+                      agent: Optional[str] = None) -> Dict[str, Any]:
     """Switch to an existing generation (None or 0: the host as it was) and re-activate it."""
-    _finish_even_if_disconnected()
-    return activation.switch_to(number or None, who=who).to_json()
+    return agents.perform(agent, "switch", {"number": number or None, "who": who})
 
 
-def roll_back(who: str) -> Dict[str, Any]:
+def roll_back(who: str, agent: Optional[str] = None) -> Dict[str, Any]:
     """Switch to the generation before the current one."""
-    _finish_even_if_disconnected()
-    return activation.switch_to(activation.previous_generation(), who=who).to_json()
+    return agents.perform(agent, "roll-back", {"who": who})
 
 
 def list_generations() -> Dict[str, Any]:

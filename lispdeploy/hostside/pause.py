@@ -25,6 +25,13 @@ TRACE = os.path.join(DIRECTORY, "trace")
 PAUSE_AT = os.path.join(DIRECTORY, "pause-at")
 PAUSED = os.path.join(DIRECTORY, "paused")
 POLL_SECONDS = 0.05
+_let_go = False
+
+
+def let_go():
+    """Stop waiting at a pause point (the host is shutting down: see hostside.journal)."""
+    global _let_go
+    _let_go = True
 
 
 def point(name):
@@ -51,5 +58,5 @@ def point(name):
         return  # another process took this pause
     with open(PAUSED, "w", encoding="utf-8") as f:
         f.write("{}\t{}\n".format(os.getpid(), name))
-    while os.path.exists(PAUSED):
+    while os.path.exists(PAUSED) and not _let_go:
         time.sleep(POLL_SECONDS)

@@ -72,6 +72,11 @@ def unit_path(name: str) -> str:
     return f"{UNIT_DIR}/{name}"
 
 
+def watched(unit: Unit) -> List[str]:
+    """The /etc paths whose change restarts `unit`."""
+    return ["/etc/" + w.lstrip("/") for w in unit.watch]
+
+
 def item_name(path: str) -> str:
     """The name of a store item (`/var/lib/lispdeploy/store/<hash>-<name>` -> `<name>`)."""
     return os.path.basename(path).split("-", 1)[-1]
@@ -101,6 +106,7 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
         for u in m.units:
             units.add(u.name)
             packages.update(u.packages)
+            paths.update(watched(u))
         locales.append(m.locale)
         if current is not None and current.activation is not None and m.activation is not None:
             texts = [p for p in current.activation.items if p not in m.activation.items]
@@ -476,14 +482,15 @@ class _Planner:
             reasons = []
             if unit_path(u.name) in changed:
                 reasons.append(("its unit file changed", changed[unit_path(u.name)]))
-            for w in u.watch:
-                path = "/etc/" + w.lstrip("/")
+            for path in watched(u):
                 if path in changed:
                     reasons.append((f"{path} changed", changed[path]))
             for p in u.packages:
                 if p in packages:
                     reasons.append((f"package {p} changed", packages[p]))
             same = self._same(lambda m, n=u.name: _unit(m, n))
+            if active and not reasons:
+                reasons = [(r, same) for r in self.predates(u, fact.started)]
             original = {"enabled": enabled, "active": active}
             if enabled == "masked":
                 self.add(STEP_UNITS, "unit", "unmask", u.name, "", same, unit=u.name,
@@ -501,6 +508,22 @@ class _Planner:
                 self.add(STEP_UNITS, "unit", "restart", u.name,
                          "; ".join(r for r, _ in reasons),
                          same and all(d for _, d in reasons), unit=u.name, original=original)
+
+
+    def predates(self, u: Unit, started: Optional[float]) -> List[str]:
+        """Why the running process of `u` is older than what it runs with: its unit file, a
+        watched file or one of its packages changed after it started (an activation cut
+        short before its restart, a package upgraded behind lispdeploy's back)."""
+        if started is None:
+            return []
+        inputs = ([unit_path(u.name)] if u.item else []) + watched(u)
+        found = [f"its process started before {path} changed" for path in inputs
+                 if (self.facts.file(path).mtime or 0) > started]
+        for p in u.packages:
+            fact = self.facts.packages.get(p)
+            if fact is not None and (fact.changed or 0) > started:
+                found.append(f"its process started before package {p} was unpacked")
+        return found
 
 
 def plan(manifest: Optional[Manifest], facts: Facts, state: HostState,

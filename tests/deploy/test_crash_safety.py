@@ -44,13 +44,17 @@ WORKLOAD = """
 (use-modules (gnu))
 (use-service-modules ssh)
 
+;; Records the configuration it started with, then waits; restarts when it changes.
 (define (worker mark)
-  (shepherd-service
-    (provision '(crash-worker))
-    (documentation "Records the configuration it started with, then waits.")
-    (start (list "/bin/sh" "-c"
-                 (string-append "cat /etc/crash/conf > /run/crash-worker.seen; "
-                                "exec /bin/sleep infinity " mark)))))
+  (systemd-unit
+    (name "crash-worker.service")
+    (file (plain-file "crash-worker.service"
+            (string-append
+              "[Unit]\nDescription=crash test worker\n[Service]\n"
+              "ExecStart=/bin/sh -c 'cat /etc/crash/conf > /run/crash-worker.seen; "
+              "exec /bin/sleep infinity " mark "'\n"
+              "[Install]\nWantedBy=multi-user.target\n")))
+    (watch '("crash/conf"))))
 
 (define extra
   (shepherd-service
@@ -282,7 +286,7 @@ def run_points(host: CrashHost, kind: str, points: Dict[str, List[str]], results
         if not queues[which]:
             which = host.on
             done = host.deploy("new" if which == "old" else "old")
-            assert done.returncode == 0, done.stderr
+            assert done.returncode == 0, done.stderr + done.stdout
             host.on = "new" if which == "old" else "old"
             continue
         point = queues[which].pop(0)
@@ -295,12 +299,19 @@ def run_points(host: CrashHost, kind: str, points: Dict[str, List[str]], results
         done = host.deploy(which)
         after = host.state()
         if done.returncode != 0:
-            problem = (problem or "") + f"; next deploy failed: {done.stderr.strip()[-400:]}"
+            problem = (problem or "") + f"; next deploy failed: {_error(done)}"
         elif after != host.states[host.systems[which]]:
             problem = (problem or "") + "; next deploy did not converge:\n" + _diff(
                 host.states[host.systems[which]], after)
         results.append((kind, f"{which}: {point}", problem))
         host.on = which
+
+
+def _error(done: subprocess.CompletedProcess) -> str:
+    try:
+        return json.loads(done.stdout)["hosts"][0]["error"]["message"]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return (done.stderr + done.stdout).strip()[-600:]
 
 
 def _judge(host: CrashHost) -> Optional[str]:
@@ -321,32 +332,56 @@ def _diff(expected: str, got: str) -> str:
                      + [f"  + {line}" for line in g if line not in e])
 
 
-def prepare(world, name: str) -> Tuple[CrashHost, Dict[str, List[str]]]:
-    """Deploy both generations (old, new, old, new), recording each generation's state and,
-    on the second round, the points each deploy passes."""
-    specs = {}
+def specs(world, name: str) -> Dict[str, str]:
+    """The spec files of the two generations for container host `name`."""
+    paths = {}
     for which, mark, new in (("old", "1", "#f"), ("new", "2", "#t")):
         machine = container_machine(f'(generation "{mark}" {new})', name)
-        specs[which] = world.write(WORKLOAD + f"(list {machine})\n", f"{which}.hy")
-    host = CrashHost(world, name, specs)
+        paths[which] = world.write(WORKLOAD + f"(list {machine})\n", f"{name}-{which}.hy")
+    return paths
+
+
+def _deployed(host: CrashHost, which: str) -> str:
+    done = host.deploy(which)
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert json.loads(done.stdout)["hosts"][0]["system"] == host.systems[which]
+    host.on = which
+    return host.state()
+
+
+def _built(host: CrashHost) -> None:
+    """The system items of both generations (`lispdeploy build`: each host has its own, its
+    address is in them)."""
+    for which, path in host.specs.items():
+        done = host.world.lispdeploy("build", "--json", path)
+        assert done.returncode == 0, done.stderr
+        (machine,) = json.loads(done.stdout)["machines"]
+        host.systems[which] = machine["system"]
+
+
+def prepare(world, count: int) -> Tuple[List[CrashHost], Dict[str, List[str]]]:
+    """`count` hosts on the old generation (in parallel), each generation's state, and the
+    points each deploy passes (traced on the first host: new, then old again)."""
+    import concurrent.futures
+    hosts = [CrashHost(world, name, specs(world, name))
+             for name in (world.host_name() for _ in range(count))]
+    with concurrent.futures.ThreadPoolExecutor(count) as pool:
+        list(pool.map(lambda h: (_built(h), _deployed(h, "old")), hosts))
+    tracer = hosts[0]
     points: Dict[str, List[str]] = {}
-    for round_ in (1, 2):
-        for which in ("old", "new"):
-            if round_ == 2:
-                os.makedirs(host.file(POINTS), exist_ok=True)
-                open(host.file(f"{POINTS}/trace"), "w").close()
-            done = host.deploy(which)
-            assert done.returncode == 0, done.stderr
-            report = json.loads(done.stdout)["hosts"][0]
-            host.systems[which] = report["system"]
-            state = host.state()
-            if round_ == 2:
-                points[which] = list(dict.fromkeys(host.trace()))
-                os.unlink(host.file(f"{POINTS}/trace"))
-                assert host.states[report["system"]] == state
-            host.states[report["system"]] = state
-            host.on = which
-    return host, points
+    states: Dict[str, str] = {}
+    for which in ("new", "old"):
+        os.makedirs(tracer.file(POINTS), exist_ok=True)
+        open(tracer.file(f"{POINTS}/trace"), "w").close()
+        states[which] = _deployed(tracer, which)
+        points[which] = list(dict.fromkeys(tracer.trace()))
+        os.unlink(tracer.file(f"{POINTS}/trace"))
+    for host in hosts:
+        host.states = {host.systems[w]: states[w].replace(tracer.systems[w], host.systems[w])
+                       for w in states}
+        assert host.state() == host.states[host.systems["old"]], _diff(
+            host.states[host.systems["old"]], host.state())
+    return hosts, points
 
 
 KINDS = ("sigkill", "sigint", "lost", "stop")
@@ -361,27 +396,30 @@ def chosen(points: Dict[str, List[str]], kind: str) -> Dict[str, List[str]]:
             for which, names in points.items()}
 
 
-def run_kind(world, kind: str) -> Tuple[list, float, Dict[str, List[str]]]:
+def run_kind(host: CrashHost, kind: str, points) -> Tuple[list, float]:
     started = time.monotonic()
-    host, points = prepare(world, world.host_name())
     results: list = []
     run_points(host, kind, chosen(points, kind), results)
-    return results, time.monotonic() - started, points
+    return results, time.monotonic() - started
 
 
 def test_interrupted_deploys_leave_one_complete_generation_and_converge(world):
     import concurrent.futures
+    started = time.monotonic()
+    hosts, points = prepare(world, len(KINDS))
+    lines = [f"prepared {len(hosts)} hosts in {time.monotonic() - started:.0f} s; points: "
+             + ", ".join(f"{len(v)} deploying {k}" for k, v in points.items())]
     with concurrent.futures.ThreadPoolExecutor(len(KINDS)) as pool:
-        futures = {kind: pool.submit(run_kind, world, kind) for kind in KINDS}
+        futures = {kind: pool.submit(run_kind, host, kind, points)
+                   for kind, host in zip(KINDS, hosts)}
         outcomes = {kind: f.result() for kind, f in futures.items()}
-    lines = []
     problems = []
-    for kind, (results, seconds, points) in outcomes.items():
+    for kind, (results, seconds) in outcomes.items():
         bad = [r for r in results if r[2]]
         lines.append(f"{kind}: {len(results)} points, {len(bad)} problems, {seconds:.0f} s")
         problems += [f"{k} at {p}: {problem}" for k, p, problem in bad]
     summary = "\n".join(lines)
     print(summary)
     assert not problems, summary + "\n" + "\n".join(problems)
-    for kind, (results, _, _) in outcomes.items():
+    for kind, (results, _) in outcomes.items():
         assert len(results) >= 30, (kind, len(results))
