@@ -164,6 +164,7 @@ def switch_locked(number: Optional[int], *, who: str, agent: Optional[str] = Non
         begun()
     outcome = _switch_and_converge(journal, number, previous)
     journal.close()
+    confirmation.drop_superseded()
     outcome.recovered = recovered
     return outcome
 
@@ -296,6 +297,7 @@ def recover_locked(found: str) -> List[Recovery]:
                               step=_step(failure), error=_message(failure),
                               error_kind=error_kind(failure))
     journal.close()
+    confirmation.drop_superseded()
     recovery.outcome = outcome
     record_recovery(recovery)
     say(f"lispdeploy: recovered: the host is on generation {outcome.generation or 0}"

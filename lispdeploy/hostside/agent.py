@@ -15,8 +15,9 @@ The SSH side (`detach`) writes the request in /var/lib/lispdeploy/jobs/<id>/requ
 starts `systemd-run --unit=lispdeploy-<operation>-<id> ... AGENT job DIR` and follows the job:
 it streams the job's log (`log`) to its own stderr, best effort, and returns the job's
 `result.json` once it is there. If the SSH side is gone, the job goes on; its result stays
-until the next job clears finished ones. A job killed without a result (someone stopped its
-unit) left its activation journal: the next probe or boot recovers it.
+until the next job clears finished ones. A job whose process is killed (SIGKILL, the OOM killer) is started
+again by systemd (`Restart=on-abnormal`) and recovers what it was doing; one stopped for good
+left its activation journal: the next probe or boot recovers it.
 
 Hosts without systemd run jobs inline, in the SSH session (signals that a lost connection
 brings are ignored, output is best effort, and the journal still lets the next probe recover
@@ -35,7 +36,7 @@ from typing import Any, Callable, Dict, Optional
 
 from lispdeploy.hostside import activation, confirmation, generations, journal
 from lispdeploy.hostside.commands import exists, run
-from lispdeploy.hostside.contract import KIND_ACTIVATION, KIND_LOCKED, HostSideError
+from lispdeploy.hostside.contract import KIND_ACTIVATION, KIND_LOCKED, UNDONE, HostSideError
 from lispdeploy.hostside.hoststate import ROOT, write_atomically
 from lispdeploy.hostside.output import say
 
@@ -122,6 +123,9 @@ def detach(agent: str, operation: str, arguments: Dict[str, Any]) -> Any:
                    f"--description=lispdeploy: {operation} ({arguments.get('who', '')})",
                    "--property=KillMode=mixed",
                    f"--property=TimeoutStopSec={STOP_TIMEOUT_SECONDS}",
+                   # Killed (SIGKILL, the OOM killer...), the agent starts again and
+                   # recovers what it was doing (see run_job).
+                   "--property=Restart=on-abnormal", "--property=RestartSec=1",
                    sys.executable, "-I", agent, "job", directory], check=False)
     if started.returncode != 0:
         shutil.rmtree(directory, ignore_errors=True)
@@ -177,10 +181,13 @@ def _running(directory: str, unit: str, began: float) -> bool:
     try:
         os.kill(pid, 0)
         return True
-    except ProcessLookupError:
-        return False
     except PermissionError:
         return True
+    except ProcessLookupError:
+        pass
+    # Gone: systemd may be about to start it again (Restart=on-abnormal).
+    state = run(["systemctl", "is-active", unit], check=False).stdout.strip()
+    return state in ("active", "activating", "reloading")
 
 
 def _value(result: Dict[str, Any]) -> Any:
@@ -225,9 +232,14 @@ def run_job(directory: str) -> None:
     with open(os.path.join(directory, "request.json"), encoding="utf-8") as f:
         request = json.load(f)
     install_boot_unit(agent)
+    begun = os.path.join(directory, "begun")
     try:
-        document = {"status": "ok",
-                    "value": _run(agent, request["operation"], request["arguments"])}
+        if os.path.exists(begun):
+            document = _after_restart(agent, request)
+        else:
+            write_atomically(begun, b"", 0o600)
+            document = {"status": "ok",
+                        "value": _run(agent, request["operation"], request["arguments"])}
     except journal.Interrupted as e:
         say(f"lispdeploy: {e}")
         sys.exit(75)
@@ -238,6 +250,28 @@ def run_job(directory: str) -> None:
                                                  "kind": kind or KIND_ACTIVATION}}
     write_atomically(os.path.join(directory, "result.json"), json.dumps(document).encode(),
                      0o600)
+
+
+def _after_restart(agent: str, request: Dict[str, Any]) -> Dict[str, Any]:
+    """The job's process was killed and systemd started it again: recover what it was doing
+    (nothing, if it was killed outside an activation) and say so as the job's error."""
+    say(f"lispdeploy: the {request['operation']} was killed; recovering")
+    recovered = activation.recover("restart")
+    if not recovered:
+        message = (f"the {request['operation']}'s process was killed; it left nothing "
+                   f"half-done: the host is on generation {generations.current() or 0}")
+    else:
+        r = recovered[0]
+        outcome = r.outcome
+        where = outcome.generation if outcome is not None else None
+        message = (f"the {request['operation']}'s process was killed"
+                   + (f" (at: {r.step})" if r.step else "") + "; the host "
+                   + ("undid it" if r.action == UNDONE else "finished it")
+                   + f" and is on generation {where or 0}")
+        if outcome is not None and outcome.error:
+            message += f" (but: {outcome.error})"
+    return {"status": "error", "error": {"type": "Killed", "message": message,
+                                         "kind": KIND_ACTIVATION}}
 
 
 def boot_unit_text(python: str) -> str:

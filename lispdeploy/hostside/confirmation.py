@@ -75,13 +75,22 @@ def arm(generation: int, previous: Optional[int], agent: str, timeout: float) ->
 
 
 def confirm_pending(current: Optional[int]) -> Optional[int]:
-    """With the deploy lock held: a deploy reached the host while generation `current`
-    awaited its confirmation; confirm it (return its number), else None."""
+    """With the deploy lock held, as an activation begins: a deploy reached the host while
+    generation `current` awaited its confirmation; confirm it (return its number). A pending
+    record of a generation that is no longer current is dropped (it was superseded)."""
     waiting = pending()
-    if waiting is None or current is None or waiting.generation != current:
+    if waiting is None:
         return None
     _drop()
-    return current
+    return current if current is not None and waiting.generation == current else None
+
+
+def drop_superseded() -> None:
+    """With the deploy lock held: drop the pending record of a generation that is no longer
+    the current one (undone, rolled back, replaced)."""
+    waiting = pending()
+    if waiting is not None and waiting.generation != generations.current():
+        _drop()
 
 
 def confirm(generation: int) -> Dict[str, Any]:
@@ -108,6 +117,8 @@ def watch(agent: Optional[str] = None) -> Dict[str, Any]:
         now = pending()
         if now is None or now.generation != first.generation:
             return {"result": "confirmed"}
+        if generations.current() != first.generation:
+            break  # superseded: said under the lock below
         time.sleep(POLL_SECONDS)
     with generations.Lock(WATCHDOG, wait=activation.LOCK_WAIT_SECONDS):
         activation.recover_locked("watchdog")

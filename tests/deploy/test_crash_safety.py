@@ -35,6 +35,7 @@ from typing import Dict, List, Optional, Tuple
 from deploy_hosts import container_machine
 
 from lispdeploy.environments.container.processes import namespace_init
+from lispdeploy.errors import LispdeployError
 
 LISPDEPLOY = os.path.join(os.path.dirname(sys.executable), "lispdeploy")
 CONFIRM = "10"
@@ -161,7 +162,9 @@ class CrashHost:
     def state(self) -> str:
         """The host's state (STATE), read under lispdeploy's lock: never half-way through a
         change the host makes by itself (a watchdog going back)."""
-        code, out = self.inside('flock /var/lib/lispdeploy/lock sh -c "$1"', STATE)
+        code, out = self.inside('flock -w 60 /var/lib/lispdeploy/lock sh -c "$1" || '
+                                '{ echo "activation running: $(cat /var/lib/lispdeploy/lock)"; '
+                                'sh -c "$1"; }', STATE)
         assert code == 0, out
         return out.strip()
 
@@ -240,13 +243,14 @@ true
 """
 
 
-def interrupt(host: CrashHost, kind: str, which: str, point: str) -> None:
+def interrupt(host: CrashHost, kind: str, which: str, point: str) -> bool:
     """Deploy generation `which`, interrupted by `kind` at `point`; wait until the host has
-    settled."""
+    settled. Whether an activation journal was open when the fault came."""
     host.pause_at(point)
     process = host.start_deploy(which)
     try:
         pid = _wait_paused(host, process, point)
+        journal = os.path.exists(host.file("/var/lib/lispdeploy/journal.json"))
         if kind == "sigkill":
             process.kill()
             _end(process)
@@ -274,6 +278,7 @@ def interrupt(host: CrashHost, kind: str, which: str, point: str) -> None:
             process.communicate()
     code, out = host.inside(SETTLE, *([pid] if pid else []))
     assert code == 0, out
+    return journal
 
 
 def run_points(host: CrashHost, kind: str, points: Dict[str, List[str]], results: list) -> None:
@@ -290,21 +295,42 @@ def run_points(host: CrashHost, kind: str, points: Dict[str, List[str]], results
             host.on = "new" if which == "old" else "old"
             continue
         point = queues[which].pop(0)
-        problem = None
+        problem, before, journal = None, None, False
+        wanted = host.states[host.systems[which]]
         try:
-            interrupt(host, kind, which, point)
-            problem = _judge(host)
-        except AssertionError as e:
-            problem = f"harness: {e}"
+            journal = interrupt(host, kind, which, point)
+            problem, before = _judge(host)
+        except (AssertionError, subprocess.SubprocessError, OSError, LispdeployError) as e:
+            problem = f"interrupting: {type(e).__name__}: {e}"
         done = host.deploy(which)
         after = host.state()
         if done.returncode != 0:
             problem = (problem or "") + f"; next deploy failed: {_error(done)}"
-        elif after != host.states[host.systems[which]]:
-            problem = (problem or "") + "; next deploy did not converge:\n" + _diff(
-                host.states[host.systems[which]], after)
+        elif after != wanted:
+            problem = (problem or "") + "; next deploy did not converge:\n" + _diff(wanted, after)
+        else:
+            problem = _reported(problem, json.loads(done.stdout)["hosts"][0],
+                                before == wanted, kind == "stop" and journal)
         results.append((kind, f"{which}: {point}", problem))
         host.on = which
+
+
+def _reported(problem: Optional[str], report: dict, was_there: bool,
+              recovered: bool) -> Optional[str]:
+    """What the next deploy said must be true: `unchanged` only for a host that already was
+    exactly on the generation (nothing awaiting confirmation), and a recovery reported when
+    (and only when) the host had to finish or undo an activation the stop cut short."""
+    said = []
+    if (report["result"] == "unchanged") != was_there:
+        said.append(f"it said {report['result']!r} for a host that "
+                    + ("was" if was_there else "was not") + " on that generation already")
+    told = [w for w in report["warnings"] if "was interrupted" in w]
+    if bool(told) != recovered:
+        said.append("it reported a recovery that should not have been" if told else
+                    "it did not report the recovery of the interrupted activation")
+    if not said:
+        return problem
+    return (problem + "; " if problem else "") + "next deploy: " + "; ".join(said)
 
 
 def _error(done: subprocess.CompletedProcess) -> str:
@@ -314,16 +340,17 @@ def _error(done: subprocess.CompletedProcess) -> str:
         return (done.stderr + done.stdout).strip()[-600:]
 
 
-def _judge(host: CrashHost) -> Optional[str]:
-    """None when the host is on one complete generation, else what is mixed."""
-    state = "\n".join(line for line in host.state().splitlines() if line != PENDING)
-    system = state.splitlines()[0].split(" ", 1)[1]
+def _judge(host: CrashHost) -> Tuple[Optional[str], str]:
+    """(None when the host is on one complete generation, else what is mixed; its state)."""
+    state = host.state()
+    complete = "\n".join(line for line in state.splitlines() if line != PENDING)
+    system = complete.splitlines()[0].split(" ", 1)[1]
     expected = host.states.get(system)
     if expected is None:
-        return f"on an unknown system {system}"
-    if state != expected:
-        return "mixed generation:\n" + _diff(expected, state)
-    return None
+        return f"on an unknown system {system}", state
+    if complete != expected:
+        return "mixed generation:\n" + _diff(expected, complete), state
+    return None, state
 
 
 def _diff(expected: str, got: str) -> str:
@@ -344,19 +371,18 @@ def specs(world, name: str) -> Dict[str, str]:
 def _deployed(host: CrashHost, which: str) -> str:
     done = host.deploy(which)
     assert done.returncode == 0, done.stderr + done.stdout
-    assert json.loads(done.stdout)["hosts"][0]["system"] == host.systems[which]
+    host.systems[which] = json.loads(done.stdout)["hosts"][0]["system"]
     host.on = which
     return host.state()
 
 
-def _built(host: CrashHost) -> None:
-    """The system items of both generations (`lispdeploy build`: each host has its own, its
-    address is in them)."""
-    for which, path in host.specs.items():
-        done = host.world.lispdeploy("build", "--json", path)
-        assert done.returncode == 0, done.stderr
-        (machine,) = json.loads(done.stdout)["machines"]
-        host.systems[which] = machine["system"]
+def _first(host: CrashHost) -> None:
+    """Deploy the old generation; learn the new one's system item from a dry run (each host
+    has its own system items: its address is in them)."""
+    _deployed(host, "old")
+    done = host.world.lispdeploy("deploy", "--dry-run", "--json", host.specs["new"])
+    assert done.returncode == 0, done.stderr + done.stdout
+    host.systems["new"] = json.loads(done.stdout)["hosts"][0]["system"]
 
 
 def prepare(world, count: int) -> Tuple[List[CrashHost], Dict[str, List[str]]]:
@@ -366,14 +392,16 @@ def prepare(world, count: int) -> Tuple[List[CrashHost], Dict[str, List[str]]]:
     hosts = [CrashHost(world, name, specs(world, name))
              for name in (world.host_name() for _ in range(count))]
     with concurrent.futures.ThreadPoolExecutor(count) as pool:
-        list(pool.map(lambda h: (_built(h), _deployed(h, "old")), hosts))
+        list(pool.map(_first, hosts))
     tracer = hosts[0]
     points: Dict[str, List[str]] = {}
     states: Dict[str, str] = {}
     for which in ("new", "old"):
         os.makedirs(tracer.file(POINTS), exist_ok=True)
         open(tracer.file(f"{POINTS}/trace"), "w").close()
+        system = tracer.systems[which]
         states[which] = _deployed(tracer, which)
+        assert tracer.systems[which] == system
         points[which] = list(dict.fromkeys(tracer.trace()))
         os.unlink(tracer.file(f"{POINTS}/trace"))
     for host in hosts:
@@ -396,10 +424,47 @@ def chosen(points: Dict[str, List[str]], kind: str) -> Dict[str, List[str]]:
             for which, names in points.items()}
 
 
+def killed_agent(host: CrashHost, results: list) -> None:
+    """The activation's own process killed (SIGKILL of its unit, as the OOM killer would):
+    systemd starts the agent again, which undoes the activation and says so; the deploy
+    fails with that, the host is on the old generation, the next deploy converges."""
+    which = "new" if host.on == "old" else "old"
+    point = "after change file /etc/crash/conf"
+    host.pause_at(point)
+    process = host.start_deploy(which)
+    problem = None
+    try:
+        _wait_paused(host, process, point)
+        host.inside("systemctl kill --signal=KILL 'lispdeploy-activate-*'")
+        host.release()
+        out, err = process.communicate(timeout=300)
+        report = json.loads(out)["hosts"][0]
+        message = report.get("error", {}).get("message", "")
+        if process.returncode != 1 or "process was killed (at: change file /etc/crash/conf); " \
+                f"the host undid it and is on generation" not in message:
+            problem = f"the deploy said: {process.returncode} {message or err}"
+        code, out = host.inside(SETTLE)
+        state = host.state()
+        if state != host.states[host.systems[host.on]]:
+            problem = (problem or "") + "; mixed:\n" + _diff(
+                host.states[host.systems[host.on]], state)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    done = host.deploy(which)
+    if done.returncode != 0 or host.state() != host.states[host.systems[which]]:
+        problem = (problem or "") + f"; next deploy: {_error(done)}"
+    host.on = which
+    results.append(("agent killed", f"{which}: {point}", problem))
+
+
 def run_kind(host: CrashHost, kind: str, points) -> Tuple[list, float]:
     started = time.monotonic()
     results: list = []
     run_points(host, kind, chosen(points, kind), results)
+    if kind == "sigkill":
+        killed_agent(host, results)
     return results, time.monotonic() - started
 
 
@@ -416,10 +481,12 @@ def test_interrupted_deploys_leave_one_complete_generation_and_converge(world):
     problems = []
     for kind, (results, seconds) in outcomes.items():
         bad = [r for r in results if r[2]]
-        lines.append(f"{kind}: {len(results)} points, {len(bad)} problems, {seconds:.0f} s")
+        ours = [r for r in results if r[0] == kind]
+        lines.append(f"{kind}: {len(ours)} points, {len([r for r in bad if r[0] == kind])} "
+                     f"problems, {seconds:.0f} s")
         problems += [f"{k} at {p}: {problem}" for k, p, problem in bad]
     summary = "\n".join(lines)
     print(summary)
     assert not problems, summary + "\n" + "\n".join(problems)
     for kind, (results, _) in outcomes.items():
-        assert len(results) >= 30, (kind, len(results))
+        assert len([r for r in results if r[0] == kind]) >= 30, (kind, len(results))

@@ -311,7 +311,8 @@ def recovery_message(recovery: Recovery) -> str:
     began += f" at {recovery.began}" if recovery.began else ""
     where = f" (at: {recovery.step})" if recovery.step else " (before its first change)"
     found = {"boot": "at boot", "probe": "when this deploy reached it",
-             "activation": "before this activation", "watchdog": "when its watchdog woke"}.get(
+             "activation": "before this activation", "watchdog": "when its watchdog woke",
+             "restart": "when its process, killed, was started again"}.get(
         recovery.found, recovery.found)
     outcome = recovery.outcome
     now = outcome.generation if outcome is not None else None
