@@ -6,13 +6,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-# Debian packages the container hosts, the tests and the services under test need.
-DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git
+# Debian packages the container hosts, the tests and the services under test need (the
+# daemons' own checkers run on generated files; their clients talk to container hosts).
+DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git \
+	postgresql mariadb-server mariadb-client redis-tools php-fpm rsyslog logrotate unattended-upgrades zstd
 
 # Packages the deploy tests install inside container hosts (downloaded, never installed here).
-DEBIAN_CACHED_PACKAGES := hello
+DEBIAN_CACHED_PACKAGES := hello redis-server prometheus-node-exporter
 
-.PHONY: test demo demo-clean deps system-deps venv lint clean
+.PHONY: test demo demo-clean try-forum deps system-deps venv lint clean
 
 test: deps
 	$(BIN)/lint-imports --no-cache
@@ -22,7 +24,11 @@ demo: deps
 	@sh tools/demo.sh
 
 demo-clean: venv
-	$(BIN)/lispdeploy destroy specs/web-demo.hy
+	$(BIN)/lispdeploy destroy specs/web-demo.hy --yes
+
+# The seed's forum servers on droplets of the DigitalOcean stand-in (container hosts here).
+try-forum: deps
+	@sh tools/try-forum.sh
 
 deps: system-deps venv
 

@@ -18,7 +18,7 @@ from lispdeploy.gexp.build import LocalBuilder
 from lispdeploy.gexp.files import (ComputedFile, FileAppend, FileLike, LocalFile, MixedTextFile,
                                    PlainFile, ProgramFile)
 from lispdeploy.gexp.gexp import Gexp
-from lispdeploy.gexp.program import LoweredProgram, ProgramBuilder
+from lispdeploy.gexp.program import SOURCE_MAPS, LoweredProgram, ProgramBuilder
 from lispdeploy.hostside.program import SourceMap
 from lispdeploy.store import StoreItem
 
@@ -70,6 +70,7 @@ class Lowerer:
                          references=lowered.items)
         if lowered.source_map:
             self.source_maps[item.path] = lowered.source_map
+            SOURCE_MAPS[item.path] = lowered.source_map
         return item
 
     def _lower(self, obj: FileLike) -> StoreItem:

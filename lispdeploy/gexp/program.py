@@ -23,6 +23,7 @@ import ast
 import functools
 import importlib.util
 import math
+import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from lispdeploy import __version__
@@ -36,6 +37,24 @@ from lispdeploy.hostside.program import FUNCTION_PREFIX, SourceMap
 _MAX_DEPTH = 200
 # Ints longer than this many bits cannot be written as decimal literals by Python 3.11+.
 _LONG_INT_BITS = 14000
+
+
+# CPython 3.11 keeps one recursion counter for building Python ASTs per interpreter, and
+# threads parsing at once can corrupt it ("SystemError: AST constructor recursion depth
+# mismatch", python/cpython#106905): the hosts of a deploy build their systems in parallel.
+_AST_LOCK = threading.Lock()
+
+
+def parse(source: str) -> ast.Module:
+    """`ast.parse`, one thread at a time (see _AST_LOCK)."""
+    with _AST_LOCK:
+        return ast.parse(source)
+
+
+# Program item path -> where its gexps were written, for every program item this process
+# lowered: errors of a program item run later (`remote.eval.run_program`) still name spec
+# lines, although the item itself holds none.
+SOURCE_MAPS: Dict[str, SourceMap] = {}
 
 
 class LoweredProgram:
@@ -111,7 +130,7 @@ class ProgramBuilder:
     @staticmethod
     def _gexp_imports(gexp: Gexp) -> Tuple[str, ...]:
         try:
-            return _imports_in(ast.parse(gexp.source))
+            return _imports_in(parse(gexp.source))
         except SyntaxError as e:
             raise GexpError(f"the compiled gexp is not valid Python: {e.msg}",
                             location=gexp.location) from None
@@ -268,7 +287,7 @@ def _module_source(name: str) -> str:
 @functools.lru_cache(maxsize=None)
 def _target_imports(name: str) -> Tuple[str, ...]:
     """The lispdeploy.hostside modules that module `name` imports."""
-    return _imports_in(ast.parse(_module_source(name)))
+    return _imports_in(parse(_module_source(name)))
 
 
 def _imports_in(tree: ast.AST) -> Tuple[str, ...]:

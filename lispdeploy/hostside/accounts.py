@@ -10,6 +10,7 @@ import os
 import pwd
 from typing import Any, Dict, List, Optional
 
+from lispdeploy.hostside import created
 from lispdeploy.hostside.commands import run
 from lispdeploy.hostside.facts import SHADOW
 from lispdeploy.hostside.hoststate import HostState
@@ -89,6 +90,7 @@ def add_user(args: Dict[str, Any], context) -> None:
     """useradd a declared user (with its home when it asks for one)."""
     user = args["user"]
     if _user(user["name"]) is None:
+        home_existed = os.path.lexists(user["home"])
         argv = ["useradd"]
         if user.get("system"):
             argv.append("--system")
@@ -102,6 +104,8 @@ def add_user(args: Dict[str, Any], context) -> None:
         if user.get("password") is not None:
             argv += ["-p", user["password"]]
         run(argv + [user["name"]])
+        if not home_existed and os.path.isdir(user["home"]):
+            created.note(user["home"], "home")  # made by useradd -m
     context.state.record("users", user["name"], {"created": True})
     if user.get("create-home"):
         make_home(user)
@@ -110,7 +114,7 @@ def add_user(args: Dict[str, Any], context) -> None:
 def make_home(user: Dict[str, Any]) -> None:
     """Create a user's home directory, owned by them, with the declared permissions."""
     entry = pwd.getpwnam(user["name"])
-    os.makedirs(user["home"], mode=0o700, exist_ok=True)
+    created.makedirs(user["home"], 0o700, how="home")
     os.chown(user["home"], entry.pw_uid, entry.pw_gid)
     permissions = user.get("home-permissions", "0700")
     os.chmod(user["home"], int(permissions, 8) if isinstance(permissions, str) else permissions)

@@ -27,7 +27,7 @@ import os
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from lispdeploy.hostside import confirmation, generations, pause
+from lispdeploy.hostside import confirmation, created, generations, lease, pause
 from lispdeploy.hostside.apply import Context, StoreItems, apply
 from lispdeploy.hostside.contract import (DEPLOYED, FAILED, FINISHED, KIND_NO_GENERATION,
                                           UNCHANGED, UNDONE, Change, ContractError,
@@ -43,6 +43,9 @@ from lispdeploy.hostside.plan import STEP_PACKAGES, Already, facts_request, plan
 
 # How long a recovery or the watchdog waits for the deploy lock (an activation running).
 LOCK_WAIT_SECONDS = 600.0
+# The lease outlives the confirmation's deadline by this much: the watchdog's own switch back
+# (under the deploy lock) is then done or under way.
+LEASE_MARGIN = 30.0
 
 
 def planned(manifest: Optional[Manifest], current: Optional[Manifest], state: HostState,
@@ -85,12 +88,15 @@ def _readable(number: Optional[int]) -> Optional[Manifest]:
 
 def activate(system_path: str, *, who: str = "lispdeploy",
              provenance: Optional[Dict[str, Any]] = None,
-             confirm: Optional[Dict[str, Any]] = None, agent: Optional[str] = None) -> Outcome:
+             confirm: Optional[Dict[str, Any]] = None, agent: Optional[str] = None,
+             holder: Optional[Dict[str, Any]] = None) -> Outcome:
     """Make `system_path` a new current generation and converge to it; on failure go back.
     The system the host already runs is converged to in place (drift repaired). With
     `confirm` ({"watchdog": program, "timeout": seconds}), a new generation awaits its
-    confirmation (see hostside.confirmation). Interrupted activations found first are
-    recovered first (`Outcome.recovered`)."""
+    confirmation (see hostside.confirmation), and the host stays `holder`'s until then
+    (hostside.lease; the caller holds the lease lock). Interrupted activations found first
+    are recovered first (`Outcome.recovered`)."""
+    started = time.time()
     manifest = generations.load_manifest(system_path)
     with generations.Lock(who):
         recovered = recover_locked("activation")
@@ -106,14 +112,26 @@ def activate(system_path: str, *, who: str = "lispdeploy",
             journal = Journal.begin(ACTIVATE, number, previous, new=True, who=who, agent=agent)
             generations.add(system_path, number)
             generations.record_provenance(number, provenance)
-            outcome = _switch_and_converge(journal, number, previous)
+            created.begin(number)
+            try:
+                outcome = _switch_and_converge(journal, number, previous)
+            finally:
+                created.stop()
+            guarded = False
             if outcome.result == DEPLOYED and confirm:
                 # Armed before the journal closes: interrupted before this, the activation
                 # is undone; after it, the watchdog guards the generation.
                 outcome.confirmation = confirmation.arm(number, previous, confirm["watchdog"],
                                                         confirm["timeout"])
+                guarded = not outcome.confirmation.error
+                if guarded and holder is not None:
+                    # Until confirmed, the host stays this deploy's (hostside.lease).
+                    lease.hold(dict(holder, since=started, generation=number),
+                               until=outcome.confirmation.deadline + LEASE_MARGIN)
                 pause.point("armed")
             journal.close()
+            if outcome.result == DEPLOYED and not guarded:
+                created.forget(number)  # the generation stands, and what it created with it
         outcome.recovered = recovered
         outcome.confirmed = confirmed
         return outcome
@@ -140,17 +158,21 @@ def _repair(number: int, manifest: Manifest, provenance: Optional[Dict[str, Any]
 
 
 def switch_to(number: Optional[int], *, who: str = "lispdeploy", agent: Optional[str] = None,
-              wait: float = 0.0) -> Outcome:
+              wait: float = 0.0, failed: Optional[int] = None) -> Outcome:
     """Make an existing generation current (None: generation 0) and converge to it. `wait`:
-    how long to wait for the deploy lock."""
+    how long to wait for the deploy lock. `failed`: the generation left because it failed
+    (a health check): once the switch is done, it is deleted with what it created."""
     with generations.Lock(who, wait=wait):
-        return switch_locked(number, who=who, agent=agent)
+        return switch_locked(number, who=who, agent=agent, tidy=failed, remove=True)
 
 
 def switch_locked(number: Optional[int], *, who: str, agent: Optional[str] = None,
-                  begun: Optional[Callable[[], Any]] = None) -> Outcome:
+                  begun: Optional[Callable[[], Any]] = None, tidy: Optional[int] = None,
+                  remove: bool = False) -> Outcome:
     """`switch_to` with the deploy lock held; `begun` is called once the switch is
-    journaled."""
+    journaled. `tidy`: a failed or unconfirmed generation the switch leaves, whose created
+    directories and failed units are taken away once it is done (`remove`: and the
+    generation deleted); a recovery finishing the switch does the same."""
     recovered = recover_locked("activation")
     previous = generations.current()
     if number is not None and number not in generations.numbers():
@@ -159,14 +181,29 @@ def switch_locked(number: Optional[int], *, who: str, agent: Optional[str] = Non
         generations.load_manifest(generations.system_of(number))
     if number == previous:
         return Outcome(UNCHANGED, generation=number, recovered=recovered)
-    journal = Journal.begin(SWITCH, number, previous, new=False, who=who, agent=agent)
+    journal = Journal.begin(SWITCH, number, previous, new=False, who=who, agent=agent,
+                            tidy=tidy if tidy != number else None, remove=remove)
     if begun is not None:
         begun()
     outcome = _switch_and_converge(journal, number, previous)
+    if outcome.result == DEPLOYED:
+        _tidy_left(journal)
     journal.close()
     confirmation.drop_superseded()
     outcome.recovered = recovered
     return outcome
+
+
+def _tidy_left(journal: Journal) -> None:
+    """After a switch away from a failed or unconfirmed generation: take away what it
+    created (and delete it, if asked)."""
+    left = journal.data.get("tidy")
+    if left is None:
+        return
+    created.tidy(left)
+    if journal.data.get("remove") and left != generations.current() and os.path.lexists(
+            generations.link_path(left)):
+        generations.remove(left)
 
 
 def previous_generation() -> Optional[int]:
@@ -222,12 +259,15 @@ def _go_back(journal: Journal, outcome: Outcome, leaving: Optional[Manifest]) ->
     """Make the journal's previous generation current again and converge to it (the back
     phase, resumed by a recovery if cut short); delete the new generation it replaced."""
     previous, number = journal.previous, journal.target
+    created.stop()  # what the way back makes is the previous generation's
     generations.switch(previous)
     pause.point("switched back")
     try:
         back = generations.manifest_of(previous)  # never None for a generation that exists
         outcome.rollback_changes = changes_shown(converge(back, leaving, journal))
         outcome.rolled_back = True
+        if journal.new:
+            created.tidy(number)  # the directories it made, the units it made fail
     except Interrupted:
         raise
     except Exception as rollback_failure:
@@ -288,6 +328,7 @@ def recover_locked(found: str) -> List[Recovery]:
             done = converge(_readable(journal.target), _readable(journal.previous), journal)
             outcome = Outcome(DEPLOYED, generation=journal.target, previous=journal.previous,
                               changes=changes_shown(done))
+            _tidy_left(journal)
         except Interrupted:
             raise
         except Exception as failure:

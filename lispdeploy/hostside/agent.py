@@ -34,7 +34,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, Optional
 
-from lispdeploy.hostside import activation, confirmation, generations, journal
+from lispdeploy.hostside import activation, confirmation, generations, journal, lease
 from lispdeploy.hostside.commands import exists, run
 from lispdeploy.hostside.contract import KIND_ACTIVATION, KIND_LOCKED, UNDONE, HostSideError
 from lispdeploy.hostside.hoststate import ROOT, write_atomically
@@ -54,20 +54,30 @@ STOP_TIMEOUT_SECONDS = 60
 
 def _activate(agent: Optional[str], system: str, who: str,
               confirm: Optional[Dict[str, Any]] = None,
-              provenance: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+              provenance: Optional[Dict[str, Any]] = None,
+              holder: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     if confirm is not None:
         confirm = {"watchdog": agent or confirm.get("watchdog"), "timeout": confirm["timeout"]}
-    return activation.activate(system, who=who, provenance=provenance, confirm=confirm,
-                               agent=agent).to_json()
+    holder = dict(holder or {"id": None, "who": who})
+    # The job, not the SSH session, holds the lease: it ends with the job, whatever happens
+    # to the connection.
+    with lease.changing(holder):
+        return activation.activate(system, who=who, provenance=provenance, confirm=confirm,
+                                   agent=agent, holder=holder).to_json()
 
 
-def _switch(agent: Optional[str], number: Optional[int], who: str) -> Dict[str, Any]:
-    return activation.switch_to(number, who=who, agent=agent).to_json()
+def _switch(agent: Optional[str], number: Optional[int], who: str,
+            lease_id: Optional[str] = None, failed: Optional[int] = None) -> Dict[str, Any]:
+    with lease.changing({"id": lease_id, "who": who}):
+        outcome = activation.switch_to(number, who=who, agent=agent, failed=failed)
+    lease.release(lease_id)
+    return outcome.to_json()
 
 
 def _roll_back(agent: Optional[str], who: str) -> Dict[str, Any]:
-    return activation.switch_to(activation.previous_generation(), who=who,
-                                agent=agent).to_json()
+    with lease.changing({"id": None, "who": who}):
+        return activation.switch_to(activation.previous_generation(), who=who,
+                                    agent=agent).to_json()
 
 
 def _recover(agent: Optional[str], found: str,

@@ -25,7 +25,7 @@ import sys
 import time
 from typing import Any, Dict, Optional
 
-from lispdeploy.hostside import generations
+from lispdeploy.hostside import created, generations, lease
 from lispdeploy.hostside.commands import run
 from lispdeploy.hostside.contract import Confirmation, Pending
 from lispdeploy.hostside.hoststate import ROOT, write_atomically
@@ -82,7 +82,11 @@ def confirm_pending(current: Optional[int]) -> Optional[int]:
     if waiting is None:
         return None
     _drop()
-    return current if current is not None and waiting.generation == current else None
+    if current is not None and waiting.generation == current:
+        created.forget(current)  # it stands, and what it created
+        return current
+    lease.end_of(waiting.generation)
+    return None
 
 
 def drop_superseded() -> None:
@@ -91,6 +95,7 @@ def drop_superseded() -> None:
     waiting = pending()
     if waiting is not None and waiting.generation != generations.current():
         _drop()
+        lease.end_of(waiting.generation)  # the deploy that held the host for it is over
 
 
 def confirm(generation: int) -> Dict[str, Any]:
@@ -102,6 +107,7 @@ def confirm(generation: int) -> Dict[str, Any]:
         current = generations.current()
         if current == generation and (waiting is None or waiting.generation == generation):
             _drop()
+            created.forget(generation)  # it stands, and what it created
             return {"confirmed": True, "generation": generation}
         return {"confirmed": False, "current": current, "reverted": current != generation}
 
@@ -132,6 +138,7 @@ def watch(agent: Optional[str] = None) -> Dict[str, Any]:
             f"switching back to generation {first.previous or 0}")
         # The record goes once the way back is journaled: cut short, it is finished.
         report = activation.switch_locked(first.previous, who=WATCHDOG, agent=agent,
-                                          begun=_drop)
+                                          begun=_drop, tidy=first.generation)
+        lease.end_of(first.generation)
     say(f"lispdeploy: {report.result}")
     return report.to_json()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
-from lispdeploy.hostside import agent as agents, confirmation, gc, generations, pause
+from lispdeploy.hostside import agent as agents, confirmation, gc, generations, lease, pause
 from lispdeploy.hostside import probe as probing
 from lispdeploy.hostside.contract import ProbeRequest
 
@@ -25,32 +25,44 @@ def probe(request: Dict[str, Any]) -> Dict[str, Any]:
 
 def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None,
              provenance: Optional[Dict[str, Any]] = None,
+             holder: Optional[Dict[str, Any]] = None,
              agent: Optional[str] = None) -> Dict[str, Any]:
     """Make `system` a new generation and activate it (rolling back on failure), recording
     `provenance` with it; the system the host already runs is converged to in place. With
     `confirm` ({"timeout": seconds}), a new generation must then be confirmed over a new
-    connection, or the host goes back by itself. A `contract.Outcome`."""
+    connection, or the host goes back by itself; until then the host is `holder`'s
+    ({"id", "who", "spec"}: see hostside.lease, held by the agent's job), and another deploy
+    is refused. A `contract.Outcome`."""
     pause.point("activate")
     outcome = agents.perform(agent, "activate", {"system": system, "who": who,
-                                                 "confirm": confirm, "provenance": provenance})
+                                                 "confirm": confirm, "provenance": provenance,
+                                                 "holder": holder})
     pause.point("answered")
     return outcome
 
 
-def confirm(generation: int) -> Dict[str, Any]:
-    """Confirm a deployed generation (see hostside.confirmation)."""
+def confirm(generation: int, lease_id: Optional[str] = None) -> Dict[str, Any]:
+    """Confirm a deployed generation (see hostside.confirmation); the deploy's lease ends."""
     pause.point("confirm")
-    return confirmation.confirm(generation)
+    answer = confirmation.confirm(generation)
+    lease.release(lease_id)
+    return answer
 
 
-def switch_generation(number: Optional[int], who: str,
+def switch_generation(number: Optional[int], who: str, lease_id: Optional[str] = None,
+                      failed: Optional[int] = None,
                       agent: Optional[str] = None) -> Dict[str, Any]:
-    """Switch to an existing generation (None or 0: the host as it was) and re-activate it."""
-    return agents.perform(agent, "switch", {"number": number or None, "who": who})
+    """Switch to an existing generation (None or 0: the host as it was) and re-activate it;
+    refused while another deploy is changing the host (`lease_id`: the deploy that is, going
+    back after a failed health check: then `failed` is the generation it leaves, removed
+    with what it created, see hostside.created)."""
+    return agents.perform(agent, "switch", {"number": number or None, "who": who,
+                                            "lease_id": lease_id, "failed": failed})
 
 
 def roll_back(who: str, agent: Optional[str] = None) -> Dict[str, Any]:
-    """Switch to the generation before the current one."""
+    """Switch to the generation before the current one (refused while another deploy is
+    changing the host)."""
     return agents.perform(agent, "roll-back", {"who": who})
 
 
@@ -61,6 +73,7 @@ def list_generations() -> Dict[str, Any]:
 
 
 def collect_garbage(keep: int, dry_run: bool = False) -> Dict[str, Any]:
-    """Delete old generations and unreferenced store items."""
-    with generations.Lock("lispdeploy gc"):
+    """Delete old generations and unreferenced store items (not while another deploy is
+    changing the host: its generations are not all settled)."""
+    with lease.changing({"id": None, "who": "lispdeploy gc"}), generations.Lock("lispdeploy gc"):
         return gc.collect(keep, dry_run=dry_run)

@@ -132,12 +132,17 @@ class Journal:
 
     @classmethod
     def begin(cls, kind: str, target: Optional[int], previous: Optional[int], *, new: bool,
-              who: str, agent: Optional[str] = None) -> "Journal":
-        """Record that an activation begins (before it changes anything)."""
+              who: str, agent: Optional[str] = None,
+              tidy: Optional[int] = None, remove: bool = False) -> "Journal":
+        """Record that an activation begins (before it changes anything). A switch away
+        from a failed or unconfirmed generation names it (`tidy`: what it created is taken
+        away once the switch is done; `remove`: the generation is deleted too), so that a
+        recovery finishing the switch does the same."""
         journal = cls({"format": FORMAT, "kind": kind, "target": target,
                        "previous": previous, "new": new, "phase": FORWARD, "who": who,
                        "began": time.strftime("%Y-%m-%d %H:%M:%S"), "pid": os.getpid(),
-                       "agent": agent, "step": "", "done": {FORWARD: {}, BACK: {}}})
+                       "agent": agent, "step": "", "done": {FORWARD: {}, BACK: {}},
+                       "tidy": tidy, "remove": remove})
         os.makedirs(ROOT, mode=0o755, exist_ok=True)
         journal.save()
         return journal

@@ -21,7 +21,8 @@ import sys
 from typing import Any, Dict, Optional
 
 from lispdeploy.hostside import agent as agents
-from lispdeploy.hostside import confirmation, generations, journal, packages, safety, store
+from lispdeploy.hostside import confirmation, generations, journal, lease, packages, safety
+from lispdeploy.hostside import store
 from lispdeploy.hostside.contract import (ContractError, OsRelease, ProbeAnswer, ProbeRequest,
                                           Provenance)
 from lispdeploy.hostside.facts import gather
@@ -94,8 +95,8 @@ def probe(request: ProbeRequest) -> ProbeAnswer:
         missing=store.missing(request.items), generation=number,
         generations=generations.numbers(), system=system,
         provenance=provenance if number is not None else None,
-        lock=generations.holder(), checks=safety.report(request.checks), current=current,
-        recovered=journal.recoveries(), interrupted=interrupted(),
+        lock=lease.holder() or generations.holder(), checks=safety.report(request.checks),
+        current=current, recovered=journal.recoveries(), interrupted=interrupted(),
         pending=confirmation.pending())
     if request.manifest is not None:
         state = HostState()

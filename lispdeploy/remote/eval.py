@@ -23,7 +23,7 @@ from lispdeploy.errors import HostError, RemoteEvalError
 from lispdeploy.gexp.build import item_transfer
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.gexp.lowering import Lowerer
-from lispdeploy.gexp.program import LoweredProgram, ProgramBuilder
+from lispdeploy.gexp.program import SOURCE_MAPS, LoweredProgram, ProgramBuilder
 from lispdeploy.location import Location
 from lispdeploy.remote.transport import StderrCallback, Transport
 from lispdeploy.store import StoreItem, closure
@@ -64,13 +64,14 @@ def run_program(transport: Transport, item: StoreItem, *,
                 source_map: Optional[SourceMap] = None) -> Any:
     """Run a program item (`Lowerer.program`, `program-file`) on the host, sending it and its
     closure if needed; return its value. It runs with its own embedded runtime; `source_map`
-    (the lowerer's `source_maps[item.path]`) gives its errors spec lines."""
+    (by default the one this process made when lowering the item) gives its errors spec
+    lines."""
     missing = missing_items(transport, closure([item]))
     headers, payload = item_transfer(missing)
     document = _exchange(transport, _launcher(), {"op": "run-file", "items": headers,
                                                   "file": item.path}, payload, on_stderr)
     _remember(transport, missing)
-    return _value(transport, document, location, source_map)
+    return _value(transport, document, location, source_map or SOURCE_MAPS.get(item.path))
 
 
 def missing_items(transport: Transport, items: Sequence[StoreItem]) -> List[StoreItem]:

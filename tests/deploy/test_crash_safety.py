@@ -208,8 +208,10 @@ class CrashHost:
                                 env=self.world.env, cwd=str(self.world.tmp_path))
 
     def deploy(self, which: str) -> subprocess.CompletedProcess:
+        # A deploy cut off before its confirmation still holds the host until the deadline
+        # (hostside.lease): the next one waits for the host to go back by itself.
         return self.world.lispdeploy("deploy", self.specs[which], "--json", "--confirm-timeout",
-                                     CONFIRM, timeout=600)
+                                     CONFIRM, "--wait-lock", "120", timeout=600)
 
 
 def _wait_paused(host: CrashHost, process: subprocess.Popen, point: str) -> str:

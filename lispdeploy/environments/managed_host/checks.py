@@ -154,9 +154,16 @@ def _systemd(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Proble
 
 def _lock(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
     if answer.lock:
-        return [Problem(f"another deploy is activating on the host ({answer.lock})",
-                        "wait for it to finish, then deploy again")]
+        return [locked_problem(answer.lock)]
     return []
+
+
+def locked_problem(holder: str) -> Problem:
+    """Another deploy is changing the host: who, since when, from which spec."""
+    text = holder if holder.startswith("another deploy") else \
+        f"another deploy is changing this host: {holder}"
+    return Problem(text, "wait for it to end, or let the deploy wait for the host: "
+                         "--wait-lock SECONDS")
 
 
 def _devices(ctx: CheckContext) -> List[Dict[str, str]]:

@@ -23,14 +23,15 @@ import socket
 import time
 from typing import Any, Dict, List, Optional
 
-from lispdeploy.environments.managed_host import checks
+from lispdeploy.environments.managed_host import checks, health
 from lispdeploy.environments.managed_host.configuration import MachineSshConfiguration
 from lispdeploy.environments.managed_host.environment import connection, open_transport
-from lispdeploy.errors import DeployError, LispdeployError
+from lispdeploy.errors import DeployError, LispdeployError, RemoteEvalError
 from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.gexp.program import LoweredProgram, function_call
-from lispdeploy.hostside.contract import (FAILED, Change, Facts, Outcome, ProbeAnswer,
-                                          ProbeRequest, Provenance, Recovery, changes_shown)
+from lispdeploy.hostside.contract import (FAILED, KIND_LOCKED, Change, Confirmation, Facts,
+                                          Outcome, ProbeAnswer, ProbeRequest, Provenance,
+                                          Recovery, changes_shown)
 from lispdeploy.hostside.hoststate import HostState
 from lispdeploy.hostside.facts import gather_image
 from lispdeploy.hostside.plan import facts_request, plan, restarts, starts
@@ -50,6 +51,7 @@ def agent_program() -> StoreItem:
     """The host agent program (hostside.agent): runs activations as systemd units, recovers
     interrupted ones at boot, and is the confirmation watchdog."""
     return Lowerer().program(AGENT, function_call("lispdeploy.hostside.agent.main"))
+LOCK_POLL = 2.0  # seconds between two looks at a host another deploy is changing
 
 
 def deployer() -> str:
@@ -91,6 +93,14 @@ def roll_back_managed_host(machine: Machine) -> HostReport:
     return within_host(machine, work)
 
 
+class HostBusy(Exception):
+    """Another deploy is changing the host (`holder` names it): this one changed nothing."""
+
+    def __init__(self, holder: str):
+        super().__init__(holder)
+        self.holder = holder
+
+
 class ManagedDeploy:
     """One managed host's deploy, step by step (see the module docstring)."""
 
@@ -102,13 +112,33 @@ class ManagedDeploy:
         self.name = machine.display_name
 
     def run(self) -> HostReport:
-        """Build, probe, check, plan; then (unless a dry run) send and activate, confirm."""
+        """Build, probe, check, plan; then (unless a dry run) send and activate, confirm. A
+        host another deploy is changing is waited for as long as --wait-lock says."""
         self.host.phase("building")
         system = self._build()
-        manifest = system.manifest_record
-        contents = system.contents()
         if self.host.planned_host is not None:
             return self._plan_new_host(system, self.host.planned_host)
+        wait = self.options.wait_lock
+        deadline = time.monotonic() + wait if wait else None
+        while True:
+            try:
+                return self._deploy(system)
+            except HostBusy as busy:
+                remaining = deadline - time.monotonic() if deadline is not None else 0.0
+                if remaining <= 0:
+                    problem = checks.locked_problem(busy.holder)
+                    if deadline is not None:
+                        problem.message += f" (waited {wait:g} s)"
+                    raise DeployError(problem.message, host=self.name, step="lock",
+                                      hint=problem.hint) from None
+                self.host.phase(f"waiting for the host ({remaining:.0f} s left): "
+                                f"{busy.holder}")
+                if self.host.interrupted.wait(min(LOCK_POLL, remaining)):
+                    raise KeyboardInterrupt("interrupted") from None
+
+    def _deploy(self, system: SystemClosure) -> HostReport:
+        manifest = system.manifest_record
+        contents = system.contents()
         transport = connection(self.machine, self.host)
         agent = None if self.options.dry_run else agent_program()
         self.host.phase("probing")
@@ -123,6 +153,9 @@ class ManagedDeploy:
         if agent is not None:
             request.items.append(agent.path)
         answer = ProbeAnswer.from_json(call(transport, self.host, "probe", request.to_json()))
+        if answer.lock:
+            # Never "unchanged" (nor a plan) for a host another deploy is changing.
+            raise HostBusy(answer.lock)
         report = HostReport(self.name, DEPLOYED, previous=answer.generation,
                             system=system.item.path)
         report.warnings = [recovery_message(r) for r in answer.recovered]
@@ -138,11 +171,13 @@ class ManagedDeploy:
         if same and not changes and not moved and not awaiting:
             report.result = UNCHANGED
             report.generation = answer.generation
+            self.host.set_stage("done", result=UNCHANGED, generation=report.generation)
             return report
         if self.options.dry_run:
             report.result = DRY_RUN
             report.generation = answer.generation
             report.plan = plan_report(changes, answer, same, moved)
+            self.host.set_stage("done", result=DRY_RUN, generation=report.generation)
             return report
         return self._activate(system, answer, transport, agent, not same, report)
 
@@ -200,13 +235,24 @@ class ManagedDeploy:
         extra = [system.item] + system.provenance_items
         confirm = None
         if new and self.options.confirm_timeout is not None:
-            confirm = {"watchdog": agent, "timeout": self.options.confirm_timeout}
+            confirm = {"watchdog": agent, "timeout": self._confirm_timeout()}
         lowered = Lowerer().lower_program("activate", function_call(
             "lispdeploy.hostside.entry.activate", system.item.path, self.options.who, confirm,
-            system.provenance, agent))
-        self.host.set_stage("activating", previous=answer.generation)
-        outcome = Outcome.from_json(run_lowered(transport, LoweredProgram(
-            lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=self.host.output))
+            system.provenance, self.options.holder(), agent))
+        self.host.set_stage("activating", previous=answer.generation,
+                            confirm_timeout=confirm["timeout"] if confirm else None)
+        try:
+            outcome = Outcome.from_json(run_lowered(
+                transport, LoweredProgram(lowered.name, lowered.text,
+                                          list(lowered.items) + extra),
+                on_stderr=self.host.output))
+        except RemoteEvalError as e:
+            if e.kind != KIND_LOCKED:
+                raise
+            # Another deploy began its activation after our probe: nothing was changed.
+            self.host.set_stage("untouched")
+            raise HostBusy(e.message.split(": ", 1)[-1]) from None
+        activated = time.monotonic()
         report.items_sent = len(missing)
         report.bytes_sent = sum(i.size for i in missing)
         if outcome.result == FAILED:
@@ -227,6 +273,11 @@ class ManagedDeploy:
             self.host.set_stage("done", result=report.result, generation=report.generation)
             return report
         armed = outcome.confirmation
+        new_generation = outcome.generation != outcome.previous
+        if self.machine.health_checks and new_generation and \
+                not self._healthy(report, transport, armed):
+            self.host.set_stage("done", result=report.result, generation=report.generation)
+            return report
         if confirm is None or armed is None or armed.error:
             if armed is not None and armed.error:
                 report.warnings.append("the new generation is not guarded against cutting the "
@@ -235,27 +286,79 @@ class ManagedDeploy:
             return report
         self.host.set_stage("awaiting-confirmation", generation=report.generation,
                             previous=report.previous, deadline=armed.deadline)
-        self._confirm(report)
+        self._confirm(report, activated)
         return report
 
-    def _confirm(self, report: HostReport) -> None:
+    def _confirm_timeout(self) -> float:
+        """How long the host waits for its confirmation: the deploy's timeout, plus the
+        longest the machine's health checks may take (they run before it is confirmed)."""
+        return (self.options.confirm_timeout or 0.0) + health.budget(self.machine.health_checks)
+
+    def _healthy(self, report: HostReport, transport, armed: Optional[Confirmation]) -> bool:
+        """Run the machine's health checks; when one fails, switch the host back to the
+        previous generation and fail the report with what the check saw."""
+        checks_ = self.machine.health_checks
+        deadline = armed.deadline if armed is not None and not armed.error else None
+        self.host.set_stage("health-checks", generation=report.generation,
+                            previous=report.previous, deadline=deadline)
+        self.host.phase(f"health checks ({len(checks_)})")
+        results = health.run_health_checks(checks_, transport, address=self.config.host_name,
+                                           on_stderr=self.host.output,
+                                           interrupted=self.host.interrupted)
+        report.extra["health-checks"] = [r.to_json() for r in results]
+        failed = [r for r in results if not r.ok]
+        if not failed:
+            return True
+        previous = report.previous or 0
+        self.host.phase(f"health check failed, going back to generation {previous}")
+        message = "\n".join(r.describe() for r in failed)
+        try:
+            back = switch_report(self.name, call(transport, self.host, "switch_generation",
+                                                 previous, self.options.who,
+                                                 self.options.lease_id, report.generation,
+                                                 agent_program()))
+            rolled_back = back.ok
+            why = "" if back.ok else (back.error or {}).get("message", "")
+        except LispdeployError as e:
+            rolled_back, why = False, e.message
+        if rolled_back:
+            message += (f"\nrolled back to generation {previous}" if previous
+                        else "\nrolled back to the host as it was before lispdeploy")
+            report.changes = back.changes
+        else:
+            message += (f"\ngoing back to generation {previous} failed: {why}"
+                        + ("; the host goes back by itself when its confirmation times out"
+                           if deadline else ""))
+        report.extra["failed-generation"] = report.generation
+        report.fail(DeployError(message, host=self.name, step="health-checks",
+                                rolled_back=rolled_back,
+                                hint="see what the check saw above; fix the spec (or the "
+                                     "check) and deploy again"))
+        report.generation = previous if rolled_back else report.generation
+        return False
+
+    def _confirm(self, report: HostReport, activated: float) -> None:
         """Reach the host again over a new connection and confirm the new generation; when
         that is impossible, the host goes back to the previous generation by itself."""
-        timeout = self.options.confirm_timeout or 0.0
+        timeout = self._confirm_timeout()
         self.host.phase("confirming over a new connection")
-        deadline = time.monotonic() + max(1.0, timeout - CONFIRM_MARGIN)
+        deadline = activated + max(1.0, timeout - CONFIRM_MARGIN)
         last: Optional[BaseException] = None
         # Whether a confirmation may have reached the host without its answer reaching us.
         sent = False
         while time.monotonic() < deadline:
             try:
-                transport = self.host.new_connection(lambda: open_transport(self.machine))
+                # Once sent, a confirmation is seen through even by Ctrl-C: the report must
+                # say whether the host kept its generation.
+                transport = self.host.new_connection(lambda: open_transport(self.machine),
+                                                     finish=True)
             except LispdeployError as e:
                 last = e
                 time.sleep(1.0)
                 continue
             try:
-                answer = call(transport, self.host, "confirm", report.generation)
+                answer = call(transport, self.host, "confirm", report.generation,
+                              self.options.lease_id)
             except LispdeployError as e:
                 # The connection went away mid-call: ask again (confirming is idempotent).
                 last, sent = e, True
@@ -272,6 +375,7 @@ class ManagedDeploy:
             break
         previous = report.previous or 0
         reason = last.message if isinstance(last, LispdeployError) else str(last)
+        self.host.set_stage("done", result="failed", generation=report.generation)
         if sent:
             report.fail(DeployError(
                 f"the connection was lost while confirming generation {report.generation} "
@@ -279,8 +383,9 @@ class ManagedDeploy:
                 f"{report.generation}; otherwise it goes back to generation {previous} by "
                 f"itself within {timeout:.0f} s of the activation",
                 host=self.name, step="confirm", rolled_back=None,
-                hint="deploy again: it confirms the generation if the host still awaits it, "
-                     "and says where the host is"))
+                hint="deploy again: it says where the host is (while the host still awaits "
+                     "this confirmation it stays this deploy's, until its deadline: "
+                     "--wait-lock SECONDS waits for it)"))
             report.extra["confirmed"] = None
             return
         report.fail(DeployError(
