@@ -63,6 +63,9 @@ class EnvironmentType(Record):
                   "if it is missing (deploys only)"),
         Field("destroy_machine", None, check=checks.optional(checks.procedure),
               doc="machine -> whether it removed the machine's host"),
+        Field("plan_provision", None, check=checks.optional(checks.procedure),
+              doc="machine -> PlannedHost: what `provision` would create, for a dry run of a "
+                  "machine whose host does not exist yet (creates nothing)"),
         Field("find_host", None, check=checks.optional(checks.procedure),
               doc="machine -> the provisioned-host it has, or #f (what destroy lists)"),
         Field("deployment_hosts", None, check=checks.optional(checks.procedure),
@@ -70,9 +73,6 @@ class EnvironmentType(Record):
                   "prune looks through)"),
         Field("destroy_host", None, check=checks.optional(checks.procedure),
               doc="provisioned-host -> remove it"),
-        Field("plan_provision", None, check=checks.optional(checks.procedure),
-              doc="machine -> PlannedHost: what `provision` would create, for a dry run of a "
-                  "machine whose host does not exist yet (creates nothing)"),
         Field("build_options", None, check=checks.optional(checks.procedure),
               doc="machine -> keyword arguments for building its system (e.g. the address "
                   "its services listen on)"),
@@ -150,6 +150,28 @@ class Machine(Record):
         """The name used in every message: the operating system's host name."""
         os = self.operating_system
         return os.host_name
+
+
+class PlannedHost:
+    """What provisioning would create for a machine whose host does not exist yet, for a dry
+    run: `description` (shown: {"kind": "container host", "name", "address", "image"}, or a
+    droplet's name, region, size and image), `machine` (the managed-host machine that would
+    reach the new host; the dry run plans it without connecting), `root` (a directory holding
+    the files of the host's image, whose facts stand for the fresh host's; None: plan for an
+    empty host), `written` (files, path -> text, the environment writes when it creates the
+    host) and the host name the new host gets."""
+
+    def __init__(self, description: Dict[str, Any], machine: "Machine", *,
+                 root: Optional[str] = None, written: Optional[Dict[str, str]] = None,
+                 host_name: str = ""):
+        self.description = dict(description)
+        self.machine = machine
+        self.root = root
+        self.written = dict(written or {})
+        self.host_name = host_name or machine.display_name
+
+    def __repr__(self) -> str:
+        return f"#<planned-host {self.description}>"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -230,26 +252,6 @@ class DeploymentDeclaration(Record):
         if not self.machines:
             raise RecordError("deployment: no machines", location=self.location,
                               hint="(deployment (name ...) (machines (list (machine ...))))")
-class PlannedHost:
-    """What provisioning would create for a machine whose host does not exist yet, for a dry
-    run: `description` (shown: {"kind": "container host", "name", "address", "image"}, or a
-    droplet's name, region, size and image), `machine` (the managed-host machine that would
-    reach the new host; the dry run plans it without connecting), `root` (a directory holding
-    the files of the host's image, whose facts stand for the fresh host's; None: plan for an
-    empty host), `written` (files, path -> text, the environment writes when it creates the
-    host) and the host name the new host gets."""
-
-    def __init__(self, description: Dict[str, Any], machine: "Machine", *,
-                 root: Optional[str] = None, written: Optional[Dict[str, str]] = None,
-                 host_name: str = ""):
-        self.description = dict(description)
-        self.machine = machine
-        self.root = root
-        self.written = dict(written or {})
-        self.host_name = host_name or machine.display_name
-
-    def __repr__(self) -> str:
-        return f"#<planned-host {self.description}>"
 
 
 # The host context ------------------------------------------------------------------------------
@@ -560,6 +562,6 @@ def as_report(machine: Machine, value: Any) -> HostReport:
 
 
 __all__ = ["EnvironmentType", "Machine", "DeployOptions", "ProvisionedHost",
-           "DeploymentCollision", "check_owner", "PlannedHost", "HostContext",
-           "HostMissingError", "current_host", "within_host", "report_progress", "reach",
+           "DeploymentCollision", "check_owner", "HostContext", "HostMissingError",
+           "PlannedHost", "current_host", "within_host", "report_progress", "reach",
            "machine_remote_eval", "deploy_machine", "roll_back_machine", "as_report"]

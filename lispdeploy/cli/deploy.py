@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 
 import click
 
-from lispdeploy.cli import cli, load, load_path_option
+from lispdeploy.cli import RAW_ARGS, cli, expression_option, load, load_path_option
 from lispdeploy.cli.hosts import host_options, report_failures, run_on_machines, select
 from lispdeploy.errors import UsageError
 
@@ -19,7 +19,7 @@ EXIT_CHANGES_PENDING = 2
 
 
 @cli.command()
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("spec", type=click.Path(dir_okay=False), required=False)
 @click.argument("command", nargs=-1)
 @click.option("-n", "--dry-run", is_flag=True,
               help="Probe the hosts and show what would change (diffs, accounts, packages, "
@@ -51,9 +51,11 @@ EXIT_CHANGES_PENDING = 2
               help="Wait up to SECONDS for a host another deploy is changing (default: fail at "
                    "once, naming it).")
 @host_options
+@expression_option
 @load_path_option
 def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confirm_timeout,
-           no_confirm, batch, max_fail, prune, yes, wait_lock, on, jobs, verbose, load_path):
+           no_confirm, batch, max_fail, prune, yes, wait_lock, on, jobs, verbose, expression,
+           load_path):
     """Deploy the machines SPEC declares: build each system, send each host what it lacks,
     activate a new generation (rolled back on any failure). Exits with status 1 if any host
     failed.
@@ -62,13 +64,21 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confi
     Examples:
       lispdeploy deploy deploy.hy
       lispdeploy deploy deploy.hy --dry-run --on 'web-*'
-      lispdeploy deploy deploy.hy --on @web --batch 25% --max-fail 1
       lispdeploy deploy deploy.hy --dry-run --exit-code   # in CI: 2 when changes are pending
+      lispdeploy deploy deploy.hy --on @web --batch 25% --max-fail 1
       lispdeploy deploy deploy.hy --roll-back
       lispdeploy deploy deploy.hy -x -- systemctl restart nginx
     """
     if sum(map(bool, (dry_run, roll_back, execute))) > 1:
         raise UsageError("--dry-run, --roll-back and -x cannot be combined")
+    if exit_code and not dry_run:
+        raise UsageError("--exit-code goes with --dry-run",
+                         hint="lispdeploy deploy SPEC --dry-run --exit-code")
+    if command and "--" not in RAW_ARGS:
+        raise UsageError(f"deploy takes one deployment file, but also got "
+                         f"{' '.join(repr(c) for c in command)}",
+                         hint="deploy the files one after the other, or give -x -- COMMAND to "
+                              "run a command on the machines")
     if (batch or max_fail or prune) and (roll_back or execute):
         raise UsageError("--batch, --max-fail and --prune are for deploys, not --roll-back "
                          "or -x")
@@ -77,17 +87,14 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confi
     from lispdeploy.deploy.waves import Amount
     batch_size = Amount.parse(batch, "--batch", minimum=1) if batch else None
     failures = Amount.parse(max_fail, "--max-fail", minimum=0) if max_fail else None
-    if exit_code and not dry_run:
-        raise UsageError("--exit-code goes with --dry-run",
-                         hint="lispdeploy deploy SPEC --dry-run --exit-code")
     if execute:
         execute_command(spec, command, on=on, jobs=jobs, verbose=verbose, load_path=load_path,
-                        as_json=as_json)
+                        as_json=as_json, expression=expression)
         return
     if command:
         raise UsageError("'--' was used, but -x was not given",
                          hint="lispdeploy deploy SPEC -x -- COMMAND [ARGS...]")
-    loaded = load(spec, load_path)
+    loaded = deployable(load(spec, load_path, expression))
     machines = select(loaded.machines, on)
     deployment, progress = _deployment(loaded, machines, jobs=jobs, verbose=verbose,
                                        confirm_timeout=None if no_confirm else confirm_timeout,
@@ -181,14 +188,30 @@ def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,
         raise LispdeployError(show.summary(reports, what))
 
 
+def deployable(loaded):
+    """The loaded spec, unless it gives only an operating-system (which has nowhere to go)."""
+    if loaded.operating_system_only:
+        from lispdeploy.errors import SpecError
+        where = loaded.machines[0].location
+        raise SpecError("this file gives an operating-system, not machines to deploy it to",
+                        location=where,
+                        hint="end the file with (list (machine (operating-system os) "
+                             "(environment managed-host-environment-type) (configuration "
+                             "(machine-ssh-configuration (host-name \"203.0.113.7\") (system "
+                             "\"x86_64-linux\"))))), or deploy it with -e '(list (machine "
+                             "(operating-system (load \"FILE\")) ...))'")
+    return loaded
+
+
 def execute_command(spec: str, command: Sequence[str], *, on: Sequence[str], jobs: int,
-                    verbose: bool, load_path: Sequence[str], as_json: bool = False) -> None:
+                    verbose: bool, load_path: Sequence[str], as_json: bool = False,
+                    expression=None) -> None:
     """`deploy -x`: run `command` on the selected machines, output prefixed by host name (or,
     with `as_json`, collected per host into the JSON report). On Ctrl-C, the hosts stop the
     command (their connections close) and the report says which hosts were stopped."""
     if not command:
         raise UsageError("-x needs a command to run", hint="lispdeploy deploy SPEC -x -- CMD ARGS")
-    loaded = load(spec, load_path)
+    loaded = deployable(load(spec, load_path, expression))
     machines = select(loaded.machines, on)
     from lispdeploy.deploy.command import describe_status, run_command
     from lispdeploy.deploy.pool import Interrupted

@@ -20,6 +20,13 @@ def _account_name(value):
     return name
 
 
+def _shell(value):
+    # A package's file, (file-append zsh "/bin/zsh"), keeps its package (see PackagePath).
+    if isinstance(value, str) and hasattr(value, "package"):
+        return value
+    return checks.string(value)
+
+
 class UserGroup(Record):
     """A group of users (`/etc/group` entry)."""
 
@@ -48,7 +55,8 @@ class UserAccount(Record):
         Field("create_home_directory", True, check=checks.boolean,
               spec_name="create-home-directory?"),
         Field("home_directory_permissions", 0o700, check=checks.integer),
-        Field("shell", "/bin/bash", check=checks.string),
+        Field("shell", "/bin/bash", check=_shell,
+              doc="a path, or (file-append PACKAGE \"/bin/zsh\"), whose package is installed"),
         Field("system", False, check=checks.boolean, spec_name="system?"),
     )
 

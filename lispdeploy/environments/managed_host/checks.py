@@ -220,9 +220,12 @@ def _timezone(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Probl
 def _locale(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
     if report is not None and not report.get("available") and not report.get("generatable") \
             and not _installs_missing(answer, ctx, "locales"):
+        similar = report.get("similar") or []
         return [Problem(f"locale '{ctx.manifest.locale}' is neither available nor generatable "
-                        "here", "use a locale listed in /usr/share/i18n/SUPPORTED, such as "
-                                "\"en_US.utf8\"")]
+                        "here", ("locales that exist: " + ", ".join(similar)
+                                 + " (all of them: /usr/share/i18n/SUPPORTED)") if similar else
+                        "use a locale listed in /usr/share/i18n/SUPPORTED, such as "
+                        "\"en_US.utf8\", or \"C.UTF-8\", which needs no package")]
     return []
 
 
@@ -232,6 +235,11 @@ def _validations(ctx: CheckContext) -> List[Dict[str, Any]]:
 
 
 def _validate(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    # A checker may need what a package the activation installs brings (the daemon it runs,
+    # the user it runs as): while the system has packages to install, the activation checks
+    # the files once they are installed, before writing any.
+    if any(_installs_missing(answer, ctx, p.name) for p in ctx.manifest.packages):
+        return []
     return [Problem(f"{r['path']} is invalid: {r.get('output', '')}",
                     "fix the service's configuration in the spec")
             for r in (report or ()) if r.get("ran") and not r.get("ok")]

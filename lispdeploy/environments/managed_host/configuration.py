@@ -18,8 +18,10 @@ class MachineSshConfiguration(Record):
     fields = (
         Field("host_name", check=checks.string),
         *deploy_options.fields(system=deploy_options.REQUIRED_SYSTEM),
-        Field("build_locally", True, check=checks.boolean, spec_name="build-locally?"),
-        Field("authorize", True, check=checks.boolean, spec_name="authorize?"),
+        Field("build_locally", True, check=checks.boolean, spec_name="build-locally?",
+              doc="no effect: systems are always built on the controller"),
+        Field("authorize", True, check=checks.boolean, spec_name="authorize?",
+              doc="no effect: hosts check every item against its hash, no signing key"),
         Field("port", 22, check=checks.port_number),
         Field("user", "root", check=checks.string),
         Field("identity", None, check=checks.optional(checks.string, "a private key file")),
@@ -33,6 +35,16 @@ class MachineSshConfiguration(Record):
                 "machine-ssh-configuration: host-key must be an OpenSSH public key line such as "
                 "\"ssh-ed25519 AAAAC3... root@host\"", location=self.location,
                 hint="copy it from the host's /etc/ssh/ssh_host_ed25519_key.pub")
+
+    def guix_notes(self):
+        """What Guix's fields mean here, when the spec asks for something else than what
+        lispdeploy always does."""
+        notes = []
+        if not self.build_locally:
+            notes.append("build-locally? #f has no effect: lispdeploy builds every system on "
+                         "the controller (a Debian host has no Guix to build with) and sends "
+                         "only what the host lacks")
+        return notes
 
     @property
     def identity_path(self):

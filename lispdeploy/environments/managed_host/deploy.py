@@ -39,6 +39,7 @@ from lispdeploy.machine import DeployOptions, HostContext, Machine, PlannedHost,
 from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
 from lispdeploy.store import StoreItem
 from lispdeploy.report import DEPLOYED, DRY_RUN, SWITCHED, UNCHANGED, HostReport
+from lispdeploy.system import guix_system
 from lispdeploy.system.closure import SystemClosure, build_system, source_map_of
 
 # Time the controller leaves the host between giving up reaching it and its own deadline.
@@ -160,7 +161,7 @@ class ManagedDeploy:
                             system=system.item.path)
         report.warnings = [recovery_message(r) for r in answer.recovered]
         report.warnings += [p.message for p in checks.raise_first(
-            checks.judge(answer, context), self.name, "checks")]
+            checks.judge(answer, context), self.name, "checks")] + self._guix_notes()
         remember_present(transport, set(request.items) - set(answer.missing),
                          missing=answer.missing)
         changes = plan(manifest, answer.facts or Facts(), HostState.of(answer.state), contents,
@@ -203,7 +204,7 @@ class ManagedDeploy:
             container=self.container, safety_checks=self.config.safety_checks,
             user=self.config.user or "root")
         report.warnings = [p.message for p in checks.raise_first(
-            checks.judge_without_host(context), self.name, "checks")]
+            checks.judge_without_host(context), self.name, "checks")] + self._guix_notes()
         report.warnings.append("the host does not exist yet: its safety checks run when a "
                                "deploy has created it")
         report.plan = {"changes": changes_shown(changes), "restart": restarts(changes),
@@ -211,6 +212,12 @@ class ManagedDeploy:
                        "system-unchanged": False, "provenance-moved": False,
                        "create": dict(planned.description), "planned-on": basis}
         return report
+
+    def _guix_notes(self) -> List[str]:
+        """Guix-System-only parts of the spec and its configuration, once each
+        (system.guix_system): what they become here, or that they are ignored."""
+        return ([text for _, text in guix_system.notes(self.machine.operating_system)]
+                + self.config.guix_notes())
 
     @property
     def container(self) -> bool:
