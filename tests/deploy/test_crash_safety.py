@@ -168,6 +168,14 @@ class CrashHost:
         assert code == 0, out
         return out.strip()
 
+    def recovered(self) -> bool:
+        """Whether the host recorded a recovery since its last activation."""
+        try:
+            with open(self.file("/var/lib/lispdeploy/recovered.json")) as f:
+                return bool(json.load(f))
+        except FileNotFoundError:
+            return False
+
     def pause_at(self, point: str) -> None:
         os.makedirs(self.file(POINTS), exist_ok=True)
         for name in ("paused", "trace"):
@@ -247,12 +255,12 @@ true
 
 def interrupt(host: CrashHost, kind: str, which: str, point: str) -> bool:
     """Deploy generation `which`, interrupted by `kind` at `point`; wait until the host has
-    settled. Whether an activation journal was open when the fault came."""
+    settled. Whether the host then had to finish or undo an activation (it says so in
+    recovered.json until the next activation: the next deploy must report it)."""
     host.pause_at(point)
     process = host.start_deploy(which)
     try:
         pid = _wait_paused(host, process, point)
-        journal = os.path.exists(host.file("/var/lib/lispdeploy/journal.json"))
         if kind == "sigkill":
             process.kill()
             _end(process)
@@ -280,7 +288,7 @@ def interrupt(host: CrashHost, kind: str, which: str, point: str) -> bool:
             process.communicate()
     code, out = host.inside(SETTLE, *([pid] if pid else []))
     assert code == 0, out
-    return journal
+    return host.recovered()
 
 
 def run_points(host: CrashHost, kind: str, points: Dict[str, List[str]], results: list) -> None:
@@ -297,10 +305,15 @@ def run_points(host: CrashHost, kind: str, points: Dict[str, List[str]], results
             host.on = "new" if which == "old" else "old"
             continue
         point = queues[which].pop(0)
-        problem, before, journal = None, None, False
+        problem, before, recovered = None, None, False
         wanted = host.states[host.systems[which]]
+        if point.startswith("receive "):
+            # The item must be missing for the deploy to send it: only the current
+            # generation's items stay.
+            gc = host.world.lispdeploy("gc", "--keep", "0", host.specs[host.on])
+            assert gc.returncode == 0, gc.stderr + gc.stdout
         try:
-            journal = interrupt(host, kind, which, point)
+            recovered = interrupt(host, kind, which, point)
             problem, before = _judge(host)
         except (AssertionError, subprocess.SubprocessError, OSError, LispdeployError) as e:
             problem = f"interrupting: {type(e).__name__}: {e}"
@@ -312,7 +325,7 @@ def run_points(host: CrashHost, kind: str, points: Dict[str, List[str]], results
             problem = (problem or "") + "; next deploy did not converge:\n" + _diff(wanted, after)
         else:
             problem = _reported(problem, json.loads(done.stdout)["hosts"][0],
-                                before == wanted, kind == "stop" and journal)
+                                before == wanted, recovered)
         results.append((kind, f"{which}: {point}", problem))
         host.on = which
 
@@ -321,7 +334,7 @@ def _reported(problem: Optional[str], report: dict, was_there: bool,
               recovered: bool) -> Optional[str]:
     """What the next deploy said must be true: `unchanged` only for a host that already was
     exactly on the generation (nothing awaiting confirmation), and a recovery reported when
-    (and only when) the host had to finish or undo an activation the stop cut short."""
+    (and only when) the host had to finish or undo an activation the fault cut short."""
     said = []
     if (report["result"] == "unchanged") != was_there:
         said.append(f"it said {report['result']!r} for a host that "
@@ -366,7 +379,8 @@ def specs(world, name: str) -> Dict[str, str]:
     paths = {}
     for which, mark, new in (("old", "1", "#f"), ("new", "2", "#t")):
         machine = container_machine(f'(generation "{mark}" {new})', name)
-        paths[which] = world.write(WORKLOAD + f"(list {machine})\n", f"{name}-{which}.hy")
+        # One deployment (its name comes from the file name): the same file name for both.
+        paths[which] = world.write(WORKLOAD + f"(list {machine})\n", f"{which}/{name}.hy")
     return paths
 
 
