@@ -43,7 +43,7 @@ class HostState:
         self.root = root
         self.path = os.path.join(root, STATE_FILE) if root else None
         self.data: Dict[str, Any] = {"format": FORMAT, "originals": {}, "users": {},
-                                     "groups": {}, "packages": {}, "units": {}}
+                                     "groups": {}, "packages": {}, "units": {}, "swaps": {}}
         if data is not None:
             self.data.update(json.loads(json.dumps(data)))
         elif self.path and os.path.exists(self.path):

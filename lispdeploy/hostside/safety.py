@@ -7,6 +7,8 @@ judge the report and what to tell the user). A check's report is plain data, nev
     timezone       "Europe/Paris"     -> whether the zone exists
     locale         "en_US.utf8"       -> whether it is compiled, and whether it can be generated
     validate       [{path, argv, content}] -> each file's validator result
+    packages       [{name, version}]  -> what apt cannot install as declared (apt_index)
+    swap           [target, ...]      -> whether the host is a container (which cannot swapon)
 
 Runs on hosts: standard library only.
 """
@@ -17,6 +19,7 @@ import os
 import tempfile
 from typing import Any, Callable, Dict, List
 
+from lispdeploy.hostside import apt_index
 from lispdeploy.hostside.commands import exists, run
 from lispdeploy.hostside.facts import (available_locales, normalize_locale, similar_locales,
                                        supported_lines)
@@ -78,12 +81,31 @@ def _validate_one(validation: Dict[str, Any]) -> Dict[str, Any]:
             "output": (result.stderr or result.stdout).strip().replace(tmp, path)}
 
 
+def _packages(wanted: List[Dict[str, Any]]) -> Dict[str, Any]:
+    if not (exists("apt-cache") and exists("dpkg-query")):
+        # The package-manager check says so.
+        return {"apt": False}
+    return apt_index.check(wanted)
+
+
+def _swap(targets: List[str]) -> Dict[str, Any]:
+    # systemd writes the container manager's name there (systemd-nspawn, lxc, docker...).
+    try:
+        with open("/run/systemd/container", encoding="utf-8") as f:
+            container = f.read().strip() or None
+    except OSError:
+        container = None
+    return {"container": container}
+
+
 REPORTERS: Dict[str, Callable[[Any], Any]] = {
     "file-systems": _file_systems,
     "bootloader": _bootloader,
     "timezone": _timezone,
     "locale": _locale,
     "validate": _validate,
+    "packages": _packages,
+    "swap": _swap,
 }
 
 

@@ -149,7 +149,7 @@ class ManagedDeploy:
             safety_checks=self.config.safety_checks,
             allow_downgrades=self.config.allow_downgrades,
             user=getattr(transport, "user", "root"), provenance=system.provenance,
-            spec_path=self.options.spec_path)
+            spec_path=self.options.spec_path, package_origins=system.package_origins)
         request = probe_request(system, context)
         if agent is not None:
             request.items.append(agent.path)
@@ -202,7 +202,7 @@ class ManagedDeploy:
             manifest=manifest, contents=system.contents(),
             operating_system=self.machine.operating_system, system=self.config.system,
             container=self.container, safety_checks=self.config.safety_checks,
-            user=self.config.user or "root")
+            user=self.config.user or "root", package_origins=system.package_origins)
         report.warnings = [p.message for p in checks.raise_first(
             checks.judge_without_host(context), self.name, "checks")] + self._guix_notes()
         report.warnings.append("the host does not exist yet: its safety checks run when a "
