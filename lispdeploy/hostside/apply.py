@@ -14,12 +14,14 @@ import sys
 import time
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from lispdeploy.hostside import accounts, files, packages, settings, swap, trees, units
+from lispdeploy.hostside import accounts, files, journal as journals, packages, pause, settings
+from lispdeploy.hostside import swap, trees, units
 from lispdeploy.hostside.commands import CommandError, exists, run
 from lispdeploy.hostside.contract import (KIND_ACTIVATION, Change, EtcFile, HostSideError,
                                           Manifest)
 from lispdeploy.hostside.hoststate import HostState
-from lispdeploy.hostside.plan import (STEP_ACCOUNTS, STEP_UNITS, UNIT_DIR, by_step,
+from lispdeploy.hostside.output import say
+from lispdeploy.hostside.plan import (STEP_ACCOUNTS, STEP_PACKAGES, STEP_UNITS, UNIT_DIR, by_step,
                                       changed_paths)
 
 EXECUTORS: Dict[Tuple[str, ...], Callable] = {}
@@ -62,12 +64,15 @@ class StoreItems(Mapping):
 
 
 class Context:
-    """What executors work with: lispdeploy's record on this host and the store."""
+    """What executors work with: lispdeploy's record on this host, the store, and the journal
+    of the activation (None outside one), where each change is recorded as it is made."""
 
     def __init__(self, state: HostState,
-                 read_item: Callable[[str], bytes] = read_store_item):
+                 read_item: Callable[[str], bytes] = read_store_item,
+                 journal: Optional["journals.Journal"] = None):
         self.state = state
         self.read_item = read_item
+        self.journal = journal
 
 
 def _run_activation(args: Dict[str, Any], context: Context) -> None:
@@ -173,6 +178,11 @@ def _make(make: Callable, batch: List[Change], context: Context, batched: bool) 
     first = batch[0]
     step = first.args.get("step", "activation")
     names = " ".join(c.name for c in batch)
+    what = f"{first.action} {first.kind} {names}"
+    journals.checkpoint()
+    if context.journal is not None:
+        context.journal.step(what)
+    pause.point(f"before {what}")
     started = time.monotonic()
     try:
         if batched:
@@ -183,7 +193,11 @@ def _make(make: Callable, batch: List[Change], context: Context, batched: bool) 
         raise
     except (CommandError, OSError, KeyError, HostSideError) as e:
         # Reports name the step by what it works on ("units", not "units-dropped").
-        raise ApplyError(step.split("-")[0], f"{first.action} {first.kind} {names}: {e}") from e
+        raise ApplyError(step.split("-")[0], f"{what}: {e}") from e
+    if context.journal is not None:
+        context.journal.made(paths=[c.name for c in batch if c.kind == "file"],
+                             packages=[c.name for c in batch if c.kind == "package"
+                                       and c.action in ("add", "change")])
+    pause.point(f"after {what}")
     # Shown by `lispdeploy deploy -v`, which streams what hosts print.
-    print(f"{first.action} {first.kind} {names} ({time.monotonic() - started:.2f} s)",
-          file=sys.stderr)
+    say(f"{what} ({time.monotonic() - started:.2f} s)")

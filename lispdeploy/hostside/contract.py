@@ -8,6 +8,7 @@ records with their JSON form, and the names both ends agree on.
     Facts           files, accounts, packages, units and host settings as they are now
     Change          one planned (or made) change; `hostside.plan.plan` returns them in order
     Outcome         what an activation, a switch or a roll-back did
+    Recovery        what the host did about an activation it found interrupted (its journal)
     HostSideError   the base of the host's exceptions; its `kind` travels with the error and
                     the controller recognises kinds (ERROR_KINDS), never class names
 
@@ -408,7 +409,8 @@ class Provenance(Record):
 @dataclasses.dataclass
 class FileFact(Record):
     """A path on the host: `kind` is absent, file, symlink, directory or other. `text` is a
-    world-readable file's content (for diffs) when it is small UTF-8 text."""
+    world-readable file's content (for diffs) when it is small UTF-8 text; `mtime` when it
+    last changed (seconds since the epoch)."""
     kind: str = "absent"
     sha256: Optional[str] = None
     mode: Optional[int] = None
@@ -416,6 +418,7 @@ class FileFact(Record):
     group: Optional[str] = None
     target: Optional[str] = None
     text: Optional[str] = None
+    mtime: Optional[float] = None
 
 
 @dataclasses.dataclass
@@ -455,22 +458,26 @@ class GroupFact(Record):
 
 @dataclasses.dataclass
 class PackageFact(Record):
-    """A package as dpkg knows it: installed or not, and its version."""
+    """A package as dpkg knows it: installed or not, its version, and when dpkg last unpacked
+    it (`changed`, seconds since the epoch: the time of its file list)."""
     name: str
     installed: bool = False
     version: Optional[str] = None
+    changed: Optional[float] = None
 
 
 @dataclasses.dataclass
 class UnitFact(Record):
     """A systemd unit now: `load` (loaded, not-found, masked...), `active` (active, inactive,
-    failed...), `file_state` (enabled, disabled, static, masked, "" when not found), and
-    `skipped`: its last start was skipped because a Condition... was not met."""
+    failed...), `file_state` (enabled, disabled, static, masked, "" when not found),
+    `skipped`: its last start was skipped because a Condition... was not met, and `started`:
+    when its running process started (seconds since the epoch; None when it runs none)."""
     name: str
     load: str = "not-found"
     active: str = "inactive"
     file_state: str = ""
     skipped: bool = False
+    started: Optional[float] = None
 
     @property
     def enablement(self) -> str:
@@ -583,6 +590,12 @@ class ProbeAnswer(Record):
     current: Optional[Manifest] = None         # the current generation's manifest
     facts: Optional[Facts] = None
     state: Optional[Dict[str, Any]] = None     # hoststate.HostState.public()
+    # Interrupted activations the host finished or undid (at this probe, at boot, ...).
+    recovered: List[Recovery] = _list()
+    # An activation journal still open after the probe: an activation running now (`lock`
+    # names it), or one whose recovery failed. The host is then not on a complete generation.
+    interrupted: Optional[Dict[str, Any]] = None
+    pending: Optional[Pending] = None          # a generation awaiting its confirmation
 
 
 # ---------------------------------------------------------------------------------------------
@@ -625,6 +638,15 @@ class Confirmation(Record):
 
 
 @dataclasses.dataclass
+class Pending(Record):
+    """A generation that awaits its confirmation: the host goes back to `previous` at
+    `deadline` (its clock, seconds since the epoch) unless it is confirmed."""
+    generation: int
+    previous: Optional[int] = None
+    deadline: float = 0.0
+
+
+@dataclasses.dataclass
 class Outcome(Record):
     """What an activation, switch or roll-back did. `changes` are Change.shown() entries.
     On failure `generation` is where the host is now (the previous one, after rolling back)."""
@@ -641,6 +663,36 @@ class Outcome(Record):
     rollback_error: str = ""
     confirmation: Optional[Confirmation] = None
     provenance_moved: bool = False
+    # Interrupted activations finished or undone before this one began.
+    recovered: List[Recovery] = _list()
+    # The generation this activation confirmed: it awaited the confirmation of an interrupted
+    # deploy, and this deploy reached the host anew.
+    confirmed: Optional[int] = None
+
+
+# Recovery.action
+UNDONE = "undone"
+FINISHED = "finished"
+
+
+@dataclasses.dataclass
+class Recovery(Record):
+    """What the host did about an activation it found interrupted (the journal an activation
+    leaves while it runs): which activation (`activation`: activate, switch or repair; the
+    generation it was making current and the one before; who began it, when, and the step it
+    had begun), where it was found (`found`: probe, boot, activation, watchdog), whether it
+    was undone (a new generation: back to the previous one) or finished (a switch to an
+    existing generation, a repair), and the `outcome` (its `generation`: where the host is)."""
+    activation: str
+    generation: Optional[int] = None
+    previous: Optional[int] = None
+    who: str = ""
+    began: str = ""
+    step: str = ""
+    found: str = ""
+    action: str = ""
+    date: str = ""
+    outcome: Optional[Outcome] = None
 
 
 def changes_shown(changes: List[Change]) -> List[Dict[str, Any]]:

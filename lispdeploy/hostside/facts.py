@@ -18,6 +18,7 @@ import pwd
 import socket
 import stat
 import struct
+import time
 from typing import Dict, Iterable, List, Optional
 
 from lispdeploy.hostside.commands import exists, run
@@ -37,7 +38,9 @@ _ARCHIVE_MAGIC = 0xde020109
 # Larger files are compared by digest only; their diff is not shown.
 MAX_TEXT = 256 * 1024
 _UNIT_PROPERTIES = ("Id", "LoadState", "ActiveState", "UnitFileState", "ConditionResult",
-                    "ConditionTimestampMonotonic")
+                    "ConditionTimestampMonotonic", "MainPID", "ExecMainStartTimestampMonotonic",
+                    "ActiveEnterTimestampMonotonic")
+DPKG_INFO = "/var/lib/dpkg/info"
 
 
 def gather(request: FactsRequest, state: HostState) -> Facts:
@@ -72,7 +75,7 @@ def file_fact(path: str) -> FileFact:
     owner = dict(mode=stat.S_IMODE(st.st_mode), user=_name(pwd.getpwuid, st.st_uid),
                  group=_name(grp.getgrgid, st.st_gid))
     if stat.S_ISLNK(st.st_mode):
-        return FileFact("symlink", target=os.readlink(path))
+        return FileFact("symlink", target=os.readlink(path), mtime=st.st_mtime)
     if stat.S_ISDIR(st.st_mode):
         return FileFact("directory", **owner)
     if not stat.S_ISREG(st.st_mode):
@@ -85,7 +88,8 @@ def file_fact(path: str) -> FileFact:
             text = content.decode("utf-8")
         except UnicodeDecodeError:
             text = None
-    return FileFact("file", sha256=hashlib.sha256(content).hexdigest(), text=text, **owner)
+    return FileFact("file", sha256=hashlib.sha256(content).hexdigest(), text=text,
+                    mtime=st.st_mtime, **owner)
 
 
 def _shadow() -> Dict[str, str]:
@@ -134,8 +138,10 @@ def account_facts(users: Iterable[str], groups: Iterable[str]):
     return user_facts, group_facts
 
 
-def package_facts(names: Iterable[str], status_file: str = DPKG_STATUS) -> Dict[str, PackageFact]:
-    """The packages among `names` that dpkg knows, from one read of its status file."""
+def package_facts(names: Iterable[str], status_file: str = DPKG_STATUS,
+                  info_dir: Optional[str] = DPKG_INFO) -> Dict[str, PackageFact]:
+    """The packages among `names` that dpkg knows, from one read of its status file (and,
+    with `info_dir`, when each installed one was last unpacked: its file list's time)."""
     wanted = set(names)
     found: Dict[str, PackageFact] = {}
     if not wanted:
@@ -156,8 +162,22 @@ def package_facts(names: Iterable[str], status_file: str = DPKG_STATUS) -> Dict[
         # A package of several architectures (libc6, libc6:i386): installed if any is.
         if known is None or (installed and not known.installed):
             found[name] = PackageFact(name, installed=installed,
-                                      version=fields.get("Version") if installed else None)
+                                      version=fields.get("Version") if installed else None,
+                                      changed=_unpacked(info_dir, name, fields.get(
+                                          "Architecture")) if installed else None)
     return found
+
+
+def _unpacked(info_dir: Optional[str], name: str, architecture: Optional[str]
+              ) -> Optional[float]:
+    if info_dir is None:
+        return None
+    for list_name in (f"{name}.list", f"{name}:{architecture}.list"):
+        try:
+            return os.stat(os.path.join(info_dir, list_name)).st_mtime
+        except OSError:
+            continue
+    return None
 
 
 def parse_stanza(stanza: str, wanted: Optional[set] = None) -> Optional[Dict[str, str]]:
@@ -175,7 +195,7 @@ def parse_stanza(stanza: str, wanted: Optional[set] = None) -> Optional[Dict[str
         if line[:1] in (" ", "\t") or ":" not in line:
             continue
         key, _, value = line.partition(":")
-        if key in ("Status", "Version"):
+        if key in ("Status", "Version", "Architecture"):
             fields[key] = value.strip()
     return fields
 
@@ -209,7 +229,22 @@ def parse_unit(name: str, block: str) -> UnitFact:
     return UnitFact(name, load=props.get("LoadState", "not-found") or "not-found",
                     active=active, file_state=props.get("UnitFileState", ""),
                     skipped=(active == "inactive" and condition_checked
-                             and props.get("ConditionResult") == "no"))
+                             and props.get("ConditionResult") == "no"),
+                    started=_started(props) if active == "active" else None)
+
+
+def _started(props: Dict[str, str]) -> Optional[float]:
+    """When the unit's running process started (its main process, else when the unit became
+    active), on the wall clock: systemd gives monotonic microseconds."""
+    key = "ExecMainStartTimestampMonotonic" if props.get("MainPID", "0") not in ("", "0") \
+        else "ActiveEnterTimestampMonotonic"
+    try:
+        monotonic = int(props.get(key) or 0)
+    except ValueError:
+        return None
+    if monotonic <= 0:
+        return None
+    return time.time() - (time.monotonic() - monotonic / 1e6)
 
 
 def normalize_locale(name: str) -> str:
@@ -365,7 +400,7 @@ def gather_image(request: FactsRequest, root: str, host_name: str,
     files = {p: fact(p) for p in sorted(set(request.paths))}
     users, groups = _accounts_from_files(root, request.users, request.groups)
     return Facts(files=files, users=users, groups=groups,
-                 packages=package_facts(request.packages, under(DPKG_STATUS)),
+                 packages=package_facts(request.packages, under(DPKG_STATUS), None),
                  units=image_units(request.units, root),
                  host=HostSettingsFact(
                      hostname=host_name,

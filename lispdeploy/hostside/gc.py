@@ -1,7 +1,9 @@
 """Garbage collection on a host: delete old generations (never the current one, nor the newest
 `keep`) and the store items no remaining generation refers to (through its manifest or the
-specs its provenance records), but the host runtime this program runs on; then the compiled
-runtimes of the code cache whose runtime item is gone. Standard library only."""
+specs its provenance records), but the host runtime this program runs on; the host agent
+program that lispdeploy-recover.service runs at boot, and the one an open activation journal
+names, are kept too; then the compiled runtimes of the code cache whose runtime item is gone.
+Standard library only."""
 
 from __future__ import annotations
 
@@ -35,7 +37,25 @@ def live_items(excluding=()) -> Set[str]:
         except (OSError, ValueError):
             continue
         live.update(manifest.get("items", ()))
+    live.update(_agents())
     return live
+
+
+def _agents() -> Set[str]:
+    """The host agent programs something may still run (at boot, to recover)."""
+    from lispdeploy.hostside import agent, journal
+    found = set()
+    try:
+        found.add(os.readlink(agent.AGENT_LINK))
+    except OSError:
+        pass
+    try:
+        opened = journal.Journal.read()
+    except ValueError:
+        opened = None
+    if opened is not None and opened.agent:
+        found.add(opened.agent)
+    return found
 
 
 def collect(keep: int, *, dry_run: bool = False, extra_roots: Optional[List[str]] = None

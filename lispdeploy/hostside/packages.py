@@ -19,6 +19,9 @@ from lispdeploy.hostside.contract import HostSideError
 from lispdeploy.hostside.facts import package_facts
 
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
+_POLICY_MARK = "# lispdeploy: services are started by the activation"
+_POLICY = f"#!/bin/sh\n{_POLICY_MARK}\nexit 101\n"
+DPKG_UPDATES = "/var/lib/dpkg/updates"
 # SUDO_FORCE_REMOVE: sudo's removal script refuses without it (no root password set).
 _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "APT_LISTCHANGES_FRONTEND": "none",
             "SUDO_FORCE_REMOVE": "yes"}
@@ -60,21 +63,48 @@ def _spec(args: Dict[str, Any]) -> str:
     return args["package"] + (f"={args['version']}" if args.get("version") else "")
 
 
+def _ours(path: str = POLICY_RC_D) -> bool:
+    """Whether `path` is the policy-rc.d lispdeploy writes (one an interruption left)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return _POLICY_MARK in f.read(4096)
+    except OSError:
+        return False
+
+
 class _NoServiceStarts:
-    """A policy-rc.d that forbids package scripts to start services, unless one exists."""
+    """A policy-rc.d that forbids package scripts to start services, unless one exists (ours,
+    left by an interrupted activation, is taken over and removed)."""
 
     def __enter__(self):
-        self.made = not os.path.exists(POLICY_RC_D)
+        self.made = not os.path.exists(POLICY_RC_D) or _ours()
         if self.made:
-            with open(POLICY_RC_D, "w") as f:
-                f.write("#!/bin/sh\n# lispdeploy: services are started by the activation\n"
-                        "exit 101\n")
-            os.chmod(POLICY_RC_D, 0o755)
+            tmp = POLICY_RC_D + ".lispdeploy-tmp"
+            with open(tmp, "w") as f:
+                f.write(_POLICY)
+            os.chmod(tmp, 0o755)
+            os.replace(tmp, POLICY_RC_D)
         return self
 
     def __exit__(self, *exc):
         if self.made and os.path.exists(POLICY_RC_D):
             os.unlink(POLICY_RC_D)
+
+
+def clean_up_after_interruption() -> None:
+    """What an activation cut short in the middle of apt may leave: our policy-rc.d (package
+    scripts could never start services again), and dpkg's half-done work (apt refuses to run
+    until `dpkg --configure -a`)."""
+    if _ours():
+        os.unlink(POLICY_RC_D)
+    try:
+        pending = os.listdir(DPKG_UPDATES)
+    except OSError:
+        pending = []
+    if pending and exists("dpkg"):
+        with _NoServiceStarts():
+            run(["dpkg", "--configure", "-a", "--force-confdef", "--force-confold"],
+                env=_APT_ENV, check=False)
 
 
 def install(batch: List[Dict[str, Any]], context) -> None:

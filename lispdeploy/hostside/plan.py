@@ -83,6 +83,11 @@ def watched_path(path: str) -> str:
     return path if path.startswith("/") else "/etc/" + path
 
 
+def watched(unit: Unit) -> List[str]:
+    """The paths whose change restarts `unit`."""
+    return [watched_path(w) for w in unit.watch]
+
+
 def is_apt_file(path: str) -> bool:
     """Whether `path` is apt's configuration (written in the packages step)."""
     return path.startswith(APT_DIR + "/")
@@ -124,6 +129,7 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
         for u in m.units:
             units.add(u.name)
             packages.update(u.packages)
+            paths.update(watched(u))
         locales.append(m.locale)
         if current is not None and current.activation is not None and m.activation is not None:
             texts = [p for p in current.activation.items if p not in m.activation.items]
@@ -619,8 +625,7 @@ class _Planner:
             reasons = []
             if unit_path(u.name) in changed:
                 reasons.append(("its unit file changed", changed[unit_path(u.name)]))
-            for w in u.watch:
-                path = watched_path(w)
+            for path in watched(u):
                 if path in changed:
                     reasons.append((f"{path} changed", changed[path]))
             for p in u.packages:
@@ -630,6 +635,8 @@ class _Planner:
             reloads = [(f"{watched_path(w)} changed", changed[watched_path(w)])
                        for w in u.reload if watched_path(w) in changed]
             same = self._same(lambda m, n=u.name: _unit(m, n))
+            if active and not reasons:
+                reasons = [(r, same) for r in self.predates(u, fact.started)]
             original = {"enabled": enabled, "active": active}
             if enabled == "masked":
                 self.add(STEP_UNITS, "unit", "unmask", u.name, "", same, unit=u.name,
@@ -652,6 +659,22 @@ class _Planner:
                          same and all(d for _, d in reloads), unit=u.name, original=original)
         for name, same, original in starts:
             self.add(STEP_UNITS, "unit", "start", name, "", same, unit=name, original=original)
+
+
+    def predates(self, u: Unit, started: Optional[float]) -> List[str]:
+        """Why the running process of `u` is older than what it runs with: its unit file, a
+        watched file or one of its packages changed after it started (an activation cut
+        short before its restart, a package upgraded behind lispdeploy's back)."""
+        if started is None:
+            return []
+        inputs = ([unit_path(u.name)] if u.item else []) + watched(u)
+        found = [f"its process started before {path} changed" for path in inputs
+                 if (self.facts.file(path).mtime or 0) > started]
+        for p in u.packages:
+            fact = self.facts.packages.get(p)
+            if fact is not None and (fact.changed or 0) > started:
+                found.append(f"its process started before package {p} was unpacked")
+        return found
 
 
 def plan(manifest: Optional[Manifest], facts: Facts, state: HostState,

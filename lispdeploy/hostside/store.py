@@ -12,6 +12,7 @@ Runs on hosts: standard library only.
 import hashlib
 import os
 
+from lispdeploy.hostside import pause
 from lispdeploy.hostside.contract import KIND_STORE, HostSideError
 
 STORE_DIR = "/var/lib/lispdeploy/store"
@@ -80,6 +81,7 @@ def receive(headers, stream, store_dir=STORE_DIR):
     ones this host lacks to the store. Returns the paths written."""
     written = []
     for header in headers:
+        pause.point("receive " + header["name"])
         item = _read_item(header, stream, store_dir)
         if not os.path.lexists(item["path"]):
             _install(item, store_dir)

@@ -217,6 +217,10 @@ def dry_run(reports: List[HostReport]) -> str:
         if r.plan.get("provenance-moved"):
             out.append("  provenance moved: the same system, deployed from another spec path "
                        "or commit (recorded, nothing else changes)")
+        if r.plan.get("awaiting-confirmation") is not None:
+            out.append(f"  generation {r.plan['awaiting-confirmation']} awaits the confirmation "
+                       "of an interrupted deploy: a deploy confirms it (else the host goes "
+                       "back by itself)")
         if r.plan.get("restart"):
             out.append(f"  services that would restart: {', '.join(r.plan['restart'])}")
         if r.plan.get("reload"):

@@ -583,3 +583,37 @@ def test_facts_request_asks_for_special_files_and_directories():
     assert {"/usr/local/bin/tool", "/var/www"} <= set(request.paths)
     assert "/srv/site" not in request.paths
     assert request.trees == [SITE_DIR]
+def test_a_process_older_than_what_it_runs_with_is_restarted():
+    # An activation cut short after writing the unit file and the watched configuration,
+    # before restarting: the files are as wanted, the process is the old one.
+    m = manifest(etc=[EtcFile("ticker.conf", MOTD)], packages=[Package("cron")],
+                 units=[TICKER.replace(watch=["ticker.conf"], packages=["cron"])])
+    unit_file = file_fact(ITEMS[UNIT]).replace(mtime=2000.0)
+    conf = file_fact(ITEMS[MOTD]).replace(mtime=1000.0)
+    cron = PackageFact("cron", True, "3.0", changed=500.0)
+
+    def facts(started, unit=unit_file, package=cron):
+        return host(files={"/etc/systemd/system/ticker.service": unit, "/etc/ticker.conf": conf},
+                    packages={"cron": package},
+                    units={"ticker.service": active("ticker.service", started=started)})
+
+    stale = plan(m, facts(1500.0), state(), ITEMS, current=m)
+    assert lines(stale) == ["restart unit ticker.service"]
+    assert stale[0].detail == ("its process started before /etc/systemd/system/ticker.service "
+                               "changed")
+    assert stale[0].drift
+    older = plan(m, facts(900.0, package=cron.replace(changed=950.0)), state(), ITEMS)
+    assert older[0].detail == (
+        "its process started before /etc/systemd/system/ticker.service changed; its process "
+        "started before /etc/ticker.conf changed; its process started before package cron was "
+        "unpacked")
+    # A process started after all of them, or a unit without a process, is left alone.
+    assert plan(m, facts(2500.0), state(), ITEMS) == []
+    assert plan(m, facts(None), state(), ITEMS) == []
+    # Facts without times (an image, an older host program) never restart anything.
+    assert plan(m, facts(1500.0, unit=unit_file.replace(mtime=None)), state(), ITEMS) == []
+
+
+def test_facts_request_asks_for_the_watched_files():
+    m = manifest(units=[Unit("ssh.service", watch=["ssh/sshd_config"])])
+    assert "/etc/ssh/sshd_config" in facts_request(m, state(), None).paths
