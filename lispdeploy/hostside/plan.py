@@ -32,7 +32,8 @@ import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from lispdeploy.hostside.contract import (Change, EtcFile, Facts, FactsRequest, Group, Manifest,
-                                          Package, SpecialFile, Swap, SwapFact, Unit, User)
+                                          MappedDevice, Package, SpecialFile, Swap, SwapFact,
+                                          Unit, User)
 from lispdeploy.hostside.diffs import MASKED, as_text, file_diff, unified
 from lispdeploy.hostside.facts import ZONEINFO, normalize_locale, password_digest
 from lispdeploy.hostside.hoststate import HostState
@@ -44,10 +45,11 @@ HOSTNAME = "/etc/hostname"
 HOSTS = "/etc/hosts"
 LOCALE_GEN = "/etc/locale.gen"
 FSTAB = "/etc/fstab"
+CRYPTTAB = "/etc/crypttab"
 SETTINGS_FILES = (HOSTNAME, HOSTS, "/etc/timezone", "/etc/localtime", "/etc/default/locale",
                   LOCALE_GEN, "/etc/default/keyboard")
 # Files whose wanted content is made from what they held before lispdeploy.
-PARTLY_MANAGED = (HOSTNAME, HOSTS, LOCALE_GEN, FSTAB)
+PARTLY_MANAGED = (HOSTNAME, HOSTS, LOCALE_GEN, FSTAB, CRYPTTAB)
 # What `systemctl is-enabled` says of a unit that needs no `systemctl enable`.
 ENABLED = ("enabled", "static", "alias", "indirect", "generated")
 
@@ -118,6 +120,8 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
         swaps.update(s.target for s in m.swap)
         if m.swap:
             paths.add(FSTAB)
+        if luks_devices(m):
+            paths.add(CRYPTTAB)
         paths.update(e.target for e in m.etc)
         paths.update(f.path for f in m.files if not f.directory)
         trees = [f for f in m.files if f.directory]
@@ -245,7 +249,55 @@ def wanted_files(m: Optional[Manifest], facts: Facts, state: HostState,
     if m.swap:
         text = fstab_text(facts.bases.get(FSTAB, ""), m.swap)
         files.setdefault(FSTAB, Wanted(FSTAB, content=text.encode(), key=("text", text)))
+    luks = luks_devices(m)
+    if luks:
+        text = crypttab_text(facts.bases.get(CRYPTTAB, ""), luks)
+        # The host's mode stays (some keep crypttab private).
+        fact = facts.file(CRYPTTAB)
+        mode = fact.mode if fact.kind == "file" and fact.mode is not None else 0o644
+        files.setdefault(CRYPTTAB, Wanted(CRYPTTAB, content=text.encode(), mode=mode,
+                                          key=("text", text)))
     return files
+
+
+def luks_devices(m: Optional[Manifest]) -> List[MappedDevice]:
+    """The mapped devices of `m` that are /etc/crypttab lines."""
+    return [d for d in (m.mapped_devices if m is not None else ()) if d.kind == "luks"]
+
+
+def crypttab_fields(d: MappedDevice) -> List[str]:
+    """A LUKS device's /etc/crypttab fields: name, device, key file, options."""
+    return [d.targets[0], d.sources[0], d.key_file or "none",
+            "luks" + (",discard" if d.discard else "")]
+
+
+def _same_crypttab_line(fields: List[str], wanted: List[str]) -> bool:
+    # "none", "-" and a missing key field all mean: ask for the passphrase.
+    def key(f: List[str]) -> str:
+        return "none" if len(f) < 3 or f[2] in ("-", "none") else f[2]
+
+    def options(f: List[str]) -> Set[str]:
+        return set(f[3].split(",")) if len(f) > 3 else set()
+    return fields[:2] == wanted[:2] and key(fields) == key(wanted) and \
+        options(fields) == options(wanted)
+
+
+def crypttab_text(base: str, devices: List[MappedDevice]) -> str:
+    """/etc/crypttab as it was before lispdeploy, with a line for each LUKS device: a host
+    line for the same name is replaced, unless it already says the same (then it is kept as
+    the host wrote it)."""
+    wanted = {d.targets[0]: crypttab_fields(d) for d in devices}
+    lines, kept = [], set()
+    for line in base.splitlines():
+        fields = line.split()
+        if fields and fields[0] in wanted:
+            if fields[0] not in kept and _same_crypttab_line(fields, wanted[fields[0]]):
+                kept.add(fields[0])
+                lines.append(line)
+            continue
+        lines.append(line)
+    lines += ["\t".join(f) for name, f in wanted.items() if name not in kept]
+    return "\n".join(lines) + "\n"
 
 
 def fstab_line(s: Swap) -> str:
