@@ -13,7 +13,9 @@ system has whatever its `services` field says.
     profile-service-type         the `packages` field
 
 `file-systems` and `bootloader` are not services: the deploy's safety checks verify them
-against the host, and lispdeploy never rewrites /etc/fstab or reinstalls a bootloader.
+against the host, and lispdeploy never mounts them, writes their /etc/fstab lines or
+reinstalls a bootloader (swap's fstab lines and LUKS devices' crypttab lines are the
+manifest's swap and mapped-devices sections).
 
 A spec may replace this list with the `essential-services` field, as in Guix.
 """

@@ -253,3 +253,20 @@ def test_the_host_half_reads_devices_headers_holders_and_crypttab(tmp_path, monk
     assert report["crypttab"] == [{"target": "old", "source": str(luks), "device": str(luks)}]
     assert safety.device_node("UUID=ABC") == "/dev/disk/by-uuid/abc"
     assert safety.device_node("LABEL=Home") == "/dev/disk/by-label/Home"
+
+
+def test_file_systems_on_a_luks_device_are_verified_through_it(tmp_path):
+    """The file system on an encrypted device appears when the device is opened at boot: the
+    file-systems check leaves it to the mapped-device checks (by its /dev/mapper path, or by
+    Guix's `dependencies`), and checks the others."""
+    file_systems = """
+  (file-systems (cons* (file-system (device "/dev/mapper/home") (mount-point "/home")
+                                    (type "ext4"))
+                       (file-system (device (file-system-label "srv")) (mount-point "/srv")
+                                    (type "ext4") (dependencies mapped-devices))
+                       (file-system (device "/dev/vdz1") (mount-point "/var") (type "ext4"))
+                       %base-file-systems))"""
+    path, machine, system = load(tmp_path, HOME, file_systems)
+    context = checks.CheckContext(manifest=system.manifest_record, contents=system.contents(),
+                                  operating_system=machine.operating_system)
+    assert checks.probe_requests(context)["file-systems"] == [{"path": "/dev/vdz1"}]

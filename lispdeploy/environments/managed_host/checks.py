@@ -185,7 +185,20 @@ def locked_problem(holder: str) -> Problem:
 
 
 def _devices(ctx: CheckContext) -> List[Dict[str, str]]:
-    return [fs.device for fs in ctx.manifest.file_systems if fs.mount and not fs.pseudo]
+    # A file system on a LUKS device the spec maps exists once the device is open (at boot):
+    # the mapped-device checks verify the encrypted device instead.
+    luks = {d.targets[0] for d in ctx.manifest.mapped_devices if d.kind == "luks"}
+    on_luks = set()
+    for fs in (ctx.operating_system.file_systems if ctx.operating_system is not None else ()):
+        if any(getattr(getattr(d, "type", None), "kind", None) == "luks"
+               for d in fs.dependencies or ()):
+            on_luks.add(fs.mount_point)
+
+    def mapped(device: Dict[str, str]) -> bool:
+        path = device.get("path", "")
+        return path.startswith("/dev/mapper/") and path[len("/dev/mapper/"):] in luks
+    return [fs.device for fs in ctx.manifest.file_systems if fs.mount and not fs.pseudo
+            and fs.mount_point not in on_luks and not mapped(fs.device)]
 
 
 def _targets(ctx: CheckContext) -> List[str]:
