@@ -46,6 +46,11 @@ HOSTS = "/etc/hosts"
 LOCALE_GEN = "/etc/locale.gen"
 FSTAB = "/etc/fstab"
 CRYPTTAB = "/etc/crypttab"
+# Where systemd's generator that reads /etc/crypttab is; Debian 13 ships it in its own
+# package, systemd-cryptsetup (Debian 12's systemd has it).
+CRYPTTAB_GENERATORS = ("/usr/lib/systemd/system-generators/systemd-cryptsetup-generator",
+                       "/lib/systemd/system-generators/systemd-cryptsetup-generator")
+SYSTEMD_CRYPTSETUP = "systemd-cryptsetup"
 SETTINGS_FILES = (HOSTNAME, HOSTS, "/etc/timezone", "/etc/localtime", "/etc/default/locale",
                   LOCALE_GEN, "/etc/default/keyboard")
 # Files whose wanted content is made from what they held before lispdeploy.
@@ -122,6 +127,8 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
             paths.add(FSTAB)
         if luks_devices(m):
             paths.add(CRYPTTAB)
+            paths.update(CRYPTTAB_GENERATORS)
+            packages.add(SYSTEMD_CRYPTSETUP)
         paths.update(e.target for e in m.etc)
         paths.update(f.path for f in m.files if not f.directory)
         trees = [f for f in m.files if f.directory]
@@ -265,6 +272,19 @@ def luks_devices(m: Optional[Manifest]) -> List[MappedDevice]:
     return [d for d in (m.mapped_devices if m is not None else ()) if d.kind == "luks"]
 
 
+def implied_packages(m: Optional[Manifest], facts: Facts, state: HostState) -> List[Package]:
+    """The packages a generation needs on this host in particular: systemd-cryptsetup for
+    LUKS devices where systemd does not read /etc/crypttab itself (kept while lispdeploy's
+    install of it stands, which brought the generator)."""
+    if not luks_devices(m) or m is None or any(p.name == SYSTEMD_CRYPTSETUP
+                                               for p in m.packages):
+        return []
+    if SYSTEMD_CRYPTSETUP in state.data.get("packages", {}) or \
+            all(facts.file(g).kind == "absent" for g in CRYPTTAB_GENERATORS):
+        return [Package(SYSTEMD_CRYPTSETUP)]
+    return []
+
+
 def crypttab_fields(d: MappedDevice) -> List[str]:
     """A LUKS device's /etc/crypttab fields: name, device, key file, options."""
     return [d.targets[0], d.sources[0], d.key_file or "none",
@@ -372,10 +392,18 @@ class _Planner:
 
     # Packages --------------------------------------------------------------------------
 
+    def wanted_packages(self) -> List[Package]:
+        """The manifest's packages, and those it implies on this host."""
+        if self.m is None:
+            return []
+        return list(self.m.packages) + implied_packages(self.m, self.facts, self.state)
+
     def packages(self) -> None:
-        for p in (self.m.packages if self.m is not None else ()):
+        implied = {p.name for p in implied_packages(self.current, self.facts, self.state)}
+        for p in self.wanted_packages():
             fact = self.facts.packages.get(p.name)
-            drift = self._same(lambda m, n=p.name: _package(m, n))
+            drift = self._same(lambda m, n=p.name: _package(m, n)) and \
+                (p.name in implied or _package(self.current, p.name) is not None)
             if fact is None or not fact.installed:
                 self.add(STEP_PACKAGES, "package", "add", p.name,
                          f"version {p.version}" if p.version else "", drift,
@@ -386,7 +414,7 @@ class _Planner:
                          package=p.name, version=p.version)
 
     def packages_dropped(self) -> None:
-        wanted = {p.name for p in (self.m.packages if self.m is not None else ())}
+        wanted = {p.name for p in self.wanted_packages()}
         for name in sorted(self.state.data.get("packages", {})):
             if name in wanted:
                 continue

@@ -11,8 +11,9 @@ judge the report and what to tell the user). A check's report is plain data, nev
                                          leaves it as it is)
     packages       [{name, version}]  -> what apt cannot install as declared (apt_index)
     swap           [target, ...]      -> whether the host is a container (which cannot swapon)
-    mapped-devices [kind, ...]        -> whether the host is a container, and whether its
-                                         systemd reads /etc/crypttab (the generator)
+    mapped-devices [kind, ...]        -> whether the host is a container, whether its
+                                         systemd reads /etc/crypttab (the generator), and if
+                                         not, what apt knows of systemd-cryptsetup
     mapped-device-sources [{kind, targets, sources, key-file}]
                                       -> each device: whether it exists, what device-mapper
                                          names hold it open; each target's /dev/mapper node;
@@ -32,6 +33,7 @@ from lispdeploy.hostside import apt_index
 from lispdeploy.hostside.commands import exists, run
 from lispdeploy.hostside.facts import (available_locales, normalize_locale, similar_locales,
                                        supported_lines)
+from lispdeploy.hostside.plan import CRYPTTAB_GENERATORS, SYSTEMD_CRYPTSETUP
 from lispdeploy.hostside.settings import zone_exists
 
 
@@ -125,13 +127,15 @@ def _swap(targets: List[str]) -> Dict[str, Any]:
     return {"container": container_manager()}
 
 
-CRYPTTAB_GENERATORS = ("/usr/lib/systemd/system-generators/systemd-cryptsetup-generator",
-                       "/lib/systemd/system-generators/systemd-cryptsetup-generator")
-
-
 def _mapped_devices(kinds: List[str]) -> Dict[str, Any]:
-    return {"container": container_manager(),
-            "crypttab": any(os.path.exists(g) for g in CRYPTTAB_GENERATORS)}
+    report: Dict[str, Any] = {"container": container_manager(),
+                              "crypttab": any(os.path.exists(g) for g in CRYPTTAB_GENERATORS)}
+    if "luks" in kinds and not report["crypttab"] and not report["container"] and \
+            exists("apt-cache") and exists("dpkg-query"):
+        # The activation installs it (plan.implied_packages): can apt?
+        report[SYSTEMD_CRYPTSETUP] = apt_index.check([{"name": SYSTEMD_CRYPTSETUP,
+                                                       "version": None}])
+    return report
 
 
 def device_node(source: str) -> str:

@@ -98,12 +98,9 @@ def test_spec_mistakes_are_located(tmp_path, devices, message):
 
 
 def verdicts(tmp_path, devices, report=None, *, devices_report=None, base="", container=None,
-             packages=(), safety_checks=True):
+             safety_checks=True):
     path, machine, system = load(tmp_path, devices)
     manifest = system.manifest_record
-    if packages:
-        manifest = manifest.replace(packages=list(manifest.packages) + [
-            type(manifest.packages[0])(name) for name in packages])
     context = checks.CheckContext(manifest=manifest, contents=system.contents(),
                                   operating_system=machine.operating_system,
                                   safety_checks=safety_checks)
@@ -138,20 +135,23 @@ def test_container_hosts_are_refused_whatever_the_safety_checks(tmp_path):
         assert ("mapped-device-sources" in requests) is safety_checks
 
 
-def test_a_systemd_without_crypttab_support_needs_systemd_cryptsetup(tmp_path):
-    _, _, found = verdicts(tmp_path, HOME, {"crypttab": False},
-                           devices_report={"devices": [device("UUID=x", "/dev/vdb1",
-                                                              missing=["/dev/mapper/home"])]})
-    assert [f[1:3] for f in found] == [(
-        "mapped-device home: this host's systemd does not read /etc/crypttab (no "
-        "systemd-cryptsetup-generator): Debian 13 and later ship it in the systemd-cryptsetup "
-        "package",
-        'add it to the operating-system\'s packages: (packages (cons "systemd-cryptsetup" '
-        '%base-packages))')]
-    _, _, found = verdicts(tmp_path, HOME, {"crypttab": False}, packages=["systemd-cryptsetup"],
-                           devices_report={"devices": [device("UUID=x", "/dev/vdb1",
-                                                              missing=["/dev/mapper/home"])]})
+def test_a_systemd_without_crypttab_support_gets_systemd_cryptsetup_if_apt_has_it(tmp_path):
+    report = {"devices": [device("UUID=x", "/dev/vdb1", missing=["/dev/mapper/home"])]}
+    # Debian 13: the activation installs systemd-cryptsetup (hostside.plan.implied_packages).
+    _, _, found = verdicts(tmp_path, HOME, {"crypttab": False, "systemd-cryptsetup": {
+        "lists": "present", "update-error": None, "problems": [], "asked": 1}},
+        devices_report=report)
     assert found == []
+    _, _, found = verdicts(tmp_path, HOME, {"crypttab": False, "systemd-cryptsetup": {
+        "lists": "refreshed", "update-error": None, "asked": 1,
+        "problems": [{"name": "systemd-cryptsetup", "kind": "unknown", "close": []}]}},
+        devices_report=report)
+    assert [f[1:3] for f in found] == [(
+        "mapped-device home: this host's systemd does not read /etc/crypttab (it has no "
+        "systemd-cryptsetup-generator), and its apt (unknown) offers no systemd-cryptsetup "
+        "package, which provides it on Debian 13 and later",
+        "install the package of the host's release that provides "
+        "systemd-cryptsetup-generator, or check the host's apt sources")]
     # RAID and LVM need no crypttab.
     _, _, found = verdicts(tmp_path, LVM, {"crypttab": False},
                            devices_report={"devices": [device("vg0")]})

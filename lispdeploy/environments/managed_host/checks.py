@@ -25,7 +25,8 @@ checks) are skipped when a machine's configuration says `(safety-checks? #f)`.
     swap             swap can be turned on: not a container, the file exists or has a size,
                      an existing file holds a swap area, a device exists
     mapped-devices   mapped devices can be: not a container; for LUKS, the host's systemd
-                     reads /etc/crypttab (Debian 13 ships that in systemd-cryptsetup)
+                     reads /etc/crypttab, or apt can install systemd-cryptsetup, which the
+                     activation then installs (Debian 13 ships the generator there)
     mapped-device-sources *  each LUKS device exists, holds a LUKS header, is not opened (by
                      the host's crypttab or otherwise) under another name, its key file
                      exists; RAID arrays and LVM volumes exist
@@ -473,14 +474,19 @@ def _mapped_devices(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List
                         "declare mapped-devices for servers and virtual machines only",
                         location=_mapped_location(ctx, first))]
     luks = [d for d in devices if d.kind == "luks"]
-    if luks and report is not None and not report.get("crypttab") and \
-            "systemd-cryptsetup" not in {p.name for p in ctx.manifest.packages}:
+    apt = (report or {}).get("systemd-cryptsetup")
+    if luks and apt is not None and apt.get("problems"):
+        # The activation would install systemd-cryptsetup (hostside.plan.implied_packages).
         target = luks[0].targets[0]
+        distribution = answer.os.name if answer.os is not None else "this host"
         return [Problem(f"mapped-device {target}: this host's systemd does not read "
-                        "/etc/crypttab (no systemd-cryptsetup-generator): Debian 13 and later "
-                        "ship it in the systemd-cryptsetup package",
-                        "add it to the operating-system's packages: (packages (cons "
-                        "\"systemd-cryptsetup\" %base-packages))",
+                        "/etc/crypttab (it has no systemd-cryptsetup-generator), and its apt "
+                        f"({distribution}) offers no systemd-cryptsetup package, which "
+                        "provides it on Debian 13 and later",
+                        "install the package of the host's release that provides "
+                        "systemd-cryptsetup-generator, or check the host's apt sources"
+                        + (f" (apt-get update failed: {apt['update-error']})"
+                           if apt.get("update-error") else ""),
                         location=_mapped_location(ctx, target))]
     return []
 
