@@ -51,6 +51,7 @@ CRYPTTAB = "/etc/crypttab"
 CRYPTTAB_GENERATORS = ("/usr/lib/systemd/system-generators/systemd-cryptsetup-generator",
                        "/lib/systemd/system-generators/systemd-cryptsetup-generator")
 SYSTEMD_CRYPTSETUP = "systemd-cryptsetup"
+MAPPER_DIR = "/dev/mapper"
 SETTINGS_FILES = (HOSTNAME, HOSTS, "/etc/timezone", "/etc/localtime", "/etc/default/locale",
                   LOCALE_GEN, "/etc/default/keyboard")
 # Files whose wanted content is made from what they held before lispdeploy.
@@ -128,6 +129,7 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
         if luks_devices(m):
             paths.add(CRYPTTAB)
             paths.update(CRYPTTAB_GENERATORS)
+            paths.update(f"{MAPPER_DIR}/{d.targets[0]}" for d in luks_devices(m))
             packages.add(SYSTEMD_CRYPTSETUP)
         paths.update(e.target for e in m.etc)
         paths.update(f.path for f in m.files if not f.directory)
@@ -272,6 +274,21 @@ def luks_devices(m: Optional[Manifest]) -> List[MappedDevice]:
     return [d for d in (m.mapped_devices if m is not None else ()) if d.kind == "luks"]
 
 
+def cryptsetup_unit(target: str) -> str:
+    """The unit systemd's crypttab generator makes for device `target`: its name escaped as
+    `systemd-escape` does (letters, digits, ':', '_' and '.' stay; '/' becomes '-'; anything
+    else, and a leading '.', becomes \\xNN)."""
+    out = []
+    for i, c in enumerate(target):
+        if c == "/":
+            out.append("-")
+        elif (c.isascii() and c.isalnum()) or c in ":_" or (c == "." and i > 0):
+            out.append(c)
+        else:
+            out.extend(f"\\x{b:02x}" for b in c.encode())
+    return f"systemd-cryptsetup@{''.join(out)}.service"
+
+
 def implied_packages(m: Optional[Manifest], facts: Facts, state: HostState) -> List[Package]:
     """The packages a generation needs on this host in particular: systemd-cryptsetup for
     LUKS devices where systemd does not read /etc/crypttab itself (kept while lispdeploy's
@@ -382,6 +399,7 @@ class _Planner:
         self.directories()
         self.settings()
         self.swaps()
+        self.mappings()
         if m is not None and m.activation is not None and \
                 (self.current is None or self.current != m):
             self.activation()
@@ -635,6 +653,21 @@ class _Planner:
             self.add(STEP_UNITS_DROPPED, "swap", "remove", target, detail,
                      self._same(lambda m, t=target: _swap(m, t)), target=target)
 
+    # Mapped devices ----------------------------------------------------------------------
+
+    def mappings(self) -> None:
+        """Open now a new LUKS device that has a key file, as its crypttab line says (one
+        without a key file asks for its passphrase at boot; a dropped one closes at the next
+        boot: lispdeploy never closes a device that may be mounted)."""
+        for d in luks_devices(self.m):
+            target = d.targets[0]
+            if d.key_file is None or self.facts.file(f"{MAPPER_DIR}/{target}").kind != "absent":
+                continue
+            unit = cryptsetup_unit(target)
+            self.add(STEP_SETTINGS, "mapping", "open", target,
+                     f"open {d.sources[0]} with key file {d.key_file} (systemctl start {unit})",
+                     self._same(lambda m, t=target: _luks(m, t)), target=target, unit=unit)
+
     # The activation program ------------------------------------------------------------
 
     def activation(self) -> None:
@@ -785,6 +818,10 @@ def starts(changes: Iterable[Change]) -> List[str]:
 
 def _swap(m: Optional[Manifest], target: str) -> Optional[Swap]:
     return next((s for s in (m.swap if m is not None else ()) if s.target == target), None)
+
+
+def _luks(m: Optional[Manifest], target: str) -> Optional[MappedDevice]:
+    return next((d for d in luks_devices(m) if d.targets[0] == target), None)
 
 
 def _size(size: Optional[int]) -> str:

@@ -130,3 +130,32 @@ def test_written_and_given_back_on_disk(tmp_path, monkeypatch):
         assert f.read() == BASE
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert state.originals == {}
+
+
+def test_a_device_with_a_key_file_is_opened_now_through_its_systemd_unit():
+    generator = {"/usr/lib/systemd/system-generators/systemd-cryptsetup-generator":
+                 FileFact("file", sha256="0", mode=0o755, user="root", group="root")}
+    facts = Facts(bases={CRYPTTAB: BASE}, files=generator)
+    changes = plan(manifest(HOME, DATA), facts, HostState.of({}), {})
+    (opened,) = [c for c in changes if c.kind == "mapping"]
+    assert (opened.action, opened.name, opened.args["step"]) == ("open", "data", "settings")
+    assert opened.args["unit"] == "systemd-cryptsetup@data.service"
+    assert opened.detail == ("open /dev/vdb1 with key file /root/data.key "
+                             "(systemctl start systemd-cryptsetup@data.service)")
+    # After the crypttab line is written (files come before settings).
+    assert [c.kind for c in changes if c.kind in ("file", "mapping")][-1] == "mapping"
+
+
+@pytest.mark.parametrize("name", ["home", "vg0-home", "data.crypt", "a+b", "a_b:c", "x-y-z"])
+def test_unit_names_are_escaped_as_systemd_escape_does(name):
+    import subprocess
+    escaped = subprocess.run(["systemd-escape", name], capture_output=True, text=True,
+                             check=True).stdout.strip()
+    assert planning.cryptsetup_unit(name) == f"systemd-cryptsetup@{escaped}.service"
+
+
+def test_opening_a_device_that_is_open_already_does_nothing():
+    from lispdeploy.hostside.mapping import open_device
+    # /dev/mapper/control is the device mapper's own node, on every Linux host.
+    assert os.path.exists("/dev/mapper/control")
+    open_device({"target": "control", "unit": "systemd-cryptsetup@control.service"}, None)
