@@ -10,6 +10,7 @@ import os
 from typing import Any, Dict
 
 from lispdeploy.hostside.commands import CommandError, run
+from lispdeploy.hostside.plan import MAPPER_DIR
 from lispdeploy.hostside.units import UnitError, daemon_reload, journal_tail
 
 OPEN_TIMEOUT = 180
@@ -17,7 +18,7 @@ OPEN_TIMEOUT = 180
 
 def open_device(args: Dict[str, Any], context) -> None:
     """Open the device as /dev/mapper/TARGET (nothing to do when it is open already)."""
-    if os.path.exists(f"/dev/mapper/{args['target']}"):
+    if os.path.exists(os.path.join(MAPPER_DIR, args["target"])):
         return
     # The generator makes the unit from the crypttab line the files step wrote.
     daemon_reload()
