@@ -230,6 +230,12 @@ def _mapped_device_sources(devices: List[Dict[str, Any]]) -> Dict[str, Any]:
                 keys[key] = {"exists": True, "mode": st.st_mode & 0o7777}
             except OSError:
                 keys[key] = {"exists": False}
+            if keys[key]["exists"] and sources and sources[0]["luks"] and exists("cryptsetup"):
+                # Whether the key opens the device, without opening it (a host without
+                # cryptsetup yet gets it from this deploy: not known until then).
+                result = run(["cryptsetup", "open", "--test-passphrase", "--key-file", key,
+                              sources[0]["device"]], check=False, timeout=120)
+                sources[0]["key-opens"] = result.returncode == 0
     luks = any(d["kind"] == "luks" for d in devices)
     return {"devices": out, "key-files": keys,
             "crypttab": _crypttab_lines() if luks else []}

@@ -7,6 +7,8 @@ volumes). The host half of the checks runs here on files standing for devices.""
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from lispdeploy.environments.managed_host import checks
@@ -206,6 +208,14 @@ def test_the_devices_on_the_host(tmp_path):
         "mapped-device data: key file /root/data.key does not exist on the host",
         "put it there first (mode 0400, root's), or drop #:key-file to be asked for the "
         "passphrase at boot")]
+    wrong = dict(data, sources=[dict(data["sources"][0], **{"key-opens": False})])
+    assert check({"devices": [wrong], "key-files": {"/root/data.key": {"exists": True,
+                                                                       "mode": 0o400}}},
+                 devices=DATA) == [(
+        "mapped-device data: key file /root/data.key does not open /dev/vdb1 (cryptsetup open "
+        "--test-passphrase refused it)",
+        "give the key file of that device (`cryptsetup luksAddKey DEVICE KEYFILE` adds one), "
+        "or drop #:key-file to be asked for the passphrase at boot")]
     found = check({"devices": [data], "key-files": {"/root/data.key": {"exists": True,
                                                                        "mode": 0o644}}},
                   devices=DATA)
@@ -242,6 +252,9 @@ def test_the_host_half_reads_devices_headers_holders_and_crypttab(tmp_path, monk
         {"kind": "lvm", "targets": ["vg0-root"], "sources": ["vg0"], "key-file": None}],
         "mapped-devices": ["luks"]})["mapped-device-sources"]
     first, other, gone, lvm = report["devices"]
+    # Where cryptsetup is installed, the key is tried (a header of zeros opens with none).
+    opens = first["sources"][0].pop("key-opens", None)
+    assert opens is (False if shutil.which("cryptsetup") else None)
     assert first == {"targets": ["data"], "missing": ["/dev/mapper/data"], "sources": [
         {"source": str(luks), "device": str(luks), "open-as": [], "luks": True}]}
     assert other["sources"][0]["luks"] is False

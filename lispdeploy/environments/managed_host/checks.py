@@ -527,6 +527,13 @@ def _mapped_device_sources(answer: ProbeAnswer, report: Any,
                     f"mapped-device {target}: key file {d.key_file} does not exist on the host",
                     "put it there first (mode 0400, root's), or drop #:key-file to be asked "
                     "for the passphrase at boot", location=where))
+            elif key is not None and ((found.get("sources") or [{}])[0]).get("key-opens") is False:
+                problems.append(Problem(
+                    f"mapped-device {target}: key file {d.key_file} does not open "
+                    f"{d.sources[0]} (cryptsetup open --test-passphrase refused it)",
+                    "give the key file of that device (`cryptsetup luksAddKey DEVICE KEYFILE` "
+                    "adds one), or drop #:key-file to be asked for the passphrase at boot",
+                    location=where))
             elif key is not None and key.get("mode", 0) & 0o077:
                 problems.append(Problem(
                     f"{where}: mapped-device {target}: key file {d.key_file} is readable by "
