@@ -29,7 +29,7 @@ checks) are skipped when a machine's configuration says `(safety-checks? #f)`.
                      activation then installs (Debian 13 ships the generator there)
     mapped-device-sources *  each LUKS device exists, holds a LUKS header, is not opened (by
                      the host's crypttab or otherwise) under another name, its key file
-                     exists; RAID arrays and LVM volumes exist
+                     exists and opens it; RAID arrays and LVM volumes exist
 """
 
 from __future__ import annotations
