@@ -137,6 +137,9 @@ class MappedDevice(Record):
               doc="the mapped names (/dev/mapper/NAME); RAID: the array (/dev/md0)"),
         Field("type", check=checks.instance_of(DeviceMapping, "a device mapping such as "
                                                              "luks-device-mapping")),
+        Field("arguments", (), check=checks.anything,
+              doc="the keyword arguments of the type's open procedure: LUKS's "
+                  "'(#:key-file \"/root/home.key\" #:allow-discards? #t)"),
     )
 
     @property
@@ -144,12 +147,30 @@ class MappedDevice(Record):
         """Guix's deprecated `mapped-device-target`: the first target."""
         return self.targets[0] if self.targets else ""
 
+    @property
+    def options(self) -> Dict[str, Any]:
+        """The LUKS options, from `arguments` over the type's own (with-options)."""
+        out = {"key-file": self.type.key_file, "allow-discards?": self.type.allow_discards}
+        out.update(_arguments(self))
+        return out
+
+    @property
+    def key_file(self) -> Optional[str]:
+        """The key file on the host that opens a LUKS device (None: asked at boot)."""
+        return self.options["key-file"] or None
+
+    @property
+    def allow_discards(self) -> bool:
+        """Whether a LUKS device passes discards (TRIM) through."""
+        return self.options["allow-discards?"] is True
+
     def _validate(self) -> None:
         kind, where = self.type.kind, self.location
         if not self.targets:
             raise SpecError(f"{self.record_name}: no target", location=where,
                             hint="name what it becomes: (target \"home\") for "
                                  "/dev/mapper/home")
+        _check_arguments(self)
         if kind == "luks":
             _check_luks(self)
         elif kind == "raid":
@@ -174,6 +195,39 @@ class MappedDevice(Record):
                                     hint="VG-LV, as in /dev/mapper/vg0-home")
 
 
+_LUKS_ARGUMENTS = ("key-file", "allow-discards?")
+
+
+def _arguments(device: MappedDevice) -> Dict[str, Any]:
+    """`arguments`, a list of keywords and values, as a dict (checked in _validate)."""
+    items = list(device.arguments)
+    return {("allow-discards?" if str(k) == "allow-discards" else str(k)): v
+            for k, v in zip(items[::2], items[1::2])}
+
+
+def _check_arguments(device: MappedDevice) -> None:
+    items = device.arguments
+    where = device.location
+    if not isinstance(items, (list, tuple)) or len(items) % 2:
+        raise SpecError(f"mapped-device {device.target}: arguments must be keywords and their "
+                        f"values, not {describe_value(items)}", location=where,
+                        hint="(arguments '(#:key-file \"/root/home.key\"))")
+    if items and device.type.kind != "luks":
+        raise SpecError(f"mapped-device {device.target}: a {device.type.name} takes no "
+                        "arguments", location=where, hint="drop (arguments ...)")
+    for name in items[::2]:
+        key = "allow-discards?" if str(name) == "allow-discards" else str(name)
+        if not isinstance(name, str) or key not in _LUKS_ARGUMENTS:
+            shown = f"#:{name}" if isinstance(name, str) else describe_value(name)
+            raise SpecError(f"mapped-device {device.target}: unknown argument {shown} of "
+                            "luks-device-mapping", location=where,
+                            hint="its arguments are #:key-file and #:allow-discards?")
+    value = _arguments(device).get("allow-discards?")
+    if value is not None and not isinstance(value, bool):
+        raise SpecError(f"mapped-device {device.target}: #:allow-discards? expects #t or #f, "
+                        f"not {describe_value(value)}", location=where)
+
+
 def _check_luks(device: MappedDevice) -> None:
     where = device.location
     if len(device.targets) != 1:
@@ -194,7 +248,7 @@ def _check_luks(device: MappedDevice) -> None:
                         f"path or its LUKS UUID, not {describe_value(source)}", location=where,
                         hint="(source \"/dev/sda3\") or (source (uuid \"...\")): "
                              "`cryptsetup luksUUID DEVICE` on the host prints it")
-    key = device.type.key_file
+    key = device.key_file
     if key is not None and not (isinstance(key, str) and key.startswith("/")
                                 and not any(c.isspace() for c in key)):
         raise SpecError(f"mapped-device {target}: #:key-file must be the absolute path of a file "
@@ -267,7 +321,7 @@ def notes(os) -> List[Tuple[Optional[Location], str]]:
                                  f"effect on Debian: {reason}"))
     for device in os.mapped_devices:
         if isinstance(device, MappedDevice) and device.type.kind == "luks" and \
-                device.type.key_file is None:
+                device.key_file is None:
             out.append((device.location, f"mapped-device {device.target}: no key file, so the "
                                          "host asks for its passphrase on its console at "
                                          "every boot, and waits until it is given"))
@@ -336,7 +390,8 @@ def mapped_device_entries(os) -> List[Dict[str, Any]]:
         sources = [device_source(s) for s in device.source] if isinstance(device.source, tuple) \
             else [device_source(device.source)]
         out.append({"kind": kind, "targets": list(device.targets), "sources": sources,
-                    "key-file": device.type.key_file, "discard": device.type.allow_discards})
+                    "key-file": device.key_file if kind == "luks" else None,
+                    "discard": device.allow_discards if kind == "luks" else False})
     return out
 
 

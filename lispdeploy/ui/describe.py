@@ -79,9 +79,9 @@ def _mapped_device(d) -> str:
     sources = " ".join(guix_system.device_source(s) for s in (
         d.source if isinstance(d.source, tuple) else (d.source,)))
     if kind == "luks":
-        key = f"key {d.type.key_file}" if d.type.key_file else "passphrase at boot"
+        key = f"key {d.key_file}" if d.key_file else "passphrase at boot"
         return (f"/dev/mapper/{d.target} (luks {sources}, {key}"
-                + (", discard" if d.type.allow_discards else "") + ")")
+                + (", discard" if d.allow_discards else "") + ")")
     if kind == "lvm":
         return " ".join(f"/dev/mapper/{t}" for t in d.targets) + f" (lvm {sources})"
     return f"{d.target} (raid {sources})"

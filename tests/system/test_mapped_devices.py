@@ -64,6 +64,17 @@ def test_mapped_devices_in_the_manifest(tmp_path):
     assert machine.operating_system.mapped_devices[0].target == "home"
 
 
+def test_newer_guix_gives_the_key_file_as_arguments(tmp_path):
+    _, machine, system = load(tmp_path, """(mapped-device
+        (source (uuid "becf9b67-d7fc-4e3d-a334-1c684567c98c")) (target "vault")
+        (type luks-device-mapping)
+        (arguments '(#:key-file "/root/vault.key" #:allow-discards? #t)))""")
+    assert system.manifest["mapped-devices"] == [
+        {"kind": "luks", "targets": ["vault"],
+         "sources": ["UUID=becf9b67-d7fc-4e3d-a334-1c684567c98c"],
+         "key-file": "/root/vault.key", "discard": True}]
+
+
 def test_raid_and_lvm_alone_install_nothing(tmp_path):
     _, _, system = load(tmp_path, LVM + " " + RAID)
     assert "cryptsetup" not in [p["name"] for p in system.manifest["packages"]]
@@ -90,6 +101,12 @@ def test_raid_and_lvm_alone_install_nothing(tmp_path):
     ('(mapped-device (source "/dev/vg0") (target "vg0-root") (type lvm-device-mapping))',
      "the source of an LVM mapping is the volume group's name"),
     (HOME + " " + HOME.replace("12345678", "87654321"), "mapped-device home is declared twice"),
+    ('(mapped-device (source "/dev/vdb1") (target "home") (type luks-device-mapping) '
+     "(arguments '(#:keyfile \"/k\")))", "unknown argument #:keyfile of luks-device-mapping"),
+    ('(mapped-device (source "/dev/vdb1") (target "home") (type luks-device-mapping) '
+     "(arguments '(#:key-file)))", "arguments must be keywords and their values"),
+    ('(mapped-device (source "vg0") (target "vg0-root") (type lvm-device-mapping) '
+     "(arguments '(#:key-file \"/k\")))", "a lvm-device-mapping takes no arguments"),
 ])
 def test_spec_mistakes_are_located(tmp_path, devices, message):
     with pytest.raises(LispdeployError) as raised:
