@@ -247,6 +247,11 @@ def test_mapped_devices_are_refused_on_a_container_host_before_any_change(world)
                                          (type luks-device-mapping))))))
 (list {container_machine('os', name)})
 """)
+    # A dry run for the host that does not exist yet says so too, creating nothing.
+    done = world.lispdeploy("deploy", "--dry-run", spec)
+    assert done.returncode == 1, done.stdout
+    assert (f"vault: {spec}:6:27: error (checks): mapped-device home: this host is a container "
+            "(container-environment-type), which has no block devices") in done.stderr
     done = world.lispdeploy("deploy", spec)
     assert done.returncode == 1, done.stdout
     assert (f"vault: {spec}:6:27: error (checks): mapped-device home: this host is a container "

@@ -300,3 +300,13 @@ def test_file_systems_on_a_luks_device_are_verified_through_it(tmp_path):
     context = checks.CheckContext(manifest=system.manifest_record, contents=system.contents(),
                                   operating_system=machine.operating_system)
     assert checks.probe_requests(context)["file-systems"] == [{"path": "/dev/vdz1"}]
+
+
+def test_a_dry_run_for_a_container_host_not_created_yet_refuses_too(tmp_path):
+    path, machine, system = load(tmp_path, HOME)
+    context = checks.CheckContext(manifest=system.manifest_record, contents=system.contents(),
+                                  operating_system=machine.operating_system, container=True)
+    (problem,) = checks.judge_without_host(context)
+    assert problem.message.startswith("mapped-device home: this host is a container "
+                                      "(container-environment-type)")
+    assert str(problem.location) == where(path, "(mapped-device (")

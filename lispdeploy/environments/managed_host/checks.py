@@ -465,8 +465,8 @@ def _mapped_devices(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List
     if not devices:
         return []
     first = devices[0].targets[0]
-    container = (report or {}).get("container") or ("a container host" if ctx.container
-                                                     else None)
+    container = (report or {}).get("container") or ("container-environment-type"
+                                                     if ctx.container else None)
     if container:
         return [Problem(f"mapped-device {first}: this host is a container ({container}), which "
                         "has no block devices of its own to map (the device mapper is the "
@@ -606,8 +606,9 @@ SAFETY_CHECKS: Tuple[SafetyCheck, ...] = (
     SafetyCheck("downgrade", _downgrade),
     SafetyCheck("packages", _packages, _wanted_packages),
     SafetyCheck("swap", _swap, lambda ctx: [s.target for s in ctx.manifest.swap]),
+    # Judged without a host too: a dry run for a container host not created yet refuses.
     SafetyCheck("mapped-devices", _mapped_devices,
-                lambda ctx: [d.kind for d in ctx.manifest.mapped_devices]),
+                lambda ctx: [d.kind for d in ctx.manifest.mapped_devices], needs_host=False),
     SafetyCheck("mapped-device-sources", _mapped_device_sources, _mapped_device_requests,
                 optional=True),
 )
