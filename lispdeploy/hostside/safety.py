@@ -230,9 +230,12 @@ def _mapped_device_sources(devices: List[Dict[str, Any]]) -> Dict[str, Any]:
                 keys[key] = {"exists": True, "mode": st.st_mode & 0o7777}
             except OSError:
                 keys[key] = {"exists": False}
-            if keys[key]["exists"] and sources and sources[0]["luks"] and exists("cryptsetup"):
-                # Whether the key opens the device, without opening it (a host without
-                # cryptsetup yet gets it from this deploy: not known until then).
+            if keys[key]["exists"] and sources and sources[0]["luks"] and \
+                    out[-1]["missing"] and exists("cryptsetup"):
+                # Whether the key opens the device the deploy is to open, without opening it:
+                # one run of the LUKS key derivation (a second or two, by design), never for
+                # a device that is open already. A host without cryptsetup yet gets it from
+                # this deploy: not known until then.
                 result = run(["cryptsetup", "open", "--test-passphrase", "--key-file", key,
                               sources[0]["device"]], check=False, timeout=120)
                 sources[0]["key-opens"] = result.returncode == 0
