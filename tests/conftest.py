@@ -8,3 +8,5 @@ by their bare names.
 from fleet import container_fleet, fleet, shared_fleet  # noqa: F401  (container hosts)
 from pebble import pebble  # noqa: F401  (an ACME server on loopback)
 from apt_repository import apt_repository  # noqa: F401  (a signed apt repository)
+from ordering import pytest_collection_modifyitems  # noqa: F401  (longest files first)
+from hygiene import interruptible_children, signal_dispositions  # noqa: F401  (signals)

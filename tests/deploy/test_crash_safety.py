@@ -286,6 +286,10 @@ def interrupt(host: CrashHost, kind: str, which: str, point: str) -> bool:
         if process.poll() is None:
             process.kill()
             process.communicate()
+        # Whatever failed above, no later deploy may stop at this point and wait for good
+        # (a host that is not running has nothing paused).
+        if host.world.engine.get(host.name) and host.world.engine.get(host.name).running:
+            host.release()
     code, out = host.inside(SETTLE, *([pid] if pid else []))
     assert code == 0, out
     return host.recovered()

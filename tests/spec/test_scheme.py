@@ -8,6 +8,7 @@ import pytest
 from spec_helpers import MACHINE_TAIL
 
 from lispdeploy.gexp.lowering import Lowerer
+from lispdeploy.gexp.runtime import runtime_frame
 from lispdeploy.hostside import protocol, values
 from lispdeploy.spec.loader import evaluate
 
@@ -161,7 +162,9 @@ def test_scheme_forms_run_in_gexps_on_a_bare_python(load):
                   (string-join (sort (list "b" "a") string<?) ",")
                   (symbol? 'user)))""")
     program = Lowerer().lower_program("scheme", gexp)
-    request = protocol.encode_request(program.text, {"op": "run", "items": []})
+    # With the runtime frame, as a deploy sends it to a host that may lack the runtime.
+    request = protocol.encode_request(program.text, {"op": "run", "items": []},
+                                      runtime=runtime_frame())
     done = subprocess.run(["/usr/bin/python3", "-I", "-S", "-c", protocol.BOOTSTRAP],
                           input=request, capture_output=True, cwd="/")
     assert done.returncode == 0, done.stderr.decode()
