@@ -56,6 +56,7 @@ def optional(check: Check, what: str = "") -> Check:
         except TypeError as e:
             raise TypeError(f"{what or e} or #f") from None
     optional_check.__doc__ = f"{check.__doc__} Or #f."
+    optional_check.inner = check
     return optional_check
 
 
@@ -65,13 +66,19 @@ def list_of(check: Check, what: str) -> Check:
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
             raise TypeError(f"a list of {what}")
         out = []
-        for item in value:
+        for number, item in enumerate(value, 1):
             try:
                 out.append(check(item))
-            except TypeError:
-                raise TypeError(f"a list of {what}") from None
+            except TypeError as e:
+                # The reason an item was refused ("it holds a newline") says what to fix.
+                reason = str(e)
+                detail = reason[reason.index("(") + 1:-1] if reason.endswith(")") and \
+                    "(" in reason else ""
+                raise TypeError(f"a list of {what}" + (f" (item {number}: {detail})"
+                                                       if detail else "")) from None
         return tuple(out)
     list_check.__doc__ = f"A list of {what}."
+    list_check.inner = check
     return list_check
 
 
@@ -105,6 +112,8 @@ def either(*checks: Check, what: str) -> Check:
             except TypeError:
                 continue
         raise TypeError(what)
+    # Looked through by lispdeploy.services.kinds.kind_of.
+    either_check.alternatives = checks
     return either_check
 
 

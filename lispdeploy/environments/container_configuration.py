@@ -7,6 +7,11 @@ import ipaddress
 
 from lispdeploy import checks
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
+
+# The engine's rule for container names (machinectl's, lower-case).
+_name = kinds.pattern(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?",
+                      "a container name: lower-case letters, digits and '-', at most 63")
 
 
 def _loopback_address(value):
@@ -49,7 +54,7 @@ class ContainerConfiguration(Record):
     fields = (
         Field("address", None, check=checks.optional(_loopback_address),
               doc="the host's loopback address; #f picks a free one on first deploy"),
-        Field("name", None, check=checks.optional(checks.string),
+        Field("name", None, check=checks.optional(_name),
               doc="the container's name; #f uses the operating system's host name"),
         Field("binds", (), check=checks.list_of(_bind, "bind mounts \"/path[:/path]\""),
               doc="directories of the machine mounted read-write in the host"),
@@ -57,7 +62,7 @@ class ContainerConfiguration(Record):
               doc="directories of the machine mounted read-only in the host"),
         Field("memory_max", None, check=checks.optional(_memory, "a size such as \"512M\""),
               doc="the most memory the host may use (bytes, or with K, M, G)"),
-        Field("system", "x86_64-linux", check=checks.string),
+        Field("system", "x86_64-linux", check=kinds.word),
         Field("allow_downgrades", False, check=checks.boolean, spec_name="allow-downgrades?",
               doc="only warn when the spec's commit is not a descendant of the host's"),
         Field("safety_checks", True, check=checks.boolean, spec_name="safety-checks?"),

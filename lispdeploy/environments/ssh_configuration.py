@@ -10,6 +10,7 @@ import os
 from lispdeploy import checks
 from lispdeploy.errors import RecordError
 from lispdeploy.records import Field, Record, did_you_mean
+from lispdeploy.services import kinds
 
 SYSTEMS = ("x86_64-linux", "i686-linux", "aarch64-linux", "armhf-linux", "powerpc64le-linux",
            "riscv64-linux", "mips64el-linux", "powerpc-linux", "i586-gnu", "x86_64-gnu")
@@ -38,16 +39,16 @@ class MachineSshConfiguration(Record):
 
     record_name = "machine-ssh-configuration"
     fields = (
-        Field("host_name", check=checks.string),
+        Field("host_name", check=kinds.word),
         Field("system", check=_system),
         Field("build_locally", True, check=checks.boolean, spec_name="build-locally?"),
         Field("authorize", True, check=checks.boolean, spec_name="authorize?"),
         Field("allow_downgrades", False, check=checks.boolean, spec_name="allow-downgrades?"),
         Field("safety_checks", True, check=checks.boolean, spec_name="safety-checks?"),
         Field("port", 22, check=checks.port_number),
-        Field("user", "root", check=checks.string),
-        Field("identity", None, check=checks.optional(checks.string, "a private key file")),
-        Field("host_key", None, check=checks.optional(checks.string,
+        Field("user", "root", check=kinds.account_name),
+        Field("identity", None, check=checks.optional(kinds.line, "a private key file")),
+        Field("host_key", None, check=checks.optional(kinds.line,
                                                       "an OpenSSH public key line")),
     )
 

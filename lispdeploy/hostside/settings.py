@@ -7,6 +7,7 @@ Standard library only."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 from typing import Any, Dict, List, Optional
 
@@ -18,6 +19,14 @@ from lispdeploy.hostside.hoststate import HostState
 ZONEINFO = "/usr/share/zoneinfo"
 SUPPORTED_LOCALES = "/usr/share/i18n/SUPPORTED"
 LOCALE_GEN = "/etc/locale.gen"
+
+
+def sh_quote(text: str) -> str:
+    """`text` as one sh word that expands to itself; a value holding a line break or NUL
+    cannot be written into a sourced file and is refused."""
+    if any(c in text for c in "\n\r\x00"):
+        raise ValueError(f"{text!r} cannot be written into a file sourced by sh")
+    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def _base_content(path: str, state: HostState) -> str:
@@ -88,6 +97,10 @@ def desired_files(manifest: Dict[str, Any], state: HostState) -> Dict[str, Desir
     add("/etc/timezone", timezone + "\n")
     files["/etc/localtime"] = DesiredFile("/etc/localtime",
                                           link_target=f"{ZONEINFO}/{timezone}")
+    # Read by pam_env as well as sh: written unquoted, as update-locale does, which the
+    # controller's check of locale names (letters, digits, "._@-") makes safe.
+    if not re.fullmatch(r"[A-Za-z0-9_.@-]+", manifest["locale"]):
+        raise ValueError(f"{manifest['locale']!r} is not a locale name")
     add("/etc/default/locale", f"LANG={manifest['locale']}\n")
     # Once lispdeploy has added the locale to locale.gen it keeps it there (the locale is then
     # available, which must not make the next generation give the file back).
@@ -101,12 +114,13 @@ def desired_files(manifest: Dict[str, Any], state: HostState) -> Dict[str, Desir
                     + line + "\n")
     keyboard = manifest.get("keyboard")
     if keyboard:
+        # The file is sourced by sh (setupcon, keyboard-setup.sh): every value single-quoted.
         add("/etc/default/keyboard",
-            f'XKBMODEL="{keyboard.get("model") or "pc105"}"\n'
-            f'XKBLAYOUT="{keyboard["name"]}"\n'
-            f'XKBVARIANT="{keyboard.get("variant") or ""}"\n'
-            f'XKBOPTIONS="{",".join(keyboard.get("options") or ())}"\n'
-            'BACKSPACE="guess"\n')
+            f'XKBMODEL={sh_quote(keyboard.get("model") or "pc105")}\n'
+            f'XKBLAYOUT={sh_quote(keyboard["name"])}\n'
+            f'XKBVARIANT={sh_quote(keyboard.get("variant") or "")}\n'
+            f'XKBOPTIONS={sh_quote(",".join(keyboard.get("options") or ()))}\n'
+            "BACKSPACE='guess'\n")
     return files
 
 
@@ -136,5 +150,9 @@ def restore_runtime(state: HostState) -> None:
 
 
 def zone_exists(timezone: str) -> bool:
-    """Whether the time zone is in the host's zoneinfo."""
-    return os.path.isfile(os.path.join(ZONEINFO, timezone)) and ".." not in timezone
+    """Whether the time zone is a file of the host's zoneinfo (a relative name, never a path
+    elsewhere: "/etc/passwd" and "" are not time zones)."""
+    if not timezone or timezone.startswith("/") or ".." in timezone.split("/"):
+        return False
+    path = os.path.normpath(os.path.join(ZONEINFO, timezone))
+    return path.startswith(ZONEINFO + "/") and os.path.isfile(path)

@@ -11,6 +11,7 @@ from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
 from lispdeploy import checks
 from lispdeploy.errors import LispdeployError, ServiceError, SpecError
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 
 
 class _NoDefault:
@@ -45,13 +46,13 @@ class ServiceType(Record):
 
     record_name = "service-type"
     fields = (
-        Field("name", check=checks.string),
+        Field("name", check=kinds.line),
         Field("extensions", (), check=checks.list_of(
             checks.instance_of(ServiceExtension, ""), "(service-extension ...) forms")),
         Field("compose", None, check=checks.optional(checks.procedure)),
         Field("extend", None, check=checks.optional(checks.procedure)),
         Field("default_value", NO_DEFAULT, check=None),
-        Field("description", "", check=checks.string),
+        Field("description", "", check=kinds.prose),
     )
 
     def __hash__(self):

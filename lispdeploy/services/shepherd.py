@@ -36,6 +36,7 @@ from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.files import FileLike
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType
 from lispdeploy.services.rendering import Rendering
 from lispdeploy.services.sinks import (GeneratedFile, SystemdUnit, shepherd_root_service_type)
@@ -110,7 +111,8 @@ class ShepherdService(Record):
         Field("auto_start", True, check=checks.boolean, spec_name="auto-start?"),
         Field("modules", (), check=checks.anything,
               doc="Guile modules for the gexps; accepted and not needed"),
-        Field("documentation", "", check=checks.string),
+        Field("documentation", "", check=kinds.prose,
+              doc="the unit's Description=, on one line"),
     )
 
     def _validate(self):
@@ -247,7 +249,7 @@ def _unit_text(service: ShepherdService, rendering: Rendering,
     start = _start_of(service, rendering, label)
     stop = _stop_of(service, rendering, label)
     unit: List[Tuple[str, str]] = [
-        ("Description", _value(service.documentation.strip().replace("\n", " ")
+        ("Description", _value(service.documentation
                                or f"{service.provision[0]} (lispdeploy)", label))]
     wants, requires = _dependencies(service, provisions)
     for target in wants:
@@ -429,6 +431,10 @@ def _checked(text: str, label: str, *, quoted: bool = False) -> str:
 
 def _value(text: str, label: str) -> str:
     """An unquoted value of a unit file (`%` escaped, so systemd expands no specifier)."""
+    if text != text.strip() or text.endswith("\\"):
+        raise ServiceError(f"{label}: {text!r} cannot be a unit file value (systemd strips "
+                           "spaces around it and joins a line ending with a backslash to the "
+                           "next)")
     return _checked(text, label).replace("%", "%%")
 
 

@@ -27,6 +27,7 @@ from typing import Any, Callable
 
 from lispdeploy import checks
 from lispdeploy.errors import SpecError
+from lispdeploy.services import kinds
 from lispdeploy.gexp.files import FileLike, file_like_check, store_name
 from lispdeploy.gexp.gexp import PLACEHOLDER_PREFIX, Gexp
 from lispdeploy.records import Field, Record
@@ -96,9 +97,9 @@ class HostSettings(Record):
 
     record_name = "host-settings"
     fields = (
-        Field("host_name", check=checks.string),
-        Field("timezone", check=checks.string),
-        Field("locale", check=checks.string),
+        Field("host_name", check=kinds.word),
+        Field("timezone", check=kinds.timezone),
+        Field("locale", check=kinds.locale_name),
         Field("keyboard_layout", None, check=checks.anything),
     )
 
@@ -115,10 +116,28 @@ host_settings_service_type = ServiceType(
 
 _ETC_PATH = re.compile(r"^[A-Za-z0-9_+@%=,.:-][A-Za-z0-9_+@%=,.:/-]*$")
 
+# /etc files no service may write: a mistake in them locks everyone out, and lispdeploy
+# changes them only through the tools that keep them consistent (useradd, visudo).
+ACCOUNT_DATABASES = frozenset(("passwd", "shadow", "group", "gshadow", "passwd-", "shadow-",
+                               "group-", "gshadow-", "subuid", "subgid", "subuid-", "subgid-",
+                               ".pwd.lock"))
+# The operating-system record's own files: given by its fields, never by a service.
+OPERATING_SYSTEM_FILES = {"sudoers": "use the operating-system's (sudoers-file ...) field"}
+# Directories of every Debian host, which an /etc *file* would replace.
+ETC_DIRECTORIES = frozenset((
+    "alternatives", "apt", "apt/apt.conf.d", "apt/sources.list.d", "apt/preferences.d",
+    "apt/trusted.gpg.d", "cron.d", "cron.daily", "cron.hourly", "cron.monthly", "cron.weekly",
+    "default", "dpkg", "init.d", "ld.so.conf.d", "logrotate.d", "modprobe.d", "network",
+    "pam.d", "profile.d", "security", "skel", "ssh", "ssh/sshd_config.d", "ssl", "ssl/certs",
+    "ssl/private", "sudoers.d", "sysctl.d", "systemd", "systemd/system", "systemd/network",
+    "systemd/journald.conf.d", "tmpfiles.d", "udev", "udev/rules.d", "X11", "xdg"))
 
-def etc_path(value) -> str:
-    """A path under /etc, given relative to it ("ssh/sshd_config") or absolute."""
+
+def _etc_path_text(value) -> str:
     text = checks.string(value)
+    problem = kinds.line._test(text)
+    if problem:
+        raise TypeError(f"a path under /etc such as \"ssh/sshd_config\" ({problem})")
     if text.startswith("/etc/"):
         text = text[len("/etc/"):]
     normal = posixpath.normpath(text) if text else ""
@@ -128,16 +147,33 @@ def etc_path(value) -> str:
     return normal
 
 
-def _mode(value) -> int:
-    if isinstance(value, str) and re.fullmatch(r"0?[0-7]{3,4}", value):
-        return int(value, 8)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0o7777:
-        return int(value)
-    raise TypeError("a file mode such as #o644 or \"0644\"")
+def etc_path(value) -> str:
+    """A path under /etc, given relative to it ("ssh/sshd_config") or absolute, that a
+    service may write: not an account database, not the operating system's own files, not a
+    directory every host has."""
+    normal = _etc_path_text(value)
+    if normal in ACCOUNT_DATABASES:
+        raise TypeError(f"a path under /etc that is not an account database (/etc/{normal} is "
+                        "written by useradd and groupadd from the operating-system's users "
+                        "and groups)")
+    if normal in OPERATING_SYSTEM_FILES:
+        raise TypeError(f"a path under /etc other than /etc/{normal} "
+                        f"({OPERATING_SYSTEM_FILES[normal]})")
+    if normal in ETC_DIRECTORIES:
+        raise TypeError(f"the path of a file under /etc (/etc/{normal} is a directory)")
+    return normal
+
+
+def watched_path(value) -> str:
+    """A path under /etc a unit watches (any file a service may declare)."""
+    return _etc_path_text(value)
+
+
+_mode = kinds.mode
 
 
 def _validate_command(value):
-    argv = checks.list_of(checks.string, "strings")(value)
+    argv = checks.list_of(kinds.line, "strings")(value)
     if not argv or "{}" not in argv:
         raise TypeError("a command as a list of strings, with \"{}\" standing for the file")
     return argv
@@ -152,11 +188,26 @@ class EtcFile(Record):
         Field("path", check=etc_path, doc="relative to /etc, e.g. \"ssh/sshd_config\""),
         Field("file", check=file_like_check),
         Field("mode", 0o644, check=_mode),
-        Field("user", "root", check=checks.string),
-        Field("group", "root", check=checks.string),
+        Field("user", "root", check=kinds.account_name),
+        Field("group", "root", check=kinds.account_name),
         Field("validate", None, check=checks.optional(_validate_command),
               doc="e.g. (\"/usr/sbin/visudo\" \"-c\" \"-f\" \"{}\"), or #f"),
     )
+
+
+def _own_path(value) -> str:
+    normal = _etc_path_text(value)
+    if normal not in OPERATING_SYSTEM_FILES:
+        return etc_path(normal)
+    return normal
+
+
+class OperatingSystemEtcFile(EtcFile):
+    """An /etc file the operating-system record gives itself (/etc/sudoers from its
+    `sudoers-file` field): the one way to write those paths."""
+
+    fields = tuple(Field("path", check=_own_path, doc=f.doc) if f.name == "path" else f
+                   for f in EtcFile.fields)
 
 
 def etc_file_check(value, location=None) -> EtcFile:
@@ -180,6 +231,11 @@ def _glimpse(value) -> str:
 # systemd units
 
 
+provision_name = kinds.pattern(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,199}",
+                                "names (symbols) made of letters, digits and '-_.+'",
+                                name="provision")
+
+
 def unit_name(value) -> str:
     """A systemd unit name with its suffix, e.g. "apache2.service"."""
     name = checks.string(value)
@@ -201,8 +257,8 @@ class SystemdUnit(Record):
               doc="the unit file, or #f for the unit a Debian package installs"),
         Field("enable", True, check=checks.boolean, spec_name="enable?"),
         Field("start", True, check=checks.boolean, spec_name="start?"),
-        Field("watch", (), check=checks.list_of(etc_path, "paths under /etc")),
-        Field("provision", (), check=checks.list_of(checks.string, "names"),
+        Field("watch", (), check=checks.list_of(watched_path, "paths under /etc")),
+        Field("provision", (), check=checks.list_of(provision_name, "names"),
               doc="names a shepherd-service may require this unit by, e.g. (ssh-daemon)"),
     )
 
@@ -214,7 +270,7 @@ class SystemdUnit(Record):
 def package_check(value):
     """A package for the profile sink: a name string, or a package record (the system layer
     defines it; services only pass it on)."""
-    if isinstance(value, str) and value and not any(c.isspace() for c in value):
+    if isinstance(value, str) and kinds.word._test(value) is None:
         return str(value)
     if getattr(value, "record_name", None) == "package":
         return value

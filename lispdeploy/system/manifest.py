@@ -24,6 +24,8 @@ from lispdeploy.system.packages import Package, specification_to_package
 
 Declaration = Tuple[Service, Any]
 
+VISUDO = "/usr/sbin/visudo"
+
 # Files the deploy writes from the host settings (host-name, timezone, locale, keyboard-layout).
 HOST_SETTINGS_FILES = {
     "hostname": "host-name", "timezone": "timezone", "localtime": "timezone",
@@ -77,9 +79,13 @@ def etc_entries(folding: Folding, renderer: Renderer) -> Tuple[List[Dict], List[
         seen[etc.path] = source
         item = renderer.item_of(etc.file)
         items.append(item)
+        validate = list(etc.validate) if etc.validate else None
+        if validate is None and etc.path.startswith("sudoers.d/"):
+            # A broken drop-in breaks sudo for everyone: the host checks it first, as it
+            # checks /etc/sudoers.
+            validate = [VISUDO, "-c", "-f", "{}"]
         entries.append({"path": etc.path, "item": item.path, "mode": f"{etc.mode:04o}",
-                        "user": etc.user, "group": etc.group,
-                        "validate": list(etc.validate) if etc.validate else None})
+                        "user": etc.user, "group": etc.group, "validate": validate})
     entries.sort(key=lambda e: e["path"])
     return entries, items
 
@@ -217,6 +223,12 @@ def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
                                    hint="watch only files given to etc-service-type")
         item = None
         if unit.file is not None:
+            if f"systemd/system/{unit.name}" in etc_paths:
+                raise ServiceError(
+                    f"/etc/systemd/system/{unit.name} is the unit file lispdeploy writes for "
+                    f"{_origin(source)}; an etc-service-type file cannot replace it",
+                    location=unit.location or source.location,
+                    hint="change the shepherd-service or systemd-unit record instead")
             item = renderer.item_of(unit.file)
             if item.content is None:
                 raise ServiceError(f"unit {unit.name}: its file is a directory",

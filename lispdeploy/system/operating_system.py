@@ -14,6 +14,7 @@ from lispdeploy import checks
 from lispdeploy.gexp.files import PlainFile, file_like_check
 from lispdeploy.records import Field, Record
 from lispdeploy.services.base import BASE_SERVICES
+from lispdeploy.services import kinds
 from lispdeploy.services.core import services_check
 from lispdeploy.system.accounts import BASE_GROUPS, BASE_USER_ACCOUNTS, UserAccount, UserGroup
 from lispdeploy.system.bootloader import BootloaderConfiguration, KeyboardLayout
@@ -42,8 +43,8 @@ class OperatingSystem(Record):
     record_name = "operating-system"
     fields = (
         Field("host_name", check=_host_name),
-        Field("timezone", "Etc/UTC", check=checks.string),
-        Field("locale", "en_US.utf8", check=checks.string),
+        Field("timezone", "Etc/UTC", check=kinds.timezone),
+        Field("locale", "en_US.utf8", check=kinds.locale_name),
         Field("keyboard_layout", None,
               check=checks.optional(checks.instance_of(KeyboardLayout, "a keyboard-layout"))),
         Field("bootloader", None, check=checks.optional(checks.instance_of(
@@ -58,8 +59,8 @@ class OperatingSystem(Record):
         Field("services", BASE_SERVICES, check=services_check),
         Field("sudoers_file", SUDOERS_SPECIFICATION, check=file_like_check),
         Field("hosts_file", None, check=checks.optional(file_like_check)),
-        Field("issue", None, check=checks.optional(checks.string)),
-        Field("label", None, check=checks.optional(checks.string)),
+        Field("issue", None, check=checks.optional(kinds.raw)),
+        Field("label", None, check=checks.optional(kinds.line)),
         Field("kernel", None, check=_accepted),
         Field("kernel_arguments", (), check=_accepted),
         Field("kernel_loadable_modules", (), check=_accepted),

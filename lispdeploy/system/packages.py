@@ -8,6 +8,7 @@ from __future__ import annotations
 from lispdeploy import checks
 from lispdeploy.errors import SpecError
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 
 
 class Package(Record):
@@ -16,14 +17,18 @@ class Package(Record):
     record_name = "package"
     fields = (
         Field("name", check=checks.string, doc="the distribution's package name, e.g. \"vim\""),
-        Field("version", None, check=checks.optional(checks.string, "a version string"),
+        Field("version", None, check=checks.optional(kinds.package_version,
+                                                     "a version string"),
               doc="a version to pin, or #f for the distribution's current one"),
     )
 
     def _validate(self):
-        if not self.name or any(c.isspace() for c in self.name) or self.name.startswith("-"):
-            raise SpecError(f"package: '{self.name}' is not a package name",
-                            location=self.location)
+        problem = kinds.package_name._test(self.name)
+        if problem:
+            raise SpecError(f"package: {self.name!r} is not a package name ({problem})",
+                            location=self.location,
+                            hint="Debian package names are lower-case letters, digits, '+', "
+                                 "'-' and '.', such as \"openssh-server\"")
 
 
 def specification_to_package(spec: str, *, location=None) -> Package:
