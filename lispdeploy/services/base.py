@@ -111,14 +111,7 @@ sysctl_service_type = ServiceType(
     description="Set kernel parameters (systemd-sysctl).")
 
 
-_JOURNALD_SIZE = re.compile(r"^[0-9]+[KMGT]?$")
-
-
-def _size(value):
-    text = checks.string(value)
-    if not _JOURNALD_SIZE.match(text):
-        raise TypeError("a size such as \"500M\"")
-    return text
+_size = kinds.pattern(r"[0-9]+[KMGT]?", "a size such as \"500M\"")
 
 
 # systemd's time spans: "1month", "2w 3d", "1.5h".

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from lispdeploy import checks
 from lispdeploy.errors import SpecError
@@ -133,40 +133,51 @@ ETC_DIRECTORIES = frozenset((
     "systemd/journald.conf.d", "tmpfiles.d", "udev", "udev/rules.d", "X11", "xdg"))
 
 
-def _etc_path_text(value) -> str:
-    text = checks.string(value)
-    problem = kinds.line._test(text)
-    if problem:
-        raise TypeError(f"a path under /etc such as \"ssh/sshd_config\" ({problem})")
+_ETC_WHAT = "a path under /etc such as \"ssh/sshd_config\""
+
+
+def _etc_normal(text: str) -> str:
     if text.startswith("/etc/"):
         text = text[len("/etc/"):]
-    normal = posixpath.normpath(text) if text else ""
-    if (not text or text.startswith("/") or normal != text.rstrip("/") or normal == "."
-            or normal.startswith("..") or not _ETC_PATH.match(normal)):
-        raise TypeError("a path under /etc such as \"ssh/sshd_config\"")
-    return normal
+    return posixpath.normpath(text) if text else ""
 
 
-def etc_path(value) -> str:
-    """A path under /etc, given relative to it ("ssh/sshd_config") or absolute, that a
-    service may write: not an account database, not the operating system's own files, not a
-    directory every host has."""
-    normal = _etc_path_text(value)
+def _etc_path_problem(text: str) -> Optional[str]:
+    problem = kinds.line._test(text)
+    if problem:
+        return problem
+    relative = text[len("/etc/"):] if text.startswith("/etc/") else text
+    normal = _etc_normal(text)
+    if (not relative or relative.startswith("/") or normal != relative.rstrip("/")
+            or normal == "." or normal.startswith("..")):
+        return "it is not a normalized path inside /etc"
+    if not _ETC_PATH.match(normal):
+        return "it holds a character other than letters, digits and '_+@%=,.:-/'"
+    return None
+
+
+def _service_path_problem(text: str) -> Optional[str]:
+    problem = _etc_path_problem(text)
+    if problem:
+        return problem
+    normal = _etc_normal(text)
     if normal in ACCOUNT_DATABASES:
-        raise TypeError(f"a path under /etc that is not an account database (/etc/{normal} is "
-                        "written by useradd and groupadd from the operating-system's users "
-                        "and groups)")
+        return (f"/etc/{normal} is an account database, written by useradd and groupadd from "
+                "the operating-system's users and groups")
     if normal in OPERATING_SYSTEM_FILES:
-        raise TypeError(f"a path under /etc other than /etc/{normal} "
-                        f"({OPERATING_SYSTEM_FILES[normal]})")
+        return f"/etc/{normal} is the operating system's own: {OPERATING_SYSTEM_FILES[normal]}"
     if normal in ETC_DIRECTORIES:
-        raise TypeError(f"the path of a file under /etc (/etc/{normal} is a directory)")
-    return normal
+        return f"/etc/{normal} is a directory"
+    return None
 
 
-def watched_path(value) -> str:
-    """A path under /etc a unit watches (any file a service may declare)."""
-    return _etc_path_text(value)
+# A path under /etc, given relative to it ("ssh/sshd_config") or absolute, that a service
+# may write: not an account database, not the operating system's own files, not a directory
+# every host has. Stored relative to /etc.
+etc_path = kinds.FieldKind("etc-path", _ETC_WHAT, _service_path_problem, normalize=_etc_normal,
+                           doc="A file under /etc a service may write.")
+# A path under /etc a unit watches (any file a service may declare).
+watched_path = kinds.FieldKind("etc-path", _ETC_WHAT, _etc_path_problem, normalize=_etc_normal)
 
 
 _mode = kinds.mode
@@ -195,11 +206,13 @@ class EtcFile(Record):
     )
 
 
-def _own_path(value) -> str:
-    normal = _etc_path_text(value)
-    if normal not in OPERATING_SYSTEM_FILES:
-        return etc_path(normal)
-    return normal
+def _own_path_problem(text: str) -> Optional[str]:
+    if _etc_normal(text) in OPERATING_SYSTEM_FILES:
+        return _etc_path_problem(text)
+    return _service_path_problem(text)
+
+
+_own_path = kinds.FieldKind("etc-path", _ETC_WHAT, _own_path_problem, normalize=_etc_normal)
 
 
 class OperatingSystemEtcFile(EtcFile):
@@ -236,13 +249,10 @@ provision_name = kinds.pattern(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,199}",
                                 name="provision")
 
 
-def unit_name(value) -> str:
-    """A systemd unit name with its suffix, e.g. "apache2.service"."""
-    name = checks.string(value)
-    if (not name.endswith(UNIT_SUFFIXES) or "/" in name
-            or not re.fullmatch(r"[A-Za-z0-9:_.\\@-]+", name)):
-        raise TypeError("a systemd unit name such as \"my-daemon.service\"")
-    return name
+# A systemd unit name with its suffix, e.g. "apache2.service".
+unit_name = kinds.pattern(r"[A-Za-z0-9:_.\\@-]+(" + "|".join(
+    re.escape(suffix) for suffix in UNIT_SUFFIXES) + ")",
+    "a systemd unit name such as \"my-daemon.service\"", name="unit-name")
 
 
 class SystemdUnit(Record):
@@ -267,14 +277,26 @@ class SystemdUnit(Record):
 # Packages
 
 
+# A package given by name, as specification->package takes it: "vim" or "vim@2:9.0".
+package_specification = kinds.pattern(r"[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?(@[0-9A-Za-z.+~:-]+)?",
+                                      "a package name such as \"openssh-server\"",
+                                      name="package-name")
+
+
 def package_check(value):
     """A package for the profile sink: a name string, or a package record (the system layer
     defines it; services only pass it on)."""
-    if isinstance(value, str) and kinds.word._test(value) is None:
-        return str(value)
     if getattr(value, "record_name", None) == "package":
         return value
+    if isinstance(value, str):
+        try:
+            return package_specification(value)
+        except TypeError as e:
+            raise TypeError(f"a package ({e})") from None
     raise TypeError("a package (a name string or (specification->package \"name\"))")
+
+
+package_check.inner = package_specification
 
 
 # ---------------------------------------------------------------------------------------------

@@ -80,7 +80,7 @@ def _tokens(regex, what: str):
             if not regex.fullmatch(token):
                 return f"'{token}' is not a plain word" if token else "it has two spaces in a row"
         return None
-    return kinds.within(kinds.line, test, what)
+    return kinds.within(kinds.line, test, what, name="words")
 
 
 nginx_value = kinds.within(kinds.line, _no_dollar, "a value on one line, without '$'",
@@ -96,6 +96,54 @@ apache_value = kinds.within(kinds.line, _no_apache_variable,
                             "a value on one line, without '${'", name="apache-value")
 apache_words = _tokens(_APACHE_TOKEN, "words separated by single spaces, without quotes, "
                                       "'#', '$', '<', '>' or '\\'")
+apache_server_name = kinds.pattern(r"([a-z]+://)?[A-Za-z0-9*_.-]+(:[0-9]+)?",
+                                   "a server name such as \"www.example.org\" or "
+                                   "\"https://www.example.org:443\"")
+def _port_problem(text: str) -> Optional[str]:
+    return None if text.isdigit() and 0 < int(text) < 65536 else f"{text} is not a port"
+
+
+def _address_problem(text: str, *, wildcard_port: bool = False) -> Optional[str]:
+    """Problems of "ADDRESS[:PORT]" (ADDRESS an IPv4, [IPv6], '*' or a host name)."""
+    match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9*_.-]+)(:([0-9]+|\*))?", text)
+    if not match:
+        return f"'{text}' is not an address"
+    port = match.group(3)
+    if port is not None and not (port == "*" and wildcard_port):
+        return _port_problem(port)
+    return None
+
+
+def _listen_problem(text: str, parameters) -> Optional[str]:
+    """Problems of "[ADDRESS:]PORT PARAMETER..." (a listen directive's value)."""
+    words = text.split(" ")
+    first = words[0]
+    problem = _port_problem(first) if first.isdigit() else (
+        None if first.startswith("unix:/") else _address_problem(first))
+    if problem:
+        return problem
+    for word in words[1:]:
+        if not parameters(word):
+            return f"'{word}' is not a parameter of listen"
+    return None
+
+
+_NGINX_LISTEN_FLAGS = ("default_server", "ssl", "http2", "quic", "proxy_protocol",
+                       "deferred", "reuseport", "bind")
+_NGINX_LISTEN_OPTIONS = ("setfib", "fastopen", "backlog", "rcvbuf", "sndbuf", "accept_filter",
+                         "ipv6only", "so_keepalive")
+apache_virtual_host = kinds.within(
+    apache_words, lambda text: next(filter(None, (
+        _address_problem(word, wildcard_port=True) for word in text.split(" "))), None),
+    "addresses such as \"*:80\" or \"192.0.2.1:443\"", name="words")
+apache_listen = kinds.within(apache_words, lambda text: _listen_problem(
+    text, lambda word: re.fullmatch(r"[a-z]+", word) is not None),
+    "a port or address such as \"80\", \"192.0.2.1:8080\" or \"443 https\"", name="words")
+nginx_listen = kinds.within(nginx_words, lambda text: _listen_problem(
+    text, lambda word: word in _NGINX_LISTEN_FLAGS or re.fullmatch(
+        "(" + "|".join(_NGINX_LISTEN_OPTIONS) + r")=[A-Za-z0-9:._-]+", word) is not None),
+    "a port or address with parameters such as \"80\", \"[::]:80\" or \"443 ssl\"",
+    name="words")
 apache_module_name = kinds.pattern(r"[A-Za-z0-9_]+", "a module name such as \"proxy_module\"")
 
 # nginx's own variables (and regular-expression captures $1..$9), which try-files may use.
@@ -218,10 +266,10 @@ class HttpdConfigFile(Record):
         Field("modules", DEFAULT_HTTPD_MODULES, check=checks.list_of(
             checks.instance_of(HttpdModule, ""), "httpd-module records")),
         Field("server_root", "/etc/apache2", check=apache_value),
-        Field("server_name", None, check=checks.optional(apache_words)),
+        Field("server_name", None, check=checks.optional(apache_server_name)),
         Field("document_root", "/srv/http", check=kinds.within(
             kinds.absolute_path, _no_apache_variable, "an absolute path on one line")),
-        Field("listen", ("80",), check=checks.list_of(apache_words, "strings such as \"80\"")),
+        Field("listen", ("80",), check=checks.list_of(apache_listen, "strings such as \"80\"")),
         Field("pid_file", "/var/run/apache2/apache2.pid", check=checks.optional(apache_value)),
         Field("error_log", "/var/log/apache2/error.log", check=checks.optional(apache_value)),
         Field("user", "www-data", check=checks.optional(kinds.account_name)),
@@ -234,7 +282,7 @@ class HttpdVirtualhost(Record):
     """A `<VirtualHost>` block other services add: `(httpd-virtualhost "*:80" (list ...))`."""
 
     record_name = "httpd-virtualhost"
-    fields = (Field("addresses_and_ports", check=apache_words),
+    fields = (Field("addresses_and_ports", check=apache_virtual_host),
               Field("contents", (), check=_text_tree))
 
 
@@ -375,7 +423,7 @@ class NginxServerConfiguration(Record):
 
     record_name = "nginx-server-configuration"
     fields = (
-        Field("listen", ("80",), check=checks.list_of(nginx_words, "strings such as \"80\"")),
+        Field("listen", ("80",), check=checks.list_of(nginx_listen, "strings such as \"80\"")),
         Field("server_name", ("default",),
               check=checks.list_of(nginx_server_name, "names ('default or strings)")),
         Field("root", "/srv/http", check=nginx_value),

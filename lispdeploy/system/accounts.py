@@ -26,21 +26,25 @@ SYSTEM_TREES = ("/bin/", "/boot/", "/dev/", "/etc/", "/lib/", "/lib32/", "/lib64
                 "/proc/", "/run/", "/sbin/", "/sys/", "/usr/", "/var/lib/lispdeploy/")
 
 
-def _account_name(value):
-    name = checks.string(value)
-    if not _NAME.match(name) or len(name) > 32:
-        raise TypeError("a user or group name (lower-case letters, digits, '-' and '_')")
-    return name
+_account_name = kinds.within(
+    kinds.account_name, lambda text: "it is longer than 32" if len(text) > 32 else None,
+    "a user or group name (lower-case letters, digits, '-' and '_')")
 
 
-def _home(value):
-    text = kinds.passwd_path(value)
+def _home_problem(text: str):
+    problem = kinds.passwd_path._test(text)
+    if problem:
+        return problem
     normal = posixpath.normpath(text)
     if normal.startswith("//"):
         normal = "/" + normal.lstrip("/")
     if normal != text:
-        raise TypeError(f"a normalized absolute path (write \"{normal}\")")
-    return text
+        return f"write \"{normal}\""
+    return None
+
+
+_home = kinds.FieldKind("home", "a normalized absolute path without spaces or ':'",
+                        _home_problem)
 
 
 def _id(value):

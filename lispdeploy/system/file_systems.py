@@ -59,8 +59,8 @@ class FileSystem(Record):
               spec_name="skip-check-if-clean?"),
         Field("repair", "preen", check=checks.anything),
         Field("create_mount_point", False, check=checks.boolean, spec_name="create-mount-point?"),
-        Field("dependencies", (), check=checks.anything),
-        Field("shepherd_requirements", (), check=checks.anything),
+        Field("dependencies", (), check=checks.anything, doc="accepted, unused"),
+        Field("shepherd_requirements", (), check=checks.anything, doc="accepted, unused"),
     )
 
     @property

@@ -25,14 +25,18 @@ SUDOERS_SPECIFICATION = PlainFile(name="sudoers",
                                   content="root ALL=(ALL) ALL\n%wheel ALL=(ALL) ALL\n")
 
 
-def _host_name(value):
-    name = checks.string(value)
+def _host_name_problem(name: str):
     labels = name.split(".")
     if not name or len(name) > 253 or not all(
             0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-"
-            and all(c.isalnum() or c == "-" for c in label) for label in labels):
-        raise TypeError("a host name (letters, digits and '-', dot-separated)")
-    return name
+            and all(c.isascii() and c.isalnum() or c == "-" for c in label)
+            for label in labels):
+        return "it is not one"
+    return None
+
+
+_host_name = kinds.within(kinds.word, _host_name_problem,
+                          "a host name (letters, digits and '-', dot-separated)")
 
 
 _accepted = checks.anything

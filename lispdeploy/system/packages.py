@@ -16,19 +16,13 @@ class Package(Record):
 
     record_name = "package"
     fields = (
-        Field("name", check=checks.string, doc="the distribution's package name, e.g. \"vim\""),
+        Field("name", check=kinds.package_name,
+              doc="the distribution's package name, e.g. \"vim\""),
         Field("version", None, check=checks.optional(kinds.package_version,
                                                      "a version string"),
               doc="a version to pin, or #f for the distribution's current one"),
     )
 
-    def _validate(self):
-        problem = kinds.package_name._test(self.name)
-        if problem:
-            raise SpecError(f"package: {self.name!r} is not a package name ({problem})",
-                            location=self.location,
-                            hint="Debian package names are lower-case letters, digits, '+', "
-                                 "'-' and '.', such as \"openssh-server\"")
 
 
 def specification_to_package(spec: str, *, location=None) -> Package:

@@ -1,0 +1,811 @@
+"""Values cannot rewrite configuration: a property test over every string field of every
+record of the catalogue.
+
+The records are found automatically (every subclass of `Record` that lispdeploy defines), so a
+service type added to the catalogue is covered when it lands. For each string field:
+
+- the field has a kind (lispdeploy.services.kinds), or is listed in UNCHECKED with the reason
+  it never reaches a generated file;
+- for each hostile value (a valid sample with newlines, quotes, ';', '$(...)', backticks, NUL,
+  control characters, Unicode line separators, non-ASCII, '%', '\\' inserted), either the
+  record or the system build refuses it with a *located* error, or the generated file, read
+  by the format's own reader (sshd -T, sh, nginx's and Apache's tokenizers, systemd's parser,
+  cron's), holds exactly the same directives as with the sample, the value arriving exactly
+  where the sample was; and the file passes its real checker (sshd -T, nginx -t, apache2 -t,
+  systemd-analyze verify, sh -n), unless the field names something on the host the checker
+  looks for (HOST_DEPENDENT).
+
+Examples per field: LISPDEPLOY_PROPERTY_EXAMPLES (default 50), plus the fixed INJECTIONS.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+from typing import Any, Callable, Dict, List, Optional, Set
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from config_readers import (ReadError, apache_tree, crontab_jobs, ini_tree, nginx_tree,
+                            unit_words)
+from systems import host_key, require, run
+
+from lispdeploy.errors import LispdeployError
+from lispdeploy.location import Location
+from lispdeploy.records import Record
+from lispdeploy.services import kinds
+from lispdeploy.spec import prelude
+
+for _provider in prelude.PROVIDERS:
+    importlib.import_module(_provider)
+
+from lispdeploy.environments.managed_host import managed_host_environment_type  # noqa: E402
+from lispdeploy.environments.ssh_configuration import MachineSshConfiguration  # noqa: E402
+from lispdeploy.hostside import settings as host_settings  # noqa: E402
+from lispdeploy.hostside.hoststate import HostState  # noqa: E402
+from lispdeploy.machine import Machine  # noqa: E402
+from lispdeploy.services import base, mcron, networking, shepherd, sinks, ssh, web  # noqa: E402
+from lispdeploy.services.core import service, simple_service  # noqa: E402
+from lispdeploy.system import accounts, bootloader, file_systems, packages  # noqa: E402
+from lispdeploy.system.closure import build_system  # noqa: E402
+from lispdeploy.system.operating_system import OperatingSystem  # noqa: E402
+
+EXAMPLES = int(os.environ.get("LISPDEPLOY_PROPERTY_EXAMPLES", "50"))
+SPEC = Location("spec.hy", 7, 3)
+CANARY = "/tmp/lispdeploy-injection-canary"
+
+# Values an attacker (or a careless copy-paste) would try, inserted into a valid sample.
+FRAGMENTS = ["\n", "\r", "\r\n", "\x00", "\t", "\x1b", "\x7f", "\x85", "\u2028", "\v", '"',
+             "'", "\\", "\\\n", ";", "{", "}", "#", "$", f"$(touch {CANARY})",
+             f"`touch {CANARY}`", "${HOME}", "$uri", "%", "%h", " ", "  ", "é", "日本",
+             "\ufeff", "\nPermitRootLogin yes\n", ";\nuser root;", "\nMaxAuthTries 42",
+             "\n* * * * * root touch /tmp/x", "\"; touch x; \"", "' ; touch x ; '",
+             "\n[Service]\nExecStartPre=/bin/true", "}\nserver { listen 81; }"]
+# Fixed examples tried for every field before the generated ones.
+INJECTIONS = [("end", "\nPermitRootLogin yes"), ("end", ";\nuser root;"), ("end", "\x00"),
+              ("end", f"$(touch {CANARY})"), ("end", "\"'"), ("end", "é"), ("start", " "),
+              ("end", "\\"), ("middle", "%"), ("middle", ";"), ("middle", "\u2028")]
+
+_counter = {"examples": 0, "refused": 0, "accepted": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_examples():
+    yield
+    report = os.environ.get("LISPDEPLOY_PROPERTY_REPORT")
+    if report:
+        with open(report, "w") as f:
+            json.dump(_counter, f)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every record lispdeploy defines, and which of its fields take strings
+
+
+def all_records() -> List[type]:
+    """Every Record subclass defined by lispdeploy's own modules."""
+    found, stack = [], list(Record.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        stack.extend(cls.__subclasses__())
+        if cls.__module__.startswith("lispdeploy.") and cls.fields:
+            found.append(cls)
+    return sorted(set(found), key=lambda c: (c.__module__, c.__name__))
+
+
+def takes_strings(field) -> bool:
+    """Whether a field's check accepts some string."""
+    if field.check is None:
+        return False
+    for probe in ("x", "a.service", "/x", "x86_64-linux", "us", "80", "UTC"):
+        try:
+            field.check(probe)
+            return True
+        except (TypeError, LispdeployError):
+            continue
+    return False
+
+
+# Fields that take strings without a kind, and why no generated file holds them.
+UNCHECKED = {
+    ("service-type", "default-value"): "any value; its records' fields are checked",
+    ("service", "value"): "any value; its records' fields are checked",
+    ("file-like", None): "store names are [A-Za-z0-9+_?=.-]; contents are files by design",
+    ("plain-file", "content"): "the content of a file: any text, by design",
+    ("plain-file", "name"): "store name: letters, digits and '+-._?='",
+    ("local-file", "file"): "a path on the controller, read there",
+    ("local-file", "name"): "store name",
+    ("mixed-text-file", "name"): "store name",
+    ("mixed-text-file", "texts"): "the content of a file: any text, by design",
+    ("computed-file", "name"): "store name",
+    ("computed-file", "options"): "accepted, unused",
+    ("program-file", "name"): "store name",
+    ("file-append", "suffix"): "appended to a store path inside a g-expression's program",
+    ("generated-file", "name"): "store name",
+    ("machine", "configuration"): "a configuration record, checked by its own fields",
+    ("environment-type", "name"): "shown in messages only",
+    ("environment-type", "description"): "shown in messages only",
+    ("environment-type", "configuration-type"): "a record class",
+    ("machine-ssh-configuration", "system"): "one of a fixed list of system types",
+    ("bootloader", "name"): "a fixed table of bootloaders",
+    ("bootloader", "package"): "a fixed table of bootloaders",
+    ("bootloader-configuration", "menu-entries"): "accepted, never used on ordinary hosts",
+    ("bootloader-configuration", "theme"): "accepted, never used on ordinary hosts",
+    ("bootloader-configuration", "terminal-outputs"): "accepted, never used",
+    ("bootloader-configuration", "terminal-inputs"): "accepted, never used",
+    ("bootloader-configuration", "serial-unit"): "accepted, never used",
+    ("bootloader-configuration", "serial-speed"): "accepted, never used",
+    ("uuid", "string"): "hexadecimal digits and '-' (checked by the record)",
+    ("uuid", "type"): "accepted, unused",
+    ("file-system", "repair"): "accepted, unused",
+    ("file-system", "dependencies"): "accepted, unused",
+    ("file-system", "shepherd-requirements"): "accepted, unused",
+    ("gexp", "source"): "staged code, compiled when the spec is read",
+    ("gexp", "references"): "the values #$ refers to",
+    ("gexp", "spec-lines"): "line numbers",
+    ("shepherd-service", "modules"): "Guile modules, accepted and unused",
+    ("shepherd-service", "actions"): "refused when not empty",
+    ("ntp-server", "options"): "accepted; systemd-timesyncd has no per-server options",
+    ("sysctl-configuration", "sysctl"): "accepted; Debian's procps",
+    ("operating-system", None): "Guix's boot fields (kernel, initrd, ...): accepted, never "
+                                "used on ordinary hosts",
+    ("digital-ocean-configuration", "tags"): "DigitalOcean's tag rule (letters, digits, ':-_')",
+    ("container-configuration", "binds"): "paths of this machine, given to systemd-nspawn as "
+                                          "arguments",
+    ("container-configuration", "read-only-binds"): "paths of this machine, nspawn arguments",
+    ("container-configuration", "memory-max"): "a size (digits and one unit letter)",
+    ("container-configuration", "address"): "an IPv4 address in 127.0.0.0/8",
+    ("host-settings", "keyboard-layout"): "a keyboard-layout record",
+}
+_OS_BOOT_FIELDS = {"kernel", "kernel-arguments", "kernel-loadable-modules", "initrd",
+                   "initrd-modules", "firmware", "mapped-devices", "swap-devices", "skeletons",
+                   "locale-definitions", "name-service-switch", "pam-services",
+                   "setuid-programs", "privileged-programs", "essential-services"}
+
+
+def unchecked_reason(record: type, field) -> Optional[str]:
+    name = record.record_name
+    if (name, field.spec_name) in UNCHECKED:
+        return UNCHECKED[(name, field.spec_name)]
+    if name == "operating-system" and field.spec_name in _OS_BOOT_FIELDS:
+        return UNCHECKED[("operating-system", None)]
+    return None
+
+
+def test_every_string_field_of_every_record_has_a_kind():
+    missing = []
+    for record in all_records():
+        for field in record.fields:
+            if not takes_strings(field) or kinds.kind_of(field.check) is not None:
+                continue
+            if unchecked_reason(record, field) is None:
+                missing.append(f"{record.record_name} {field.spec_name} ({record.__module__})")
+    assert not missing, ("string fields without a kind (lispdeploy.services.kinds), which may "
+                         "carry a newline into a generated file:\n  " + "\n  ".join(missing))
+
+
+# ---------------------------------------------------------------------------------------------
+# How each record reaches a generated file, and how that file is read and checked
+
+
+def machine(os_: OperatingSystem) -> Machine:
+    return Machine(operating_system=os_, environment=managed_host_environment_type,
+                   configuration=MachineSshConfiguration(host_name="192.0.2.1",
+                                                         system="x86_64-linux"))
+
+
+def with_services(*services, **os_fields) -> OperatingSystem:
+    return OperatingSystem(host_name="property-host", services=tuple(services), location=SPEC,
+                           **os_fields)
+
+
+def etc_text(system, path: str) -> str:
+    items = {item.path: item for item in system.items}
+    for entry in system.manifest["etc"]:
+        if entry["path"] == path:
+            return items[entry["item"]].text()
+    raise AssertionError(f"/etc/{path} not generated")
+
+
+def unit_text(system, name: str) -> str:
+    items = {item.path: item for item in system.items}
+    for entry in system.manifest["units"]:
+        if entry["name"] == name:
+            return items[entry["item"]].text()
+    raise AssertionError(f"unit {name} not generated")
+
+
+def save(tmp, name: str, text: str) -> str:
+    path = os.path.join(tmp, name)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def checked(result: subprocess.CompletedProcess, what: str) -> None:
+    assert result.returncode == 0, f"{what} refused the generated file:\n{result.stderr}"
+
+
+# sshd ---------------------------------------------------------------------------------------
+
+def sshd_read(system, tmp):
+    text = etc_text(system, "ssh/sshd_config")
+    drop_ins = os.path.join(tmp, "sshd_config.d")
+    os.makedirs(drop_ins, exist_ok=True)
+    text = text.replace("Include /etc/ssh/sshd_config.d/*.conf", f"Include {drop_ins}/*.conf")
+    config = save(tmp, "sshd_config", text)
+    result = run([require("/usr/sbin/sshd"), "-T", "-f", config, "-o",
+                  f"HostKey={host_key(tmp)}"])
+    checked(result, "sshd -T")
+    return sorted(result.stdout.splitlines())
+
+
+# nginx --------------------------------------------------------------------------------------
+
+def nginx_read(system, tmp):
+    return nginx_tree(etc_text(system, "nginx/nginx.conf"))
+
+
+def nginx_check(system, tmp):
+    config = save(tmp, "nginx.conf", etc_text(system, "nginx/nginx.conf"))
+    checked(run([require("/usr/sbin/nginx"), "-t", "-q", "-c", config]), "nginx -t")
+
+
+def nginx_with(**config):
+    return with_services(service(web.nginx_service_type,
+                                 web.NginxConfiguration(location=SPEC, **config)))
+
+
+def nginx_server(**fields):
+    return web.NginxServerConfiguration(location=SPEC, **fields)
+
+
+# Apache -------------------------------------------------------------------------------------
+
+def apache_read(system, tmp):
+    return apache_tree(etc_text(system, "apache2/apache2.conf"))
+
+
+def apache_check(system, tmp):
+    config = save(tmp, "apache2.conf", etc_text(system, "apache2/apache2.conf"))
+    checked(run([require("/usr/sbin/apache2"), "-t", "-f", config]), "apache2 -t")
+
+
+def httpd_config(**fields):
+    # Paths apache2 -t opens must exist on this machine.
+    fields.setdefault("error_log", "/var/log/apache2/error.log")
+    fields.setdefault("document_root", "/var/www")
+    return web.HttpdConfigFile(location=SPEC, **fields)
+
+
+def httpd_with(config_file=None, *extra):
+    config = web.HttpdConfiguration(location=SPEC, config=config_file or httpd_config())
+    return with_services(service(web.httpd_service_type, config), *extra)
+
+
+# systemd-style files ------------------------------------------------------------------------
+
+def ini_reader(path: str):
+    def read(system, tmp):
+        return ini_tree(etc_text(system, path))
+    return read
+
+
+# Unit files ---------------------------------------------------------------------------------
+
+def unit_read(system, tmp):
+    tree = ini_tree(unit_text(system, "property-daemon.service"))
+    return [(section, key, tuple(unit_words(value)) if key.startswith("Exec")
+             else value.replace("%%", "%"))
+            for section, key, value in tree]
+
+
+def unit_check(system, tmp):
+    directory = os.path.join(tmp, "units")
+    os.makedirs(directory, exist_ok=True)
+    path = save(directory, "property-daemon.service", unit_text(system, "property-daemon.service"))
+    result = run(["systemd-analyze", "verify", "--man=no", path])
+    # verify also reports problems of this machine's other units; only this one's count.
+    problems = [line for line in (result.stderr or "").splitlines()
+                if "property-daemon.service" in line]
+    assert result.returncode == 0 or not problems, "\n".join(problems)
+
+
+def daemon(**fields):
+    fields.setdefault("provision", ("property-daemon",))
+    fields.setdefault("start", ("/bin/sleep", "infinity"))
+    return with_services(simple_service("daemon", sinks.shepherd_root_service_type,
+                                        (shepherd.ShepherdService(location=SPEC, **fields),),
+                                        location=SPEC))
+
+
+# cron ---------------------------------------------------------------------------------------
+
+def cron_read(system, tmp):
+    return crontab_jobs(etc_text(system, "cron.d/lispdeploy-mcron"))
+
+
+def cron_with(**fields):
+    from lispdeploy.gexp.gexp import Gexp
+    job = Gexp(source="return job(\"@daily\", \"date\")\n", location=SPEC)
+    return with_services(service(mcron.mcron_service_type, mcron.McronConfiguration(
+        location=SPEC, jobs=(job,), **fields)))
+
+
+# Host settings and accounts: what the host writes from the manifest -------------------------
+
+def settings_files(system, tmp):
+    state = HostState(os.path.join(tmp, "state"))
+    return host_settings.desired_files(system.manifest, state)
+
+
+def sh_values(system, tmp, path: str, names: List[str]):
+    """The variables a file sourced by sh sets (the file is sourced in an empty
+    environment, in a scratch directory; nothing it runs may create the canary)."""
+    content = settings_files(system, tmp)[path].content
+    file = os.path.join(tmp, "sourced")
+    with open(file, "wb") as f:
+        f.write(content)
+    checked(run(["sh", "-n", file]), "sh -n")
+    script = ". ./sourced; printf '%s\\0' " + " ".join(f'"${name}"' for name in names) + \
+             "; set | grep -c '^XKB\\|^LANG\\|^BACKSPACE'"
+    result = subprocess.run(["env", "-i", "sh", "-c", script], capture_output=True, cwd=tmp,
+                            timeout=30)
+    assert not os.path.exists(CANARY), "sourcing the file ran a command"
+    assert result.returncode == 0, result.stderr
+    *values, count = result.stdout.split(b"\0")
+    return [v.decode("utf-8", "surrogateescape") for v in values] + [count.strip().decode()]
+
+
+def keyboard_read(system, tmp):
+    return sh_values(system, tmp, "/etc/default/keyboard",
+                     ["XKBMODEL", "XKBLAYOUT", "XKBVARIANT", "XKBOPTIONS", "BACKSPACE"])
+
+
+def host_settings_read(system, tmp):
+    files = settings_files(system, tmp)
+    return [files["/etc/hostname"].content.decode(), files["/etc/timezone"].content.decode(),
+            files["/etc/localtime"].link_target,
+            *sh_values(system, tmp, "/etc/default/locale", ["LANG"])]
+
+
+def passwd_read(system, tmp):
+    """The /etc/passwd, /etc/shadow and /etc/group lines useradd and groupadd would write."""
+    lines = []
+    for user in system.manifest["users"]:
+        lines.append(tuple(f"{user['name']}:x:{user['uid']}:{user['group']}:{user['comment']}:"
+                           f"{user['home']}:{user['shell']}".split(":")))
+        lines.append(tuple(f"{user['name']}:{user['password'] or '!'}:19000:0:99999:7:::"
+                           .split(":")))
+        lines.append((user["name"], user["home-permissions"], tuple(user["supplementary-groups"])))
+    for group in system.manifest["groups"]:
+        lines.append(tuple(f"{group['name']}:{group['password'] or 'x'}:{group['gid']}:"
+                           .split(":")))
+    for line in lines:
+        assert not any("\n" in field for field in line)
+    return lines
+
+
+def manifest_read(*sections):
+    def read(system, tmp):
+        return json.loads(json.dumps([system.manifest[s] for s in sections]))
+    return read
+
+
+def account_system(user=None, group=None):
+    groups = accounts.BASE_GROUPS + ((group,) if group else ())
+    users = accounts.BASE_USER_ACCOUNTS + ((user,) if user else ())
+    return with_services(users=users, groups=groups)
+
+
+# ---------------------------------------------------------------------------------------------
+# The table: record -> how to embed it, read the file, check it; a sample for each field
+
+
+class Case:
+    def __init__(self, embed: Callable[..., OperatingSystem], read, samples: Dict[str, Any],
+                 check: Optional[Callable] = None, host_dependent: Set[str] = frozenset()):
+        self.embed = embed
+        self.read = read
+        self.samples = samples
+        self.check = check
+        self.host_dependent = set(host_dependent)
+
+
+CASES: Dict[str, Case] = {
+    "openssh-configuration": Case(
+        lambda **f: with_services(service(ssh.openssh_service_type,
+                                          ssh.OpensshConfiguration(location=SPEC, **f))),
+        sshd_read,
+        {"pid_file": "/run/lispdeploy-sample.pid",
+         "accepted_environment": ("LISPDEPLOY_SAMPLE",),
+         "subsystems": (("sample", "/usr/lib/openssh/sftp-server -l INFO"),),
+         "listen_addresses": ("127.0.0.77",),
+         "authorized_keys": (("root", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMarker sample"),),
+         "openssh": "openssh-server"}),
+    "nginx-configuration": Case(
+        nginx_with, nginx_read,
+        {"log_directory": "/var/log/nginx", "run_directory": "/var/lib/lispdeploy-sample",
+         "modules": ("/usr/lib/nginx/modules/lispdeploy-sample.so",),
+         "shepherd_requirement": ("lispdeploy-sample",), "nginx": "lispdeploy-sample",
+         "global_directives": (("worker_processes", "lispdeploysample"), ("events", ()))},
+        nginx_check, {"log_directory", "run_directory", "modules", "global_directives"}),
+    "nginx-server-configuration": Case(
+        lambda **f: nginx_with(server_blocks=(nginx_server(**f),)), nginx_read,
+        {"listen": ("8080",), "server_name": ("sample.example.org",),
+         "root": "/srv/lispdeploy-sample", "index": ("sample.html",),
+         "try_files": ("$uri",), "ssl_certificate": "/etc/ssl/lispdeploy-sample.pem",
+         "ssl_certificate_key": "/etc/ssl/lispdeploy-sample.key"},
+        nginx_check, {"ssl_certificate", "ssl_certificate_key"}),
+    "nginx-location-configuration": Case(
+        lambda **f: nginx_with(server_blocks=(nginx_server(locations=(
+            web.NginxLocationConfiguration(location=SPEC, **{"body": (), **f}),)),)),
+        nginx_read, {"uri": "/lispdeploy-sample/"}, nginx_check),
+    "nginx-named-location-configuration": Case(
+        lambda **f: nginx_with(server_blocks=(nginx_server(locations=(
+            web.NginxNamedLocationConfiguration(location=SPEC, **{"body": (), **f}),)),)),
+        nginx_read, {"name": "lispdeploysample"}, nginx_check),
+    "nginx-upstream-configuration": Case(
+        lambda **f: nginx_with(upstream_blocks=(web.NginxUpstreamConfiguration(
+            location=SPEC, **{"name": "backend", "servers": ("127.0.0.1:8000",), **f}),)),
+        nginx_read, {"name": "lispdeploysample", "servers": ("127.0.0.1:8077",)},
+        nginx_check, {"servers"}),
+    "httpd-config-file": Case(
+        lambda **f: httpd_with(httpd_config(**f)), apache_read,
+        {"server_root": "/etc/apache2", "server_name": "sample.example.org",
+         "document_root": "/srv/lispdeploy-sample", "listen": ("8077",),
+         "pid_file": "/run/lispdeploy-sample.pid", "error_log": "/var/log/apache2/error.log",
+         "user": "lispdeployuser", "group": "lispdeploygroup"},
+        apache_check, {"server_root", "error_log", "user", "group", "document_root"}),
+    "httpd-module": Case(
+        lambda **f: httpd_with(httpd_config(modules=web.DEFAULT_HTTPD_MODULES + (
+            web.HttpdModule(location=SPEC, **{"name": "proxy_module",
+                                              "file": "modules/mod_proxy.so", **f}),))),
+        apache_read, {"name": "proxy_module", "file": "modules/mod_proxy.so"},
+        apache_check, {"name", "file"}),
+    "httpd-virtualhost": Case(
+        lambda **f: httpd_with(None, simple_service("site", web.httpd_service_type, (
+            web.HttpdVirtualhost(location=SPEC, **{"contents": (), **f}),), location=SPEC)),
+        apache_read, {"addresses_and_ports": "*:8077"}, apache_check),
+    "httpd-configuration": Case(
+        lambda **f: with_services(service(web.httpd_service_type, web.HttpdConfiguration(
+            location=SPEC, config=httpd_config(), **f))), manifest_read("packages"),
+        {"pid_file": "/run/lispdeploy-sample.pid", "package": "lispdeploy-sample"}),
+    "journald-configuration": Case(
+        lambda **f: with_services(service(base.journald_service_type,
+                                          base.JournaldConfiguration(location=SPEC, **f))),
+        ini_reader(base.JOURNALD_FILE), {"max_retention_sec": "1month",
+                                         "system_max_use": "500M"}),
+    "ntp-server": Case(
+        lambda **f: with_services(service(networking.ntp_service_type,
+                                          networking.NtpConfiguration(location=SPEC, servers=(
+                                              networking.NtpServer(location=SPEC, **f),)))),
+        ini_reader(networking.TIMESYNCD_FILE), {"address": "lispdeploy-sample.example.org"}),
+    "ntp-configuration": Case(
+        lambda **f: with_services(service(networking.ntp_service_type,
+                                          networking.NtpConfiguration(location=SPEC, **f))),
+        ini_reader(networking.TIMESYNCD_FILE), {"ntp": "systemd-timesyncd"}),
+    "dhcp-client-configuration": Case(
+        lambda **f: with_services(service(networking.dhcp_client_service_type,
+                                          networking.DhcpClientConfiguration(location=SPEC,
+                                                                             **f))),
+        ini_reader(networking.NETWORK_FILE),
+        {"interfaces": ("eth7",), "shepherd_requirement": ("sample",),
+         "shepherd_provision": ("sample",), "package": "isc-dhcp-client"}),
+    "shepherd-service": Case(
+        daemon, unit_read,
+        {"documentation": "The lispdeploy sample daemon.",
+         "start": ("/bin/sleep", "lispdeploy-sample"),
+         "requirement": ("networking",), "provision": ("property-daemon", "sample-alias")},
+        unit_check),
+    "mcron-configuration": Case(cron_with, cron_read,
+                                {"log_file": "/var/log/lispdeploy-sample.log", "mcron": "lispdeploy-sample"}),
+    "keyboard-layout": Case(
+        lambda **f: with_services(keyboard_layout=bootloader.KeyboardLayout(
+            location=SPEC, **{"name": "us", **f})), keyboard_read,
+        {"name": "lispdeploysample", "variant": "altgr-intl", "model": "pc105",
+         "options": ("ctrl:nocaps",)}),
+    "operating-system": Case(
+        lambda **f: OperatingSystem(location=SPEC, **{"host_name": "property-host", **f}),
+        host_settings_read, {"timezone": "Europe/Paris", "locale": "en_US.utf8",
+                             "host_name": "lispdeploy-sample", "label": "lispdeploy sample"}),
+    "user-account": Case(
+        lambda **f: account_system(user=accounts.UserAccount(
+            location=SPEC, **{"name": "sample", **f})), passwd_read,
+        {"name": "lispdeploysample", "comment": "The lispdeploy sample",
+         "home_directory": "/home/lispdeploy-sample", "shell": "/bin/sh",
+         "password": "$6$salt$lispdeploysample", "group": "users",
+         "supplementary_groups": ("wheel",)}),
+    "user-group": Case(
+        lambda **f: account_system(group=accounts.UserGroup(location=SPEC,
+                                                            **{"name": "sample", **f})),
+        passwd_read, {"name": "lispdeploysample", "password": "$6$salt$lispdeploysample"}),
+    "etc-file": Case(
+        lambda **f: with_services(simple_service("files", sinks.etc_service_type, (
+            sinks.EtcFile(location=SPEC, **{"path": "lispdeploy-sample.conf",
+                                            "file": sinks.GeneratedFile(
+                                                name="x", generate=lambda r: "x\n"), **f}),),
+            location=SPEC)),
+        manifest_read("etc"),
+        {"path": "lispdeploy-sample.conf", "user": "lispdeployuser", "group": "lispdeploygroup",
+         "validate": ("/usr/bin/lispdeploy-sample", "{}")}),
+    "systemd-unit": Case(
+        lambda **f: with_services(simple_service("units", sinks.shepherd_root_service_type, (
+            sinks.SystemdUnit(location=SPEC, **{"name": "lispdeploy-sample.service", **f}),),
+            location=SPEC)),
+        manifest_read("units"),
+        {"name": "lispdeploy-sample.service", "provision": ("lispdeploysample",)}),
+    "package": Case(
+        lambda **f: with_services(packages=(packages.Package(location=SPEC, **{
+            "name": "hello", **f}),)), manifest_read("packages"),
+        {"name": "lispdeploy-sample", "version": "1.0-lispdeploysample"}),
+    "file-system": Case(
+        lambda **f: with_services(file_systems=(file_systems.FileSystem(location=SPEC, **{
+            "mount_point": "/", "device": "/dev/sda1", "type": "ext4", **f}),)),
+        manifest_read("file-systems"),
+        {"mount_point": "/lispdeploy-sample", "device": "/dev/lispdeploy-sample",
+         "type": "ext4", "flags": ("no-atime",), "options": "lispdeploysample"}),
+    "file-system-label": Case(
+        lambda **f: with_services(file_systems=(file_systems.FileSystem(
+            location=SPEC, mount_point="/", type="ext4",
+            device=file_systems.FileSystemLabel(location=SPEC, **f)),)),
+        manifest_read("file-systems"), {"label": "lispdeploysample"}),
+    "bootloader-configuration": Case(
+        lambda **f: with_services(bootloader=bootloader.BootloaderConfiguration(
+            location=SPEC, bootloader=bootloader.BOOTLOADERS["grub-bootloader"], **f)),
+        manifest_read("bootloader"), {"targets": ("/dev/lispdeploy-sample",)}),
+}
+
+# Records whose strings reach no file lispdeploy generates (or reach one only through a
+# record above), and why.
+NOT_IN_FILES = {
+    "host-settings": "built from operating-system's fields (covered there)",
+    "service-type": "name and description appear in messages only",
+    "service-extension": "no strings",
+    "login-configuration": "motd is a file-like",
+    "sysctl-configuration": "settings are pairs, covered by test_sysctl_settings_are_one_line",
+    "machine-ssh-configuration": "arguments of the controller's SSH client, not a file",
+    "container-configuration": "arguments of the container engine, not a file",
+    "digital-ocean-configuration": "fields of DigitalOcean API requests (JSON), not a file",
+    "bootloader": "a fixed table",
+    "uuid": "hexadecimal digits and '-'",
+}
+
+
+def kinded_fields(record: type):
+    for field in record.fields:
+        kind = kinds.kind_of(field.check)
+        if kind is not None and kind is not kinds.raw and takes_strings(field):
+            yield field, kind
+
+
+def test_every_record_with_string_fields_is_in_the_property_test():
+    missing = []
+    for record in all_records():
+        fields = list(kinded_fields(record))
+        if not fields or record.record_name in NOT_IN_FILES:
+            continue
+        case = CASES.get(record.record_name)
+        if case is None:
+            missing.append(f"{record.record_name} ({record.__module__}): no case")
+            continue
+        missing += [f"{record.record_name} {field.spec_name}: no sample"
+                    for field, _ in fields if field.name not in case.samples]
+    assert not missing, ("records whose string fields reach generated files but that the "
+                         "property test does not embed (add them to CASES):\n  "
+                         + "\n  ".join(missing))
+
+
+PARAMETERS = [(name, field.name) for name, case in sorted(CASES.items())
+              for record in all_records() if record.record_name == name
+              for field, _ in kinded_fields(record)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The property
+
+
+def _insert(sample: str, insertions) -> str:
+    text = sample
+    for position, fragment in sorted(insertions, key=lambda p: -p[0]):
+        position = min(position, len(text))
+        text = text[:position] + fragment + text[position:]
+    return text
+
+
+def hostile_values(sample: str):
+    fragment = st.sampled_from(FRAGMENTS) | st.text(min_size=1, max_size=3)
+    return st.lists(st.tuples(st.integers(0, len(sample)), fragment), min_size=1,
+                    max_size=3).map(lambda insertions: _insert(sample, insertions))
+
+
+def _substitute(tree, old: str, new: str):
+    if isinstance(tree, str):
+        return tree.replace(old, new)
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_substitute(t, old, new) for t in tree)
+    if isinstance(tree, dict):
+        return {k: _substitute(v, old, new) for k, v in tree.items()}
+    return tree
+
+
+def _unordered(tree):
+    if isinstance(tree, list) and tree and all(isinstance(t, dict) for t in tree):
+        return sorted(json.dumps(t, sort_keys=True) for t in tree)
+    if isinstance(tree, list):
+        return [_unordered(t) for t in tree]
+    return tree
+
+
+def _joined(tree):
+    """A tree with each tuple of strings joined by single spaces."""
+    if isinstance(tree, tuple) and all(isinstance(t, str) for t in tree):
+        return " ".join(tree)
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_joined(t) for t in tree)
+    return tree
+
+
+def _first_string(sample) -> str:
+    """The string of a sample that hostile values replace (the first one in it)."""
+    if isinstance(sample, str):
+        return sample
+    for item in sample:
+        found = _first_string(item)
+        if found is not None:
+            return found
+    return None
+
+
+def _replace_first(sample, old: str, new: str):
+    done = [False]
+
+    def walk(value):
+        if isinstance(value, str):
+            if not done[0] and value == old:
+                done[0] = True
+                return new
+            return value
+        if isinstance(value, tuple):
+            return tuple(walk(v) for v in value)
+        return value
+    return walk(sample)
+
+
+def _build(case: Case, field: str, value):
+    return build_system(machine(case.embed(**{field: value})))
+
+
+@pytest.mark.parametrize("record,field", PARAMETERS)
+def test_a_value_is_refused_where_it_is_written_or_arrives_exactly(record, field, tmp_path):
+    case = CASES[record]
+    sample = case.samples[field]
+    cls = next(r for r in all_records() if r.record_name == record)
+    kind = kinds.kind_of(cls._by_name[field].check)
+    original = _first_string(sample)
+    tmp = str(tmp_path)
+    expected_tree = case.read(_build(case, field, sample), tmp)
+    assert expected_tree, f"the sample of {record} {field} gives an empty file"
+
+    def attempt(hostile: str):
+        _counter["examples"] += 1
+        if os.path.exists(CANARY):
+            os.unlink(CANARY)
+        value = _replace_first(sample, original, hostile)
+        try:
+            system = _build(case, field, value)
+        except LispdeployError as e:
+            _counter["refused"] += 1
+            assert e.location is not None, f"{hostile!r} refused without a location: {e}"
+            return
+        _counter["accepted"] += 1
+        try:
+            tree = case.read(system, tmp)
+        except ReadError as e:
+            raise AssertionError(f"{record} {field} = {hostile!r} was accepted, but the file "
+                                 f"no longer reads: {e}") from None
+        expected = _substitute(expected_tree, original, kind.normalize(hostile))
+        # Manifest sections are sorted by path or name: compare them as sets of entries.
+        tree, expected = _unordered(tree), _unordered(expected)
+        if kind.name == "words":
+            # A field of several words (listen "443 ssl"): the words arrive, as words.
+            tree, expected = _joined(tree), _joined(expected)
+        assert tree == expected, (
+            f"{record} {field} = {hostile!r} was accepted but does not arrive exactly as "
+            "given, or changed other directives")
+        if case.check is not None and field not in case.host_dependent:
+            case.check(system, tmp)
+        assert not os.path.exists(CANARY), "a command ran"
+
+    for where, fragment in INJECTIONS:
+        position = {"end": len(original), "start": 0, "middle": len(original) // 2}[where]
+        attempt(_insert(original, [(position, fragment)]))
+
+    @settings(max_examples=EXAMPLES, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(hostile_values(original))
+    def property_holds(hostile):
+        attempt(hostile)
+
+    property_holds()
+
+
+def test_sysctl_settings_are_one_line():
+    for value in ("1\nkernel.panic = 1", "1\x00", " 1", "1\\", "1\r"):
+        with pytest.raises(LispdeployError) as e:
+            base.SysctlConfiguration(settings=(("net.ipv4.ip_forward", value),), location=SPEC)
+        assert e.value.location == SPEC
+    config = base.SysctlConfiguration(settings=(("net.ipv4.tcp_rmem", "4096 87380 6291456"),))
+    system = build_system(machine(with_services(service(base.sysctl_service_type, config))))
+    assert ini_tree("[x]\n" + etc_text(system, base.SYSCTL_FILE).replace(" = ", "=")) == [
+        ("x", "net.ipv4.tcp_rmem", "4096 87380 6291456")]
+
+
+# ---------------------------------------------------------------------------------------------
+# The writers, each read back by its program
+
+
+_printable = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), max_size=30)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None)
+@given(_printable)
+def test_sh_quote_reads_back_in_sh(text):
+    result = subprocess.run(["sh", "-c", f"printf '%s' {kinds.sh_quote(text)}"],
+                            capture_output=True, timeout=30, env={})
+    assert result.stdout.decode("utf-8", "surrogateescape") == text
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_printable)
+def test_sshd_word_reads_back_in_sshd(tmp_path, text):
+    config = save(str(tmp_path), "sshd_config",
+                  f"PidFile {kinds.sshd_word('/run/' + text)}\n")
+    result = run([require("/usr/sbin/sshd"), "-T", "-f", config, "-o",
+                  f"HostKey={host_key(str(tmp_path))}"])
+    checked(result, "sshd -T")
+    assert f"pidfile /run/{text}" in result.stdout.splitlines()
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(_printable.filter(lambda t: "$" not in t))
+def test_nginx_word_reads_back_in_nginx(tmp_path, text):
+    conf = (f"events {{}}\nhttp {{ add_header X-Test {kinds.nginx_word(text or 'x')}; }}\n"
+            "pid /run/nginx.pid;\n")
+    assert nginx_tree(conf)[1][1] == [(("add_header", "X-Test", text or "x"), None)]
+    path = save(str(tmp_path), "nginx.conf", conf)
+    checked(run([require("/usr/sbin/nginx"), "-t", "-q", "-c", path]), "nginx -t")
+
+
+@settings(max_examples=EXAMPLES, deadline=None, database=None)
+@given(_printable.filter(lambda t: "${" not in t))
+def test_apache_word_reads_back_in_apaches_tokenizer(text):
+    assert apache_tree(f"ServerAdmin {kinds.apache_word(text or 'x')}\n") == [
+        ("ServerAdmin", text or "x")]
+
+
+def test_writers_refuse_what_their_file_cannot_hold():
+    for writer in (kinds.sh_quote, kinds.sshd_word, kinds.nginx_word, kinds.apache_word,
+                   kinds.ini_value):
+        with pytest.raises(ValueError):
+            writer("a\nb")
+    with pytest.raises(ValueError):
+        kinds.apache_word("${HOME}")
+    with pytest.raises(ValueError):
+        kinds.ini_value("ends with \\")
+
+
+def test_modes_are_octal_and_decimal_looking_ones_get_a_hint():
+    assert kinds.mode(0o644) == 0o644 and kinds.mode("0600") == 0o600 and kinds.mode(0) == 0
+    assert kinds.mode(0o2775) == 0o2775
+    for value, hint in ((644, "#o644"), (755, "#o755"), (600, "#o600"), (4755, "#o4755")):
+        with pytest.raises(TypeError, match=hint):
+            kinds.mode(value)
+    for value in (-1, 0o10000, "rw-r--r--", 6.44, True):
+        with pytest.raises(TypeError):
+            kinds.mode(value)
