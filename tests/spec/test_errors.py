@@ -32,8 +32,8 @@ CASES = {
         "hint: it is first given at line 3; keep one\n"),
     "number for host-name": (
         '(define os\n  (operating-system\n    (host-name 42)))\n',
-        "spec.hy:3:5: error: operating-system: field 'host-name' expects a string, "
-        "got integer 42\n"),
+        "spec.hy:3:5: error: operating-system: field 'host-name' expects a host name (letters, "
+        "digits and '-', dot-separated), got integer 42\n"),
     "string for users": (
         '(define os\n  (operating-system\n    (host-name "h")\n    (users "alyssa")))\n',
         "spec.hy:4:5: error: operating-system: field 'users' expects a list of user-account "
