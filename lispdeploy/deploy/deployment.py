@@ -103,7 +103,9 @@ class Deployment:
             value = getattr(machine.environment, hook)(machine)
         except LispdeployError as e:
             return HostReport(machine.display_name, FAILED).fail(e)
-        except Exception as e:  # a user's procedure: its error is the host's result
+        except KeyboardInterrupt:
+            raise
+        except BaseException as e:  # a user's procedure (sys.exit too): the host's result
             return HostReport(machine.display_name, FAILED).fail(DeployError(
                 f"{machine.environment.name}: its {hook.replace('_', '-')} procedure failed: "
                 f"{type(e).__name__}: {e}", host=machine.display_name,

@@ -4,6 +4,7 @@ machine's own root), reachable on its own loopback address. Imports records and 
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from lispdeploy import checks
 from lispdeploy.records import Field, Record
@@ -41,6 +42,11 @@ def _memory(value):
     return text
 
 
+def default_name(host_name: str) -> str:
+    """The container name of a machine whose configuration names none: its host name."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", host_name)[:60]
+
+
 def mapping(bind: str, writable: bool):
     """A bind mount written "/source[:/target]" as (source, target, writable)."""
     source, _, target = bind.partition(":")
@@ -67,3 +73,11 @@ class ContainerConfiguration(Record):
               doc="only warn when the spec's commit is not a descendant of the host's"),
         Field("safety_checks", True, check=checks.boolean, spec_name="safety-checks?"),
     )
+
+    def targets(self, machine):
+        """What identifies the container host: its name, and its address (where its sshd
+        listens on port 22) when given."""
+        out = [("container", self.name or default_name(machine.display_name))]
+        if self.address:
+            out.append(("ssh", self.address, 22))
+        return tuple(out)

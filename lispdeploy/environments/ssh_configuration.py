@@ -5,6 +5,7 @@ Imports records, checks and errors only.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 
 from lispdeploy import checks
@@ -22,6 +23,20 @@ MACHINE_ARCHITECTURES = {
     "powerpc64le-linux": ("ppc64le",), "riscv64-linux": ("riscv64",),
     "mips64el-linux": ("mips64",), "powerpc-linux": ("ppc",),
 }
+
+
+def normal_host(name: str) -> str:
+    """A host name or address as one spelling: lower case, no final dot, addresses in their
+    canonical form ("::0001" is "::1", "localhost" is 127.0.0.1)."""
+    text = name.strip().lower().rstrip(".")
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    if text == "localhost":
+        return "127.0.0.1"
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        return text
 
 
 def _system(value):
@@ -58,6 +73,10 @@ class MachineSshConfiguration(Record):
                 "machine-ssh-configuration: host-key must be an OpenSSH public key line such as "
                 "\"ssh-ed25519 AAAAC3... root@host\"", location=self.location,
                 hint="copy it from the host's /etc/ssh/ssh_host_ed25519_key.pub")
+
+    def targets(self, machine=None):
+        """What identifies the host this configuration reaches: its address and port."""
+        return (("ssh", normal_host(self.host_name), self.port),)
 
     @property
     def identity_path(self):

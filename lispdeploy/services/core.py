@@ -237,7 +237,13 @@ def _call(procedure: Callable, s: Service, what: str, *args: Any) -> Any:
         return procedure(*args)
     except LispdeployError:
         raise
-    except Exception as e:
+    except RecursionError:
+        raise ServiceError(f"service '{s.kind.name}': {what} recursed too deeply",
+                           location=s.location or s.kind.location,
+                           hint=f"see the definition of {s.kind.name}'s service type") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # SystemExit too: a spec's procedure never ends lispdeploy
         raise ServiceError(f"service '{s.kind.name}': {what} failed: {type(e).__name__}: {e}",
                            location=s.location or s.kind.location,
                            hint=f"see the definition of {s.kind.name}'s service type"

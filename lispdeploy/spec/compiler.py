@@ -37,14 +37,26 @@ def compile_spec(text: str, filename: str, module: types.ModuleType
     except LispdeployError:
         raise
     except LexException as e:
-        raise SpecError(_reader_message(e), location=_location(e, filename)) from None
+        message = _reader_message(e)
+        hint = None
+        if "maximum recursion depth" in message:
+            message = "forms are nested too deeply here to be read"
+            hint = "define the inner parts with (define ...) and use their names"
+        raise SpecError(message, location=_location(e, filename), hint=hint) from None
     except HyLanguageError as e:
         cause = _lispdeploy_cause(e)
         if cause is not None:
             raise cause from None
         message = e.msg if isinstance(e, SpecSyntaxError) else _hy_message(e)
-        raise SpecError(message, location=_location(e, filename),
-                        hint=getattr(e, "hint", None)) from None
+        hint = getattr(e, "hint", None)
+        if "maximum recursion depth" in message:
+            message = "forms are nested too deeply here to be compiled"
+            hint = "define the inner parts with (define ...) and use their names"
+        raise SpecError(message, location=_location(e, filename), hint=hint) from None
+    except RecursionError:
+        raise SpecError("forms are nested too deeply to be read", location=Location(filename),
+                        hint="define the inner parts with (define ...) and use their "
+                             "names") from None
 
 
 def _lispdeploy_cause(e: BaseException) -> Optional[LispdeployError]:

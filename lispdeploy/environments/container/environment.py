@@ -14,10 +14,10 @@ Imports machine, the configuration records and the container engine; no SSH.
 from __future__ import annotations
 
 import os
-import re
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
-from lispdeploy.environments.container_configuration import ContainerConfiguration, mapping
+from lispdeploy.environments.container_configuration import (ContainerConfiguration,
+                                                           default_name, mapping)
 from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
 from lispdeploy.errors import EnvironmentError_
 from lispdeploy.machine import EnvironmentType, Machine
@@ -44,9 +44,7 @@ def engine() -> "ContainerEngine":
 def container_name(machine: Machine) -> str:
     """The container's name: the configuration's `name`, else the machine's host name."""
     config: ContainerConfiguration = machine.configuration
-    if config.name:
-        return config.name
-    return re.sub(r"[^A-Za-z0-9_-]", "-", machine.display_name)[:60]
+    return config.name or default_name(machine.display_name)
 
 
 def provision(machine: Machine) -> "ContainerInfo":
