@@ -46,6 +46,14 @@ def anything(value: Any) -> Any:
     return freeze(value)
 
 
+def refusal(message: str, reason) -> TypeError:
+    """A TypeError saying what was expected, with why the value is not that (`reason`, such
+    as "it holds a newline", kept for the checks that wrap this one)."""
+    error = TypeError(message)
+    error.reason = reason
+    return error
+
+
 def optional(check: Check, what: str = "") -> Check:
     """`check`, or #f / nothing (stored as None)."""
     def optional_check(value):
@@ -54,7 +62,10 @@ def optional(check: Check, what: str = "") -> Check:
         try:
             return check(value)
         except TypeError as e:
-            raise TypeError(f"{what or e} or #f") from None
+            reason = getattr(e, "reason", None)
+            if what and reason:
+                raise refusal(f"{what} ({reason}) or #f", reason) from None
+            raise refusal(f"{what or e} or #f", reason) from None
     optional_check.__doc__ = f"{check.__doc__} Or #f."
     optional_check.inner = check
     return optional_check
@@ -71,11 +82,11 @@ def list_of(check: Check, what: str) -> Check:
                 out.append(check(item))
             except TypeError as e:
                 # The reason an item was refused ("it holds a newline") says what to fix.
-                reason = str(e)
-                detail = reason[reason.index("(") + 1:-1] if reason.endswith(")") and \
-                    "(" in reason else ""
-                raise TypeError(f"a list of {what}" + (f" (item {number}: {detail})"
-                                                       if detail else "")) from None
+                reason = getattr(e, "reason", None)
+                if reason:
+                    reason = f"item {number}: {reason}"
+                raise refusal(f"a list of {what}" + (f" ({reason})" if reason else ""),
+                                   reason) from None
         return tuple(out)
     list_check.__doc__ = f"A list of {what}."
     list_check.inner = check

@@ -21,12 +21,15 @@ from lispdeploy.system.operating_system import OperatingSystem
 class Problem:
     """A check that failed: a message and a hint, fatal unless it is a warning."""
 
-    __slots__ = ("message", "hint", "warning")
+    __slots__ = ("message", "hint", "warning", "check", "location")
 
-    def __init__(self, message: str, hint: str = "", warning: bool = False):
+    def __init__(self, message: str, hint: str = "", warning: bool = False, *,
+                 check: str = "", location=None):
         self.message = message
         self.hint = hint
         self.warning = warning
+        self.check = check          # the host's safety check that found it, if one did
+        self.location = location    # where the spec declares what it is about
 
     def to_json(self) -> Dict[str, Any]:
         """The problem for reports."""
@@ -92,7 +95,21 @@ def probe_problems(probe: Dict[str, Any], *, system: str, has_packages: bool
                                 "wait for it to finish, then deploy again"))
     for check in probe.get("checks", ()):
         if not check["ok"]:
-            problems.append(Problem(check["message"], check.get("hint", "")))
+            problems.append(Problem(check["message"], check.get("hint", ""),
+                                    check=check.get("check", "")))
+    return problems
+
+
+# The host's checks of values the operating-system record declares itself.
+OPERATING_SYSTEM_CHECKS = ("timezone", "locale", "keyboard", "file-system", "bootloader")
+
+
+def locate(problems: List[Problem], os_: OperatingSystem) -> List[Problem]:
+    """Give the problems the host found in the operating system's own values the location of
+    the operating-system form, so that they read as the spec's mistakes they are."""
+    for problem in problems:
+        if problem.check in OPERATING_SYSTEM_CHECKS and problem.location is None:
+            problem.location = os_.location
     return problems
 
 
@@ -133,5 +150,5 @@ def raise_first(problems: List[Problem], host: str, step: str) -> Tuple[Problem,
     for p in problems:
         if not p.warning:
             raise DeployError(p.message, host=host, step=step, hint=p.hint or None,
-                              rolled_back=None)
+                              rolled_back=None, location=p.location)
     return tuple(problems)

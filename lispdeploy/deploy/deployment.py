@@ -201,8 +201,9 @@ class Deployment:
         facts = _call(run, "probe", request)
         report = HostReport(run.name, DEPLOYED, previous=facts["generation"],
                             system=system.item.path)
-        problems = checks.probe_problems(facts, system=getattr(config, "system", "x86_64-linux"),
-                                         has_packages=bool(manifest["packages"]))
+        problems = checks.locate(checks.probe_problems(
+            facts, system=getattr(config, "system", "x86_64-linux"),
+            has_packages=bool(manifest["packages"])), machine.operating_system)
         downgrade = checks.downgrade_problem(facts.get("provenance") or {},
                                              manifest["provenance"], self.spec_path or ".",
                                              getattr(config, "allow_downgrades", False))

@@ -81,7 +81,10 @@ class Service(Record):
 def service(kind, value: Any = NO_DEFAULT, *, location=None) -> Service:
     """`(service TYPE [VALUE])`: without VALUE, the type's default value; error if it has none."""
     if not isinstance(kind, ServiceType):
-        raise SpecError(f"service: expects a service type, got {kind!r}", location=location,
+        from lispdeploy.records import describe_value
+        got = "a procedure" if callable(kind) and not isinstance(kind, type) else \
+            describe_value(kind)
+        raise SpecError(f"service: expects a service type, got {got}", location=location,
                         hint="the first argument of (service ...) is a type such as "
                              "openssh-service-type")
     if value is NO_DEFAULT:
@@ -219,8 +222,7 @@ class Folding:
         kind = s.kind
         if kind.extend is not None:
             plain = [c for _, c in contributions]
-            composed = _call(kind.compose, s, "its compose procedure",
-                             plain) if kind.compose else plain
+            composed = _compose(kind, s, contributions) if kind.compose else plain
             value = _call(kind.extend, s, "its extend procedure", value, composed)
         self._values[id(s)] = value
         return value
@@ -229,6 +231,36 @@ class Folding:
         """(contributing service, contribution) for each extension aimed at `s`."""
         self.value_of(s)
         return list(self._contributions[id(s)])
+
+
+def _compose(kind: ServiceType, s: Service, contributions) -> Any:
+    """The type's compose procedure over the contributions; when it refuses them, the error
+    names the service whose contribution it refuses, at that service's location."""
+    try:
+        return kind.compose([c for _, c in contributions])
+    except LispdeployError:
+        raise
+    except KeyboardInterrupt:
+        raise
+    except BaseException as failure:
+        for source, contribution in contributions:
+            try:
+                kind.compose([contribution])
+            except BaseException:
+                raise ServiceError(
+                    f"service '{source.kind.name}' gives {s.kind.name}-service-type a value "
+                    f"it refuses: {_what_failed(failure)}",
+                    location=source.location or s.location,
+                    hint=f"see what {s.kind.name}-service-type takes in its documentation"
+                ) from None
+        return _call(kind.compose, s, "its compose procedure",
+                     [c for _, c in contributions])
+
+
+def _what_failed(e: BaseException) -> str:
+    text = str(e)
+    return f"{type(e).__name__}: {text}" if text and not isinstance(e, TypeError) else \
+        (text or type(e).__name__)
 
 
 def _call(procedure: Callable, s: Service, what: str, *args: Any) -> Any:
@@ -244,7 +276,8 @@ def _call(procedure: Callable, s: Service, what: str, *args: Any) -> Any:
     except KeyboardInterrupt:
         raise
     except BaseException as e:  # SystemExit too: a spec's procedure never ends lispdeploy
-        raise ServiceError(f"service '{s.kind.name}': {what} failed: {type(e).__name__}: {e}",
+        raise ServiceError(f"service '{s.kind.name}': {what} failed: {type(e).__name__}"
+                           + (f": {e}" if str(e) else ""),
                            location=s.location or s.kind.location,
                            hint=f"see the definition of {s.kind.name}'s service type"
                            + (f" ({s.kind.location})" if s.kind.location else "")) from e

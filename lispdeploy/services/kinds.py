@@ -86,7 +86,9 @@ class FieldKind:
         text = str(value)
         problem = self._test(text)
         if problem:
-            raise TypeError(f"{self.what} ({problem})")
+            error = TypeError(f"{self.what} ({problem})")
+            error.reason = problem  # kept by checks.optional and checks.list_of
+            raise error
         return self.normalize(text)
 
     def __repr__(self) -> str:

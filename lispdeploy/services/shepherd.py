@@ -379,7 +379,7 @@ def _process_options(options: Mapping[str, Any], label: str,
     for assignment in options.get("environment_variables") or ():
         text = _text(assignment, "environment-variables")
         if "=" not in text:
-            raise ServiceError(f"{label}: environment variable '{text}' is not NAME=VALUE",
+            raise ServiceError(f"{label}: environment variable {text!r} is not NAME=VALUE",
                                location=service.location)
         out.append(("Environment", quote_word(text, label, expand=False)))
     mask = options.get("file_creation_mask")
@@ -441,7 +441,7 @@ def _value(text: str, label: str) -> str:
 def _path(value: Any, label: str) -> str:
     text = _text(value, "a path")
     if not text.startswith("/") or any(c.isspace() for c in text):
-        raise ServiceError(f"{label}: '{text}' must be an absolute path without spaces")
+        raise ServiceError(f"{label}: {text!r} must be an absolute path without spaces")
     return _value(text, label)
 
 

@@ -69,7 +69,10 @@ def _subsystem(value):
     try:
         return (kinds.word(value[0]), _command(value[1]))
     except TypeError as e:
-        raise TypeError(f"(NAME COMMAND) pairs, a word and a command line ({e})") from None
+        which = "name" if not isinstance(value[0], str) or kinds.word._test(value[0]) else \
+            "command"
+        reason = f"its {which}: {getattr(e, 'reason', None) or e}"
+        raise checks.refusal(f"(NAME COMMAND) pairs ({reason})", reason) from None
 
 
 # A key given as a string is one line of an authorized_keys file.
@@ -84,8 +87,8 @@ def _authorized_key(value):
             if isinstance(key, str):
                 problem = _key_line._test(key)
                 if problem:
-                    raise TypeError("(USER KEY ...) lists, each key a file-like object or one "
-                                    f"key line ({problem})")
+                    raise checks.refusal("(USER KEY ...) lists, each key a file-like object or "
+                                         f"one key line ({problem})", f"a key: {problem}")
         return tuple(value)
     raise TypeError("(USER KEY-FILE ...) lists, each key a file-like object or a key string")
 

@@ -145,7 +145,8 @@ def _execute(body, value_code, filename: str, module: types.ModuleType) -> Any:
     except KeyboardInterrupt:
         raise
     except BaseException as e:  # the spec's own code: whatever it raises is its error
-        message = str(e) if isinstance(e, SchemeError) else f"{type(e).__name__}: {e}"
+        message = str(e) if isinstance(e, SchemeError) else (
+            f"{type(e).__name__}: {e}" if str(e) else f"{type(e).__name__} raised")
         raise SpecError(message, location=_innermost_location(e, (filename,))) from None
 
 

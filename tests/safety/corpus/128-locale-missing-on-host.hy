@@ -1,0 +1,15 @@
+;; Bad spec: a locale neither available nor generatable on the host.
+;; expect: 7:3: error (checks): locale 'xx_YY.utf8' is neither available nor generatable here
+;; hint: use a locale listed in /usr/share/i18n/SUPPORTED, such as "en_US.utf8"
+(use-modules (gnu))
+(use-service-modules ssh web mcron networking)
+(define os
+  (operating-system
+    (host-name "corpus-host")
+    (locale "xx_YY.utf8")
+    (services (append (list ) %base-services))))
+
+(list (machine
+       (operating-system os)
+       (environment container-environment-type)
+       (configuration (container-configuration (name "@HOST@")))))

@@ -1,0 +1,102 @@
+"""The corpus of bad specs (tests/safety/corpus/*.hy): each is deployed, as a user would,
+to one live container host; each must fail with exit status 1 and its expected located error
+(the `;; expect:` and `;; hint:` lines at its top), print no traceback, and leave the host
+exactly as it was: its disk byte for byte (the overlay's upper directory), its units, its
+accounts and its generation.
+
+In the expectations, @SPEC@ stands for the spec's path, @DIR@ for its directory and @HOST@
+for the container host's name, which also replaces @HOST@ in the spec itself.
+"""
+
+import os
+import re
+
+import pytest
+
+from deploy_hosts import DeployWorld, container_machine, disk_fingerprint
+
+
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "corpus")
+SPECS = sorted(name for name in os.listdir(CORPUS) if name.endswith(".hy"))
+
+GOOD = """
+(use-modules (gnu))
+(define os (operating-system (host-name "corpus-host")))
+(list {machine})
+"""
+# What else a deploy could change on the host, beyond its disk.
+STATE = ("readlink /var/lib/lispdeploy/profiles/system; getent passwd; getent group; "
+         "systemctl list-units --all --no-legend --plain --type=service | sort")
+
+
+class CorpusHost:
+    """The one container host every bad spec is deployed to, and its state before any."""
+
+    def __init__(self, world: DeployWorld):
+        self.world = world
+        self.name = world.host_name()
+        path = world.write(GOOD.format(machine=container_machine("os", self.name)), "good.hy")
+        done = world.lispdeploy("deploy", path)
+        assert done.returncode == 0, done.stderr
+        self.baseline = self.state()
+
+    def state(self, *, running=True):
+        """The host's disk, and (over SSH) its generation, accounts and units."""
+        disk = disk_fingerprint(self.world, self.name)
+        return (disk, self.world.sh(self.name, STATE) if running else self.baseline[1])
+
+
+@pytest.fixture(scope="module")
+def corpus_host(tmp_path_factory):
+    world = DeployWorld(tmp_path_factory.mktemp("corpus"))
+    try:
+        yield CorpusHost(world)
+    finally:
+        world.destroy_all()
+
+
+def expectation(data: bytes):
+    lines = data.decode("utf-8", "replace").split("\n")
+    assert lines[1].startswith(";; expect: ") and lines[2].startswith(";; hint: "), \
+        "a corpus spec starts with its description, ;; expect: and ;; hint: lines"
+    hint = lines[2][len(";; hint: "):]
+    return lines[1][len(";; expect: "):], None if hint == "(none)" else hint
+
+
+def test_the_corpus_has_at_least_100_bad_specs():
+    assert len(SPECS) >= 100
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_a_bad_spec_is_refused_where_it_is_wrong_and_changes_nothing(corpus_host, name,
+                                                                      tmp_path):
+    with open(os.path.join(CORPUS, name), "rb") as f:
+        data = f.read()
+    expected, hint = expectation(data)
+    path = tmp_path / "spec.hy"
+    path.write_bytes(data.replace(b"@HOST@", corpus_host.name.encode()))
+
+    def fill(text):
+        return (text.replace("@SPEC@", str(path)).replace("@DIR@", str(tmp_path))
+                .replace("@HOST@", corpus_host.name))
+
+    done = corpus_host.world.lispdeploy("deploy", str(path))
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = done.stderr.splitlines()
+    # A spec's mistake stands alone; a mistake found while building or probing one host is
+    # prefixed with the host's name.
+    wanted = f"{path}:{fill(expected)}"
+    found = [i for i, line in enumerate(lines)
+             if line == wanted or re.fullmatch(r"[a-z0-9-]+: " + re.escape(wanted), line)]
+    assert found, f"expected\n  {wanted}\nin\n{done.stderr}"
+    if hint is not None:
+        assert lines[found[0] + 1] == f"hint: {fill(hint)}", done.stderr
+    # Every spec leaves the disk byte for byte as it was; one that reached the host (its error
+    # names the host) also leaves its running state so.
+    reached = lines[found[0]] != wanted
+    assert corpus_host.state(running=reached) == corpus_host.baseline, f"{name} changed the host"
+
+
+def test_the_host_is_as_it_was_after_the_whole_corpus(corpus_host):
+    assert corpus_host.state() == corpus_host.baseline
