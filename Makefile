@@ -6,11 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-# Debian packages the container hosts, the tests and the services under test need.
-DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git
+# Debian packages the container hosts, the tests and the services under test need (the
+# daemons' own checkers run on generated files; their clients talk to container hosts).
+DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git \
+	postgresql mariadb-server mariadb-client redis-tools php-fpm rsyslog logrotate unattended-upgrades zstd
 
 # Packages the deploy tests install inside container hosts (downloaded, never installed here).
-DEBIAN_CACHED_PACKAGES := hello
+DEBIAN_CACHED_PACKAGES := hello redis-server prometheus-node-exporter
 
 .PHONY: test demo demo-clean deps system-deps venv lint clean
 

@@ -11,6 +11,7 @@
     │   ├── RemoteEvalError         a staged program raised on the host (remote traceback)
     │   └── DeployError             a deploy step failed; says whether it was rolled back
     ├── EnvironmentError_           an environment cannot provision (container, cloud API)
+    │   └── HostMissingError        the machine's host does not exist (yet): only deploys create
     └── UsageError                  the command line is wrong (exit status 2)
 
 Only the command line turns these into exit statuses; the library raises and never exits.
@@ -110,6 +111,11 @@ class DeployError(HostError):
 
 class EnvironmentError_(LispdeployError):
     """An environment type cannot provision, start or tear down a machine."""
+
+
+class HostMissingError(EnvironmentError_):
+    """The machine's host (a container, a droplet) does not exist: a command other than a
+    deploy needs it (only deploys create hosts)."""
 
 
 class UsageError(LispdeployError):

@@ -1,18 +1,25 @@
 """Machines and environment types (gnu/machine.scm): a machine is an operating system, the
 environment that provides the host, and that environment's configuration. The generic entry
-points dispatch on the machine's environment.
+points (`machine_remote_eval`, `deploy_machine`, `roll_back_machine`) dispatch on the
+machine's environment.
 
-Imports records, checks, errors and system.operating_system only; environments register
-themselves by being values of `environment-type`.
+Every procedure of an environment type takes the machine only, as in Guix; what the command
+working on a host gives them besides (how to report progress, where the host's output goes,
+the deploy's options, connections to reuse) is the `HostContext` of the thread
+(`current_host()`). See docs/environments.md, "Your own environment types".
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+import contextvars
+import dataclasses
+import threading
+from typing import Any, Callable, Dict, Hashable, List, Optional
 
 from lispdeploy import checks
-from lispdeploy.errors import EnvironmentError_
+from lispdeploy.errors import EnvironmentError_, HostMissingError
 from lispdeploy.records import Field, Record
+from lispdeploy.report import DEPLOYED, HostReport
 from lispdeploy.system.operating_system import OperatingSystem, operating_system_check
 
 
@@ -20,22 +27,30 @@ class EnvironmentType(Record):
     """How machines of one kind are provisioned, deployed, rolled back and evaluated on.
 
     Guix's three procedures (`machine-remote-eval`, `deploy-machine`, `roll-back-machine`) take
-    the machine first; lispdeploy passes the collaborators they need (transport factory,
-    reporter, ...) as keyword arguments. `provision`/`destroy` create and remove the host for
-    environments that provide hosts (containers, cloud); `delegate` returns the
-    managed-host machine that reaches a provisioned host over SSH.
+    the machine (and the g-expression). A type that provides hosts instead gives `delegate`,
+    the managed-host machine that reaches a machine's existing host, and `provision`, which
+    creates the host if it is missing (only deploys call it) and returns that same machine;
+    the generic procedures then work on the machine they return. Every procedure takes the
+    machine only: one signature for all of them.
     """
 
     record_name = "environment-type"
     fields = (
         Field("name", check=checks.string),
         Field("description", "", check=checks.string),
-        Field("machine_remote_eval", None, check=checks.optional(checks.procedure)),
-        Field("deploy_machine", None, check=checks.optional(checks.procedure)),
-        Field("roll_back_machine", None, check=checks.optional(checks.procedure)),
+        Field("machine_remote_eval", None, check=checks.optional(checks.procedure),
+              doc="(machine gexp) -> the gexp's value on the machine's host"),
+        Field("deploy_machine", None, check=checks.optional(checks.procedure),
+              doc="machine -> its deploy's report (a dry run's when the deploy is one)"),
+        Field("roll_back_machine", None, check=checks.optional(checks.procedure),
+              doc="machine -> its roll-back's report"),
         Field("delegate", None, check=checks.optional(checks.procedure),
-              doc="machine -> managed-host machine that reaches it (provisioning if needed)"),
-        Field("destroy_machine", None, check=checks.optional(checks.procedure)),
+              doc="machine -> the managed-host machine that reaches its existing host"),
+        Field("provision", None, check=checks.optional(checks.procedure),
+              doc="machine -> the managed-host machine reaching its host, creating the host "
+                  "if it is missing (deploys only)"),
+        Field("destroy_machine", None, check=checks.optional(checks.procedure),
+              doc="machine -> whether it removed the machine's host"),
         Field("build_options", None, check=checks.optional(checks.procedure),
               doc="machine -> keyword arguments for building its system (e.g. the address "
                   "its services listen on)"),
@@ -102,36 +117,266 @@ def describe_target(target: tuple) -> str:
     return f"{target[0]} {' '.join(str(t) for t in target[1:])}"
 
 
-def _call(machine: Machine, hook: str, *args: Any, **kwargs: Any) -> Any:
-    proc: Optional[Callable] = getattr(machine.environment, hook)
-    if proc is None:
-        raise EnvironmentError_(
-            f"{machine.environment.name} does not support {hook.replace('_', '-')}",
-            location=machine.location)
-    return proc(machine, *args, **kwargs)
+# The host context ------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class DeployOptions:
+    """What one deploy asks of every machine: a dry run or not, how long a host may wait for
+    its confirmation (None: no confirmation), who deploys (recorded with each generation), and
+    the spec (for provenance). `prepared` keeps what is made once per deploy and shared by its
+    hosts (the confirmation watchdog, ...), filled by whoever needs it."""
+
+    dry_run: bool = False
+    confirm_timeout: Optional[float] = 60.0
+    who: str = "lispdeploy"
+    spec_path: Optional[str] = None
+    spec_text: Optional[str] = None
+    prepared: Dict[str, Any] = dataclasses.field(default_factory=dict)
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+
+    def shared(self, key: str, make: Callable[[], Any]) -> Any:
+        """The value made once per deploy under `key` (made now if it is the first ask)."""
+        with self.lock:
+            if key not in self.prepared:
+                self.prepared[key] = make()
+            return self.prepared[key]
 
 
-def machine_remote_eval(machine: Machine, gexp, **kwargs: Any) -> Any:
-    """Evaluate a g-expression on the machine and return its value. An environment without
-    its own procedure evaluates on the machine its `delegate` returns (as Guix's
-    digital-ocean and hetzner environments do)."""
+class HostContext:
+    """The work of one command on one host, as the procedures working on it see it.
+
+    `phase(text)` reports what the host's work is doing (provisioning waits show there);
+    `output(data)` passes on what the host prints; `options` are the deploy's (None outside
+    deploys). Connections opened through `connection` are reused by every step on the host
+    and closed (and counted) when the work ends, or at once by `interrupt` (Ctrl-C).
+    `stage` and `stage_detail` say how far a deploy got, for what an interrupt reports;
+    `machine` is the machine the work is for.
+    Use it as a context manager: it is the thread's current host while entered.
+    """
+
+    def __init__(self, name: str, *, machine: Optional["Machine"] = None,
+                 phase: Optional[Callable[[str], None]] = None,
+                 output: Optional[Callable[[bytes], None]] = None,
+                 options: Optional[DeployOptions] = None):
+        self.name = name
+        self.machine = machine
+        self._phase = phase
+        self._output = output
+        self.options = options
+        self.connections = 0
+        self.round_trips = 0
+        self.build_options: Dict[str, Any] = {}
+        # The environment whose delegate gave the machine the work reaches, if any.
+        self.reached_through: Optional[str] = None
+        self.stage = "untouched"
+        self.stage_detail: Dict[str, Any] = {}
+        self.interrupted = threading.Event()
+        self._cached: Dict[Hashable, Any] = {}
+        self._open: List[Any] = []
+        self._lock = threading.Lock()
+        self._tokens: List[contextvars.Token] = []
+
+    def phase(self, text: str) -> None:
+        """Report the host's new phase (building, probing, waiting for a droplet...)."""
+        if self._phase is not None:
+            self._phase(text)
+
+    def output(self, data: bytes) -> None:
+        """Pass on bytes the host printed."""
+        if self._output is not None:
+            self._output(data)
+
+    def set_stage(self, stage: str, **detail: Any) -> None:
+        """Record how far the host's deploy got (see `ui.deploy.interrupted`)."""
+        with self._lock:
+            self.stage = stage
+            self.stage_detail = detail
+
+    def connection(self, key: Hashable, open_: Callable[[], Any]) -> Any:
+        """The open connection for `key`, opened with `open_()` the first time."""
+        with self._lock:
+            if key in self._cached:
+                return self._cached[key]
+        self._check_interrupted()
+        transport = open_()
+        with self._lock:
+            if key in self._cached:  # opened meanwhile by another thread of this host
+                other = self._cached[key]
+            else:
+                self._cached[key] = transport
+                self._open.append(transport)
+                other = None
+        if other is not None:
+            self.release(transport)
+            return other
+        if self.interrupted.is_set():
+            self.release(transport)
+            self._check_interrupted()
+        return transport
+
+    def new_connection(self, open_: Callable[[], Any]) -> Any:
+        """A connection of its own (not reused), closed by `release` or when the work ends."""
+        self._check_interrupted()
+        transport = open_()
+        with self._lock:
+            self._open.append(transport)
+        return transport
+
+    def release(self, transport: Any) -> None:
+        """Close a connection now and count what it did."""
+        with self._lock:
+            if transport in self._open:
+                self._open.remove(transport)
+            for key, value in list(self._cached.items()):
+                if value is transport:
+                    del self._cached[key]
+        self._close(transport)
+
+    def close(self) -> None:
+        """Close every connection the host's work opened."""
+        with self._lock:
+            opened, self._open, self._cached = self._open, [], {}
+        for transport in opened:
+            self._close(transport)
+
+    def interrupt(self) -> None:
+        """Stop the host's work (from another thread): close its connections, so that what
+        waits on the host returns, and refuse new ones."""
+        self.interrupted.set()
+        self.close()
+
+    def _check_interrupted(self) -> None:
+        if self.interrupted.is_set():
+            raise KeyboardInterrupt("interrupted")
+
+    def _close(self, transport: Any) -> None:
+        self.connections += getattr(transport, "connections", 1)
+        self.round_trips += getattr(transport, "round_trips", 0)
+        try:
+            transport.close()
+        except Exception:
+            # Closing is best effort: the host may be gone already, which its result says.
+            pass
+
+    def __enter__(self) -> "HostContext":
+        self._tokens.append(_current.set(self))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _current.reset(self._tokens.pop())
+        self.close()
+
+
+_current: contextvars.ContextVar[Optional[HostContext]] = contextvars.ContextVar(
+    "lispdeploy_host", default=None)
+
+
+def current_host() -> Optional[HostContext]:
+    """The host context of this thread, or None outside any command's work on a host."""
+    return _current.get()
+
+
+def report_progress(text: str) -> None:
+    """Show `text` as the current host's phase (what provisioning waits for, say)."""
+    host = current_host()
+    if host is not None:
+        host.phase(text)
+
+
+def within_host(machine: Machine, work: Callable[[HostContext], Any]) -> Any:
+    """Run `work` in the current host context, or in a new one for the call (a call from a
+    spec or from Python outside any command), whose connections close when it returns."""
+    host = current_host()
+    if host is not None:
+        return work(host)
+    with HostContext(machine.display_name) as host:
+        return work(host)
+
+
+# Generic entry points --------------------------------------------------------------------------
+
+def _missing(machine: Machine, procedure: str) -> EnvironmentError_:
+    return EnvironmentError_(
+        f"machine '{machine.display_name}': {machine.environment.name} has neither a "
+        f"{procedure} procedure nor a delegate", location=machine.environment.location or
+        machine.location, hint=f"give the environment-type a ({procedure} ...) or a "
+                               "(delegate ...) procedure")
+
+
+def reach(machine: Machine, *, provision: bool = False) -> Machine:
+    """The managed-host machine that reaches the machine's host: the environment's `delegate`
+    (the host must exist), or with `provision` its `provision` (creating a missing host).
+    A machine of an environment with neither is returned as it is."""
     environment = machine.environment
-    if environment.machine_remote_eval is None and environment.delegate is not None:
-        delegate = environment.delegate
-        # Evaluating never creates a host (a droplet costs money): only deploys do.
-        target = (delegate(machine, create=False) if accepts_keyword(delegate, "create")
-                  else delegate(machine))
-        return machine_remote_eval(target, gexp, **kwargs)
-    return _call(machine, "machine_remote_eval", gexp, **kwargs)
+    procedure = environment.provision if provision and environment.provision is not None \
+        else environment.delegate
+    if procedure is None:
+        return machine
+    host = current_host()
+    if host is not None:
+        host.reached_through = environment.name
+    return procedure(machine)
 
 
-def accepts_keyword(procedure: Callable, keyword: str) -> bool:
-    """Whether `procedure` takes `keyword=` (lispdeploy's own delegates take `create` and
-    `progress`; a spec's lambdas usually take the machine only)."""
-    import inspect  # rarely needed; costs start-up time of every command if imported above
-    try:
-        parameters = inspect.signature(procedure).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == keyword and p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-               or p.kind is p.VAR_KEYWORD for p in parameters)
+def machine_remote_eval(machine: Machine, gexp) -> Any:
+    """`(machine-remote-eval machine gexp)`: evaluate a g-expression on the machine's host and
+    return its value. An environment without its own procedure evaluates on the machine its
+    `delegate` returns (as Guix's digital-ocean and hetzner environments do); evaluating never
+    creates a host (a droplet costs money): only deploys do."""
+    def work(host: HostContext) -> Any:
+        environment = machine.environment
+        if environment.machine_remote_eval is not None:
+            return environment.machine_remote_eval(machine, gexp)
+        target = reach(machine)
+        if target is machine:
+            raise _missing(machine, "machine-remote-eval")
+        return machine_remote_eval(target, gexp)
+    return within_host(machine, work)
+
+
+def deploy_machine(machine: Machine) -> HostReport:
+    """`(deploy-machine machine)`: deploy the machine (a dry run when the current deploy is
+    one) and return its report; a failure is a report whose result is `failed`. An
+    environment without its own procedure deploys the machine its `provision` returns (its
+    `delegate` in a dry run, which creates nothing), with the system built as the
+    environment's `build-options` say."""
+    def work(host: HostContext) -> HostReport:
+        environment = machine.environment
+        if environment.deploy_machine is not None:
+            return as_report(machine, environment.deploy_machine(machine))
+        dry_run = host.options is not None and host.options.dry_run
+        target = reach(machine, provision=not dry_run)
+        if target is machine:
+            raise _missing(machine, "deploy-machine")
+        if environment.build_options is not None:
+            host.build_options = dict(environment.build_options(machine))
+        return deploy_machine(target)
+    return within_host(machine, work)
+
+
+def roll_back_machine(machine: Machine) -> HostReport:
+    """`(roll-back-machine machine)`: switch the machine's host to its previous generation;
+    its report."""
+    def work(host: HostContext) -> HostReport:
+        environment = machine.environment
+        if environment.roll_back_machine is not None:
+            return as_report(machine, environment.roll_back_machine(machine))
+        target = reach(machine)
+        if target is machine:
+            raise _missing(machine, "roll-back-machine")
+        return roll_back_machine(target)
+    return within_host(machine, work)
+
+
+def as_report(machine: Machine, value: Any) -> HostReport:
+    """What an environment's deploy or roll-back procedure returned, as the machine's report
+    (a procedure of a spec may return anything: then the host counts as deployed)."""
+    if isinstance(value, HostReport):
+        value.host = machine.display_name
+        return value
+    return HostReport(machine.display_name, DEPLOYED)
+
+
+__all__ = ["EnvironmentType", "Machine", "DeployOptions", "HostContext", "HostMissingError",
+           "current_host", "within_host", "report_progress", "reach", "machine_remote_eval", "deploy_machine",
+           "roll_back_machine", "as_report"]

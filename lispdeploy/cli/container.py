@@ -73,7 +73,7 @@ def start(spec, on, load_path):
     """Create (if missing) and boot the container hosts."""
     from lispdeploy.environments.container import environment as env
     machines = _machines(spec, load_path, on, "container-environment-type")
-    _each(machines, lambda m: _row(m, env.provision(m)), "start")
+    _each(machines, lambda m: _row(m, env.started(m)), "start")
 
 
 @container.command()

@@ -114,7 +114,7 @@ def execute_command(spec: str, command: Sequence[str], *, on: Sequence[str], job
     from lispdeploy.errors import HostError
 
     def work(host):
-        status = run_command(host.transport, command, on_output=host.output)
+        status = run_command(host.machine, command)
         if status != 0:
             raise HostError(f"{command[0]} failed with {describe_status(status)}",
                             host=host.name)

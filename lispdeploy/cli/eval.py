@@ -41,20 +41,19 @@ def eval_command(spec, expression, expression_file, as_json, on, jobs, verbose, 
     machines = select(loaded.machines, on)
     from lispdeploy.gexp.gexp import Gexp
     from lispdeploy.gexp.lowering import Lowerer
-    from lispdeploy.remote.eval import run_lowered
+    from lispdeploy.machine import machine_remote_eval
     from lispdeploy.spec.loader import evaluate
     gexp = evaluate(loaded, text, filename)
     if not isinstance(gexp, Gexp):
         got = getattr(gexp, "record_name", None) or type(gexp).__name__
         raise SpecError(f"the expression must be a g-expression #~(...), got {got}",
                         hint="write #~(...) around the code to run on the hosts")
-    # Lowered once, before connecting: a bad value or a failing computed-file is reported
-    # once, not per host.
-    program = Lowerer().lower_program("eval", gexp)
+    # Lowered before connecting: a bad value or a failing computed-file is reported once,
+    # not per host.
+    Lowerer().lower_program("eval", gexp)
 
     def work(host):
-        return run_lowered(host.transport, program, on_stderr=host.output,
-                           location=gexp.location)
+        return machine_remote_eval(host.machine, gexp)
 
     results = run_on_machines(machines, work, jobs=jobs, verbose=verbose, show_output=verbose)
     from lispdeploy.ui.hosts import results_to_json, show_value

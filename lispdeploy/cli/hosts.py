@@ -1,7 +1,6 @@
 """Options shared by the commands that talk to hosts (`--on`, `-j/--jobs`, `-v`), and running
 their per-host work with progress shown.
 
-Imports click, the deploy pool and host selection, and the ui.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from typing import Any, Callable, List, Sequence
 
 import click
 
-from lispdeploy.deploy.pool import DEFAULT_JOBS, HostResult, HostRun
+from lispdeploy.deploy.pool import DEFAULT_JOBS, HostResult
 
 
 def host_options(command: Callable) -> Callable:
@@ -27,16 +26,16 @@ def host_options(command: Callable) -> Callable:
     return command
 
 
-def run_on_machines(machines: Sequence, work: Callable[[HostRun], Any], *, jobs: int,
+def run_on_machines(machines: Sequence, work: Callable[[Any], Any], *, jobs: int,
                     verbose: bool, show_output: bool, output_to_stdout: bool = False
                     ) -> List[HostResult]:
-    """Run `work` on every machine in parallel, printing progress; the results, in order."""
-    from lispdeploy.deploy.hosts import connect
+    """Run `work(host)` on every machine in parallel (`host` is its `HostContext`), printing
+    progress; the results, in order."""
     from lispdeploy.deploy.pool import run_on_hosts
     from lispdeploy.ui.hosts import HostReporter
     reporter = HostReporter([m.display_name for m in machines], show_output=show_output,
                             verbose=verbose, output_to_stdout=output_to_stdout)
-    return run_on_hosts(machines, work, connect=connect, jobs=jobs, reporter=reporter)
+    return run_on_hosts(machines, work, jobs=jobs, reporter=reporter)
 
 
 def select(machines: Sequence, on: Sequence[str]) -> list:

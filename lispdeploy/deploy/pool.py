@@ -1,15 +1,17 @@
 """Running one piece of work on many hosts in parallel, each with its own result.
 
-`run_on_hosts(machines, work, connect=...)` opens one connection per machine, calls
-`work(host)` with a `HostRun` (the machine, its transport, and an `output` callback for what
-the host prints), closes the connection, and returns a `HostResult` per machine, in the order
-given. A bounded pool of threads does this; an error on one host (an exception of any kind) is
-that host's result and never stops the others. On Ctrl-C the pool closes every open
-connection, so that work in flight ends promptly, waits for the threads, and re-raises.
+`run_on_hosts(machines, work)` calls `work(host)` for every machine in a thread of a bounded
+pool, inside the host's `HostContext` (the machine, its phases and output going to the
+reporter, the deploy's options, the connections its steps reuse), closes what the work opened,
+and returns a `HostResult` per machine, in the order given. An error on one host (an exception
+of any kind) is that host's result and never stops the others.
+
+On Ctrl-C the pool interrupts every host's work (closing its connections, so that what waits
+on a host returns at once), waits for the threads, and raises `Interrupted`, which carries
+each host's context: how far each got is what the command reports.
 
 Progress goes to a reporter (`PoolReporter`), which the ui implements; this module prints
-nothing. Imports nothing of lispdeploy (machines are only passed through); the connection
-opener is passed in.
+nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, List, Optional, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Protocol, Sequence
+
+from lispdeploy.machine import DeployOptions, HostContext
 
 if TYPE_CHECKING:  # the command line imports this module for its options: keep it light
     from lispdeploy.machine import Machine
@@ -25,20 +29,9 @@ if TYPE_CHECKING:  # the command line imports this module for its options: keep 
 DEFAULT_JOBS = 8
 
 
-class HostRun:
-    """What work on one host gets: the machine, its open transport, its name, and `output`
-    to pass what the host prints (bytes, as it arrives) on to the reporter."""
-
-    def __init__(self, machine: Machine, transport: Any, output: Callable[[bytes], None]):
-        self.machine = machine
-        self.transport = transport
-        self.name = machine.display_name
-        self.output = output
-
-
 class HostResult:
     """The outcome on one host: `value` (what the work returned) or `error` (what it raised),
-    how long it took, and what its connection counted."""
+    how long it took, and what its connections counted."""
 
     def __init__(self, name: str, *, value: Any = None, error: Optional[BaseException] = None,
                  seconds: float = 0.0, connections: int = 0, round_trips: int = 0):
@@ -63,7 +56,10 @@ class PoolReporter(Protocol):
     """Receives progress from worker threads (so it must be thread-safe)."""
 
     def host_started(self, name: str) -> None:
-        """Work on `name` begins (before connecting)."""
+        """Work on `name` begins."""
+
+    def host_phase(self, name: str, phase: str) -> None:
+        """Host `name` entered `phase` (building, probing, waiting for its droplet...)."""
 
     def host_output(self, name: str, data: bytes) -> None:
         """`name` printed `data` (a chunk, not necessarily whole lines)."""
@@ -72,8 +68,13 @@ class PoolReporter(Protocol):
         """Work on a host ended, successfully or not."""
 
 
-class _SilentReporter:
+class SilentReporter:
+    """A reporter that shows nothing."""
+
     def host_started(self, name: str) -> None:
+        pass
+
+    def host_phase(self, name: str, phase: str) -> None:
         pass
 
     def host_output(self, name: str, data: bytes) -> None:
@@ -83,44 +84,51 @@ class _SilentReporter:
         pass
 
 
-def run_on_hosts(machines: Sequence[Machine], work: Callable[[HostRun], Any], *,
-                 connect: Callable[[Machine], Any], jobs: int = DEFAULT_JOBS,
-                 reporter: Optional[PoolReporter] = None) -> List[HostResult]:
-    """Run `work` on every machine, at most `jobs` at a time (see the module docstring)."""
-    reporter = reporter or _SilentReporter()
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the pool: `results` of the hosts that had finished, by name, and the
+    `contexts` of every host whose work had begun (their stage says how far it got);
+    `pending` names the hosts whose work had not begun."""
+
+    def __init__(self, results: Dict[str, HostResult], contexts: Dict[str, HostContext],
+                 pending: List[str]):
+        super().__init__("interrupted")
+        self.results = results
+        self.contexts = contexts
+        self.pending = pending
+
+
+def run_on_hosts(machines: Sequence[Machine], work: Callable[[HostContext], Any], *,
+                 jobs: int = DEFAULT_JOBS, reporter: Optional[PoolReporter] = None,
+                 options: Optional[DeployOptions] = None) -> List[HostResult]:
+    """Run `work` on every machine, at most `jobs` at a time (see the module docstring).
+    `work` gets the host's context, whose `machine` is the machine."""
+    reporter = reporter or SilentReporter()
     if jobs < 1:
         raise ValueError("jobs must be 1 or more")
-    open_transports: dict = {}
-    lock = threading.Lock()
+    contexts: Dict[str, HostContext] = {}
+    results: Dict[str, HostResult] = {}
     cancelled = threading.Event()
 
     def one(machine: Machine) -> HostResult:
         name = machine.display_name
+        host = HostContext(name, machine=machine, options=options,
+                           phase=lambda text: reporter.host_phase(name, text),
+                           output=lambda data: reporter.host_output(name, data))
+        contexts[name] = host
+        if cancelled.is_set():
+            host.interrupted.set()
         started = time.monotonic()
         reporter.host_started(name)
-        transport = None
         try:
-            if cancelled.is_set():
-                raise KeyboardInterrupt("interrupted")
-            transport = connect(machine)
-            with lock:
-                open_transports[id(transport)] = transport
-            if cancelled.is_set():
-                raise KeyboardInterrupt("interrupted")
-            value = work(HostRun(machine, transport,
-                                 lambda data: reporter.host_output(name, data)))
-            result = HostResult(name, value=value)
+            with host:
+                host._check_interrupted()
+                result = HostResult(name, value=work(host))
         except BaseException as e:  # one host's failure, whatever it is, is its own result
             result = HostResult(name, error=e)
-        finally:
-            if transport is not None:
-                with lock:
-                    open_transports.pop(id(transport), None)
-                _close(transport)
         result.seconds = time.monotonic() - started
-        if transport is not None:
-            result.connections = getattr(transport, "connections", 1)
-            result.round_trips = getattr(transport, "round_trips", 0)
+        result.connections = host.connections
+        result.round_trips = host.round_trips
+        results[name] = result
         reporter.host_finished(result)
         return result
 
@@ -132,23 +140,15 @@ def run_on_hosts(machines: Sequence[Machine], work: Callable[[HostRun], Any], *,
         while pending:
             # A timeout keeps the main thread able to receive Ctrl-C.
             _, pending = concurrent.futures.wait(pending, timeout=0.5)
-    except BaseException:
+    except KeyboardInterrupt:
         cancelled.set()
         for future in futures:
             future.cancel()
-        with lock:
-            transports = list(open_transports.values())
-        for transport in transports:
-            _close(transport)
+        for host in list(contexts.values()):
+            host.interrupt()
         pool.shutdown(wait=True)
-        raise
+        raise Interrupted(dict(results), dict(contexts),
+                          [m.display_name for m in machines
+                           if m.display_name not in contexts]) from None
     pool.shutdown(wait=True)
     return [f.result() for f in futures]
-
-
-def _close(transport: Any) -> None:
-    try:
-        transport.close()
-    except Exception:
-        # Closing is best effort: the host may already be gone, and its result says so.
-        pass

@@ -223,7 +223,12 @@ class Folding:
         if kind.extend is not None:
             plain = [c for _, c in contributions]
             composed = _compose(kind, s, contributions) if kind.compose else plain
-            value = _call(kind.extend, s, "its extend procedure", value, composed)
+            try:
+                value = _call(kind.extend, s, "its extend procedure", value, composed)
+            except LispdeployError as failure:
+                if failure.location is None:
+                    failure.location = _extension_culprit(kind, value, contributions)
+                raise
         self._values[id(s)] = value
         return value
 
@@ -238,7 +243,9 @@ def _compose(kind: ServiceType, s: Service, contributions) -> Any:
     names the service whose contribution it refuses, at that service's location."""
     try:
         return kind.compose([c for _, c in contributions])
-    except LispdeployError:
+    except LispdeployError as failure:
+        if failure.location is None:
+            failure.location = _culprit(kind, contributions) or s.location
         raise
     except KeyboardInterrupt:
         raise
@@ -246,6 +253,8 @@ def _compose(kind: ServiceType, s: Service, contributions) -> Any:
         for source, contribution in contributions:
             try:
                 kind.compose([contribution])
+            except KeyboardInterrupt:
+                raise
             except BaseException:
                 raise ServiceError(
                     f"service '{source.kind.name}' gives {s.kind.name}-service-type a value "
@@ -255,6 +264,32 @@ def _compose(kind: ServiceType, s: Service, contributions) -> Any:
                 ) from None
         return _call(kind.compose, s, "its compose procedure",
                      [c for _, c in contributions])
+
+
+def _culprit(kind: ServiceType, contributions):
+    """The location of the first service whose contribution the type's compose refuses."""
+    for source, contribution in contributions:
+        try:
+            kind.compose([contribution])
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            return source.location
+    return None
+
+
+def _extension_culprit(kind: ServiceType, value, contributions):
+    """The location of the first service whose contribution alone the type's extend
+    procedure refuses."""
+    for source, contribution in contributions:
+        try:
+            alone = kind.compose([contribution]) if kind.compose else [contribution]
+            kind.extend(value, alone)
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            return source.location
+    return None
 
 
 def _what_failed(e: BaseException) -> str:

@@ -167,6 +167,40 @@ def within(base: FieldKind, refuse: Callable[[str], Optional[str]], what: str,
     return FieldKind(name or base.name, what, test, normalize=base.normalize)
 
 
+def refining(check: Callable[[Any], str], what: str, base: FieldKind = line,
+             name: str = "") -> FieldKind:
+    """A kind of `base` strings that a service's own `check` (value -> stored value, or
+    TypeError) also accepts, described as `what`: a way to give an existing check a kind."""
+    def test(text: str) -> Optional[str]:
+        problem = base._test(text)
+        if problem:
+            return problem
+        try:
+            check(text)
+        except TypeError:
+            return "it does not have that form"
+        return None
+
+    return _Refining(name or base.name, what, test, base=base, check=check,
+                     doc=check.__doc__ or "")
+
+
+class _Refining(FieldKind):
+    """A kind made by `refining`: the service's check says itself what is wrong."""
+
+    __slots__ = ("base", "check")
+
+    def __init__(self, name, what, test, *, base: FieldKind, check, doc: str):
+        super().__init__(name, what, test, normalize=lambda text: check(base.normalize(text)),
+                         doc=doc)
+        self.base = base
+        self.check = check
+
+    def __call__(self, value: Any) -> str:
+        text = self.base(value)
+        return self.check(text)
+
+
 def kind_of(check: Any) -> Optional[FieldKind]:
     """The field kind a check stands for, looking through `checks.optional`/`list_of`/
     `either` wrappers; None for checks that take no strings of a known kind."""
@@ -277,14 +311,16 @@ def sshd_word(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-_NGINX_PLAIN = re.compile(r"[A-Za-z0-9_@%+=:,./*?!~^\[\]-]+")
+_NGINX_PLAIN = re.compile(r"[^\s;{}\"'#]+")
+# What nginx's tokenizer changes in an unquoted word: these escapes, and ${ (a variable).
+_NGINX_CHANGED = re.compile(r"\\([\"'\\ntr]|$)|\$\{")
 
 
 def nginx_word(text: str) -> str:
     """`text` as one argument of an nginx directive, read back exactly by nginx's
-    tokenizer (double quotes, backslash escapes)."""
+    tokenizer (double quotes, backslash escapes); written as it is when nginx reads it so."""
     _require(line, text, "an nginx value")
-    if text and _NGINX_PLAIN.fullmatch(text):
+    if text and _NGINX_PLAIN.fullmatch(text) and not _NGINX_CHANGED.search(text):
         return text
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
@@ -336,7 +372,7 @@ def checked(kind: FieldKind, value: Any, label: str) -> str:
 
 
 __all__ = ["FieldKind", "line", "word", "absolute_path", "prose", "raw", "pattern", "within",
-           "kind_of", "account_name", "passwd_field", "passwd_path", "crypt_hash",
+           "refining", "kind_of", "account_name", "passwd_field", "passwd_path", "crypt_hash",
            "package_name", "package_version", "timezone", "locale_name", "xkb_name", "mode",
            "sh_quote", "sshd_word", "nginx_word", "apache_word", "ini_line", "ini_value",
            "checked", "describe_character", "checks"]

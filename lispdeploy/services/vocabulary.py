@@ -13,7 +13,7 @@ from lispdeploy.services.core import (Service, ServiceExtension, ServiceType, co
 from lispdeploy.vocabulary import Vocabulary
 
 # Catalogue modules (lispdeploy.services.<name>), each with SPEC_VOCABULARY.
-CATALOGUE = ("shepherd", "ssh", "networking", "web", "mcron")
+CATALOGUE = ("shepherd", "ssh", "networking", "web", "mcron", "databases", "php", "monitoring", "admin", "syslog")
 
 
 def _service_extension(target, compute, *, location=None):

@@ -27,6 +27,7 @@ Imports records, checks, errors, gexp and services.core/sinks/rendering only.
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 from typing import Any, Iterable, List, Optional
@@ -103,11 +104,18 @@ def _port_problem(text: str) -> Optional[str]:
     return None if text.isdigit() and 0 < int(text) < 65536 else f"{text} is not a port"
 
 
-def _address_problem(text: str, *, wildcard_port: bool = False) -> Optional[str]:
-    """Problems of "ADDRESS[:PORT]" (ADDRESS an IPv4, [IPv6], '*' or a host name)."""
+def _address_problem(text: str, *, wildcard_port: bool = False,
+                     names: bool = True) -> Optional[str]:
+    """Problems of "ADDRESS[:PORT]" (ADDRESS an IPv4, [IPv6], '*', or with `names` a host
+    name)."""
     match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9*_.-]+)(:([0-9]+|\*))?", text)
     if not match:
         return f"'{text}' is not an address"
+    if not names and match.group(1) not in ("*", "_default_"):
+        try:
+            ipaddress.ip_address(match.group(1).strip("[]"))
+        except ValueError:
+            return f"'{match.group(1)}' is not an IP address, '*' or _default_"
     port = match.group(3)
     if port is not None and not (port == "*" and wildcard_port):
         return _port_problem(port)
@@ -134,7 +142,8 @@ _NGINX_LISTEN_OPTIONS = ("setfib", "fastopen", "backlog", "rcvbuf", "sndbuf", "a
                          "ipv6only", "so_keepalive")
 apache_virtual_host = kinds.within(
     apache_words, lambda text: next(filter(None, (
-        _address_problem(word, wildcard_port=True) for word in text.split(" "))), None),
+        _address_problem(word, wildcard_port=True, names=False)
+        for word in text.split(" "))), None),
     "addresses such as \"*:80\" or \"192.0.2.1:443\"", name="words")
 apache_listen = kinds.within(apache_words, lambda text: _listen_problem(
     text, lambda word: re.fullmatch(r"[a-z]+", word) is not None),

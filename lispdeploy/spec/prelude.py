@@ -30,7 +30,6 @@ PROVIDERS = (
     "lispdeploy.services.vocabulary",
     "lispdeploy.gexp.vocabulary",
     "lispdeploy.environments.vocabulary",
-    "lispdeploy.deploy.vocabulary",
 )
 
 

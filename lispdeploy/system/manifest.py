@@ -189,7 +189,9 @@ def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
         if isinstance(unit, ShepherdService):
             name, names = unit.unit_name, unit.provision
         elif isinstance(unit, SystemdUnit):
-            name, names = unit.name, (*unit.provision, unit.name.rsplit(".", 1)[0])
+            # A timer and its service share a base name: only the service provides it.
+            base = unit.name[:-len(".service")] if unit.name.endswith(".service") else unit.name
+            name, names = unit.name, (*unit.provision, base)
         else:
             raise ServiceError(f"service '{source.kind.name}' gives {describe_value(unit)} to "
                                "shepherd-root-service-type, which expects shepherd-service and "

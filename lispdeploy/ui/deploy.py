@@ -16,7 +16,7 @@ from typing import Dict, List, Sequence
 import click
 
 from lispdeploy.deploy.pool import HostResult
-from lispdeploy.deploy.report import FAILED, HostReport
+from lispdeploy.report import FAILED, HostReport
 from lispdeploy.ui.hosts import HostReporter
 
 
@@ -32,8 +32,8 @@ class DeployProgress(HostReporter):
         self._phase_lock = threading.Lock()
 
     def host_started(self, name: str) -> None:
-        """Show that the host is being reached."""
-        self.host_phase(name, "connecting")
+        """Show that work on the host begins."""
+        self.host_phase(name, "starting")
 
     def host_phase(self, name: str, phase: str) -> None:
         """Show the host's new phase."""

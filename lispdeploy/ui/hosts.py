@@ -39,7 +39,13 @@ class HostReporter:
         """With -v: say that work on `name` begins."""
         if self.verbose:
             with self._lock:
-                click.echo(f"{name}: connecting", err=True)
+                click.echo(f"{name}: starting", err=True)
+
+    def host_phase(self, name: str, phase: str) -> None:
+        """With -v: say what the host's work is doing (provisioning waits, ...)."""
+        if self.verbose:
+            with self._lock:
+                click.echo(f"{name}: {phase}", err=True)
 
     def host_output(self, name: str, data: bytes) -> None:
         """Print the whole lines `name` has printed so far, prefixed with its name."""

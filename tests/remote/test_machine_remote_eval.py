@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lispdeploy.machine import machine_remote_eval
+from lispdeploy.machine import HostContext, machine_remote_eval
 from lispdeploy.spec.loader import evaluate, load_spec
 from remote_hosts import machine_form
 
@@ -26,11 +26,13 @@ def test_from_a_spec(shared_fleet, write_spec):
     assert names == [web.host_name, db.host_name]
 
 
-def test_over_a_connection_the_caller_keeps(shared_fleet, write_spec, connect):
+def test_one_connection_per_host_context(shared_fleet, write_spec):
+    """Evaluations in one host context (a command's work on a host) share its connection,
+    closed when the context ends."""
     (host,) = shared_fleet(1)
     spec = load_spec(write_spec({"web": machine_form("web", host)}))
-    transport = connect(host)
-    for n in range(3):
-        assert machine_remote_eval(spec.machines[0], evaluate(spec, f"#~(* {n} 2)"),
-                                   transport=transport) == n * 2
-    assert (transport.connections, transport.round_trips) == (1, 3)
+    with HostContext("web") as context:
+        for n in range(3):
+            assert machine_remote_eval(spec.machines[0], evaluate(spec, f"#~(* {n} 2)")) == n * 2
+        assert context.connections == 0  # counted when closed
+    assert (context.connections, context.round_trips) == (1, 3)

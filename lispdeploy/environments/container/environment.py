@@ -1,14 +1,14 @@
 """`container-environment-type`: machines that are local container hosts.
 
 Deploying a machine of this type creates its container host if missing, starts it if
-stopped, then deploys over SSH exactly like a managed host: `delegate` gives the
+stopped (`provision`), then deploys over SSH exactly like a managed host: `delegate` gives the
 managed-host machine that reaches it (its loopback address, the key lispdeploy generated, the
 host key lispdeploy recorded when it created the host). The system is built to listen on the
 host's own address, and the safety checks skip block devices, which a container has none of.
 
 Hosts created from a spec are kept until `lispdeploy destroy`; with LISPDEPLOY_CONTAINER_OWNER
 set (tests), they belong to that process and are cleaned up with its other leftovers.
-Imports machine, the configuration records and the container engine; no SSH.
+No SSH here: the engine is imported when a host is first needed.
 """
 
 from __future__ import annotations
@@ -16,10 +16,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, Dict, Optional
 
-from lispdeploy.environments.container_configuration import (ContainerConfiguration,
-                                                           default_name, mapping)
-from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
-from lispdeploy.errors import EnvironmentError_
+from lispdeploy.environments import deploy_options
+from lispdeploy.environments.container.configuration import (ContainerConfiguration,
+                                                             default_name, mapping)
+from lispdeploy.environments.managed_host import (MachineSshConfiguration,
+                                                  managed_host_environment_type)
+from lispdeploy.errors import EnvironmentError_, HostMissingError
 from lispdeploy.machine import EnvironmentType, Machine
 
 if TYPE_CHECKING:
@@ -47,7 +49,13 @@ def container_name(machine: Machine) -> str:
     return config.name or default_name(machine.display_name)
 
 
-def provision(machine: Machine) -> "ContainerInfo":
+def provision(machine: Machine) -> Machine:
+    """The machine's `provision`: its container host, created if missing and started if
+    stopped; the managed-host machine that reaches it."""
+    return _reaching(machine, started(machine))
+
+
+def started(machine: Machine) -> "ContainerInfo":
     """The machine's container host, created if missing and started if stopped."""
     config: ContainerConfiguration = machine.configuration
     name = container_name(machine)
@@ -76,22 +84,26 @@ def _test_owner() -> Optional[int]:
     return int(owner) if owner and owner.isdigit() else None
 
 
-def delegate(machine: Machine, *, create: bool = True) -> Machine:
-    """The managed-host machine that reaches this machine's container host over SSH."""
-    if create:
-        info = provision(machine)
-    else:
-        info = engine().get(container_name(machine))
-        if info is None or not info.running:
-            raise EnvironmentError_(
-                f"machine '{machine.display_name}': its container host is not running",
-                location=machine.location,
-                hint="deploy the spec (which starts it) or run lispdeploy container start SPEC")
+def delegate(machine: Machine) -> Machine:
+    """The machine's `delegate`: the managed-host machine that reaches its running container
+    host over SSH (a host that is missing or stopped is an error: only deploys create and
+    start hosts)."""
+    info = engine().get(container_name(machine))
+    if info is None or not info.running:
+        raise HostMissingError(
+            f"machine '{machine.display_name}': its container host is "
+            f"{'not created yet' if info is None else 'not running'}",
+            location=machine.location,
+            hint="deploy the spec (which creates and starts it) or run lispdeploy container "
+                 "start SPEC")
+    return _reaching(machine, info)
+
+
+def _reaching(machine: Machine, info: "ContainerInfo") -> Machine:
     config: ContainerConfiguration = machine.configuration
-    ssh = MachineSshConfiguration(host_name=info.address, system=config.system,
-                                  identity=info.identity, host_key=info.host_key,
-                                  port=info.port, user=info.user, location=config.location)
-    from lispdeploy.environments.managed_host import managed_host_environment_type
+    ssh = MachineSshConfiguration(host_name=info.address, identity=info.identity,
+                                  host_key=info.host_key, port=info.port, user=info.user,
+                                  location=config.location, **deploy_options.carried(config))
     return machine.replace(environment=managed_host_environment_type, configuration=ssh)
 
 
@@ -117,6 +129,7 @@ container_environment_type = EnvironmentType(
     description="Local container hosts: systemd machines booted with systemd-nspawn on an "
                 "overlay of this machine's root, each on its own loopback address.",
     delegate=delegate,
+    provision=provision,
     destroy_machine=destroy,
     build_options=build_options,
     configuration_type=ContainerConfiguration,

@@ -2,8 +2,8 @@
 
 Guix requires every field; here `ssh-key` defaults to the user's default key, `tags` to none
 (droplets are found again by name and lispdeploy's own tag), `image` to Debian 12, and the
-fields a deploy reads (`safety-checks?`, `allow-downgrades?`) and the provisioning bound
-(`provisioning-timeout`) are added. Imports records and checks.
+deploy options every configuration shares (`system`, `safety-checks?`, `allow-downgrades?`)
+and the provisioning bound (`provisioning-timeout`) are added.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from lispdeploy import checks
+from lispdeploy.environments import deploy_options
 from lispdeploy.records import Field, Record
 from lispdeploy.services import kinds
 
@@ -47,7 +48,5 @@ class DigitalOceanConfiguration(Record):
         Field("image", "debian-12-x64", check=kinds.word),
         Field("provisioning_timeout", 600, check=_seconds,
               doc="how long a new droplet may take to become active and answer over SSH"),
-        Field("allow_downgrades", False, check=checks.boolean, spec_name="allow-downgrades?",
-              doc="only warn when the spec's commit is not a descendant of the host's"),
-        Field("safety_checks", True, check=checks.boolean, spec_name="safety-checks?"),
+        *deploy_options.fields(),
     )

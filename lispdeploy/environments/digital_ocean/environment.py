@@ -1,8 +1,8 @@
 """`digital-ocean-environment-type`: machines that are DigitalOcean droplets.
 
 Deploying such a machine finds its droplet again (by name and tags) or creates it, waits until
-it is active and answers over SSH, then deploys to it exactly like a managed host: `delegate`
-gives the managed-host machine that reaches it (root at its public IPv4, the configuration's
+it is active and answers over SSH (`provision`), then deploys to it exactly like a managed
+host: `delegate` gives the managed-host machine that reaches it (root at its public IPv4, the configuration's
 ssh-key, and the host key lispdeploy gave the droplet when it created it). `lispdeploy destroy`
 deletes the droplet (`destroy_machine`). Nothing of Guix's DigitalOcean assumptions (a
 Guix System installed over Debian, /dev/vda, eth0) applies: lispdeploy deploys onto the
@@ -14,17 +14,24 @@ only when a droplet is reached, so that loading a spec stays fast.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
-
 from lispdeploy.environments.digital_ocean.configuration import DigitalOceanConfiguration
 from lispdeploy.errors import LispdeployError
-from lispdeploy.machine import EnvironmentType, Machine
+from lispdeploy.machine import EnvironmentType, Machine, report_progress
 
 
-def delegate(machine: Machine, *, progress: Optional[Callable[[str], None]] = None,
-             create: bool = True) -> Machine:
-    """The managed-host machine that reaches the machine's droplet, creating the droplet if it
-    is missing (and `create`); `progress` hears what provisioning is waiting for."""
+def provision(machine: Machine) -> Machine:
+    """The machine's `provision`: the managed-host machine that reaches its droplet, creating
+    the droplet if it is missing; what provisioning waits for shows as the host's phase."""
+    return _reach(machine, create=True)
+
+
+def delegate(machine: Machine) -> Machine:
+    """The machine's `delegate`: the managed-host machine that reaches its existing droplet
+    (a missing droplet is an error: only deploys create droplets, which cost money)."""
+    return _reach(machine, create=False)
+
+
+def _reach(machine: Machine, *, create: bool) -> Machine:
     from lispdeploy.environments.digital_ocean import keys
     from lispdeploy.environments.digital_ocean.api import DigitalOceanApi
     from lispdeploy.environments.digital_ocean.provisioning import Provisioner, managed_machine
@@ -37,7 +44,8 @@ def delegate(machine: Machine, *, progress: Optional[Callable[[str], None]] = No
             state = DropletState.of(machine.display_name)
             with state.lock():
                 droplet, host_key = Provisioner(machine, api, state,
-                                                progress=progress).ready(identity, create=create)
+                                                progress=report_progress).ready(identity,
+                                                                                create=create)
     except LispdeployError as error:
         raise _located(error, machine)
     return managed_machine(machine, droplet.public_ipv4 or "", host_key, identity)
@@ -70,6 +78,7 @@ digital_ocean_environment_type = EnvironmentType(
     description='Provisioning of "droplets": virtual machines provided by the DigitalOcean '
                 "virtual private server (VPS) service.",
     delegate=delegate,
+    provision=provision,
     destroy_machine=destroy,
     configuration_type=DigitalOceanConfiguration,
 )

@@ -18,16 +18,17 @@ import os
 import time
 from typing import Callable, List, Optional, Tuple
 
+from lispdeploy.environments import deploy_options
 from lispdeploy.environments.digital_ocean import keys
 from lispdeploy.environments.digital_ocean.api import DigitalOceanApi, Droplet, DropletRequest
 from lispdeploy.environments.digital_ocean.configuration import DigitalOceanConfiguration
 from lispdeploy.environments.digital_ocean.state import DropletState
-from lispdeploy.environments.ssh_configuration import MachineSshConfiguration
-from lispdeploy.errors import ConnectionError_, EnvironmentError_, HostKeyError, LispdeployError
+from lispdeploy.environments.managed_host.configuration import MachineSshConfiguration
+from lispdeploy.errors import (ConnectionError_, EnvironmentError_, HostKeyError,
+                               HostMissingError, LispdeployError)
 from lispdeploy.machine import Machine
 
 LISPDEPLOY_TAG = "lispdeploy"
-SYSTEM = "x86_64-linux"  # every droplet size is x86_64
 FIRST_POLL = 1.0
 MAX_POLL = 5.0
 MAX_POLLS = 2000  # with the deadline: never more requests than this while waiting
@@ -42,11 +43,9 @@ def managed_machine(machine: Machine, address: str, host_key: str, identity: str
     """The managed-host machine that reaches a droplet: root at `address`, logging in with
     `identity`, checking `host_key`."""
     config: DigitalOceanConfiguration = machine.configuration
-    ssh = MachineSshConfiguration(host_name=address, system=SYSTEM, identity=identity,
-                                  host_key=host_key, user="root", port=22,
-                                  safety_checks=config.safety_checks,
-                                  allow_downgrades=config.allow_downgrades,
-                                  location=config.location)
+    ssh = MachineSshConfiguration(host_name=address, identity=identity, host_key=host_key,
+                                  user="root", port=22, location=config.location,
+                                  **deploy_options.carried(config))
     from lispdeploy.environments.managed_host import managed_host_environment_type
     return machine.replace(environment=managed_host_environment_type, configuration=ssh)
 
@@ -104,7 +103,7 @@ class Provisioner:
         droplet = self.find()
         if droplet is None:
             if not create:
-                raise EnvironmentError_(f"{self.subject} does not exist yet",
+                raise HostMissingError(f"{self.subject} does not exist yet",
                                         hint="deploy the spec first: lispdeploy deploy SPEC")
             return self._create(identity)
         return self._reuse(droplet, identity)

@@ -1,10 +1,11 @@
-"""The deploy's checks that need no host, and the reading of the probe's answers.
+"""A managed host's deploy checks: those that need no host, and the reading of the probe's
+answers.
 
 Before connecting: every group a user refers to is declared. With the probe's answers: the
 host's architecture matches the machine's `system`, it has a package manager lispdeploy can
 drive when packages are declared, nobody else is deploying, the safety checks the host ran
 passed, and the spec's commit does not go back in time (`allow-downgrades?`).
-Each failure names what to change. Imports errors, location and the system records.
+Each failure names what to change.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import subprocess
 from typing import Any, Dict, List, Optional, Tuple
 
-from lispdeploy.environments.ssh_configuration import MACHINE_ARCHITECTURES
+from lispdeploy.environments.deploy_options import MACHINE_ARCHITECTURES
 from lispdeploy.errors import DeployError, SpecError
 from lispdeploy.system.operating_system import OperatingSystem
 

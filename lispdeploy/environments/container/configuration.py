@@ -1,5 +1,5 @@
 """`container-configuration`: a local container host (systemd-nspawn over an overlay of the
-machine's own root), reachable on its own loopback address. Imports records and checks."""
+machine's own root), reachable on its own loopback address."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import ipaddress
 import re
 
 from lispdeploy import checks
+from lispdeploy.environments import deploy_options
 from lispdeploy.records import Field, Record
 from lispdeploy.services import kinds
 
@@ -68,10 +69,7 @@ class ContainerConfiguration(Record):
               doc="directories of the machine mounted read-only in the host"),
         Field("memory_max", None, check=checks.optional(_memory, "a size such as \"512M\""),
               doc="the most memory the host may use (bytes, or with K, M, G)"),
-        Field("system", "x86_64-linux", check=kinds.word),
-        Field("allow_downgrades", False, check=checks.boolean, spec_name="allow-downgrades?",
-              doc="only warn when the spec's commit is not a descendant of the host's"),
-        Field("safety_checks", True, check=checks.boolean, spec_name="safety-checks?"),
+        *deploy_options.fields(),
     )
 
     def targets(self, machine):

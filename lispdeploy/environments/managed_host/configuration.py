@@ -1,7 +1,4 @@
-"""`machine-ssh-configuration`: how to reach a managed host over SSH (gnu/machine/ssh.scm).
-
-Imports records, checks and errors only.
-"""
+"""`machine-ssh-configuration`: how to reach a managed host over SSH (gnu/machine/ssh.scm)."""
 
 from __future__ import annotations
 
@@ -9,20 +6,10 @@ import ipaddress
 import os
 
 from lispdeploy import checks
+from lispdeploy.environments import deploy_options
 from lispdeploy.errors import RecordError
-from lispdeploy.records import Field, Record, did_you_mean
+from lispdeploy.records import Field, Record
 from lispdeploy.services import kinds
-
-SYSTEMS = ("x86_64-linux", "i686-linux", "aarch64-linux", "armhf-linux", "powerpc64le-linux",
-           "riscv64-linux", "mips64el-linux", "powerpc-linux", "i586-gnu", "x86_64-gnu")
-
-# What `uname -m` says on a host of each system type.
-MACHINE_ARCHITECTURES = {
-    "x86_64-linux": ("x86_64",), "i686-linux": ("i686", "i586", "i386"),
-    "aarch64-linux": ("aarch64", "arm64"), "armhf-linux": ("armv7l", "armv8l", "armv6l"),
-    "powerpc64le-linux": ("ppc64le",), "riscv64-linux": ("riscv64",),
-    "mips64el-linux": ("mips64",), "powerpc-linux": ("ppc",),
-}
 
 
 def normal_host(name: str) -> str:
@@ -39,15 +26,6 @@ def normal_host(name: str) -> str:
         return text
 
 
-def _system(value):
-    name = checks.string(value)
-    if name not in SYSTEMS:
-        hint = did_you_mean(name, SYSTEMS)
-        raise TypeError(f"a known system type ({', '.join(SYSTEMS[:4])}, ...)"
-                        + (f"; {hint}" if hint else ""))
-    return name
-
-
 class MachineSshConfiguration(Record):
     """How to reach and authenticate to a host: `(machine-ssh-configuration (host-name ...)
     (system ...) ...)`. A `user` other than root runs privileged steps through `sudo -n`."""
@@ -55,11 +33,9 @@ class MachineSshConfiguration(Record):
     record_name = "machine-ssh-configuration"
     fields = (
         Field("host_name", check=kinds.word),
-        Field("system", check=_system),
+        *deploy_options.fields(system=deploy_options.REQUIRED_SYSTEM),
         Field("build_locally", True, check=checks.boolean, spec_name="build-locally?"),
         Field("authorize", True, check=checks.boolean, spec_name="authorize?"),
-        Field("allow_downgrades", False, check=checks.boolean, spec_name="allow-downgrades?"),
-        Field("safety_checks", True, check=checks.boolean, spec_name="safety-checks?"),
         Field("port", 22, check=checks.port_number),
         Field("user", "root", check=kinds.account_name),
         Field("identity", None, check=checks.optional(kinds.line, "a private key file")),
