@@ -28,9 +28,9 @@ from typing import Any, Callable, Optional
 from lispdeploy import checks
 from lispdeploy.errors import SpecError
 from lispdeploy.services import kinds
-from lispdeploy.gexp.files import FileLike, file_like_check, store_name
+from lispdeploy.gexp.files import FileLike, SecretFile, file_like_check, store_name
 from lispdeploy.gexp.gexp import PLACEHOLDER_PREFIX, Gexp
-from lispdeploy.records import Field, Record
+from lispdeploy.records import Field, Record, Thunk
 from lispdeploy.services.core import ServiceExtension, ServiceType
 
 UNIT_SUFFIXES = (".service", ".socket", ".timer", ".target", ".path", ".mount", ".slice")
@@ -198,12 +198,21 @@ class EtcFile(Record):
     fields = (
         Field("path", check=etc_path, doc="relative to /etc, e.g. \"ssh/sshd_config\""),
         Field("file", check=file_like_check),
-        Field("mode", 0o644, check=_mode),
+        Field("mode", Thunk(lambda f: 0o600 if isinstance(f.file, SecretFile) else 0o644),
+              check=_mode, doc="#o644, or #o600 for a secret-file"),
         Field("user", "root", check=kinds.account_name),
         Field("group", "root", check=kinds.account_name),
         Field("validate", None, check=checks.optional(_validate_command),
               doc="e.g. (\"/usr/sbin/visudo\" \"-c\" \"-f\" \"{}\"), or #f"),
     )
+
+    def _validate(self):
+        if isinstance(self.file, SecretFile) and self.validate is not None:
+            raise SpecError(f"etc-file /etc/{self.path}: a secret-file cannot be validated "
+                            "before it is put in place (the check would need a copy of it on "
+                            "the host)", location=self.location,
+                            hint="drop (validate ...), or keep the secret in a file of its "
+                                 "own that the validated configuration includes")
 
 
 def _own_path_problem(text: str) -> Optional[str]:

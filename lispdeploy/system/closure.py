@@ -55,10 +55,13 @@ MANIFEST_FORMAT = 1
 class SystemClosure:
     """A built system: the manifest item, every item it needs, and the manifest itself."""
 
-    def __init__(self, item: StoreItem, items: List[StoreItem], manifest: Dict[str, Any]):
+    def __init__(self, item: StoreItem, items: List[StoreItem], manifest: Dict[str, Any],
+                 secrets: Optional[Dict[str, Any]] = None):
         self.item = item
         self.items = items
         self.manifest = manifest
+        # /etc path -> secret-file whose content the deploy reads and sends to that path only.
+        self.secrets = dict(secrets or {})
 
     @property
     def host_name(self) -> str:
@@ -81,7 +84,8 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     settings: HostSettings = root["host"][0]
     renderer = Renderer(lowerer, listen_address=listen_address)
 
-    etc, etc_items = etc_entries(folding, renderer)
+    secret_files: List = []
+    etc, etc_items = etc_entries(folding, renderer, secret_files)
     groups, users = account_entries(folding)
     units, unit_items = unit_entries(folding, renderer, {e["path"] for e in etc})
     activation = activation_program(folding, renderer)
@@ -109,7 +113,8 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     # In the order of the system item's own closure (its references are sorted by path).
     manifest["items"] = [item.path for item in closure(sorted(top, key=lambda i: i.path))]
     item = StoreItem("system", content=_canonical(manifest), references=top)
-    return SystemClosure(item, closure([item]), manifest)
+    return SystemClosure(item, closure([item]), manifest,
+                         {e.path: e.file for e in secret_files})
 
 
 def _canonical(document: Dict[str, Any]) -> bytes:

@@ -18,6 +18,7 @@ from lispdeploy.services.sinks import (SystemdUnit, account_service_type, activa
                                        etc_file_check,
                                        etc_service_type, profile_service_type,
                                        shepherd_root_service_type)
+from lispdeploy.gexp.files import SecretFile
 from lispdeploy.store import StoreItem
 from lispdeploy.system.accounts import UserAccount, UserGroup
 from lispdeploy.system.packages import Package, specification_to_package
@@ -53,8 +54,12 @@ def _origin(service: Service) -> str:
     return f"'{service.kind.name}'" + (f" ({service.location})" if service.location else "")
 
 
-def etc_entries(folding: Folding, renderer: Renderer) -> Tuple[List[Dict], List[StoreItem]]:
-    """The manifest's "etc" section and the items it needs."""
+def etc_entries(folding: Folding, renderer: Renderer, secrets: Optional[List] = None
+                ) -> Tuple[List[Dict], List[StoreItem]]:
+    """The manifest's "etc" section and the items it needs; the etc-file records whose content
+    is a secret-file are added to `secrets` (their entries name the secret, hold no item)."""
+    if secrets is None:
+        secrets = []
     seen: Dict[str, Service] = {}
     entries: List[Dict] = []
     items: List[StoreItem] = []
@@ -77,6 +82,13 @@ def etc_entries(folding: Folding, renderer: Renderer) -> Tuple[List[Dict], List[
                                    f"is inside the other): declared by {_origin(source)} and "
                                    f"{_origin(owner)}", location=source.location)
         seen[etc.path] = source
+        if isinstance(etc.file, SecretFile):
+            # No item: the content travels at deploy time, to its destination only.
+            secrets.append(etc)
+            entries.append({"path": etc.path, "item": None, "secret": etc.file.name,
+                            "mode": f"{etc.mode:04o}", "user": etc.user, "group": etc.group,
+                            "validate": None})
+            continue
         item = renderer.item_of(etc.file)
         items.append(item)
         validate = list(etc.validate) if etc.validate else None
