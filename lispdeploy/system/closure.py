@@ -112,7 +112,8 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     top = etc_items + unit_items + ([activation] if activation else []) + origin_items
     # In the order of the system item's own closure (its references are sorted by path).
     manifest["items"] = [item.path for item in closure(sorted(top, key=lambda i: i.path))]
-    item = StoreItem("system", content=_canonical(manifest), references=top)
+    # The manifest holds password hashes: root only reads it on the host.
+    item = StoreItem("system", content=_canonical(manifest), references=top, private=True)
     return SystemClosure(item, closure([item]), manifest,
                          {e.path: e.file for e in secret_files})
 

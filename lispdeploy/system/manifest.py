@@ -90,6 +90,9 @@ def etc_entries(folding: Folding, renderer: Renderer, secrets: Optional[List] = 
                             "validate": None})
             continue
         item = renderer.item_of(etc.file)
+        if not etc.mode & 0o004:
+            # A file others may not read keeps that mode in the store too.
+            item = item.as_private()
         items.append(item)
         validate = list(etc.validate) if etc.validate else None
         if validate is None and etc.path.startswith("sudoers.d/"):
