@@ -14,7 +14,7 @@ DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 
 # Packages the deploy tests install inside container hosts (downloaded, never installed here).
 DEBIAN_CACHED_PACKAGES := hello redis-server prometheus-node-exporter
 
-.PHONY: test demo demo-clean deps system-deps venv lint clean
+.PHONY: test demo demo-clean try-forum deps system-deps venv lint clean
 
 test: deps
 	$(BIN)/lint-imports --no-cache
@@ -24,7 +24,11 @@ demo: deps
 	@sh tools/demo.sh
 
 demo-clean: venv
-	$(BIN)/lispdeploy destroy specs/web-demo.hy
+	$(BIN)/lispdeploy destroy specs/web-demo.hy --yes
+
+# The seed's forum servers on droplets of the DigitalOcean stand-in (container hosts here).
+try-forum: deps
+	@sh tools/try-forum.sh
 
 deps: system-deps venv
 

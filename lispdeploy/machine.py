@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import os
+import re
 import threading
 from typing import Any, Callable, Dict, Hashable, List, Optional
 
 from lispdeploy import checks
-from lispdeploy.errors import EnvironmentError_, HostMissingError
+from lispdeploy.errors import EnvironmentError_, HostMissingError, RecordError
+from lispdeploy.health_checks import HealthCheck
 from lispdeploy.records import Field, Record
 from lispdeploy.report import DEPLOYED, HostReport
 from lispdeploy.system.operating_system import OperatingSystem, operating_system_check
@@ -51,6 +54,13 @@ class EnvironmentType(Record):
                   "if it is missing (deploys only)"),
         Field("destroy_machine", None, check=checks.optional(checks.procedure),
               doc="machine -> whether it removed the machine's host"),
+        Field("find_host", None, check=checks.optional(checks.procedure),
+              doc="machine -> the provisioned-host it has, or #f (what destroy lists)"),
+        Field("deployment_hosts", None, check=checks.optional(checks.procedure),
+              doc="deployment name -> every provisioned-host that deployment created (what "
+                  "prune looks through)"),
+        Field("destroy_host", None, check=checks.optional(checks.procedure),
+              doc="provisioned-host -> remove it"),
         Field("build_options", None, check=checks.optional(checks.procedure),
               doc="machine -> keyword arguments for building its system (e.g. the address "
                   "its services listen on)"),
@@ -74,9 +84,28 @@ def _environment_check(value):
     raise TypeError("an environment type such as managed-host-environment-type")
 
 
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]*\Z")
+
+
+def _tag(value):
+    text = checks.string(value)
+    if not _TAG.match(text):
+        raise TypeError("tags of letters, digits, '_', '.', ':' and '-' (not starting with "
+                        "'-', '.' or ':')")
+    return text
+
+
+def _wave(value):
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return int(value)
+    raise TypeError("a wave number, 0 or more")
+
+
 class Machine(Record):
     """A machine to deploy: `(machine (operating-system os) (environment e) (configuration c))`.
-    `(system os)` is the older spelling of `operating-system`."""
+    `(system os)` is the older spelling of `operating-system`. lispdeploy adds `tags` (for
+    `--on @tag`), `health-checks` (run after activation, before confirmation) and `wave`
+    (the machine's place in a rolling deploy)."""
 
     record_name = "machine"
     fields = (
@@ -84,6 +113,14 @@ class Machine(Record):
               aliases={"system": lambda os: os}),
         Field("environment", check=_environment_check),
         Field("configuration", None, check=checks.anything),
+        Field("tags", (), check=checks.list_of(_tag, "tag strings such as \"web\""),
+              doc="names to select machines by: --on @web"),
+        Field("health_checks", (), check=checks.list_of(
+            checks.instance_of(HealthCheck, "a health-check"), "health-check records"),
+              doc="checks that must pass after activation, or the host goes back"),
+        Field("wave", None, check=checks.optional(_wave),
+              doc="rolling deploys: machines go in ascending wave order, those without one "
+                  "last, each wave in spec order"),
     )
 
     def _validate(self):
@@ -117,16 +154,98 @@ def describe_target(target: tuple) -> str:
     return f"{target[0]} {' '.join(str(t) for t in target[1:])}"
 
 
+@dataclasses.dataclass(frozen=True)
+class ProvisionedHost:
+    """A host an environment created: a container host, a droplet. `name` is the host's own
+    name in its environment (the container's, the droplet's), `what` says what destroying it
+    deletes ("droplet 3164494 (nyc3, s-1vcpu-1gb) at 203.0.113.7"), `deployment` is the
+    deployment that created it (None: made before deployments were recorded), `key` is what
+    the environment needs to destroy it (an id)."""
+
+    environment: str
+    name: str
+    what: str
+    deployment: Optional[str]
+    key: Any = None
+
+    def to_json(self) -> Dict[str, Any]:
+        """The host for reports."""
+        return {"environment": self.environment, "name": self.name, "what": self.what,
+                "deployment": self.deployment}
+
+
+class DeploymentCollision(EnvironmentError_):
+    """A machine's host belongs to another deployment: lispdeploy never deploys to,
+    destroys or prunes it from this one."""
+
+
+def check_owner(machine: Machine, found: ProvisionedHost, deployment: Optional[str]) -> None:
+    """Refuse a machine whose host another deployment created."""
+    if deployment is None or found.deployment in (None, deployment):
+        return
+    raise DeploymentCollision(
+        f"machine '{machine.display_name}': {found.what} belongs to deployment "
+        f"'{found.deployment}', not to this spec's deployment '{deployment}'; lispdeploy "
+        "will not touch another deployment's host",
+        location=machine.configuration.location if isinstance(machine.configuration, Record)
+        and machine.configuration.location else machine.location,
+        hint="give this machine a host of its own (another host name, or the configuration's "
+             "name), or, if both specs are one deployment, give them the same "
+             "(deployment (name ...))")
+
+
+_DEPLOYMENT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}\Z")
+
+
+def deployment_name(value) -> str:
+    """A deployment name: lower-case letters, digits, '-' and '_' (it becomes a droplet tag
+    and is kept with each container host)."""
+    text = checks.string(value)
+    if not _DEPLOYMENT_NAME.match(text):
+        raise TypeError("a name of 1 to 63 lower-case letters, digits, '-' and '_'")
+    return text
+
+
+def default_deployment_name(spec_path: str) -> str:
+    """The deployment name of a spec that sets none: its file name without the extension,
+    made a valid name ("Forum Servers.hy" -> "forum-servers"); the same wherever the file is
+    moved or copied."""
+    stem = os.path.splitext(os.path.basename(spec_path))[0].lower()
+    name = re.sub(r"[^a-z0-9_-]+", "-", stem).strip("-_")[:63].strip("-_")
+    return name or "deployment"
+
+
+class DeploymentDeclaration(Record):
+    """`(deployment (name "forum") (machines (list ...)))`: a spec's machines with the name of
+    the deployment they form, which owns the hosts it creates (a spec whose last value is a
+    plain list of machines is the deployment named after its file)."""
+
+    record_name = "deployment"
+    fields = (
+        Field("name", check=deployment_name,
+              doc="the deployment's name: its hosts carry it"),
+        Field("machines", check=checks.list_of(checks.instance_of(Machine, "a machine"),
+                                               "machine records")),
+    )
+
+    def _validate(self):
+        if not self.machines:
+            raise RecordError("deployment: no machines", location=self.location,
+                              hint="(deployment (name ...) (machines (list (machine ...))))")
+
+
 # The host context ------------------------------------------------------------------------------
 
 @dataclasses.dataclass
 class DeployOptions:
-    """What one deploy asks of every machine: a dry run or not, how long a host may wait for
-    its confirmation (None: no confirmation), who deploys (recorded with each generation), and
-    the spec (for provenance). `prepared` keeps what is made once per deploy and shared by its
+    """What one deploy (or another command) asks of every machine: a dry run or not, the
+    deployment the spec's machines form (their hosts belong to it), how long a host may wait
+    for its confirmation (None: no confirmation), who deploys (recorded with each generation),
+    and the spec (for provenance). `prepared` keeps what is made once per deploy and shared by its
     hosts (the confirmation watchdog, ...), filled by whoever needs it."""
 
     dry_run: bool = False
+    deployment: Optional[str] = None
     confirm_timeout: Optional[float] = 60.0
     who: str = "lispdeploy"
     spec_path: Optional[str] = None
@@ -170,9 +289,11 @@ class HostContext:
         self.reached_through: Optional[str] = None
         self.stage = "untouched"
         self.stage_detail: Dict[str, Any] = {}
+        self.warnings: List[str] = []
         self.interrupted = threading.Event()
         self._cached: Dict[Hashable, Any] = {}
         self._open: List[Any] = []
+        self._finishing: List[Any] = []
         self._lock = threading.Lock()
         self._tokens: List[contextvars.Token] = []
 
@@ -185,6 +306,20 @@ class HostContext:
         """Pass on bytes the host printed."""
         if self._output is not None:
             self._output(data)
+
+    def set_output(self, output: Callable[[bytes], None]) -> None:
+        """Send what the host prints to `output` from now on (to collect it)."""
+        self._output = output
+
+    def warn(self, text: str) -> None:
+        """Add a warning to the host's report."""
+        with self._lock:
+            self.warnings.append(text)
+
+    @property
+    def deployment(self) -> Optional[str]:
+        """The deployment of the command's spec, if known."""
+        return self.options.deployment if self.options is not None else None
 
     def set_stage(self, stage: str, **detail: Any) -> None:
         """Record how far the host's deploy got (see `ui.deploy.interrupted`)."""
@@ -214,19 +349,25 @@ class HostContext:
             self._check_interrupted()
         return transport
 
-    def new_connection(self, open_: Callable[[], Any]) -> Any:
-        """A connection of its own (not reused), closed by `release` or when the work ends."""
+    def new_connection(self, open_: Callable[[], Any], *, finish: bool = False) -> Any:
+        """A connection of its own (not reused), closed by `release` or when the work ends.
+        With `finish`, an interruption leaves it open, so that the short step begun on it
+        (a confirmation) ends and says how it went."""
         self._check_interrupted()
         transport = open_()
         with self._lock:
-            self._open.append(transport)
+            (self._finishing if finish else self._open).append(transport)
+        if self.interrupted.is_set():
+            self.release(transport)
+            self._check_interrupted()
         return transport
 
     def release(self, transport: Any) -> None:
         """Close a connection now and count what it did."""
         with self._lock:
-            if transport in self._open:
-                self._open.remove(transport)
+            for opened in (self._open, self._finishing):
+                if transport in opened:
+                    opened.remove(transport)
             for key, value in list(self._cached.items()):
                 if value is transport:
                     del self._cached[key]
@@ -235,15 +376,20 @@ class HostContext:
     def close(self) -> None:
         """Close every connection the host's work opened."""
         with self._lock:
-            opened, self._open, self._cached = self._open, [], {}
+            opened = self._open + self._finishing
+            self._open, self._finishing, self._cached = [], [], {}
         for transport in opened:
             self._close(transport)
 
     def interrupt(self) -> None:
-        """Stop the host's work (from another thread): close its connections, so that what
-        waits on the host returns, and refuse new ones."""
+        """Stop the host's work (from another thread): close its connections (but those of
+        a step that must finish), so that what waits on the host returns, and refuse new
+        ones."""
         self.interrupted.set()
-        self.close()
+        with self._lock:
+            opened, self._open, self._cached = self._open, [], {}
+        for transport in opened:
+            self._close(transport)
 
     def _check_interrupted(self) -> None:
         if self.interrupted.is_set():
@@ -377,6 +523,7 @@ def as_report(machine: Machine, value: Any) -> HostReport:
     return HostReport(machine.display_name, DEPLOYED)
 
 
-__all__ = ["EnvironmentType", "Machine", "DeployOptions", "HostContext", "HostMissingError",
+__all__ = ["EnvironmentType", "Machine", "DeployOptions", "ProvisionedHost",
+           "DeploymentCollision", "check_owner", "HostContext", "HostMissingError",
            "current_host", "within_host", "report_progress", "reach", "machine_remote_eval", "deploy_machine",
            "roll_back_machine", "as_report"]

@@ -16,6 +16,7 @@ UNCHANGED = "unchanged"
 FAILED = "failed"
 DRY_RUN = "dry-run"
 SWITCHED = "switched"
+NOT_TOUCHED = "not-touched"  # a stopped rollout never reached the host
 
 
 class HostReport:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import pty
 import stat
 import subprocess
 import sys
@@ -50,8 +51,11 @@ class DeployWorld:
         return name
 
     def write(self, text: str, file: str = "spec.hy") -> str:
-        """Write a spec; return its path."""
+        """Write a spec; return its path. Versions of one spec deployed to the same hosts
+        are one deployment: give them the same file name (in other directories, `v2/spec.hy`),
+        as a deployment's name comes from its spec's file name."""
         path = self.tmp_path / file
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
         return str(path)
 
@@ -60,6 +64,23 @@ class DeployWorld:
         script = os.path.join(os.path.dirname(sys.executable), "lispdeploy")
         return subprocess.run([script, *args], capture_output=True, text=True, env=self.env,
                               timeout=timeout, cwd=str(self.tmp_path))
+
+    def on_terminal(self, *args: str, answer: str = "", timeout: float = 300
+                    ) -> subprocess.CompletedProcess:
+        """Run the command line with a terminal as its stdin (as a user at a shell), typing
+        `answer` once it asks; stdout and stderr are collected as usual."""
+        script = os.path.join(os.path.dirname(sys.executable), "lispdeploy")
+        leader, follower = pty.openpty()
+        try:
+            process = subprocess.Popen([script, *args], stdin=follower, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True, env=self.env,
+                                       cwd=str(self.tmp_path))
+            os.write(leader, answer.encode())
+            out, err = process.communicate(timeout=timeout)
+        finally:
+            os.close(follower)
+            os.close(leader)
+        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
     def sh(self, name: str, script: str) -> str:
         """Run a shell script on container host `name` over SSH; its stdout (it must

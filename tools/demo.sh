@@ -49,5 +49,5 @@ cat <<TXT
 The two hosts keep running. Try:
   $LISPDEPLOY deploy $SPEC -x -- systemctl status nginx
   $LISPDEPLOY container list $SPEC
-  $LISPDEPLOY destroy $SPEC          (removes both hosts)
+  $LISPDEPLOY destroy $SPEC          (lists both hosts, asks, removes them)
 TXT

@@ -15,6 +15,7 @@ from lispdeploy.errors import LispdeployError, UsageError
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
 
 
 class _Group(click.Group):
@@ -48,8 +49,10 @@ def _register():
     from lispdeploy.cli import eval as _eval  # noqa: F401
     from lispdeploy.cli import deploy  # noqa: F401
     from lispdeploy.cli import generations  # noqa: F401
+    from lispdeploy.cli import destroy  # noqa: F401
     from lispdeploy.cli import container  # noqa: F401
     from lispdeploy.cli import build  # noqa: F401
+    from lispdeploy.cli import completion  # noqa: F401
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -69,20 +72,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except click.ClickException as e:
         e.show()
         return e.exit_code
-    except click.Abort:
-        click.echo("interrupted", err=True)
-        return 130
+    except click.Abort as e:
+        # click turns Ctrl-C into Abort; what was interrupted is its cause.
+        return _interrupted(e.__cause__ or e)
     except UsageError as e:
         click.echo(e.render(), err=True)
         return EXIT_USAGE
     except LispdeployError as e:
         click.echo(e.render(), err=True)
         return EXIT_FAILURE
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        return 130
+    except KeyboardInterrupt as e:
+        return _interrupted(e)
     except BrokenPipeError:
         return EXIT_FAILURE
+
+
+def _interrupted(error: BaseException) -> int:
+    """The exit status of an interrupted command; a command that reported what the
+    interruption left where said so itself (and may give its own status)."""
+    if not getattr(error, "reported", False):
+        click.echo("interrupted", err=True)
+    return getattr(error, "exit_status", EXIT_INTERRUPTED)
 
 
 if __name__ == "__main__":

@@ -55,7 +55,7 @@ def eval_command(spec, expression, expression_file, as_json, on, jobs, verbose, 
     def work(host):
         return machine_remote_eval(host.machine, gexp)
 
-    results = run_on_machines(machines, work, jobs=jobs, verbose=verbose, show_output=verbose)
+    results = run_on_machines(loaded, machines, work, jobs=jobs, verbose=verbose, show_output=verbose)
     from lispdeploy.ui.hosts import results_to_json, show_value
     if as_json:
         click.echo(json.dumps(results_to_json(results), indent=2, ensure_ascii=False))

@@ -1,8 +1,10 @@
 """Running a command on a host (`deploy -x`): argv, no shell, output streamed as it comes.
 
-The command runs as root through the host's runner (`system*` of the build utilities), by
-the machine's `machine-remote-eval`, so it works on every environment that can evaluate on its
-hosts; its stdout and stderr both arrive as the host's output (the host context's `output`).
+The command runs as root (`lispdeploy.hostside.command.run`), by the machine's
+`machine-remote-eval`, so it works on every environment that can evaluate on its hosts; its
+stdout and stderr both arrive as the host's output (the host context's `output`). When the
+connection closes before the command ends (Ctrl-C closes them all), the host stops the
+command: SIGTERM to its process group, SIGKILL a few seconds later.
 """
 
 from __future__ import annotations
@@ -19,8 +21,7 @@ def run_command(machine: Machine, argv: Sequence[str]) -> int:
     argv = [str(a) for a in argv]
     if not argv:
         raise ValueError("run_command needs a command")
-    return machine_remote_eval(machine, function_call(
-        "lispdeploy.hostside.build_utils.system_star", *argv))
+    return machine_remote_eval(machine, function_call("lispdeploy.hostside.command.run", argv))
 
 
 def describe_status(status: int) -> str:

@@ -144,8 +144,9 @@ def run_on_hosts(machines: Sequence[Machine], work: Callable[[HostContext], Any]
         cancelled.set()
         for future in futures:
             future.cancel()
-        for host in list(contexts.values()):
-            host.interrupt()
+        for name, host in list(contexts.items()):
+            if name not in results:  # a host that had finished keeps its result as it is
+                host.interrupt()
         pool.shutdown(wait=True)
         raise Interrupted(dict(results), dict(contexts),
                           [m.display_name for m in machines

@@ -1,5 +1,6 @@
 """The spec names of machines and environments: `machine`, `machine-ssh-configuration`,
-`environment-type`, the environment types and their configuration records, and Guix's generic
+`environment-type`, the environment types and their configuration records, `health-check`,
+`deployment`, and Guix's generic
 procedures `machine-remote-eval`, `deploy-machine` and `roll-back-machine`."""
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from lispdeploy.environments.digital_ocean import (DigitalOceanConfiguration,
                                                   digital_ocean_environment_type)
 from lispdeploy.environments.managed_host import (MachineSshConfiguration,
                                                   managed_host_environment_type)
-from lispdeploy.machine import (EnvironmentType, Machine, deploy_machine, machine_remote_eval,
-                                roll_back_machine)
+from lispdeploy.health_checks import HealthCheck
+from lispdeploy.machine import (DeploymentDeclaration, EnvironmentType, Machine, deploy_machine,
+                                machine_remote_eval, roll_back_machine)
 from lispdeploy.vocabulary import Vocabulary
 
 SPEC_VOCABULARY = (Vocabulary(
     records=(Machine, MachineSshConfiguration, EnvironmentType, ContainerConfiguration,
-             DigitalOceanConfiguration),
+             DigitalOceanConfiguration, HealthCheck, DeploymentDeclaration),
     values={
         "managed-host-environment-type": managed_host_environment_type,
         "digital-ocean-environment-type": digital_ocean_environment_type,

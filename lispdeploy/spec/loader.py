@@ -17,7 +17,8 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from lispdeploy.errors import LispdeployError, SpecError
 from lispdeploy.location import Location
-from lispdeploy.machine import Machine, describe_target, machine_targets
+from lispdeploy.machine import (DeploymentDeclaration, Machine, default_deployment_name,
+                                describe_target, machine_targets)
 from lispdeploy.records import did_you_mean
 from lispdeploy.spec import cache, prelude
 from lispdeploy.hostside.scheme import SchemeError
@@ -26,14 +27,17 @@ _counter = 0
 
 
 class Spec:
-    """A loaded deployment file: its path and text, its machines, and the module it ran in
-    (for evaluating more expressions in its context)."""
+    """A loaded deployment file: its path and text, its machines, the name of the deployment
+    they form, and the module it ran in (for evaluating more expressions in its context)."""
 
-    def __init__(self, path: str, text: str, machines: List[Machine], module: types.ModuleType):
+    def __init__(self, path: str, text: str, machines: List[Machine], module: types.ModuleType,
+                 deployment: Optional[str] = None):
         self.path = path
         self.text = text
         self.machines = machines
         self.module = module
+        # (deployment (name ...) ...) in the spec, else the spec's file name.
+        self.deployment = deployment or default_deployment_name(path)
 
 
 def load_spec(path: str, *, load_path: Iterable[str] = (), use_cache: bool = True) -> Spec:
@@ -51,10 +55,13 @@ def load_spec(path: str, *, load_path: Iterable[str] = (), use_cache: bool = Tru
         from lispdeploy.spec.compiler import compile_spec
         body, value_code, last = compile_spec(text, path, module)
     value = _execute(body, value_code, path, module)
+    deployment = None
+    if isinstance(value, DeploymentDeclaration):
+        deployment, value = value.name, list(value.machines)
     machines = _machines(value, Location(path, *last))
     if cache_key and entry is None and not module.__dict__[prelude.INTERNALS].used_user_modules:
         cache.store(cache_key, body, value_code, last, names)
-    return Spec(path, text, machines, module)
+    return Spec(path, text, machines, module, deployment)
 
 
 def evaluate(spec: Spec, text: str, filename: str = "<expression>") -> Any:

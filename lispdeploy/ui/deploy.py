@@ -16,7 +16,7 @@ from typing import Dict, List, Sequence
 import click
 
 from lispdeploy.deploy.pool import HostResult
-from lispdeploy.report import FAILED, HostReport
+from lispdeploy.report import FAILED, NOT_TOUCHED, HostReport
 from lispdeploy.ui.hosts import HostReporter
 
 
@@ -30,6 +30,17 @@ class DeployProgress(HostReporter):
         self.phases: Dict[str, str] = {n: "waiting" for n in names}
         self._drawn = 0
         self._phase_lock = threading.Lock()
+
+    def wave_started(self, number: int, total: int, names: Sequence[str]) -> None:
+        """Show that a wave of a rolling deploy begins (and which hosts wait for later)."""
+        with self._phase_lock:
+            for name in names:
+                self.phases[name] = "waiting"
+            if not self.live:
+                click.echo(f"wave {number} of {total}: {', '.join(names)}", err=True)
+        if self.live:
+            with self._phase_lock:
+                self._redraw()
 
     def host_started(self, name: str) -> None:
         """Show that work on the host begins."""
@@ -62,7 +73,7 @@ class DeployProgress(HostReporter):
 
 def _generation(report: HostReport) -> str:
     """The generation a host is on ("-" if it was never reached), with the one it came from."""
-    if report.result == FAILED and report.system is None:
+    if report.result in (FAILED, NOT_TOUCHED) and report.system is None:
         return "-"
     generation = report.generation or 0
     if report.result in ("deployed", "switched") and (report.previous or 0) != generation:
@@ -114,12 +125,28 @@ def warnings(reports: List[HostReport]) -> str:
     return "\n".join(f"{r.host}: warning: {w}" for r in reports for w in r.warnings)
 
 
+def interrupted(stopped) -> str:
+    """What happens next on each host after Ctrl-C stopped a deploy."""
+    width = max((len(h.host) for h in stopped.hosts), default=0)
+    return "\n".join(["interrupted:"] + [f"  {h.host.ljust(width)}  {h.text}"
+                                         for h in stopped.hosts])
+
+
+def stopped(rollout) -> str:
+    """Why a rolling deploy stopped, and the hosts it did not touch."""
+    return (f"{rollout.stopped}\nnot touched (still on their generation): "
+            f"{', '.join(rollout.not_touched)}")
+
+
 def summary(reports: List[HostReport], what: str) -> str:
     """`deploy: 2 of 3 hosts succeeded; failed: web-3`."""
     failed = [r.host for r in reports if r.result == FAILED]
-    text = f"{what}: {len(reports) - len(failed)} of {len(reports)} host" \
+    untouched = [r.host for r in reports if r.result == NOT_TOUCHED]
+    done = len(reports) - len(failed) - len(untouched)
+    text = f"{what}: {done} of {len(reports)} host" \
            f"{'' if len(reports) == 1 else 's'} succeeded"
-    return text + (f"; failed: {', '.join(failed)}" if failed else "")
+    text += f"; failed: {', '.join(failed)}" if failed else ""
+    return text + (f"; not touched: {', '.join(untouched)}" if untouched else "")
 
 
 def dry_run(reports: List[HostReport]) -> str:

@@ -25,6 +25,12 @@ def _machine(m: Machine) -> str:
     os = m.operating_system
     rows = [("environment", m.environment.name)]
     rows.append(("reached by", _configuration(m.configuration)))
+    if m.tags:
+        rows.append(("tags", " ".join("@" + t for t in m.tags)))
+    if m.wave is not None:
+        rows.append(("wave", str(m.wave)))
+    if m.health_checks:
+        rows.append(("health checks", ", ".join(c.label for c in m.health_checks)))
     settings = [f"time zone {os.timezone}", f"locale {os.locale}"]
     if os.keyboard_layout is not None:
         kl = os.keyboard_layout

@@ -123,6 +123,30 @@ def summary(results: Sequence[HostResult], what: str) -> str:
     return text
 
 
+def interrupted_command(stopped, names: Sequence[str]):
+    """What Ctrl-C of `deploy -x` did on each host: (lines for a person, JSON document). The
+    hosts whose command was running end it when their connection closes."""
+    lines = ["interrupted:"]
+    hosts = []
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        result = stopped.results.get(name)
+        if name not in stopped.contexts:
+            state, text = "not-started", "not started: the command did not run there"
+        elif result is not None and result.ok:
+            state, text = "finished", "had finished (exit status 0)"
+        elif result is not None and not isinstance(result.error, KeyboardInterrupt) and \
+                "exit status" in str(result.error):
+            state, text = "finished", f"had finished: {short_reason(result)}"
+        else:
+            state, text = "stopped", ("stopped: the connection was closed, so the host ends "
+                                      "the command (SIGTERM to its processes, SIGKILL 5 s "
+                                      "later)")
+        lines.append(f"  {name.ljust(width)}  {text}")
+        hosts.append({"host": name, "interrupted": state})
+    return lines, {"hosts": hosts, "interrupted": True}
+
+
 def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
 

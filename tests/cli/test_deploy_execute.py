@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -76,22 +77,50 @@ def test_missing_command_and_missing_program(shared_fleet, write_spec):
         result.stderr
 
 
-def test_ctrl_c_ends_the_command_promptly(shared_fleet, write_spec):
+def test_ctrl_c_stops_the_remote_commands_and_says_so(shared_fleet, write_spec, connect):
     web, db = shared_fleet(2)
     spec = write_spec({"web": machine_form("web", web), "db": machine_form("db", db)})
     script = os.path.join(os.path.dirname(sys.executable), "lispdeploy")
+    marker = f"sleep {300 + os.getpid() % 300}"  # this test's own command, on both hosts
     process = subprocess.Popen([script, "deploy", spec, "-x", "--", "sh", "-c",
-                                "echo started; sleep 20"],
+                                f"echo started; {marker}; echo never"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert process.stdout.readline().endswith("| started\n")
+        seen = {process.stdout.readline().split()[0], process.stdout.readline().split()[0]}
+        assert seen == {"web", "db"}
         process.send_signal(signal.SIGINT)
-        started = time.monotonic()
-        _, stderr = process.communicate(timeout=30)
+        stdout, stderr = process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
-    assert time.monotonic() - started < 15
     assert process.returncode == 130
-    assert stderr.rstrip().endswith("interrupted")
+    assert "never" not in stdout
+    assert stderr.rstrip().splitlines()[-3:] == [
+        "interrupted:",
+        "  web  stopped: the connection was closed, so the host ends the command (SIGTERM to "
+        "its processes, SIGKILL 5 s later)",
+        "  db   stopped: the connection was closed, so the host ends the command (SIGTERM to "
+        "its processes, SIGKILL 5 s later)"]
+    for host in (web, db):
+        transport = connect(host)
+        deadline = time.monotonic() + 30
+        while True:  # the host notices the closed connection within a second or so
+            left = transport.execute(["pgrep", "-f", marker]).stdout.decode().split()
+            if not left or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert left == [], f"{marker} still runs on {host.name}"
+
+
+def test_json_report_of_a_command(shared_fleet, write_spec):
+    web, db = shared_fleet(2)
+    spec = write_spec({"web": machine_form("web", web), "db": machine_form("db", db)})
+    command = ["sh", "-c", f'echo "on $(hostname)"; test "$(hostname)" != "{db.host_name}"']
+    result = run_cli("deploy", spec, "-x", "--json", "--", *command)
+    assert result.returncode == 1
+    document = json.loads(result.stdout)
+    assert [(h["host"], h["ok"], h["exit-status"], h["output"]) for h in document["hosts"]] == [
+        ("web", True, 0, f"on {web.host_name}\n"), ("db", False, 1, f"on {db.host_name}\n")]
+    assert document["failed"] == ["db"]
+    assert "db: error: sh failed with exit status 1" in result.stderr

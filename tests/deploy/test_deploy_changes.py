@@ -43,7 +43,7 @@ BASE = """
 
 def spec(world, name, generation, extra=""):
     return world.write(BASE + extra + f"(list {container_machine(generation, name)})\n",
-                       f"{generation}.hy")
+                       f"{generation}/spec.hy")
 
 
 def deploy(world, path, *args):

@@ -30,8 +30,8 @@ SPEC = """
 
 def test_a_generation_that_locks_root_out_is_reverted_by_the_host(world):
     name = world.host_name()
-    good = world.write(SPEC + f"(list {container_machine('(server #f)', name)})", "good.hy")
-    locked = world.write(SPEC + f"(list {container_machine('(server #t)', name)})", "locked.hy")
+    good = world.write(SPEC + f"(list {container_machine('(server #f)', name)})", "good/spec.hy")
+    locked = world.write(SPEC + f"(list {container_machine('(server #t)', name)})", "locked/spec.hy")
     done = world.lispdeploy("deploy", good, "--confirm-timeout", "10")
     assert done.returncode == 0, done.stderr
 

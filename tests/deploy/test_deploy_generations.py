@@ -14,7 +14,7 @@ def spec_for(world, name, timezone, file):
 def test_switch_generation_and_gc(world):
     name = world.host_name()
     zones = ["Europe/Paris", "Europe/Berlin", "Asia/Tokyo"]
-    specs = [spec_for(world, name, zone, f"g{i}.hy") for i, zone in enumerate(zones, 1)]
+    specs = [spec_for(world, name, zone, f"g{i}/spec.hy") for i, zone in enumerate(zones, 1)]
     for spec in specs:
         assert world.lispdeploy("deploy", spec).returncode == 0
     assert world.sh(name, "cat /etc/timezone") == "Asia/Tokyo\n"

@@ -197,7 +197,7 @@ def test_adding_a_role_reruns_the_roles_unit_which_converges(servers):
         '(create-database? #t))\n (postgresql-role (name "reports") '
         '(permissions \'(login)))))))')
     assert changed != servers.text
-    hosts = servers.deploy(servers.world.write(changed, "app-servers-2.hy"))
+    hosts = servers.deploy(servers.world.write(changed, "v2/app-servers.hy"))
     assert hosts["app-db"]["result"] == "deployed"
     assert servers.db("runuser -u postgres -- psql -XAtc \"SELECT rolname, rolcreatedb, "
                       "rolcanlogin FROM pg_roles WHERE rolname IN ('app', 'reports') "

@@ -1,6 +1,8 @@
 """`lispdeploy container list|start|stop|destroy SPEC` and `lispdeploy destroy SPEC`, as a user
 runs them: state lives on disk, so each invocation finds the hosts of the one before."""
 
+import json
+
 from deploy_hosts import container_machine, world  # noqa: F401
 
 
@@ -11,7 +13,7 @@ def test_container_commands_across_invocations(world):
 (list {container_machine('(box 1)', first)}
       {container_machine('(box 2)', second)}
       (machine (operating-system (box 3)) (environment managed-host-environment-type)
-               (configuration (machine-ssh-configuration (host-name "192.0.2.9")
+               (configuration (machine-ssh-configuration (host-name "127.0.250.77")
                                                          (system "x86_64-linux")))))
 """)
     listed = world.lispdeploy("container", "list", spec)
@@ -35,14 +37,26 @@ def test_container_commands_across_invocations(world):
     assert world.lispdeploy("container", "stop", spec, "--on", "box-1").returncode == 0
     rows = [l.split() for l in world.lispdeploy("container", "list", spec).stdout.splitlines()]
     assert rows[1][:3] == ["box-1", address, "stopped"]
-    assert world.lispdeploy("container", "start", spec, "--on", "box-1").returncode == 0
+    started = world.lispdeploy("container", "start", spec, "--on", "box-1", "--json")
+    assert started.returncode == 0, started.stderr
+    (shown,) = json.loads(started.stdout)["hosts"]
+    assert (shown["host"], shown["container"], shown["address"], shown["state"],
+            shown["deployment"]) == ("box-1", first, address, "running", "spec")
     assert world.sh(first, "cat /root/marker") == "kept\n"
+    listed = json.loads(world.lispdeploy("container", "list", spec, "--json").stdout)
+    assert [(h["host"], h["state"]) for h in listed["hosts"]] == [
+        ("box-1", "running"), ("box-2", "not created")]
 
-    destroyed = world.lispdeploy("destroy", spec)
+    destroyed = world.lispdeploy("destroy", spec, "--yes")
     assert destroyed.returncode == 0, destroyed.stderr
+    directory = f"/var/lib/lispdeploy/containers/{first}"
     assert destroyed.stdout.splitlines() == [
-        "box-1: destroyed", "box-2: nothing to destroy (not provisioned)",
-        "box-3: nothing to destroy (managed-host-environment-type)"]
+        "box-2: nothing to destroy (not provisioned)",
+        "box-3: nothing to destroy (managed-host-environment-type hosts are not provisioned "
+        "by lispdeploy)",
+        "will delete:",
+        f"  box-1: container host {first} ({address}, running; its disk {directory})",
+        "box-1: deleted"]
     assert world.engine.get(first) is None
 
 

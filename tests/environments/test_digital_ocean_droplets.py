@@ -14,8 +14,9 @@ from lispdeploy.remote.ssh import SshTransport
 PORT = 18180  # forum-server-N listens on PORT + N: the droplets share the loopback interface
 
 FORUM = """
-;; specs/forum-servers.hy, with two servers that each listen on a port of their own (the fake's
-;; droplets share one loopback interface) and a page naming the server.
+;; specs/forum-servers.hy, with two servers that each listen on a port of their own (the
+;; stand-in's droplets share one loopback interface; their services bind to their own address
+;; too) and a page naming the server.
 (define %forum-server-count 2)
 
 (define (page n)
@@ -106,12 +107,12 @@ def test_forum_servers_on_droplets(world, digital_ocean, tmp_path):
         body = droplet.body
         assert (body["region"], body["size"], body["image"], body["ipv6"]) == (
             "nyc3", "s-1vcpu-1gb", "debian-12-x64", True)
-        assert body["tags"] == ["lispdeploy", "forum"]
+        assert body["tags"] == ["lispdeploy", "forum", "lispdeploy-deployment:spec"]
         assert body["ssh_keys"] == [fake.keys[0]["fingerprint"]]
         out = on_droplet(fake, name, key, state, f"""
             hostname
             python3 -c 'import urllib.request; print(urllib.request.urlopen(
-                "http://127.0.0.1:{PORT + n}/").read().decode())'
+                "http://{droplet.address}:{PORT + n}/").read().decode())'
             readlink /var/lib/lispdeploy/profiles/system""")
         assert out.split() == [name, f"<h1>{name}</h1>", "system-1-link"]
         # What the controller keeps: the host key's public half, the droplet's id.
@@ -145,9 +146,16 @@ def test_forum_servers_on_droplets(world, digital_ocean, tmp_path):
     assert len(fake.live("forum-server-1")) == 1
     os.replace(recorded + ".saved", recorded)
 
-    done = world.lispdeploy("destroy", spec)
+    first, second = (fake.live(n)[0] for n in ("forum-server-0", "forum-server-1"))
+    done = world.lispdeploy("destroy", spec, "--yes")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["forum-server-0: destroyed", "forum-server-1: destroyed"]
+    assert done.stdout.splitlines() == [
+        "will delete:",
+        f"  forum-server-0: droplet {first.id} (nyc3, s-1vcpu-1gb, debian-12-x64) at "
+        f"{first.address}",
+        f"  forum-server-1: droplet {second.id} (nyc3, s-1vcpu-1gb, debian-12-x64) at "
+        f"{second.address}",
+        "forum-server-0: deleted", "forum-server-1: deleted"]
     assert fake.live() == []
     assert all(fake.engine.get(d.container) is None for d in fake.droplets)
     assert not os.path.exists(os.path.join(state, "forum-server-0"))

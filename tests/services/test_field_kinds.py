@@ -167,6 +167,10 @@ UNCHECKED = {
     ("digital-ocean-configuration", "system"): "one of a fixed list of system types",
     ("rottlog-configuration", "rc-file"): "rottlog's; accepted, unused by logrotate",
     ("rottlog-configuration", "jobs"): "rottlog's mcron jobs; accepted, unused",
+    ("deployment", "name"): "lower-case letters, digits, '-' and '_' (checked by the record)",
+    ("health-check", "name"): "shown in messages on the controller",
+    ("health-check", "body"): "text the controller looks for in an HTTP answer",
+    ("health-check", "ca-certificate"): "a path on the controller, read there",
 }
 # Guix fields the Debian mapping accepts and ignores (Guix-only, no effect on a host).
 _GUIX_ONLY = {"operating-system-file", "operating-system-expression", "channels",

@@ -70,12 +70,14 @@ class ContainerEngine:
     def create(self, name: str, address: Optional[str] = None, *, host_name: Optional[str] = None,
                binds: Iterable[Union[FileSystemMapping, tuple]] = (),
                memory_max: Union[int, str, None] = None, ephemeral: bool = False,
-               owner: Optional[int] = None) -> ContainerInfo:
+               owner: Optional[int] = None, deployment: Optional[str] = None,
+               spec: Optional[str] = None) -> ContainerInfo:
         """Create a stopped container host; `address` None picks a free loopback address.
 
         `binds` are directories of this machine shown in the host; `memory_max` limits the
         host's memory (bytes, or "512M"). An `ephemeral` host belongs to this process (or to
         the process `owner`, a PID): `cleanup_stale` destroys it once that process is gone.
+        `deployment` and `spec` record the deployment that creates the host and its spec.
         """
         require_root()
         find_program("systemd-nspawn")
@@ -94,7 +96,7 @@ class ContainerEngine:
                     name=name, host_name=host_name, address=address,
                     identity=os.path.join(directory, "identity"), host_key="", state=CREATING,
                     mappings=mappings, memory_max=size, ephemeral=ephemeral,
-                    owner=_owner(owner))
+                    owner=_owner(owner), deployment=deployment, spec=spec)
                 try:
                     self.state.write(record)
                     # Taken before the allocation lock is let go, so that nobody can start or
@@ -105,6 +107,15 @@ class ContainerEngine:
                     raise
             held.enter_context(_remove_on_error(self, directory))
             return self._info(self._make_disk(record, directory))
+
+    def claim(self, name: str, deployment: str, spec: Optional[str] = None) -> ContainerInfo:
+        """Record that `deployment` (deployed from `spec`) owns the host: for hosts made
+        before deployments were recorded, and to follow a spec that moved."""
+        require_root()
+        with self.state.container_lock(check_name(name)):
+            record = self._read(name).replace(deployment=deployment, spec=spec)
+            self.state.write(record)
+            return self._info(record)
 
     def start(self, name: str, timeout: float = 60.0) -> ContainerInfo:
         """Boot container host `name` (if it is not running) and wait until it is reachable.
@@ -382,7 +393,9 @@ class ContainerEngine:
             identity=record.identity, host_key=record.host_key, state=state, pid=pid,
             console_log=os.path.join(self.state.container_dir(record.name), "console.log"),
             failed_units=record.failed_units, mappings=record.mappings,
-            memory_max=record.memory_max, ephemeral=record.ephemeral)
+            memory_max=record.memory_max, ephemeral=record.ephemeral,
+            deployment=record.deployment, spec=record.spec,
+            directory=self.state.container_dir(record.name))
 
 
 def _owner(pid: Optional[int]) -> ProcessRef:

@@ -14,7 +14,7 @@ No SSH here: the engine is imported when a host is first needed.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from lispdeploy.environments import deploy_options
 from lispdeploy.environments.container.configuration import (ContainerConfiguration,
@@ -22,7 +22,8 @@ from lispdeploy.environments.container.configuration import (ContainerConfigurat
 from lispdeploy.environments.managed_host import (MachineSshConfiguration,
                                                   managed_host_environment_type)
 from lispdeploy.errors import EnvironmentError_, HostMissingError
-from lispdeploy.machine import EnvironmentType, Machine
+from lispdeploy.machine import (EnvironmentType, Machine, ProvisionedHost, check_owner,
+                                current_host)
 
 if TYPE_CHECKING:
     from lispdeploy.environments.container.engine import ContainerEngine
@@ -52,14 +53,22 @@ def container_name(machine: Machine) -> str:
 def provision(machine: Machine) -> Machine:
     """The machine's `provision`: its container host, created if missing and started if
     stopped; the managed-host machine that reaches it."""
-    return _reaching(machine, started(machine))
+    host = current_host()
+    options = host.options if host is not None else None
+    return _reaching(machine, started(machine, deployment=host.deployment if host else None,
+                                      spec=options.spec_path if options else None))
 
 
-def started(machine: Machine) -> "ContainerInfo":
-    """The machine's container host, created if missing and started if stopped."""
+def started(machine: Machine, *, deployment: Optional[str] = None,
+            spec: Optional[str] = None) -> "ContainerInfo":
+    """The machine's container host, created if missing (recording `deployment` and `spec`)
+    and started if stopped. A host of another deployment is refused; one made before
+    deployments were recorded becomes `deployment`'s."""
     config: ContainerConfiguration = machine.configuration
     name = container_name(machine)
     info = engine().get(name)
+    if info is not None:
+        check_owner(machine, _provisioned(info), deployment)
     if info is not None and config.address and info.address != config.address:
         raise EnvironmentError_(
             f"machine '{machine.display_name}': container host '{name}' exists with address "
@@ -73,10 +82,27 @@ def started(machine: Machine) -> "ContainerInfo":
         owner = _test_owner()
         info = engine().create(name, config.address, host_name=machine.display_name,
                                binds=binds, memory_max=config.memory_max,
-                               ephemeral=owner is not None, owner=owner)
+                               ephemeral=owner is not None, owner=owner,
+                               deployment=deployment, spec=_absolute(spec))
+    elif deployment is not None and (info.deployment, info.spec) != (deployment,
+                                                                      _absolute(spec)):
+        if info.deployment is None:
+            _warn(f"container host {name} was made before lispdeploy recorded deployments: "
+                  f"it now belongs to deployment '{deployment}'")
+        info = engine().claim(name, deployment, _absolute(spec))
     if not info.running:
         info = engine().start(name)
     return info
+
+
+def _absolute(path: Optional[str]) -> Optional[str]:
+    return os.path.abspath(path) if path else None
+
+
+def _warn(text: str) -> None:
+    host = current_host()
+    if host is not None:
+        host.warn(text)
 
 
 def _test_owner() -> Optional[int]:
@@ -87,8 +113,11 @@ def _test_owner() -> Optional[int]:
 def delegate(machine: Machine) -> Machine:
     """The machine's `delegate`: the managed-host machine that reaches its running container
     host over SSH (a host that is missing or stopped is an error: only deploys create and
-    start hosts)."""
+    start hosts; a host of another deployment is refused)."""
     info = engine().get(container_name(machine))
+    if info is not None:
+        host = current_host()
+        check_owner(machine, _provisioned(info), host.deployment if host else None)
     if info is None or not info.running:
         raise HostMissingError(
             f"machine '{machine.display_name}': its container host is "
@@ -115,22 +144,49 @@ def build_options(machine: Machine) -> Dict[str, Any]:
     return {"listen_address": address, "container": True}
 
 
+def _provisioned(info: "ContainerInfo") -> ProvisionedHost:
+    what = (f"container host {info.name} ({info.address}, {info.state}; its disk "
+            f"{info.directory})")
+    return ProvisionedHost(ENVIRONMENT, info.name, what, info.deployment, key=info.name)
+
+
+def find_host(machine: Machine) -> Optional[ProvisionedHost]:
+    """The machine's container host, if it has one."""
+    info = engine().get(container_name(machine))
+    return _provisioned(info) if info is not None else None
+
+
+def deployment_hosts(deployment: str) -> List[ProvisionedHost]:
+    """Every container host `deployment` created."""
+    return [_provisioned(info) for info in engine().list() if info.deployment == deployment]
+
+
+def destroy_host(found: ProvisionedHost) -> None:
+    """Stop a container host and remove its disk and state."""
+    engine().destroy(found.key, missing_ok=True)
+
+
 def destroy(machine: Machine) -> bool:
     """Remove the machine's container host (disk included); False if it had none."""
-    name = container_name(machine)
-    if engine().get(name) is None:
+    found = find_host(machine)
+    if found is None:
         return False
-    engine().destroy(name)
+    destroy_host(found)
     return True
 
 
+ENVIRONMENT = "container-environment-type"
+
 container_environment_type = EnvironmentType(
-    name="container-environment-type",
+    name=ENVIRONMENT,
     description="Local container hosts: systemd machines booted with systemd-nspawn on an "
                 "overlay of this machine's root, each on its own loopback address.",
     delegate=delegate,
     provision=provision,
     destroy_machine=destroy,
+    find_host=find_host,
+    deployment_hosts=deployment_hosts,
+    destroy_host=destroy_host,
     build_options=build_options,
     configuration_type=ContainerConfiguration,
 )

@@ -27,7 +27,9 @@ class ContainerInfo:
     `identity` is the private key the controller logs in with as `user`; `host_key` is the
     host's SSH public key ("ssh-ed25519 AAAA..."), to be checked strictly. `state` is one of
     creating, stopped, starting, running, degraded (then `failed_units` says why); `pid` is
-    the nspawn process while the host runs.
+    the nspawn process while the host runs. `deployment` is the deployment that created the
+    host (None for hosts made before deployments were recorded, or outside any), `spec` the
+    spec it was last deployed from, `directory` where its disk and state are.
     """
 
     name: str
@@ -44,6 +46,9 @@ class ContainerInfo:
     mappings: Tuple[FileSystemMapping, ...] = ()
     memory_max: Optional[int] = None
     ephemeral: bool = False
+    deployment: Optional[str] = None
+    spec: Optional[str] = None
+    directory: str = ""
 
     @property
     def running(self) -> bool:

@@ -83,6 +83,10 @@ class ContainerRecord:
     disabled_units: Tuple[str, ...] = ()
     masked_units: Tuple[str, ...] = ()
     failed_units: Tuple[str, ...] = ()
+    # The deployment that created the host (only it destroys or prunes the host) and the spec
+    # it was last deployed from. Records written before deployments existed have neither.
+    deployment: Optional[str] = None
+    spec: Optional[str] = None
 
     def replace(self, **changes) -> "ContainerRecord":
         """A copy with `changes` applied."""
@@ -103,6 +107,9 @@ class ContainerRecord:
             "disabled_units": list(self.disabled_units),
             "masked_units": list(self.masked_units),
             "failed_units": list(self.failed_units),
+            # Keys added after format 1 was first written: readers that predate them ignore
+            # them, and `from_json` reads records without them.
+            "deployment": self.deployment, "spec": self.spec,
         }
 
     @classmethod
@@ -122,6 +129,7 @@ class ContainerRecord:
             disabled_units=tuple(data["disabled_units"]),
             masked_units=tuple(data["masked_units"]),
             failed_units=tuple(data["failed_units"]),
+            deployment=data.get("deployment"), spec=data.get("spec"),
         )
 
 

@@ -1,11 +1,16 @@
 """DigitalOcean's HTTP API as lispdeploy uses it: droplets (list by tag, get, create,
-delete) and the account's SSH keys (get by fingerprint, register).
+delete, tag) and the account's SSH keys (get by fingerprint, register).
 
 Every request has a connect and a read timeout; lists follow `links.pages.next` (only on the
-API's own host, so that the token never goes anywhere else); reads and deletes are retried a
-few times on rate limits, server errors and lost connections, creations never (a repeated
-create could make a second droplet). Every failure becomes an `EnvironmentError_` naming the
-droplet, the request and DigitalOcean's own message.
+API's own host, so that the token never goes anywhere else). Requests that are safe to repeat
+(reads, deletes, tagging) are tried up to ATTEMPTS times on a rate limit (429: as long as
+`Retry-After` says, else until `ratelimit-reset`; failing at once, saying when, if that is
+more than MAX_RATE_LIMIT_WAIT away), a server error (5xx), a refused or lost connection and
+a timeout, with a growing back-off between attempts; each wait is told to `on_retry`.
+Creations are never repeated (a second POST could make a second droplet): a creation whose
+answer was lost is an `ApiUnreachable` whose `sent` says it may have happened, and the
+provisioner looks for the droplet instead. Every failure becomes an `EnvironmentError_`
+naming the droplet, the request and DigitalOcean's own message.
 
 The base URL is `https://api.digitalocean.com`, or `LISPDEPLOY_DIGITAL_OCEAN_URL` (tests point
 it at a fake server); the token comes from `LISPDEPLOY_DIGITAL_OCEAN_TOKEN` or Guix's
@@ -15,11 +20,13 @@ it imports errors besides.
 
 from __future__ import annotations
 
+import email.utils
 import os
+import random
 import time
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import requests
 
@@ -33,9 +40,10 @@ CONNECT_TIMEOUT = 10.0
 READ_TIMEOUT = 30.0
 PER_PAGE = 200  # the most DigitalOcean gives per page
 MAX_PAGES = 500
-ATTEMPTS = 3  # for reads and deletes
+ATTEMPTS = 5  # for reads, deletes and other requests safe to repeat
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-MAX_RETRY_WAIT = 10.0
+MAX_RETRY_WAIT = 16.0  # the longest back-off between two attempts
+MAX_RATE_LIMIT_WAIT = 90.0  # longer than this until the limit resets: fail, saying when
 
 _HINTS = {
     401: "the token was refused: check LISPDEPLOY_DIGITAL_OCEAN_TOKEN (or "
@@ -139,15 +147,32 @@ def base_url_from(environ: Mapping[str, str]) -> str:
     return url.rstrip("/")
 
 
+class ApiUnreachable(EnvironmentError_):
+    """No answer from the API: `sent` says whether the request may have reached it (then a
+    creation may have happened, and must be looked for rather than repeated)."""
+
+    def __init__(self, message: str, *, sent: bool = True, **kwargs):
+        super().__init__(message, **kwargs)
+        self.sent = sent
+
+
 class DigitalOceanApi:
     """A client of DigitalOcean's API for one droplet's work (`subject` names the droplet in
     every message). Use `from_environment`, and close it (it is a context manager)."""
 
     def __init__(self, token: str, *, base_url: str = DEFAULT_URL, subject: str = "",
-                 session: Optional[requests.Session] = None):
+                 session: Optional[requests.Session] = None,
+                 on_retry: Optional[Callable[[str], None]] = None,
+                 connect_timeout: float = CONNECT_TIMEOUT, read_timeout: float = READ_TIMEOUT,
+                 attempts: int = ATTEMPTS):
         self.base_url = base_url.rstrip("/")
         self.subject = subject or "DigitalOcean"
         self.requests = 0
+        self.retries = 0
+        self.on_retry = on_retry
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.attempts = attempts
         self._origin = _origin(self.base_url)
         self._session = session or requests.Session()
         self._session.headers.update({
@@ -155,12 +180,13 @@ class DigitalOceanApi:
             "User-Agent": f"lispdeploy/{__version__}"})
 
     @classmethod
-    def from_environment(cls, subject: str,
-                         environ: Optional[Mapping[str, str]] = None) -> "DigitalOceanApi":
-        """A client with the token and URL of the environment variables."""
+    def from_environment(cls, subject: str, environ: Optional[Mapping[str, str]] = None,
+                         **options: Any) -> "DigitalOceanApi":
+        """A client with the token and URL of the environment variables; `options` go to
+        the constructor (on_retry, timeouts, attempts)."""
         environ = os.environ if environ is None else environ
         return cls(token_from(environ, subject), base_url=base_url_from(environ),
-                   subject=subject)
+                   subject=subject, **options)
 
     def close(self) -> None:
         """Close the client's connections."""
@@ -197,6 +223,15 @@ class DigitalOceanApi:
         answer = self._request("DELETE", f"/v2/droplets/{droplet_id}", missing_ok=True,
                                what=f"deleting droplet {droplet_id}")
         return answer is not None
+
+    def tag_droplet(self, droplet_id: int, tag: str) -> None:
+        """Give a droplet the tag `tag` (made first if the account lacks it)."""
+        self._request("POST", "/v2/tags", body={"name": tag}, what=f"making tag {tag}",
+                      retry=True)
+        self._request("POST", f"/v2/tags/{urllib.parse.quote(tag, safe='')}/resources",
+                      body={"resources": [{"resource_id": str(droplet_id),
+                                           "resource_type": "droplet"}]},
+                      what=f"tagging droplet {droplet_id} {tag}", retry=True)
 
     # SSH keys --------------------------------------------------------------------------------
 
@@ -239,34 +274,46 @@ class DigitalOceanApi:
 
     def _request(self, method: str, path_or_url: str, *, what: str,
                  params: Optional[Dict[str, Any]] = None, body: Optional[Dict] = None,
-                 missing_ok: bool = False) -> Optional[Dict[str, Any]]:
-        """One API request, retried when safe; the JSON answer ({} for an empty body), or
+                 missing_ok: bool = False, retry: Optional[bool] = None
+                 ) -> Optional[Dict[str, Any]]:
+        """One API request, retried when that is safe (see the module docstring; `retry`
+        says whether a POST is safe to repeat); the JSON answer ({} for an empty body), or
         None for a 404 when `missing_ok`."""
         url = path_or_url if "://" in path_or_url else self.base_url + path_or_url
         shown = f"{method} {urllib.parse.urlsplit(url).path}"
-        attempts = 1 if method == "POST" else ATTEMPTS
+        repeatable = method != "POST" if retry is None else retry
+        attempts = self.attempts if repeatable else 1
         for attempt in range(1, attempts + 1):
             self.requests += 1
             try:
                 response = self._session.request(method, url, params=params, json=body,
-                                                 timeout=(CONNECT_TIMEOUT, READ_TIMEOUT))
+                                                 timeout=(self.connect_timeout,
+                                                          self.read_timeout))
             except requests.RequestException as e:
                 if attempt < attempts:
-                    time.sleep(min(2.0 ** attempt, MAX_RETRY_WAIT))
+                    self._wait(_back_off(attempt), f"{_reason(e)}, {what}")
                     continue
-                raise EnvironmentError_(
+                tried = f" ({attempt} attempts)" if attempt > 1 else ""
+                raise ApiUnreachable(
                     f"{self.subject}: cannot reach DigitalOcean's API at {self.base_url} while "
-                    f"{what} ({shown}): {_reason(e)}",
-                    hint=f"check the network (or {URL_VARIABLE}) and run the command again") \
-                    from None
-            if response.status_code in RETRY_STATUSES and attempt < attempts:
-                time.sleep(_retry_wait(response, attempt))
+                    f"{what} ({shown}): {_reason(e)}{tried}",
+                    hint=f"check the network (or {URL_VARIABLE}) and run the command again",
+                    sent=not isinstance(e, requests.ConnectTimeout)) from None
+            status = response.status_code
+            if status in RETRY_STATUSES and attempt < attempts:
+                wait = _retry_wait(response, attempt)
+                if wait > MAX_RATE_LIMIT_WAIT:
+                    raise self._rate_limited(response, shown, what, wait)
+                self._wait(wait, f"HTTP {status}, {what}")
                 continue
-            if response.status_code == 404 and missing_ok:
+            if status == 404 and missing_ok:
                 return None
-            if not 200 <= response.status_code < 300:
+            if not 200 <= status < 300:
+                if status == 429:
+                    raise self._rate_limited(response, shown, what,
+                                             _retry_wait(response, attempt))
                 raise self._refused(response, shown, what)
-            if response.status_code == 204 or not response.content:
+            if status == 204 or not response.content:
                 return {}
             try:
                 answer = response.json()
@@ -276,6 +323,20 @@ class DigitalOceanApi:
                 raise self._malformed(shown, "the answer is not a JSON object")
             return answer
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _wait(self, seconds: float, why: str) -> None:
+        """Wait before trying a request again, saying so (`on_retry`)."""
+        self.retries += 1
+        if self.on_retry is not None:
+            self.on_retry(f"DigitalOcean: {why}; trying again in {seconds:.0f} s")
+        time.sleep(seconds)
+
+    def _rate_limited(self, response: requests.Response, shown: str, what: str,
+                      wait: float) -> EnvironmentError_:
+        refused = self._refused(response, shown, what)
+        refused.hint = (f"DigitalOcean's rate limit is reached; it resets in {wait:.0f} s: "
+                        "run the command again then")
+        return refused
 
     def _refused(self, response: requests.Response, shown: str,
                  what: str) -> EnvironmentError_:
@@ -307,15 +368,35 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-def _retry_wait(response: requests.Response, attempt: int) -> float:
-    """Seconds to wait before retrying: what the server asks (Retry-After), else a back-off,
-    never more than MAX_RETRY_WAIT."""
-    asked = response.headers.get("Retry-After", "")
-    try:
-        wait = float(asked)
-    except ValueError:
-        wait = 2.0 ** attempt
-    return max(0.0, min(wait, MAX_RETRY_WAIT))
+def _back_off(attempt: int) -> float:
+    """Seconds before attempt `attempt + 1`: 1, 2, 4, ... with a little jitter (so that the
+    hosts of one deploy do not all ask again at once), at most MAX_RETRY_WAIT."""
+    return min(MAX_RETRY_WAIT, 2.0 ** (attempt - 1)) * random.uniform(0.8, 1.2)
+
+
+def _retry_wait(response: requests.Response, attempt: int, now: Optional[float] = None
+                ) -> float:
+    """Seconds to wait before retrying: what the server asks (Retry-After, in seconds or as
+    an HTTP date), else until DigitalOcean's rate limit resets (`ratelimit-reset`, a Unix
+    time, when none is left), else a back-off."""
+    now = time.time() if now is None else now
+    asked = response.headers.get("Retry-After", "").strip()
+    if asked:
+        try:
+            return max(0.0, float(asked))
+        except ValueError:
+            try:
+                when = email.utils.parsedate_to_datetime(asked)
+                return max(0.0, when.timestamp() - now)
+            except (TypeError, ValueError):
+                pass
+    reset = response.headers.get("ratelimit-reset", "").strip()
+    if response.status_code == 429 and reset:
+        try:
+            return max(1.0, float(reset) - now)
+        except ValueError:
+            pass
+    return _back_off(attempt)
 
 
 def _reason(error: requests.RequestException) -> str:

@@ -2,9 +2,10 @@
 
 Deploying such a machine finds its droplet again (by name and tags) or creates it, waits until
 it is active and answers over SSH (`provision`), then deploys to it exactly like a managed
-host: `delegate` gives the managed-host machine that reaches it (root at its public IPv4, the configuration's
-ssh-key, and the host key lispdeploy gave the droplet when it created it). `lispdeploy destroy`
-deletes the droplet (`destroy_machine`). Nothing of Guix's DigitalOcean assumptions (a
+host: `delegate` gives the managed-host machine that reaches it (root at its public IPv4, the
+configuration's ssh-key, and the host key lispdeploy gave the droplet when it created it).
+Droplets carry the tag of the deployment that created them: `find_host`, `deployment_hosts`
+and `destroy_host` are what `lispdeploy destroy` and `prune` list and delete. Nothing of Guix's DigitalOcean assumptions (a
 Guix System installed over Debian, /dev/vda, eth0) applies: lispdeploy deploys onto the
 droplet's own Debian.
 
@@ -14,9 +15,17 @@ only when a droplet is reached, so that loading a spec stays fast.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
+from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
+
 from lispdeploy.environments.digital_ocean.configuration import DigitalOceanConfiguration
 from lispdeploy.errors import LispdeployError
-from lispdeploy.machine import EnvironmentType, Machine, report_progress
+from lispdeploy.machine import (EnvironmentType, HostContext, Machine, ProvisionedHost,
+                                current_host)
+
+if TYPE_CHECKING:
+    from lispdeploy.environments.digital_ocean.provisioning import Provisioner
 
 
 def provision(machine: Machine) -> Machine:
@@ -33,37 +42,87 @@ def delegate(machine: Machine) -> Machine:
 
 def _reach(machine: Machine, *, create: bool) -> Machine:
     from lispdeploy.environments.digital_ocean import keys
-    from lispdeploy.environments.digital_ocean.api import DigitalOceanApi
-    from lispdeploy.environments.digital_ocean.provisioning import Provisioner, managed_machine
-    from lispdeploy.environments.digital_ocean.state import DropletState
+    from lispdeploy.environments.digital_ocean.provisioning import managed_machine
     config: DigitalOceanConfiguration = machine.configuration
     subject = f"droplet {machine.display_name}"
+    host = current_host()
+    with _provisioner(machine, host) as provisioner:
+        identity = keys.user_key_path(config.ssh_key, subject)
+        with provisioner.state.lock():
+            droplet, host_key = provisioner.ready(identity, create=create)
+    return managed_machine(machine, droplet.public_ipv4 or "", host_key, identity)
+
+
+@contextlib.contextmanager
+def _provisioner(machine: Machine, host: Optional[HostContext] = None, *,
+                 deployment: Optional[str] = None) -> Iterator["Provisioner"]:
+    """A provisioner of the machine's droplet over a new API client, with errors located at
+    the machine's configuration; progress and warnings go to the host context."""
+    from lispdeploy.environments.digital_ocean.api import DigitalOceanApi
+    from lispdeploy.environments.digital_ocean.provisioning import Provisioner
+    from lispdeploy.environments.digital_ocean.state import DropletState
+    progress = host.phase if host is not None else None
     try:
-        with DigitalOceanApi.from_environment(subject) as api:
-            identity = keys.user_key_path(config.ssh_key, subject)
-            state = DropletState.of(machine.display_name)
-            with state.lock():
-                droplet, host_key = Provisioner(machine, api, state,
-                                                progress=report_progress).ready(identity,
-                                                                                create=create)
+        with DigitalOceanApi.from_environment(f"droplet {machine.display_name}",
+                                              on_retry=progress) as api:
+            yield Provisioner(machine, api, DropletState.of(machine.display_name),
+                              progress=progress,
+                              deployment=host.deployment if host is not None else deployment,
+                              warn=host.warn if host is not None else None,
+                              interrupted=host.interrupted if host is not None else None)
     except LispdeployError as error:
         raise _located(error, machine)
-    return managed_machine(machine, droplet.public_ipv4 or "", host_key, identity)
 
 
 def destroy(machine: Machine) -> bool:
     """Delete the machine's droplet and what lispdeploy kept about it; False if it had
     none."""
+    with _provisioner(machine) as provisioner:
+        with provisioner.state.lock():
+            return bool(provisioner.destroy())
+
+
+def find_host(machine: Machine) -> Optional[ProvisionedHost]:
+    """The machine's droplet, as destroy lists it, or None."""
+    with _provisioner(machine) as provisioner:
+        droplet = provisioner.find()
+        return provisioner.provisioned(droplet) if droplet is not None else None
+
+
+def deployment_hosts(deployment: str) -> List[ProvisionedHost]:
+    """Every droplet carrying the deployment's tag."""
     from lispdeploy.environments.digital_ocean.api import DigitalOceanApi
-    from lispdeploy.environments.digital_ocean.provisioning import Provisioner
+    from lispdeploy.environments.digital_ocean.provisioning import (DEPLOYMENT_TAG,
+                                                                    provisioned_host)
+    with DigitalOceanApi.from_environment(f"deployment {deployment}") as api:
+        return [provisioned_host(d) for d in api.droplets(DEPLOYMENT_TAG + deployment)]
+
+
+def destroy_host(found: ProvisionedHost) -> None:
+    """Delete a droplet, and what lispdeploy kept about it if it is that droplet's."""
+    from lispdeploy.environments.digital_ocean.api import DigitalOceanApi
     from lispdeploy.environments.digital_ocean.state import DropletState
+    with DigitalOceanApi.from_environment(f"droplet {found.name}") as api:
+        state = DropletState.of(found.name)
+        with state.lock():
+            api.delete_droplet(found.key)
+            if state.droplet_id() in (None, found.key):
+                state.remove()
+
+
+def build_options(machine: Machine) -> Dict[str, Any]:
+    """How the machine's system is built. A droplet at a loopback address is a container
+    host of the stand-in (stand_in.py), sharing this machine's loopback interface: its
+    services bind to its own address and it has no block devices to check, as for
+    container-environment-type. A real droplet's address never is."""
+    from lispdeploy.environments.digital_ocean.state import DropletState
+    record = DropletState.of(machine.display_name).record() or {}
+    address = str(record.get("public_ipv4") or "")
     try:
-        with DigitalOceanApi.from_environment(f"droplet {machine.display_name}") as api:
-            state = DropletState.of(machine.display_name)
-            with state.lock():
-                return bool(Provisioner(machine, api, state).destroy())
-    except LispdeployError as error:
-        raise _located(error, machine)
+        loopback = ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        loopback = False
+    return {"listen_address": address, "container": True} if loopback else {}
 
 
 def _located(error: LispdeployError, machine: Machine) -> LispdeployError:
@@ -80,5 +139,9 @@ digital_ocean_environment_type = EnvironmentType(
     delegate=delegate,
     provision=provision,
     destroy_machine=destroy,
+    find_host=find_host,
+    deployment_hosts=deployment_hosts,
+    destroy_host=destroy_host,
+    build_options=build_options,
     configuration_type=DigitalOceanConfiguration,
 )

@@ -15,20 +15,23 @@ environments.managed_host (when waiting for a new droplet's sshd).
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Callable, List, Optional, Tuple
 
 from lispdeploy.environments import deploy_options
 from lispdeploy.environments.digital_ocean import keys
-from lispdeploy.environments.digital_ocean.api import DigitalOceanApi, Droplet, DropletRequest
+from lispdeploy.environments.digital_ocean.api import (ApiUnreachable, DigitalOceanApi, Droplet,
+                                                      DropletRequest)
 from lispdeploy.environments.digital_ocean.configuration import DigitalOceanConfiguration
 from lispdeploy.environments.digital_ocean.state import DropletState
 from lispdeploy.environments.managed_host.configuration import MachineSshConfiguration
 from lispdeploy.errors import (ConnectionError_, EnvironmentError_, HostKeyError,
                                HostMissingError, LispdeployError)
-from lispdeploy.machine import Machine
+from lispdeploy.machine import Machine, ProvisionedHost, check_owner
 
 LISPDEPLOY_TAG = "lispdeploy"
+DEPLOYMENT_TAG = "lispdeploy-deployment:"  # + the deployment's name
 FIRST_POLL = 1.0
 MAX_POLL = 5.0
 MAX_POLLS = 2000  # with the deadline: never more requests than this while waiting
@@ -37,6 +40,16 @@ PROGRESS_EVERY = 30.0
 STOPPED = ("off", "archive")
 
 Progress = Callable[[str], None]
+
+
+def provisioned_host(droplet: Droplet) -> ProvisionedHost:
+    """A droplet as destroy and prune list it (its deployment from its tag)."""
+    owner = next((t[len(DEPLOYMENT_TAG):] for t in droplet.tags
+                  if t.startswith(DEPLOYMENT_TAG)), None)
+    shape = ", ".join(x for x in (droplet.region, droplet.size, droplet.image) if x)
+    where = f" at {droplet.public_ipv4}" if droplet.public_ipv4 else ""
+    return ProvisionedHost("digital-ocean-environment-type", droplet.name,
+                           f"droplet {droplet.id} ({shape}){where}", owner, key=droplet.id)
 
 
 def managed_machine(machine: Machine, address: str, host_key: str, identity: str) -> Machine:
@@ -55,8 +68,14 @@ class Provisioner:
     caller holds)."""
 
     def __init__(self, machine: Machine, api: DigitalOceanApi, state: DropletState, *,
-                 progress: Optional[Progress] = None):
+                 progress: Optional[Progress] = None, deployment: Optional[str] = None,
+                 warn: Optional[Progress] = None,
+                 interrupted: Optional[threading.Event] = None):
         self.machine = machine
+        self.deployment = deployment
+        self.warn: Progress = warn or (lambda text: None)
+        # Set by Ctrl-C: waits end at once (a new droplet is then deleted).
+        self.interrupted = interrupted or threading.Event()
         self.config: DigitalOceanConfiguration = machine.configuration
         self.name = machine.display_name
         self.subject = f"droplet {self.name}"
@@ -65,6 +84,8 @@ class Provisioner:
         self.progress: Progress = progress or (lambda text: None)
         self.tags = (LISPDEPLOY_TAG,) + tuple(t for t in self.config.tags
                                               if t != LISPDEPLOY_TAG)
+        # Created with the deployment's tag too; found without it (older droplets lack it).
+        self.creation_tags = self.tags + ((DEPLOYMENT_TAG + deployment,) if deployment else ())
 
     # Finding ---------------------------------------------------------------------------------
 
@@ -106,9 +127,44 @@ class Provisioner:
                 raise HostMissingError(f"{self.subject} does not exist yet",
                                         hint="deploy the spec first: lispdeploy deploy SPEC")
             return self._create(identity)
-        return self._reuse(droplet, identity)
+        return self._reuse(droplet, identity, claim=create)
 
-    def _reuse(self, droplet: Droplet, identity: str) -> Tuple[Droplet, str]:
+    def provisioned(self, droplet: Droplet) -> ProvisionedHost:
+        """The droplet as destroy and prune list it."""
+        return provisioned_host(droplet)
+
+    def _owned(self, droplet: Droplet, *, claim: bool) -> None:
+        """Refuse a droplet of another deployment; with `claim` (a deploy), tag an older
+        droplet without a deployment as this deployment's."""
+        found = self.provisioned(droplet)
+        check_owner(self.machine, found, self.deployment)
+        if claim and self.deployment and found.deployment is None:
+            self.api.tag_droplet(droplet.id, DEPLOYMENT_TAG + self.deployment)
+            self.warn(f"droplet {droplet.id} was made before lispdeploy recorded deployments: "
+                      f"it now belongs to deployment '{self.deployment}' (tagged "
+                      f"{DEPLOYMENT_TAG + self.deployment})")
+
+    def _check_shape(self, droplet: Droplet) -> None:
+        """Refuse a droplet whose region, size or image is no longer what the spec says:
+        lispdeploy never moves, resizes or rebuilds one, nor keeps it without saying so."""
+        wanted = {"region": self.config.region, "size": self.config.size,
+                  "image": self.config.image}
+        has = {"region": droplet.region, "size": droplet.size, "image": droplet.image}
+        differ = [k for k in ("region", "size", "image") if has[k] and has[k] != wanted[k]]
+        if differ:
+            shown = ", ".join(f"{k} {has[k]} (the spec says {wanted[k]})" for k in differ)
+            raise EnvironmentError_(
+                f"{self.subject}: droplet {droplet.id} no longer matches the spec: {shown}; "
+                "lispdeploy does not move, resize or rebuild droplets, and will not deploy to "
+                "one that is not what the spec says",
+                hint=f"put the spec's {', '.join(differ)} back, or replace the droplet: "
+                     f"lispdeploy destroy SPEC --on {self.name}, then deploy (a new droplet, "
+                     "with a new disk)")
+
+    def _reuse(self, droplet: Droplet, identity: str, *, claim: bool = False
+               ) -> Tuple[Droplet, str]:
+        self._owned(droplet, claim=claim)
+        self._check_shape(droplet)
         recorded = self.state.droplet_id()
         if recorded is not None and recorded != droplet.id:
             raise EnvironmentError_(
@@ -147,13 +203,13 @@ class Provisioner:
                                           self.subject)
         request = DropletRequest(
             name=self.name, region=self.config.region, size=self.config.size,
-            image=self.config.image, ipv6=self.config.enable_ipv6, tags=self.tags,
+            image=self.config.image, ipv6=self.config.enable_ipv6, tags=self.creation_tags,
             ssh_keys=(fingerprint,),
             user_data=keys.cloud_config(self.state.private_host_key() or "", host_key))
         self.progress(f"creating droplet ({self.config.region}, {self.config.size}, "
                       f"{self.config.image})")
         try:
-            droplet = self.api.create_droplet(request)
+            droplet = self._created(request)
         except BaseException:
             self.state.forget_droplet()
             raise
@@ -171,6 +227,26 @@ class Provisioner:
         self.state.forget_private_host_key()
         self._remember(droplet)
         return droplet, host_key
+
+    def _created(self, request: DropletRequest) -> Droplet:
+        """Create the droplet. When the answer is lost (the request may have reached
+        DigitalOcean), the droplet is looked for by name and tags instead of asking again,
+        which could make a second one."""
+        try:
+            return self.api.create_droplet(request)
+        except ApiUnreachable as lost:
+            if not lost.sent:
+                raise
+            self.progress("the creation's answer was lost: looking for the droplet")
+            try:
+                found = self.find()
+            except LispdeployError:
+                found = None
+            if found is None:
+                raise EnvironmentError_(
+                    f"{lost.message}; no droplet of this name was made", hint=lost.hint) \
+                    from None
+            return found
 
     def _registered_key(self, identity: str) -> str:
         """The MD5 fingerprint of the user's public key, registered in the account."""
@@ -207,7 +283,7 @@ class Provisioner:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            time.sleep(min(interval, remaining))
+            self._sleep(min(interval, remaining))
             interval = min(interval * 1.5, MAX_POLL)
             droplet = self.api.droplet(droplet.id)
             if time.monotonic() - shown >= PROGRESS_EVERY:
@@ -248,7 +324,7 @@ class Provisioner:
                          "key") from None
             except ConnectionError_ as e:
                 last = e
-                time.sleep(max(0.0, min(interval, deadline - time.monotonic())))
+                self._sleep(max(0.0, min(interval, deadline - time.monotonic())))
                 interval = min(interval * 1.5, MAX_POLL)
                 continue
             transport.close()
@@ -259,6 +335,10 @@ class Provisioner:
             f"{self.config.provisioning_timeout:g} s{reason}",
             hint=last.hint if last is not None and last.hint else
             "raise provisioning-timeout if the image boots slowly")
+
+    def _sleep(self, seconds: float) -> None:
+        if self.interrupted.wait(max(0.0, seconds)):
+            raise KeyboardInterrupt("interrupted")
 
     # Deleting --------------------------------------------------------------------------------
 

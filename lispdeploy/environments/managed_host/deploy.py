@@ -16,7 +16,7 @@ import socket
 import time
 from typing import Any, Dict, Optional
 
-from lispdeploy.environments.managed_host import checks
+from lispdeploy.environments.managed_host import checks, health
 from lispdeploy.environments.managed_host.configuration import MachineSshConfiguration
 from lispdeploy.environments.managed_host.environment import connection, open_transport
 from lispdeploy.errors import DeployError, LispdeployError
@@ -100,6 +100,7 @@ class ManagedDeploy:
         if facts["system"] == system.item.path:
             report.result = UNCHANGED
             report.generation = facts["generation"]
+            self.host.set_stage("done", result=UNCHANGED, generation=report.generation)
             return report
         if self.options.dry_run:
             self.host.phase("planning")
@@ -107,6 +108,7 @@ class ManagedDeploy:
             report.generation = facts["generation"]
             report.plan = call(transport, self.host, "dry_run", system.manifest,
                                _contents(system))
+            self.host.set_stage("done", result=DRY_RUN, generation=report.generation)
             return report
         return self._activate(system, facts, transport, watchdog, report)
 
@@ -161,12 +163,14 @@ class ManagedDeploy:
         confirm = None
         if watchdog is not None:
             extra.append(watchdog)
-            confirm = {"watchdog": watchdog.path, "timeout": self.options.confirm_timeout}
+            confirm = {"watchdog": watchdog.path, "timeout": self._confirm_timeout()}
         lowered = Lowerer().lower_program("activate", function_call(
             "lispdeploy.hostside.entry.activate", system.item.path, self.options.who, confirm))
-        self.host.set_stage("activating", previous=facts["generation"])
+        self.host.set_stage("activating", previous=facts["generation"],
+                            confirm_timeout=confirm["timeout"] if confirm else None)
         outcome = run_lowered(transport, LoweredProgram(
             lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=self.host.output)
+        activated = time.monotonic()
         report.items_sent = len(missing)
         report.bytes_sent = sum(i.size for i in missing)
         report = outcome_report(report, outcome)
@@ -174,6 +178,9 @@ class ManagedDeploy:
             self.host.set_stage("done", result=report.result, generation=report.generation)
             return report
         armed = outcome.get("confirmation") or {}
+        if self.machine.health_checks and not self._healthy(report, transport, armed):
+            self.host.set_stage("done", result=report.result, generation=report.generation)
+            return report
         if confirm is None or "error" in armed:
             if "error" in armed:
                 report.warnings.append("the new generation is not guarded against cutting the "
@@ -182,19 +189,67 @@ class ManagedDeploy:
             return report
         self.host.set_stage("awaiting-confirmation", generation=report.generation,
                             previous=report.previous, deadline=armed.get("deadline"))
-        self._confirm(report)
+        self._confirm(report, activated)
         return report
 
-    def _confirm(self, report: HostReport) -> None:
+    def _confirm_timeout(self) -> float:
+        """How long the host waits for its confirmation: the deploy's timeout, plus the
+        longest the machine's health checks may take (they run before it is confirmed)."""
+        return (self.options.confirm_timeout or 0.0) + health.budget(self.machine.health_checks)
+
+    def _healthy(self, report: HostReport, transport, armed: Dict[str, Any]) -> bool:
+        """Run the machine's health checks; when one fails, switch the host back to the
+        previous generation and fail the report with what the check saw."""
+        checks_ = self.machine.health_checks
+        self.host.set_stage("health-checks", generation=report.generation,
+                            previous=report.previous, deadline=armed.get("deadline"))
+        self.host.phase(f"health checks ({len(checks_)})")
+        results = health.run_health_checks(checks_, transport, address=self.config.host_name,
+                                           on_stderr=self.host.output,
+                                           interrupted=self.host.interrupted)
+        report.extra["health-checks"] = [r.to_json() for r in results]
+        failed = [r for r in results if not r.ok]
+        if not failed:
+            return True
+        previous = report.previous or 0
+        self.host.phase(f"health check failed, going back to generation {previous}")
+        message = "\n".join(r.describe() for r in failed)
+        try:
+            back = switch_report(self.name, call(transport, self.host, "switch_generation",
+                                                 previous, self.options.who))
+            rolled_back = back.ok
+            why = "" if back.ok else (back.error or {}).get("message", "")
+        except LispdeployError as e:
+            rolled_back, why = False, e.message
+        if rolled_back:
+            message += (f"\nrolled back to generation {previous}" if previous
+                        else "\nrolled back to the host as it was before lispdeploy")
+            report.changes = back.changes
+        else:
+            message += (f"\ngoing back to generation {previous} failed: {why}"
+                        + ("; the host goes back by itself when its confirmation times out"
+                           if armed.get("deadline") else ""))
+        report.extra["failed-generation"] = report.generation
+        report.fail(DeployError(message, host=self.name, step="health-checks",
+                                rolled_back=rolled_back,
+                                hint="see what the check saw above; fix the spec (or the "
+                                     "check) and deploy again"))
+        report.generation = previous if rolled_back else report.generation
+        return False
+
+    def _confirm(self, report: HostReport, activated: float) -> None:
         """Reach the host again over a new connection and confirm the new generation; when
         that is impossible, the host goes back to the previous generation by itself."""
-        timeout = self.options.confirm_timeout or 0.0
+        timeout = self._confirm_timeout()
         self.host.phase("confirming over a new connection")
-        deadline = time.monotonic() + max(1.0, timeout - CONFIRM_MARGIN)
+        deadline = activated + max(1.0, timeout - CONFIRM_MARGIN)
         last: Optional[BaseException] = None
         while time.monotonic() < deadline:
             try:
-                transport = self.host.new_connection(lambda: open_transport(self.machine))
+                # Once sent, a confirmation is seen through even by Ctrl-C: the report must
+                # say whether the host kept its generation.
+                transport = self.host.new_connection(lambda: open_transport(self.machine),
+                                                     finish=True)
             except LispdeployError as e:
                 last = e
                 time.sleep(1.0)
@@ -212,6 +267,7 @@ class ManagedDeploy:
             break
         previous = report.previous or 0
         reason = last.message if isinstance(last, LispdeployError) else str(last)
+        self.host.set_stage("done", result="failed", generation=report.generation)
         report.fail(DeployError(
             f"cannot reach the host again after activating generation {report.generation} "
             f"({reason}); it goes back to generation {previous} by itself within "
