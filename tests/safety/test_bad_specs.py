@@ -35,7 +35,8 @@ class CorpusHost:
     def __init__(self, world: DeployWorld):
         self.world = world
         self.name = world.host_name()
-        path = world.write(GOOD.format(machine=container_machine("os", self.name)), "good.hy")
+        # Named as the bad specs are (spec.hy): one deployment, whose host they may reach.
+        path = world.write(GOOD.format(machine=container_machine("os", self.name)), "spec.hy")
         done = world.lispdeploy("deploy", path)
         assert done.returncode == 0, done.stderr
         self.baseline = self.state()
