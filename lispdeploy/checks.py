@@ -3,7 +3,7 @@ was expected.
 
 Each check is a callable `value -> stored value` raising `TypeError("a string")` etc.; the
 record layer turns that into `field 'x' expects a string, got integer 42`. Lists become tuples
-so records stay immutable. Imports nothing of lispdeploy.
+so records stay immutable.
 """
 
 from __future__ import annotations

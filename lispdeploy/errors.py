@@ -1,4 +1,4 @@
-"""The exception tree of lispdeploy. Imports nothing of lispdeploy but `location`.
+"""The exception tree of lispdeploy.
 
     LispdeployError                 every error a user can act on: message, location, hint
     ├── SpecError                   a spec file is wrong (reader, unknown name, bad field, ...)
@@ -90,13 +90,16 @@ class HostKeyError(ConnectionError_):
 
 
 class RemoteEvalError(HostError):
-    """A program raised on a host; `remote_traceback` is the host's traceback text."""
+    """A program raised on a host; `remote_traceback` is the host's traceback text, `kind` the
+    host's classification of the error."""
 
     def __init__(self, message: str, *, remote_traceback: str = "", exception_type: str = "",
-                 **kwargs):
+                 kind: str = "program", **kwargs):
         super().__init__(message, **kwargs)
         self.remote_traceback = remote_traceback
         self.exception_type = exception_type
+        # What went wrong, as the host classified it (lispdeploy.hostside.contract's kinds).
+        self.kind = kind
 
 
 class DeployError(HostError):

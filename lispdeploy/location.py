@@ -1,6 +1,4 @@
 """Source locations: where in a spec file something was written.
-
-Imports nothing of lispdeploy.
 """
 
 from __future__ import annotations

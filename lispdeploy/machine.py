@@ -23,7 +23,14 @@ from lispdeploy.errors import EnvironmentError_, HostMissingError, RecordError
 from lispdeploy.health_checks import HealthCheck
 from lispdeploy.records import Field, Record
 from lispdeploy.report import DEPLOYED, HostReport
-from lispdeploy.system.operating_system import OperatingSystem, operating_system_check
+
+
+def operating_system_check(value):
+    """An operating-system record (checked by its record name: the machine layer sits below
+    the system layer that defines it)."""
+    if getattr(type(value), "record_name", None) == "operating-system":
+        return value
+    raise TypeError("an (operating-system ...)")
 
 
 class EnvironmentType(Record):
@@ -34,7 +41,8 @@ class EnvironmentType(Record):
     the managed-host machine that reaches a machine's existing host, and `provision`, which
     creates the host if it is missing (only deploys call it) and returns that same machine;
     the generic procedures then work on the machine they return. Every procedure takes the
-    machine only: one signature for all of them.
+    machine only: one signature for all of them. `plan_provision` says what `provision` would
+    create, so that a dry run can show a machine whose host does not exist yet.
     """
 
     record_name = "environment-type"
@@ -54,6 +62,9 @@ class EnvironmentType(Record):
                   "if it is missing (deploys only)"),
         Field("destroy_machine", None, check=checks.optional(checks.procedure),
               doc="machine -> whether it removed the machine's host"),
+        Field("plan_provision", None, check=checks.optional(checks.procedure),
+              doc="machine -> PlannedHost: what `provision` would create, for a dry run of a "
+                  "machine whose host does not exist yet (creates nothing)"),
         Field("find_host", None, check=checks.optional(checks.procedure),
               doc="machine -> the provisioned-host it has, or #f (what destroy lists)"),
         Field("deployment_hosts", None, check=checks.optional(checks.procedure),
@@ -136,7 +147,7 @@ class Machine(Record):
     @property
     def display_name(self) -> str:
         """The name used in every message: the operating system's host name."""
-        os: OperatingSystem = self.operating_system
+        os = self.operating_system
         return os.host_name
 
 
@@ -152,6 +163,28 @@ def describe_target(target: tuple) -> str:
     if target[0] == "ssh":
         return f"address {target[1]} port {target[2]}"
     return f"{target[0]} {' '.join(str(t) for t in target[1:])}"
+
+
+class PlannedHost:
+    """What provisioning would create for a machine whose host does not exist yet, for a dry
+    run: `description` (shown: {"kind": "container host", "name", "address", "image"}, or a
+    droplet's name, region, size and image), `machine` (the managed-host machine that would
+    reach the new host; the dry run plans it without connecting), `root` (a directory holding
+    the files of the host's image, whose facts stand for the fresh host's; None: plan for an
+    empty host), `written` (files, path -> text, the environment writes when it creates the
+    host) and the host name the new host gets."""
+
+    def __init__(self, description: Dict[str, Any], machine: "Machine", *,
+                 root: Optional[str] = None, written: Optional[Dict[str, str]] = None,
+                 host_name: str = ""):
+        self.description = dict(description)
+        self.machine = machine
+        self.root = root
+        self.written = dict(written or {})
+        self.host_name = host_name or machine.display_name
+
+    def __repr__(self) -> str:
+        return f"#<planned-host {self.description}>"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -287,6 +320,8 @@ class HostContext:
         self.build_options: Dict[str, Any] = {}
         # The environment whose delegate gave the machine the work reaches, if any.
         self.reached_through: Optional[str] = None
+        # In a dry run of a machine whose host does not exist yet: what would be created.
+        self.planned_host: Optional[PlannedHost] = None
         self.stage = "untouched"
         self.stage_detail: Dict[str, Any] = {}
         self.warnings: List[str] = []
@@ -491,7 +526,14 @@ def deploy_machine(machine: Machine) -> HostReport:
         if environment.deploy_machine is not None:
             return as_report(machine, environment.deploy_machine(machine))
         dry_run = host.options is not None and host.options.dry_run
-        target = reach(machine, provision=not dry_run)
+        try:
+            target = reach(machine, provision=not dry_run)
+        except HostMissingError:
+            if not dry_run or environment.plan_provision is None:
+                raise
+            # Nothing is created: the dry run plans the host provisioning would make.
+            host.planned_host = environment.plan_provision(machine)
+            target = host.planned_host.machine
         if target is machine:
             raise _missing(machine, "deploy-machine")
         if environment.build_options is not None:
@@ -525,5 +567,5 @@ def as_report(machine: Machine, value: Any) -> HostReport:
 
 __all__ = ["EnvironmentType", "Machine", "DeployOptions", "ProvisionedHost",
            "DeploymentCollision", "check_owner", "HostContext", "HostMissingError",
-           "current_host", "within_host", "report_progress", "reach", "machine_remote_eval", "deploy_machine",
-           "roll_back_machine", "as_report"]
+           "PlannedHost", "current_host", "within_host", "report_progress", "reach",
+           "machine_remote_eval", "deploy_machine", "roll_back_machine", "as_report"]

@@ -5,8 +5,6 @@ default is required; a *thunked* field's value is computed from the record on ea
 `inherit` recomputes it for the new record); an *innate* field (the location) is not copied by
 `inherit`; a field's *check* converts and validates the value a user gave. Each field has a
 Python name (`allow_downgrades`) and a spec name in Guix spelling (`allow-downgrades?`).
-
-Imports nothing of lispdeploy but `errors` and `location`; never imports Hy.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 the result, the generation, the changes, the services restarted, what was sent, the time, and
 for a failure the step, the message and whether the host was rolled back.
 
-Reports are plain values the ui renders as a table and `--json` prints as is. Imports errors.
+Reports are plain values the ui renders as a table and `--json` prints as is.
 """
 
 from __future__ import annotations

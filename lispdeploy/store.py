@@ -4,9 +4,8 @@
 An item is a file (bytes and an executable bit) or a directory (relative paths to files), plus
 the items it refers to. Its hash covers its name, kind, contents and the paths of its
 references, so the same inputs always give the same path on every host. Hosts are sent only
-the items they lack (see the remote layer).
-
-Imports only lispdeploy.hostside.store: the hash, which hosts recompute to verify items.
+the items they lack (see the remote layer). The hash is `hostside.store.item_digest`, which
+hosts recompute to verify the items they receive.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 A module that defines spec-visible things (records, service types, helper procedures)
 exposes `SPEC_VOCABULARY = Vocabulary(...)`; the spec layer gathers them into the prelude of
 every spec. Names are in Guix spelling (`openssh-service-type`, `%base-services`).
-Imports nothing of lispdeploy.
 """
 
 from __future__ import annotations

@@ -58,6 +58,9 @@ def _register():
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the `lispdeploy` script: run a command, map errors to exit statuses."""
     _register()
+    arguments = list(argv) if argv is not None else sys.argv[1:]
+    # With --exit-code, 2 means "changes pending": every error, a wrong command line too, is 1.
+    usage = EXIT_FAILURE if "--exit-code" in arguments else EXIT_USAGE
     try:
         # Without standalone mode, click returns the status of `ctx.exit(n)` instead of
         # exiting with it.
@@ -68,7 +71,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return e.exit_code
     except click.UsageError as e:
         e.show()
-        return EXIT_USAGE
+        return usage
     except click.ClickException as e:
         e.show()
         return e.exit_code
@@ -77,7 +80,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _interrupted(e.__cause__ or e)
     except UsageError as e:
         click.echo(e.render(), err=True)
-        return EXIT_USAGE
+        return usage
     except LispdeployError as e:
         click.echo(e.render(), err=True)
         return EXIT_FAILURE

@@ -13,6 +13,10 @@ from lispdeploy.cli import cli, load, load_path_option
 from lispdeploy.cli.hosts import host_options, report_failures, run_on_machines, select
 from lispdeploy.errors import UsageError
 
+# `deploy --dry-run --exit-code`, as `terraform plan -detailed-exitcode`: 0 nothing would
+# change, 1 an error (a wrong command line too), 2 changes are pending.
+EXIT_CHANGES_PENDING = 2
+
 
 @cli.command()
 @click.argument("spec", type=click.Path(dir_okay=False))
@@ -25,6 +29,9 @@ from lispdeploy.errors import UsageError
 @click.option("-x", "--execute", "execute", is_flag=True,
               help="Run COMMAND (after --) on every machine instead of deploying.")
 @click.option("--json", "as_json", is_flag=True, help="Print a machine-readable report.")
+@click.option("--exit-code", "exit_code", is_flag=True,
+              help="With --dry-run: exit with status 0 when nothing would change, 2 when "
+                   "changes are pending (drift included), 1 on any error.")
 @click.option("--confirm-timeout", type=click.FloatRange(10), default=60, show_default=True,
               metavar="SECONDS",
               help="After activating, reach each host again over a new connection within this "
@@ -42,8 +49,8 @@ from lispdeploy.errors import UsageError
 @click.option("-y", "--yes", is_flag=True, help="With --prune: delete without asking.")
 @host_options
 @load_path_option
-def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout, no_confirm,
-           batch, max_fail, prune, yes, on, jobs, verbose, load_path):
+def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confirm_timeout,
+           no_confirm, batch, max_fail, prune, yes, on, jobs, verbose, load_path):
     """Deploy the machines SPEC declares: build each system, send each host what it lacks,
     activate a new generation (rolled back on any failure). Exits with status 1 if any host
     failed.
@@ -52,12 +59,16 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout,
     Examples:
       lispdeploy deploy deploy.hy
       lispdeploy deploy deploy.hy --dry-run --on 'web-*'
+      lispdeploy deploy deploy.hy --dry-run --exit-code   # in CI: 2 when changes are pending
       lispdeploy deploy deploy.hy --on @web --batch 25% --max-fail 1
       lispdeploy deploy deploy.hy --roll-back
       lispdeploy deploy deploy.hy -x -- systemctl restart nginx
     """
     if sum(map(bool, (dry_run, roll_back, execute))) > 1:
         raise UsageError("--dry-run, --roll-back and -x cannot be combined")
+    if exit_code and not dry_run:
+        raise UsageError("--exit-code goes with --dry-run",
+                         hint="lispdeploy deploy SPEC --dry-run --exit-code")
     if (batch or max_fail or prune) and (roll_back or execute):
         raise UsageError("--batch, --max-fail and --prune are for deploys, not --roll-back "
                          "or -x")
@@ -101,6 +112,9 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, confirm_timeout,
     if prune and ok and not as_json:
         from lispdeploy.cli.destroy import prune_spec
         prune_spec(loaded, yes=yes, dry_run=dry_run, as_json=False)
+    if exit_code and any(r.plan is not None and r.plan.get("changes")
+                         for r in rollout.reports):
+        click.get_current_context().exit(EXIT_CHANGES_PENDING)
 
 
 def _deploy_interrupted(stopped, what: str, *, as_json: bool, dry_run: bool) -> None:

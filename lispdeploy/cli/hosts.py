@@ -1,6 +1,5 @@
 """Options shared by the commands that talk to hosts (`--on`, `-j/--jobs`, `-v`), and running
 their per-host work with progress shown.
-
 """
 
 from __future__ import annotations

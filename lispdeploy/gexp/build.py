@@ -7,7 +7,6 @@ a file or a directory of files, becomes the store item; the items it was given w
 paths appear in its content become the item's references, as Guix finds references.
 
 Items the gexp refers to are first written to this machine's store, as on a host.
-Imports store, errors, location, gexp.program and lispdeploy.hostside; never Hy.
 """
 
 from __future__ import annotations
@@ -69,7 +68,7 @@ class LocalBuilder:
                 "op": "run", "items": headers, "output": output}, payload)
             document = self._run(request, directory, name, location)
             if document["status"] != "ok":
-                error = document["error"]
+                error = program.source_map.describe(document["error"])
                 where = error.get("location") or {}
                 raise GexpError(
                     f"computed-file {name}: its gexp failed: {error['type']}: "

@@ -2,8 +2,6 @@
 service refers to them (`plain-file`, `local-file`, `mixed-text-file`, `computed-file`,
 `program-file`, `file-append`), and `secret-file`, the one that never does: its content is
 read on the controller when a deploy needs it and goes straight to its destination.
-
-Imports records, checks, errors and gexp.gexp only.
 """
 
 from __future__ import annotations

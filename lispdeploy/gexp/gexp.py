@@ -4,8 +4,6 @@ The spec layer compiles a gexp's Hy body into Python source when the spec is rea
 a function body whose value is the gexp's value; each `#$x` became a reference to the name
 `_ungexp_N`, and `references[N]` holds the value of `x` computed on the controller. Lowering
 (`gexp.lowering`) embeds those values as literals, store paths or nested code.
-
-Imports records and location only.
 """
 
 from __future__ import annotations

@@ -6,8 +6,6 @@ records the items that path needs. `Lowerer.lower_program(name, gexps)` gives a 
 and the items it refers to (for `remote-eval`); `Lowerer.program(name, gexps)` makes that
 program an executable store item (for activation scripts and `program-file`). Results are
 memoized per object, so a file referred to many times is read, hashed or built once.
-
-Imports store, errors, gexp.gexp, gexp.files, gexp.program and gexp.build; never Hy.
 """
 
 from __future__ import annotations
@@ -20,7 +18,8 @@ from lispdeploy.gexp.build import LocalBuilder
 from lispdeploy.gexp.files import (ComputedFile, FileAppend, FileLike, LocalFile, MixedTextFile,
                                    PlainFile, ProgramFile, SecretFile)
 from lispdeploy.gexp.gexp import Gexp
-from lispdeploy.gexp.program import LoweredProgram, ProgramBuilder
+from lispdeploy.gexp.program import SOURCE_MAPS, LoweredProgram, ProgramBuilder
+from lispdeploy.hostside.program import SourceMap
 from lispdeploy.store import StoreItem
 
 
@@ -32,6 +31,8 @@ class Lowerer:
     def __init__(self, *, builder: Optional[LocalBuilder] = None):
         self._items: Dict[int, Tuple[FileLike, StoreItem]] = {}
         self.builder = builder or LocalBuilder()
+        # Program item path -> where its gexps were written (kept out of the items).
+        self.source_maps: Dict[str, SourceMap] = {}
 
     def lower_file(self, obj: FileLike) -> StoreItem:
         """The store item of a file-like object (not `file-append`: see `path_of`)."""
@@ -63,15 +64,20 @@ class Lowerer:
         roots = [gexps] if single else list(gexps)
         builder = ProgramBuilder(self.path_of)
         indices = [builder.add(g) for g in roots]
-        return LoweredProgram(name, builder.text(name, indices, single=single), builder.items)
+        return LoweredProgram(name, builder.text(name, indices, single=single), builder.items,
+                              builder.source_map)
 
     def program(self, name: str, gexps: Union[Gexp, Sequence[Gexp]]) -> StoreItem:
         """An executable store item running `gexps` in order (see `lower_program`); run it on
         a host with `lispdeploy.remote.eval.run_program`, or as a script. Its references are
         the items the gexps refer to."""
         lowered = self.lower_program(name, gexps)
-        return StoreItem(name, content=lowered.text.encode("utf-8"), executable=True,
+        item = StoreItem(name, content=lowered.text.encode("utf-8"), executable=True,
                          references=lowered.items)
+        if lowered.source_map:
+            self.source_maps[item.path] = lowered.source_map
+            SOURCE_MAPS[item.path] = lowered.source_map
+        return item
 
     def _lower(self, obj: FileLike) -> StoreItem:
         if isinstance(obj, PlainFile):

@@ -14,8 +14,7 @@ program text.
     a file-like object or store item                       its store path (the item is sent)
 
 Anything else is a `GexpError` naming the value's type, where it sits in the value, and the
-gexp's location. Imports store, errors, location, gexp.gexp, gexp.files and lispdeploy.hostside;
-never Hy.
+gexp's location.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ import ast
 import functools
 import importlib.util
 import math
+import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from lispdeploy import __version__
@@ -32,21 +32,41 @@ from lispdeploy.gexp.files import FileLike, store_name
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.location import Location
 from lispdeploy.store import StoreItem
-from lispdeploy.hostside.program import FUNCTION_PREFIX
+from lispdeploy.hostside.program import FUNCTION_PREFIX, SourceMap
 
 _MAX_DEPTH = 200
 # Ints longer than this many bits cannot be written as decimal literals by Python 3.11+.
 _LONG_INT_BITS = 14000
 
 
+# CPython 3.11 keeps one recursion counter for building Python ASTs per interpreter, and
+# threads parsing at once can corrupt it ("SystemError: AST constructor recursion depth
+# mismatch", python/cpython#106905): the hosts of a deploy build their systems in parallel.
+_AST_LOCK = threading.Lock()
+
+
+def parse(source: str) -> ast.Module:
+    """`ast.parse`, one thread at a time (see _AST_LOCK)."""
+    with _AST_LOCK:
+        return ast.parse(source)
+
+
+# Program item path -> where its gexps were written, for every program item this process
+# lowered: errors of a program item run later (`remote.eval.run_program`) still name spec
+# lines, although the item itself holds none.
+SOURCE_MAPS: Dict[str, SourceMap] = {}
+
+
 class LoweredProgram:
     """A program's text and the store items it refers to (their closures must be on the host
-    before it runs)."""
+    before it runs), and where its gexps were written (`source_map`: never in the text)."""
 
-    def __init__(self, name: str, text: str, items: Sequence[StoreItem]):
+    def __init__(self, name: str, text: str, items: Sequence[StoreItem],
+                 source_map: Optional[SourceMap] = None):
         self.name = name
         self.text = text
         self.items = tuple(items)
+        self.source_map = source_map or SourceMap()
 
     def __repr__(self) -> str:
         return f"#<lowered-program {self.name} {len(self.text)} bytes, {len(self.items)} items>"
@@ -77,6 +97,7 @@ class ProgramBuilder:
         self._codes: List[ast.expr] = []
         self._items: Dict[str, StoreItem] = {}
         self._imports: List[str] = []
+        self.source_map = SourceMap()
 
     def add(self, gexp: Gexp) -> int:
         """The index of `gexp`'s function in the program, lowering it on first sight."""
@@ -97,19 +118,19 @@ class ProgramBuilder:
             expression = self._literal(value, where, "value", 0, set())
             substitutions.keys.append(ast.Constant(number))
             substitutions.values.append(ast.Constant(ast.unparse(expression)))
+        # Where the gexp was written stays here, never in the program's text.
         location = gexp.location
+        if location is not None and location.file:
+            self.source_map.gexps[index] = [location.file, location.line,
+                                            [int(n) for n in gexp.spec_lines]]
         self._codes[index] = _call("GexpCode", ast.Constant(index), ast.Constant(gexp.source),
-                                   ast.Constant(location.file if location else None),
-                                   ast.Constant(location.line if location else 0),
-                                   ast.Tuple([ast.Constant(int(n)) for n in gexp.spec_lines],
-                                             ast.Load()),
                                    substitutions)
         return index
 
     @staticmethod
     def _gexp_imports(gexp: Gexp) -> Tuple[str, ...]:
         try:
-            return _imports_in(ast.parse(gexp.source))
+            return _imports_in(parse(gexp.source))
         except SyntaxError as e:
             raise GexpError(f"the compiled gexp is not valid Python: {e.msg}",
                             location=gexp.location) from None
@@ -266,7 +287,7 @@ def _module_source(name: str) -> str:
 @functools.lru_cache(maxsize=None)
 def _target_imports(name: str) -> Tuple[str, ...]:
     """The lispdeploy.hostside modules that module `name` imports."""
-    return _imports_in(ast.parse(_module_source(name)))
+    return _imports_in(parse(_module_source(name)))
 
 
 def _imports_in(tree: ast.AST) -> Tuple[str, ...]:

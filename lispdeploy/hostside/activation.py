@@ -1,232 +1,160 @@
 """Activating a system generation on a host, transactionally.
 
-`plan(manifest)` compares what a generation wants (its manifest; None for generation 0, the
-host as it was) with what the host has, and returns the ordered changes; `activate(path)`
-makes a new generation current and applies its plan; if anything fails, the previous
-generation is made current again and *its* plan applied, which gives back files, accounts and
-units as they were (planning compares with the disk, so it converges from any partial state).
-The same planning gives the dry run its diff. Standard library only.
+`converge(manifest)` gathers the facts (`hostside.facts`), plans (`hostside.plan`, the same
+pure function the controller's dry run uses) and applies the changes (`hostside.apply`).
+Packages come first; when they changed anything, the facts are gathered again and the rest is
+planned anew, so that what packages bring (their /etc files, units, accounts) is seen as it
+is, and the units of the packages installed still restart.
+
+`activate(path)` makes a new generation current and converges to it; if anything fails, the
+previous generation is made current again and converged to, which gives back files, accounts
+and units as they were (planning compares with the host, so it converges from any partial
+state; generation 0 is the host as it was). Activating the system the host already runs
+repairs drift in place, without a new generation. Standard library only.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import sys
-import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
-from lispdeploy.hostside import accounts, generations, packages, settings, units
-from lispdeploy.hostside.changes import Change
-from lispdeploy.hostside.commands import CommandError, exists, run
-from lispdeploy.hostside.files import DesiredFile, file_changes
+from lispdeploy.hostside import generations
+from lispdeploy.hostside.apply import Context, StoreItems, apply
+from lispdeploy.hostside.contract import (DEPLOYED, FAILED, KIND_NO_GENERATION, UNCHANGED,
+                                          Change, ContractError, HostSideError, Manifest,
+                                          Outcome, changes_shown, error_kind)
+from lispdeploy.hostside.facts import gather
 from lispdeploy.hostside.hoststate import HostState
+from lispdeploy.hostside.plan import STEP_PACKAGES, Already, facts_request, plan
+
+def planned(manifest: Optional[Manifest], current: Optional[Manifest], state: HostState,
+            already: Optional[Already] = None,
+            secrets: Optional[Dict[str, bytes]] = None) -> List[Change]:
+    """The plan from facts gathered now."""
+    facts = gather(facts_request(manifest, state, current), state)
+    return plan(manifest, facts, state, StoreItems(), current=current, already=already,
+                secrets=secrets)
 
 
-class ActivationError(Exception):
-    """A step of an activation failed; `step` names it."""
-
-    def __init__(self, step: str, message: str):
-        self.step = step
-        super().__init__(message)
-
-
-def _read_item(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def desired_files(manifest: Optional[Dict[str, Any]], state: HostState,
-                  read_item: Callable[[str], bytes] = _read_item) -> Dict[str, DesiredFile]:
-    """Every file a generation wants: /etc files, unit files, host-setting files.
-    `read_item` gives a store item's content (a dry run passes contents it was sent)."""
-    if manifest is None:
-        return {}
-    files: Dict[str, DesiredFile] = {}
-    for entry in manifest.get("etc", ()):
-        path = "/etc/" + entry["path"].lstrip("/")
-        files[path] = DesiredFile(path, content=read_item(entry["item"]),
-                                  mode=int(str(entry.get("mode") or "0644"), 8),
-                                  user=entry.get("user") or "root",
-                                  group=entry.get("group") or "root")
-    for unit in manifest.get("units", ()):
-        if unit.get("item"):
-            path = units.unit_path(unit["name"])
-            files[path] = DesiredFile(path, content=read_item(unit["item"]))
-    # A file the spec declares itself (hosts-file, say) wins over the one made from settings.
-    for path, desired in settings.desired_files(manifest, state).items():
-        files.setdefault(path, desired)
-    return files
+def converge(manifest: Optional[Manifest], current: Optional[Manifest],
+             context: Optional[Context] = None) -> List[Change]:
+    """Make the host match `manifest` (None: generation 0), coming from the generation whose
+    manifest is `current`; return what was done (see the module docstring). `context` holds
+    the secrets sent with the activation (and collects what their destinations held)."""
+    state = HostState()
+    context = context or Context(state)
+    context.state = state
+    changes = planned(manifest, current, state, secrets=context.secrets)
+    first = [c for c in changes if c.args.get("step") == STEP_PACKAGES]
+    if not first:
+        return apply(changes, context, manifest)
+    done = apply(first, context, manifest)
+    installed = [c.name for c in first if c.action in ("add", "change")]
+    rest = [c for c in planned(manifest, current, state, Already(packages=installed),
+                               secrets=context.secrets)
+            if c.args.get("step") != STEP_PACKAGES]
+    return done + apply(rest, context, manifest)
 
 
-class Plan:
-    """The ordered changes of one activation, grouped by step."""
-
-    def __init__(self, manifest: Optional[Dict[str, Any]], state: HostState,
-                 read_item: Callable[[str], bytes] = _read_item):
-        self.manifest = manifest
-        self.state = state
-        m = manifest or {}
-        groups, users_ = list(m.get("groups", ())), list(m.get("users", ()))
-        wanted_units, wanted_packages = list(m.get("units", ())), list(m.get("packages", ()))
-        missing = packages.missing_packages(wanted_packages)
-        self.installs = packages.package_changes(missing, state)
-        new_packages = {p["name"] for p in missing}
-        self.accounts = accounts.account_changes(groups, users_, state)
-        self.unit_removals = units.unit_removals(wanted_units, state)
-        files = desired_files(manifest, state, read_item)
-        self.files = file_changes(files, state)
-        changed = {c.name for c in self.files}
-        self.validations = [e for e in m.get("etc", ())
-                            if e.get("validate") and "/etc/" + e["path"].lstrip("/") in changed]
-        self.runtime = settings.runtime_changes(manifest) if manifest else []
-        self.reload = any(p.startswith(units.UNIT_DIR + "/") for p in changed)
-        self.units = units.unit_changes(wanted_units, changed, new_packages, state)
-        self.activation = m.get("activation")
-        self.account_removals = accounts.account_removals(groups, users_, state)
-        self.removals = packages.package_removals(wanted_packages, state)
-        self.one_shot = {u["name"] for u in wanted_units if u.get("one-shot")}
-
-    def changes(self) -> List[Change]:
-        """Every change in the order they are made."""
-        return (self.installs + self.accounts + self.unit_removals + self.files + self.runtime
-                + self.units + self.account_removals + self.removals)
-
-    def to_json(self) -> Dict[str, Any]:
-        """The plan for a dry run: changes and the services that would restart."""
-        return {"changes": [c.to_json() for c in self.changes()],
-                "restart": [c.name for c in self.units if c.action == "restart"],
-                "start": [c.name for c in self.units if c.action == "start"],
-                "runs-activation-program": self.activation is not None}
-
-    def apply(self) -> List[Dict[str, str]]:
-        """Make every change, in order; return what was done."""
-        done: List[Dict[str, str]] = []
-
-        def make(step: str, changes: List[Change]):
-            for change in changes:
-                started = time.monotonic()
-                try:
-                    change.apply()
-                except (CommandError, OSError, units.UnitError) as e:
-                    raise ActivationError(step, f"{change.action} {change.kind} {change.name}: "
-                                                f"{e}") from e
-                done.append(change.to_json())
-                # Shown by `lispdeploy deploy -v`, which streams what hosts print.
-                print(f"{change.action} {change.kind} {change.name} "
-                      f"({time.monotonic() - started:.2f} s)", file=sys.stderr)
-
-        make("packages", self.installs)
-        self._validate()
-        make("accounts", self.accounts)
-        make("units", self.unit_removals)
-        make("files", self.files)
-        make("settings", self.runtime)
-        if self.manifest is None:
-            settings.restore_runtime(self.state)
-        # As in Guix, services' activation snippets run before services are (re)started:
-        # they make what the services need (a web server's document root, for one).
-        if self.activation:
-            self._run_activation_program()
-            done.append({"kind": "activation", "action": "run", "name": self.activation})
-        if self.reload:
-            units.daemon_reload()
-        make("units", self.units)
-        started = [c.name for c in self.units if c.action in ("start", "restart")
-                   and c.name not in self.one_shot]
-        try:
-            for name in units.check_running(started):
-                done.append({"kind": "unit", "action": "skipped", "name": name,
-                             "detail": "systemd skipped it: a condition of the unit is not met"
-                                       " on this host"})
-        except units.UnitError as e:
-            raise ActivationError("units", str(e)) from e
-        make("accounts", self.account_removals)
-        make("packages", self.removals)
-        return done
-
-    def _validate(self) -> None:
-        for entry in self.validations:
-            argv = [entry["item"] if a == "{}" else a for a in entry["validate"]]
-            if not exists(argv[0]):
-                raise ActivationError("validate", f"cannot check /etc/{entry['path']}: "
-                                                  f"{argv[0]} is not installed")
-            result = run(argv, check=False)
-            if result.returncode != 0:
-                raise ActivationError(
-                    "validate", f"/etc/{entry['path']} is invalid ({' '.join(argv[:2])} ...):\n"
-                                + (result.stderr or result.stdout).strip())
-
-    def _run_activation_program(self) -> None:
-        result = run([sys.executable, "-I", self.activation], check=False)
-        if result.returncode != 0:
-            raise ActivationError("activation", "the activation program failed:\n"
-                                  + "\n".join((result.stderr or "").strip().splitlines()[-20:]))
-
-
-def plan(manifest_path: Optional[str]) -> Plan:
-    """The plan that would make the host match a system item (None: generation 0)."""
-    return Plan(_load(manifest_path), HostState())
-
-
-def _load(manifest_path: Optional[str]) -> Optional[Dict[str, Any]]:
-    if manifest_path is None:
+def _readable(number: Optional[int]) -> Optional[Manifest]:
+    """A generation's manifest, or None when this host program cannot read it (it then only
+    loses drift marks and the knowledge that the activation program is unchanged)."""
+    try:
+        return generations.manifest_of(number)
+    except (OSError, ContractError):
         return None
-    with open(manifest_path, encoding="utf-8") as f:
-        return json.load(f)
 
 
-def activate(system_path: str, *, who: str = "lispdeploy") -> Dict[str, Any]:
-    """Make `system_path` a new current generation and apply it; on failure go back."""
-    if generations.current() is not None and \
-            generations.system_of(generations.current()) == system_path:
-        return {"result": "unchanged", "generation": generations.current(), "changes": []}
+def activate(system_path: str, *, who: str = "lispdeploy",
+             provenance: Optional[Dict[str, Any]] = None,
+             secrets: Optional[Dict[str, bytes]] = None) -> Outcome:
+    """Make `system_path` a new current generation and converge to it; on failure go back.
+    The system the host already runs is converged to in place (drift repaired, secrets
+    rotated). `secrets`: /etc path -> content of the manifest's secrets (in memory only)."""
+    manifest = generations.load_manifest(system_path)
     with generations.Lock(who):
         previous = generations.current()
+        if previous is not None and generations.system_of(previous) == system_path:
+            return _repair(previous, manifest, provenance, secrets)
         number = generations.add(system_path)
-        return _switch_and_apply(number, previous, remove_on_failure=True)
+        generations.record_provenance(number, provenance)
+        return _switch_and_converge(number, previous, remove_on_failure=True,
+                                    secrets=secrets)
 
 
-def switch_to(number: Optional[int], *, who: str = "lispdeploy") -> Dict[str, Any]:
-    """Make an existing generation current (None: generation 0) and re-activate it fully."""
+def _repair(number: int, manifest: Manifest, provenance: Optional[Dict[str, Any]],
+            secrets: Optional[Dict[str, bytes]] = None) -> Outcome:
+    moved = generations.record_provenance(number, provenance)
+    context = Context(HostState(), secrets=secrets)
+    try:
+        done = converge(manifest, manifest, context)
+    except Exception as failure:
+        return Outcome(FAILED, generation=number, previous=number, step=_step(failure),
+                       error=_message(failure), error_kind=error_kind(failure),
+                       provenance_moved=moved)
+    return Outcome(DEPLOYED if done else UNCHANGED, generation=number, previous=number,
+                   changes=changes_shown(done), provenance_moved=moved)
+
+
+def switch_to(number: Optional[int], *, who: str = "lispdeploy") -> Outcome:
+    """Make an existing generation current (None: generation 0) and converge to it."""
     with generations.Lock(who):
         previous = generations.current()
         if number is not None and number not in generations.numbers():
-            raise ActivationError("switch", f"there is no generation {number}")
+            raise HostSideError(f"there is no generation {number}", kind=KIND_NO_GENERATION)
+        if number is not None:
+            generations.load_manifest(generations.system_of(number))
         if number == previous:
-            return {"result": "unchanged", "generation": number, "changes": []}
-        return _switch_and_apply(number, previous, remove_on_failure=False)
+            return Outcome(UNCHANGED, generation=number)
+        return _switch_and_converge(number, previous, remove_on_failure=False)
 
 
 def previous_generation() -> Optional[int]:
     """The generation before the current one (None: generation 0)."""
     current = generations.current()
-    older = [n for n in generations.numbers() if current is None or n < current]
     if current is None:
-        raise ActivationError("roll-back", "the host has no generation to roll back from")
+        raise HostSideError("the host has no generation to roll back from",
+                            kind=KIND_NO_GENERATION)
+    older = [n for n in generations.numbers() if n < current]
     return older[-1] if older else None
 
 
-def _switch_and_apply(number: Optional[int], previous: Optional[int],
-                      remove_on_failure: bool) -> Dict[str, Any]:
+def _step(failure: BaseException) -> str:
+    return getattr(failure, "step", "activation")
+
+
+def _message(failure: BaseException) -> str:
+    if isinstance(failure, HostSideError):
+        return str(failure)
+    return f"{type(failure).__name__}: {failure}"
+
+
+def _switch_and_converge(number: Optional[int], previous: Optional[int],
+                         remove_on_failure: bool,
+                         secrets: Optional[Dict[str, bytes]] = None) -> Outcome:
+    leaving = _readable(previous)
+    target = generations.manifest_of(number)
     generations.switch(number)
+    context = Context(HostState(), secrets=secrets)
     try:
-        changes = plan(generations.system_of(number) if number is not None else None).apply()
-        return {"result": "deployed", "generation": number, "previous": previous,
-                "changes": changes}
+        done = converge(target, leaving, context)
+        return Outcome(DEPLOYED, generation=number, previous=previous,
+                       changes=changes_shown(done))
     except Exception as failure:
-        report: Dict[str, Any] = {
-            "result": "failed", "generation": previous, "failed-generation": number,
-            "step": getattr(failure, "step", "activation"), "error": str(failure),
-            "rolled-back": False}
+        outcome = Outcome(FAILED, generation=previous, previous=previous,
+                          failed_generation=number, step=_step(failure),
+                          error=_message(failure), error_kind=error_kind(failure),
+                          rolled_back=False)
         generations.switch(previous)
         try:
-            report["rollback-changes"] = plan(
-                generations.system_of(previous) if previous is not None else None).apply()
-            report["rolled-back"] = True
+            back = generations.manifest_of(previous)  # never None for a generation that exists
+            # The secrets this activation replaced go back from memory, never from a copy.
+            outcome.rollback_changes = changes_shown(converge(back, target, Context(
+                HostState(), secrets=context.replaced_secrets)))
+            outcome.rolled_back = True
         except Exception as rollback_failure:
-            report["rollback-error"] = f"{type(rollback_failure).__name__}: {rollback_failure}"
+            outcome.rollback_error = _message(rollback_failure)
         if remove_on_failure and number is not None and os.path.lexists(
                 generations.link_path(number)):
             generations.remove(number)
-        return report
+        return outcome

@@ -6,7 +6,7 @@ program runtime binds them (mangled, as Hy compiles them) in every gexp body's n
 Commands are argv lists, run without a shell. Their standard output goes where the program's
 does (to the controller's stderr stream), so long commands show progress as they run.
 
-Runs on hosts: standard library only, imports nothing of lispdeploy outside this package.
+Runs on hosts: standard library only.
 """
 
 import contextlib

@@ -18,6 +18,7 @@ from typing import Any, Dict, Optional
 
 from lispdeploy.hostside import generations
 from lispdeploy.hostside.commands import run
+from lispdeploy.hostside.contract import Confirmation
 from lispdeploy.hostside.hoststate import ROOT, write_atomically
 
 PENDING = os.path.join(ROOT, "pending-confirmation")
@@ -33,7 +34,7 @@ def _pending() -> Optional[Dict[str, Any]]:
 
 
 def arm(generation: int, previous: Optional[int], watchdog: str,
-        timeout: float) -> Dict[str, Any]:
+        timeout: float) -> Confirmation:
     """Record that `generation` awaits confirmation and start the watchdog program
     `watchdog` (a store item) as a transient unit; return what was armed."""
     deadline = time.time() + timeout
@@ -44,7 +45,7 @@ def arm(generation: int, previous: Optional[int], watchdog: str,
     run(["systemd-run", f"--unit={unit}", "--collect", "--quiet",
          "--description=lispdeploy: revert unless the deploy is confirmed",
          sys.executable, "-I", watchdog])
-    return {"unit": unit, "deadline": deadline, "timeout": timeout}
+    return Confirmation(unit=unit, deadline=deadline, timeout=timeout)
 
 
 def confirm(generation: int) -> Dict[str, Any]:
@@ -77,5 +78,5 @@ def watch() -> Dict[str, Any]:
     report = activation.switch_to(pending["previous"], who="lispdeploy confirmation watchdog")
     if os.path.exists(PENDING):
         os.unlink(PENDING)
-    print(f"lispdeploy: {report['result']}", file=sys.stderr)
-    return report
+    print(f"lispdeploy: {report.result}", file=sys.stderr)
+    return report.to_json()

@@ -1,6 +1,7 @@
 """What the controller calls on a host: each function takes and returns JSON-compatible values
-and is run by the controller in one round trip (probe, dry run, activate, switch, roll back,
-list generations, collect garbage). Standard library only."""
+(the records of `hostside.contract` in their JSON form) and is run by the controller in one
+round trip (probe, activate, switch, roll back, confirm, list generations, collect garbage).
+Standard library only."""
 
 from __future__ import annotations
 
@@ -9,50 +10,38 @@ import signal
 from typing import Any, Dict, Optional
 
 from lispdeploy.hostside import activation, confirmation, gc, generations, probe as probing
-from lispdeploy.hostside.hoststate import HostState
+from lispdeploy.hostside.contract import DEPLOYED, Confirmation, ProbeRequest
 
 
 def probe(request: Dict[str, Any]) -> Dict[str, Any]:
-    """Facts and safety checks (see hostside.probe)."""
-    return probing.probe(request)
+    """The answer to a `contract.ProbeRequest`: facts and safety-check reports."""
+    return probing.probe(ProbeRequest.from_json(request)).to_json()
 
 
-def dry_run(manifest: Dict[str, Any], contents: Dict[str, str]) -> Dict[str, Any]:
-    """The plan of a deploy without changing anything: store items are not on the host yet,
-    so their contents (base64) come with the request."""
-    decoded = {path: base64.b64decode(data) for path, data in contents.items()}
-
-    def read_item(path: str) -> bytes:
-        if path in decoded:
-            return decoded[path]
-        with open(path, "rb") as f:
-            return f.read()
-
-    plan = activation.Plan(manifest, HostState(), read_item).to_json()
-    current = generations.manifest_of(generations.current())
-    plan["activation-program-changed"] = (
-        manifest.get("activation") != (current or {}).get("activation"))
-    return plan
-
-
-def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None
-             ) -> Dict[str, Any]:
-    """Make `system` a new generation and activate it (rolling back on failure). With
-    `confirm` ({"watchdog": program item, "timeout": seconds}), a deployed generation must then
-    be confirmed over a new connection, or the host goes back by itself."""
+def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None,
+             provenance: Optional[Dict[str, Any]] = None,
+             secrets: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """Make `system` a new generation and activate it (rolling back on failure), recording
+    `provenance` with it; the system the host already runs is converged to in place. With
+    `confirm` ({"watchdog": program item, "timeout": seconds}), a new generation must then be
+    confirmed over a new connection, or the host goes back by itself. `secrets`: /etc path ->
+    base64 content of the manifest's secrets; they arrive with the program on stdin and are
+    written nowhere but at their destinations. A `contract.Outcome`."""
     _finish_even_if_disconnected()
-    report = activation.activate(system, who=who)
-    if confirm and report["result"] == "deployed":
+    outcome = activation.activate(system, who=who, provenance=provenance,
+                                  secrets={path: base64.b64decode(data)
+                                           for path, data in (secrets or {}).items()})
+    if confirm and outcome.result == DEPLOYED and outcome.generation != outcome.previous:
         try:
-            report["confirmation"] = confirmation.arm(report["generation"], report["previous"],
-                                                      confirm["watchdog"], confirm["timeout"])
+            outcome.confirmation = confirmation.arm(outcome.generation, outcome.previous,
+                                                    confirm["watchdog"], confirm["timeout"])
         except Exception as e:  # no watchdog: the deploy stands, unguarded, and says so
-            report["confirmation"] = {"error": f"{type(e).__name__}: {e}"}
-    return report
+            outcome.confirmation = Confirmation(error=f"{type(e).__name__}: {e}")
+    return outcome.to_json()
 
 
 def confirm(generation: int) -> Dict[str, Any]:
-    """Confirm a deployed generation (see target.confirmation)."""
+    """Confirm a deployed generation (see hostside.confirmation)."""
     return confirmation.confirm(generation)
 
 
@@ -66,13 +55,13 @@ def _finish_even_if_disconnected() -> None:
 def switch_generation(number: Optional[int], who: str) -> Dict[str, Any]:
     """Switch to an existing generation (None or 0: the host as it was) and re-activate it."""
     _finish_even_if_disconnected()
-    return activation.switch_to(number or None, who=who)
+    return activation.switch_to(number or None, who=who).to_json()
 
 
 def roll_back(who: str) -> Dict[str, Any]:
     """Switch to the generation before the current one."""
     _finish_even_if_disconnected()
-    return activation.switch_to(activation.previous_generation(), who=who)
+    return activation.switch_to(activation.previous_generation(), who=who).to_json()
 
 
 def list_generations() -> Dict[str, Any]:

@@ -1,6 +1,7 @@
-"""Files an activation puts in place (/etc files, unit files, host settings): desired content
-and mode, compared with what is on disk; the original of a path is remembered the first time
-lispdeploy changes it and given back when no generation wants the path any more.
+"""Putting files in place (/etc files, unit files, host settings) and giving them back: the
+executors of the planner's file changes. The original of a path is remembered the first time
+lispdeploy changes it and given back when no generation wants the path any more. Each
+executor is idempotent: run again after an interruption, it gives the same result.
 Standard library only."""
 
 from __future__ import annotations
@@ -9,118 +10,96 @@ import grp
 import os
 import pwd
 import tempfile
-from typing import Dict, List, Optional
+from typing import Any, Dict
 
-from lispdeploy.hostside.changes import Change, file_diff
 from lispdeploy.hostside.hoststate import HostState
 
 
-class DesiredFile:
-    """A file (content, mode) or a symbolic link (target) that a generation wants at `path`."""
-
-    __slots__ = ("path", "content", "mode", "link_target", "user", "group")
-
-    def __init__(self, path: str, *, content: Optional[bytes] = None, mode: int = 0o644,
-                 link_target: Optional[str] = None, user: str = "root", group: str = "root"):
-        self.path = path
-        self.content = content
-        self.mode = mode
-        self.link_target = link_target
-        self.user = user
-        self.group = group
-
-    def owner(self):
-        """(uid, gid) of the wanted owner, looked up on this host."""
-        return pwd.getpwnam(self.user).pw_uid, grp.getgrnam(self.group).gr_gid
+def _owner(user: str, group: str):
+    return pwd.getpwnam(user).pw_uid, grp.getgrnam(group).gr_gid
 
 
-def _actual(path: str):
-    """('symlink', target) | ('file', content, mode, uid, gid) | ('absent',) | ('other',)."""
-    if os.path.islink(path):
-        return ("symlink", os.readlink(path))
-    if os.path.isfile(path):
-        with open(path, "rb") as f:
-            st = os.stat(path)
-            return ("file", f.read(), st.st_mode & 0o7777, st.st_uid, st.st_gid)
-    if os.path.exists(path):
-        return ("other",)
-    return ("absent",)
-
-
-def matches(desired: DesiredFile) -> bool:
-    """Whether the path already holds what is desired."""
-    actual = _actual(desired.path)
-    if desired.link_target is not None:
-        return actual == ("symlink", desired.link_target)
-    if actual[0] != "file" or actual[1] != desired.content or actual[2] != desired.mode:
-        return False
-    try:
-        return (actual[3], actual[4]) == desired.owner()
-    except KeyError:
-        return False
-
-
-def file_changes(desired: Dict[str, DesiredFile], state: HostState) -> List[Change]:
-    """Changes that put every desired file in place and give back what is no longer wanted."""
-    changes = []
-    for path in sorted(desired):
-        d = desired[path]
-        if matches(d):
-            continue
-        actual = _actual(path)
-        old = actual[1] if actual[0] == "file" else None
-        action = "add" if path not in state.originals and actual[0] == "absent" else "change"
-        if d.link_target is not None:
-            detail = f"-> {d.link_target}"
-        else:
-            detail = file_diff(path, old, d.content, d.mode)
-            if old == d.content and actual[0] == "file":
-                detail = f"mode {actual[2]:04o} -> {d.mode:04o}" if actual[2] != d.mode \
-                    else f"owner -> {d.user}:{d.group}"
-        changes.append(Change("file", action, path, lambda d=d: install(d, state), detail))
-    for path in sorted(set(state.originals) - set(desired)):
-        original = state.originals[path]
-        actual = _actual(path)
-        old = actual[1] if actual[0] == "file" else None
-        if original["kind"] == "absent":
-            detail = file_diff(path, old, None, actual[2] if actual[0] == "file" else 0o644)
-            action = "remove"
-        else:
-            action = "restore"
-            detail = "give back the file as it was before lispdeploy managed it"
-        changes.append(Change("file", action, path, lambda p=path: restore(p, state), detail))
-    return changes
-
-
-def install(desired: DesiredFile, state: HostState) -> None:
-    """Put a desired file or link in place atomically, remembering the original first."""
-    state.remember_original(desired.path)
-    directory = os.path.dirname(desired.path)
+def write_file(path: str, content: bytes, mode: int, uid: int, gid: int) -> None:
+    """Replace `path` atomically with `content` (temporary file, fsync, rename)."""
+    directory = os.path.dirname(path)
     os.makedirs(directory, mode=0o755, exist_ok=True)
-    if desired.link_target is not None:
-        tmp = os.path.join(directory, f".lispdeploy-{os.getpid()}-{os.path.basename(desired.path)}")
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        os.symlink(desired.link_target, tmp)
-        os.replace(tmp, desired.path)
-        return
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".lispdeploy-")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(desired.content)
+            f.write(content)
             f.flush()
             os.fsync(f.fileno())
-        os.chown(tmp, *desired.owner())
-        os.chmod(tmp, desired.mode)
-        os.replace(tmp, desired.path)
+        os.chown(tmp, uid, gid)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
     except BaseException:
         if os.path.lexists(tmp):
             os.unlink(tmp)
         raise
 
 
-def restore(path: str, state: HostState) -> None:
-    """Give `path` back as it was before lispdeploy first managed it."""
+def write_link(path: str, target: str) -> None:
+    """Make `path` a symbolic link to `target`, atomically."""
+    directory = os.path.dirname(path)
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    tmp = os.path.join(directory, f".lispdeploy-{os.getpid()}-{os.path.basename(path)}")
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(target, tmp)
+    os.replace(tmp, path)
+
+
+def install(args: Dict[str, Any], context) -> None:
+    """Put a wanted file or link in place (see plan.Wanted.args), remembering the original."""
+    path = args["path"]
+    state: HostState = context.state
+    if "secret" in args:
+        install_secret(args, context)
+        return
+    state.remember_original(path)
+    if "target" in args:
+        write_link(path, args["target"])
+        return
+    content = context.read_item(args["item"]) if "item" in args else args["text"].encode()
+    write_file(path, content, args["mode"], *_owner(args["user"], args["group"]))
+
+
+def install_secret(args: Dict[str, Any], context) -> None:
+    """Put a secret at its destination, from the content the controller sent (in memory), or
+    give the content the host has its declared owner and mode. What the destination held
+    before lispdeploy first managed it is remembered (root's only) to be given back; a secret
+    lispdeploy itself wrote is kept in memory only while this activation may roll back."""
+    path = args["path"]
+    state: HostState = context.state
+    state.remember_original(path)
+    content = context.secrets.get(path)
+    current = _read(path)
+    if current is not None and path not in context.replaced_secrets:
+        context.replaced_secrets[path] = current
+    if content is None:
+        if current is None:
+            raise FileNotFoundError(f"the content of secret '{args['secret']}' was not sent")
+        content = current
+    write_file(path, content, args["mode"], *_owner(args["user"], args["group"]))
+
+
+def _read(path: str):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def unavailable(args: Dict[str, Any], context) -> None:
+    """A secret the host does not have and was not sent: nothing can be done here (the plan
+    says so; the next deploy of the spec sends it)."""
+
+
+def restore(args: Dict[str, Any], context) -> None:
+    """Give a path back as it was before lispdeploy first managed it."""
+    path = args["path"]
+    state: HostState = context.state
     original = state.originals.get(path)
     if original is None:
         return
@@ -129,16 +108,24 @@ def restore(path: str, state: HostState) -> None:
         if os.path.lexists(path):
             os.unlink(path)
     elif kind == "symlink":
-        install(DesiredFile(path, link_target=original["target"]), state)
+        write_link(path, original["target"])
     else:
         with open(original["backup"], "rb") as f:
             content = f.read()
-        directory = os.path.dirname(path)
-        os.makedirs(directory, mode=0o755, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".lispdeploy-")
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        os.chown(tmp, original["uid"], original["gid"])
-        os.chmod(tmp, original["mode"])
-        os.replace(tmp, path)
+        write_file(path, content, original["mode"], original["uid"], original["gid"])
     state.forget_original(path)
+
+
+def forget(args: Dict[str, Any], context) -> None:
+    """Stop managing a path that is already as it was before lispdeploy."""
+    context.state.forget_original(args["path"])
+
+
+EXECUTORS = {
+    ("file", "add"): install,
+    ("file", "change"): install,
+    ("file", "remove"): restore,
+    ("file", "restore"): restore,
+    ("file", "forget"): forget,
+    ("file", "unavailable"): unavailable,
+}

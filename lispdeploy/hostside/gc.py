@@ -1,9 +1,9 @@
 """Garbage collection on a host: delete old generations (never the current one, nor the newest
-`keep`) and the store items no remaining generation refers to. Standard library only."""
+`keep`) and the store items no remaining generation refers to (through its manifest or the
+specs its provenance records). Standard library only."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from typing import Any, Dict, List, Optional, Set
@@ -21,9 +21,12 @@ def live_items(excluding=()) -> Set[str]:
             continue
         system = generations.system_of(number)
         live.add(system)
+        for record in generations.provenance_records(number):
+            spec = (record.get("provenance") or {}).get("spec") or {}
+            if spec.get("item"):
+                live.add(spec["item"])
         try:
-            with open(system, encoding="utf-8") as f:
-                manifest = json.load(f)
+            manifest = generations.read_manifest_json(system)
         except (OSError, ValueError):
             continue
         live.update(manifest.get("items", ()))

@@ -12,7 +12,9 @@ import re
 import time
 from typing import Any, Dict, List, Optional
 
-from lispdeploy.hostside.hoststate import ROOT
+from lispdeploy.hostside.contract import (KIND_LOCKED, ContractError, HostSideError, Manifest,
+                                          provenance_of_manifest_1)
+from lispdeploy.hostside.hoststate import ROOT, secure_root, write_atomically
 
 PROFILES = os.path.join(ROOT, "profiles")
 CURRENT = os.path.join(PROFILES, "system")
@@ -20,8 +22,10 @@ LOCK_FILE = os.path.join(ROOT, "lock")
 _LINK = re.compile(r"^system-(\d+)-link$")
 
 
-class LockedError(Exception):
+class LockedError(HostSideError):
     """Another deploy holds the host's lock."""
+
+    kind = KIND_LOCKED
 
 
 def link_path(number: int) -> str:
@@ -52,12 +56,76 @@ def system_of(number: int) -> str:
     return os.readlink(link_path(number))
 
 
-def manifest_of(number: Optional[int]) -> Optional[Dict[str, Any]]:
+def read_manifest_json(path: str) -> Dict[str, Any]:
+    """The raw JSON of a system item."""
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def load_manifest(path: str) -> Manifest:
+    """The manifest of a system item (ContractError if this host program cannot read it)."""
+    try:
+        data = read_manifest_json(path)
+    except ValueError as e:
+        raise ContractError(f"{path} is not a system item: {e}") from None
+    return Manifest.from_json(data, f"the system item {path}")
+
+
+def manifest_of(number: Optional[int]) -> Optional[Manifest]:
     """The manifest of a generation (None for generation 0)."""
     if number is None:
         return None
-    with open(system_of(number), encoding="utf-8") as f:
-        return json.load(f)
+    return load_manifest(system_of(number))
+
+
+def provenance_path(number: int) -> str:
+    """Where the provenance records of generation `number` are kept."""
+    return os.path.join(PROFILES, f"system-{number}-provenance.json")
+
+
+def provenance_records(number: int) -> List[Dict[str, Any]]:
+    """Every deploy's provenance for generation `number`, oldest first: the one that made it,
+    then those of later deploys of the same system from elsewhere (another path, commit)."""
+    try:
+        with open(provenance_path(number), encoding="utf-8") as f:
+            records = json.load(f)
+        return records if isinstance(records, list) else []
+    except (OSError, ValueError):
+        pass
+    try:  # a generation made before provenance left the system item
+        old = provenance_of_manifest_1(read_manifest_json(system_of(number)))
+    except (OSError, ValueError):
+        old = None
+    return [{"date": None, "provenance": old}] if old else []
+
+
+def provenance_of(number: Optional[int]) -> Optional[Dict[str, Any]]:
+    """The latest provenance of a generation."""
+    if number is None:
+        return None
+    records = provenance_records(number)
+    return records[-1]["provenance"] if records else None
+
+
+def source_map_of(program: str):
+    """The `program.SourceMap` the current generation's provenance records for a program
+    item (None if it records none)."""
+    from lispdeploy.hostside.program import SourceMap
+    data = ((provenance_of(current()) or {}).get("locations") or {}).get(program)
+    return SourceMap.of(data) if data else None
+
+
+def record_provenance(number: int, provenance: Optional[Dict[str, Any]]) -> bool:
+    """Record a deploy's provenance for generation `number`; whether it differs from the
+    latest one recorded (the provenance moved)."""
+    if provenance is None:
+        return False
+    records = provenance_records(number)
+    if records and records[-1].get("provenance") == provenance:
+        return False
+    records.append({"date": time.strftime("%Y-%m-%d %H:%M:%S"), "provenance": provenance})
+    write_atomically(provenance_path(number), json.dumps(records, indent=1).encode())
+    return bool(records[:-1])
 
 
 def _replace_link(target: str, path: str) -> None:
@@ -70,7 +138,7 @@ def _replace_link(target: str, path: str) -> None:
 
 def add(system_path: str) -> int:
     """Create the link of a new generation pointing at `system_path`; return its number."""
-    os.makedirs(PROFILES, mode=0o755, exist_ok=True)
+    os.makedirs(PROFILES, mode=0o700, exist_ok=True)
     number = (numbers() or [0])[-1] + 1
     _replace_link(system_path, link_path(number))
     return number
@@ -90,6 +158,8 @@ def remove(number: int) -> None:
     if number == current():
         raise ValueError(f"generation {number} is the current one")
     os.unlink(link_path(number))
+    if os.path.lexists(provenance_path(number)):
+        os.unlink(provenance_path(number))
 
 
 def describe(number: int) -> Dict[str, Any]:
@@ -100,12 +170,11 @@ def describe(number: int) -> Dict[str, Any]:
                                                   time.localtime(os.lstat(path).st_mtime)),
                             "system": os.readlink(path)}
     try:
-        manifest = manifest_of(number)
-        info["provenance"] = manifest.get("provenance") or {}
+        manifest = read_manifest_json(info["system"])
         info["host-name"] = manifest.get("host-name")
     except (OSError, ValueError):
-        info["provenance"] = {}
         info["missing"] = True
+    info["provenance"] = provenance_of(number) or {}
     return info
 
 
@@ -117,7 +186,7 @@ class Lock:
         self.fd: Optional[int] = None
 
     def __enter__(self):
-        os.makedirs(ROOT, mode=0o755, exist_ok=True)
+        secure_root()
         fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

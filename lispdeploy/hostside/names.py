@@ -3,7 +3,7 @@ to `file-exists?` arrives as a call to `hyx_file_existsXquestion_markX`. The nam
 body runs in binds every procedure under that mangled name, computed here because hosts do
 not have Hy. This follows `hy.mangle` of Hy 1.3 exactly (a test compares the two).
 
-Runs on hosts: standard library only, imports nothing of lispdeploy.
+Runs on hosts: standard library only.
 """
 
 import unicodedata

@@ -1,19 +1,22 @@
-"""Packages on a host, with its package manager (apt on Debian and Ubuntu): install what a
-generation declares and remove only what lispdeploy itself installed. Installing never starts
-the package's services (a policy-rc.d forbids it for the duration): the activation starts and
-restarts units itself, with the configuration it manages. Standard library only."""
+"""Packages on a host, with its package manager (apt on Debian and Ubuntu): the executors of
+the planner's package changes. They install what a generation declares (at its pinned version)
+and remove only what lispdeploy itself installed. Installing never starts the package's
+services (a policy-rc.d forbids it for the duration): the activation starts and restarts units
+itself, with the configuration it manages. Consecutive package changes of one kind are made by
+one apt-get run (see `BATCHED`). Standard library only."""
 
 from __future__ import annotations
 
 import os
 from typing import Any, Dict, List, Optional
 
-from lispdeploy.hostside.changes import Change
 from lispdeploy.hostside.commands import CommandError, exists, run
-from lispdeploy.hostside.hoststate import HostState
+from lispdeploy.hostside.facts import package_facts
 
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
-_APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "APT_LISTCHANGES_FRONTEND": "none"}
+# SUDO_FORCE_REMOVE: sudo's removal script refuses without it (no root password set).
+_APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "APT_LISTCHANGES_FRONTEND": "none",
+            "SUDO_FORCE_REMOVE": "yes"}
 
 
 def package_manager() -> Optional[str]:
@@ -21,36 +24,8 @@ def package_manager() -> Optional[str]:
     return "apt" if exists("apt-get") and exists("dpkg-query") else None
 
 
-def installed(name: str) -> bool:
-    """Whether dpkg reports the package as installed."""
-    result = run(["dpkg-query", "-W", "-f=${Status}", name], check=False)
-    return result.returncode == 0 and result.stdout.strip().endswith("install ok installed")
-
-
-def _spec(package: Dict[str, Any]) -> str:
-    return package["name"] + (f"={package['version']}" if package.get("version") else "")
-
-
-def missing_packages(packages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The declared packages that are not installed."""
-    return [p for p in packages if not installed(p["name"])]
-
-
-def package_changes(missing: List[Dict[str, Any]], state: HostState) -> List[Change]:
-    """One change installing the `missing` packages (see `missing_packages`)."""
-    if not missing:
-        return []
-    names = " ".join(_spec(p) for p in missing)
-    return [Change("package", "add", names, lambda: install(missing, state))]
-
-
-def package_removals(packages: List[Dict[str, Any]], state: HostState) -> List[Change]:
-    """One change removing the packages lispdeploy installed that are no longer declared."""
-    wanted = {p["name"] for p in packages}
-    ours = sorted(n for n in state.data["packages"] if n not in wanted)
-    if not ours:
-        return []
-    return [Change("package", "remove", " ".join(ours), lambda: remove(ours, state))]
+def _spec(args: Dict[str, Any]) -> str:
+    return args["package"] + (f"={args['version']}" if args.get("version") else "")
 
 
 class _NoServiceStarts:
@@ -70,28 +45,51 @@ class _NoServiceStarts:
             os.unlink(POLICY_RC_D)
 
 
-def install(packages: List[Dict[str, Any]], state: HostState) -> None:
-    """Install packages (updating the package lists once if apt does not know one)."""
+def install(batch: List[Dict[str, Any]], context) -> None:
+    """Install (or bring to their pinned version) packages, in one apt-get run, updating the
+    package lists once if apt does not know one."""
     argv = ["apt-get", "install", "-y", "-q", "--no-install-recommends",
             "-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
+    if any(a.get("version") for a in batch):
+        argv.append("--allow-downgrades")
+    specs = [_spec(a) for a in batch]
     with _NoServiceStarts():
         try:
-            run(argv + [_spec(p) for p in packages], env=_APT_ENV)
+            run(argv + specs, env=_APT_ENV)
         except CommandError as e:
             if "Unable to locate package" not in e.output and "has no installation" not in \
-                    e.output:
+                    e.output and "not found" not in e.output:
                 raise
             run(["apt-get", "update", "-q"], env=_APT_ENV)
-            run(argv + [_spec(p) for p in packages], env=_APT_ENV)
-    for p in packages:
-        state.record("packages", p["name"], {"installed": True})
+            run(argv + specs, env=_APT_ENV)
+    for a in batch:
+        context.state.record("packages", a["package"], {"installed": True})
 
 
-def remove(names: List[str], state: HostState) -> None:
+def remove(batch: List[Dict[str, Any]], context) -> None:
     """Remove packages lispdeploy installed (their configuration files stay)."""
-    present = [n for n in names if installed(n)]
+    names = [a["package"] for a in batch]
+    facts = package_facts(names)
+    present = [n for n in names if n in facts and facts[n].installed]
     if present:
         with _NoServiceStarts():
             run(["apt-get", "remove", "-y", "-q"] + present, env=_APT_ENV)
     for n in names:
-        state.record("packages", n, None)
+        context.state.record("packages", n, None)
+
+
+def forget(batch: List[Dict[str, Any]], context) -> None:
+    """Drop the record of packages that are no longer installed."""
+    for a in batch:
+        context.state.record("packages", a["package"], None)
+
+
+EXECUTORS = {
+    ("package", "add"): install,
+    ("package", "change"): install,
+    ("package", "remove"): remove,
+    ("package", "forget"): forget,
+}
+# Executors that take the list of a run of consecutive changes (one apt-get for them all).
+BATCHED = {("package", "add"), ("package", "change"), ("package", "remove"),
+           ("package", "forget")}

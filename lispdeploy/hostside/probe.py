@@ -1,10 +1,11 @@
 """The probe: everything a deploy needs to know about a host, gathered in one round trip.
 
 Architecture, OS and package manager, Python version, which store items are missing, the
-current generation and its provenance, who holds the deploy lock, and the safety checks of the
-system to deploy (declared file systems and bootloader targets exist, the time zone exists,
-the locale is available or can be generated, configuration files that have a validator pass
-it). Runs on hosts: standard library only.
+generations and the current one's provenance and manifest, who holds the deploy lock, the
+reports of the safety checks asked for (`hostside.safety`), and, for the manifest to deploy,
+the facts planning needs and lispdeploy's record of what it changed: the controller plans with
+`hostside.plan` from them, so a dry run needs no other round trip. Runs on hosts: standard
+library only.
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ from __future__ import annotations
 import os
 import platform
 import sys
-import tempfile
-from typing import Any, Dict, List
+from typing import Dict
 
-from lispdeploy.hostside import generations, packages, settings, store
-from lispdeploy.hostside.commands import exists, run
+from lispdeploy.hostside import generations, packages, safety, store
+from lispdeploy.hostside.contract import (ContractError, OsRelease, ProbeAnswer, ProbeRequest,
+                                          Provenance)
+from lispdeploy.hostside.facts import gather
+from lispdeploy.hostside.hoststate import HostState
+from lispdeploy.hostside.plan import facts_request
 
 
-def _os_release() -> Dict[str, str]:
+def os_release() -> OsRelease:
+    """/etc/os-release in short."""
     info: Dict[str, str] = {}
     try:
         with open("/etc/os-release", encoding="utf-8") as f:
@@ -29,108 +34,34 @@ def _os_release() -> Dict[str, str]:
                     info[key] = value.strip('"')
     except OSError:
         pass
-    return {"id": info.get("ID", "unknown"), "version": info.get("VERSION_ID", ""),
-            "name": info.get("PRETTY_NAME", info.get("NAME", "unknown"))}
+    return OsRelease(id=info.get("ID", "unknown"), version=info.get("VERSION_ID", ""),
+                     name=info.get("PRETTY_NAME", info.get("NAME", "unknown")))
 
 
-def _device_exists(device: Dict[str, str]) -> bool:
-    """Whether a device given as {"path": ...}, {"label": ...} or {"uuid": ...} exists."""
-    if "path" in device:
-        return os.path.exists(device["path"])
-    kind = "label" if "label" in device else "uuid"
-    try:
-        names = os.listdir(f"/dev/disk/by-{kind}")
-    except OSError:
-        return False
-    wanted = device[kind] if kind == "label" else device[kind].lower()
-    return any((n if kind == "label" else n.lower()) == wanted for n in names)
-
-
-def _shown(device: Dict[str, str]) -> str:
-    if "path" in device:
-        return device["path"]
-    kind = "label" if "label" in device else "uuid"
-    return f"with {kind} {device[kind]}"
-
-
-def _check(name: str, ok: bool, message: str = "", hint: str = "") -> Dict[str, Any]:
-    return {"check": name, "ok": ok, "message": message, "hint": hint}
-
-
-def safety_checks(request: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """The checks of the system to deploy, each with its result."""
-    results = []
-    for fs in request.get("file-systems", ()):
-        if not _device_exists(fs["device"]):
-            results.append(_check(
-                "file-system", False,
-                f"device {_shown(fs['device'])} of file system {fs['mount-point']} not found",
-                "declare the host's real device (see lsblk -f on the host), or set "
-                "(safety-checks? #f) in its machine-ssh-configuration"))
-    for target in request.get("bootloader-targets", ()):
-        if not os.path.exists(target):
-            results.append(_check("bootloader", False, f"bootloader target {target} not found",
-                                  "declare the host's boot disk in bootloader-configuration"))
-    timezone = request.get("timezone")
-    if timezone and not settings.zone_exists(timezone):
-        results.append(_check("timezone", False,
-                              f"time zone '{timezone}' is not in {settings.ZONEINFO}",
-                              "use a name such as \"Europe/Paris\" (timedatectl list-timezones)"))
-    locale = request.get("locale")
-    if locale and settings.normalize_locale(locale) not in settings.available_locales() \
-            and settings.supported_line(locale) is None:
-        results.append(_check("locale", False,
-                              f"locale '{locale}' is neither available nor generatable here",
-                              "use a locale listed in /usr/share/i18n/SUPPORTED, such as "
-                              "\"en_US.utf8\""))
-    for validation in request.get("validations", ()):
-        results.append(_validate(validation))
-    return results
-
-
-def _validate(validation: Dict[str, Any]) -> Dict[str, Any]:
-    argv = list(validation["argv"])
-    path = "/etc/" + validation["path"]
-    if not exists(argv[0]):
-        return _check("validate", True, f"{path}: {argv[0]} is not installed yet; checked "
-                                        "during activation, after packages are installed")
-    with tempfile.NamedTemporaryFile(prefix="lispdeploy-check-", delete=False) as f:
-        f.write(validation["content"].encode() if isinstance(validation["content"], str)
-                else validation["content"])
-        tmp = f.name
-    try:
-        result = run([tmp if a == "{}" else a for a in argv], check=False)
-    finally:
-        os.unlink(tmp)
-    if result.returncode != 0:
-        detail = (result.stderr or result.stdout).strip().replace(tmp, path)
-        return _check("validate", False, f"{path} is invalid: {detail}",
-                      "fix the service's configuration in the spec")
-    return _check("validate", True, f"{path} is valid")
-
-
-def probe(request: Dict[str, Any]) -> Dict[str, Any]:
-    """The host's facts and the safety checks of `request` (see the module docstring)."""
-    current = generations.current()
-    provenance: Dict[str, Any] = {}
-    system = None
-    if current is not None:
-        system = generations.system_of(current)
+def probe(request: ProbeRequest) -> ProbeAnswer:
+    """The host's answer to `request` (see the module docstring)."""
+    number = generations.current()
+    system = generations.system_of(number) if number is not None else None
+    current = None
+    if number is not None:
         try:
-            provenance = (generations.manifest_of(current) or {}).get("provenance") or {}
-        except (OSError, ValueError):
-            provenance = {}
-    return {
-        "machine": platform.machine(),
-        "os": _os_release(),
-        "package-manager": packages.package_manager(),
-        "python": list(sys.version_info[:3]),
-        "missing": store.missing(request.get("items", ())),
-        "generation": current,
-        "generations": generations.numbers(),
-        "system": system,
-        "provenance": provenance,
-        "lock": generations.holder(),
-        "systemd": os.path.isdir("/run/systemd/system"),
-        "checks": safety_checks(request) if request.get("safety-checks", True) else [],
-    }
+            current = generations.manifest_of(number)
+        except (OSError, ContractError):
+            current = None
+    try:
+        provenance = Provenance.from_json(generations.provenance_of(number) or {})
+    except ContractError:
+        provenance = None
+    answer = ProbeAnswer(
+        machine=platform.machine(), os=os_release(), python=list(sys.version_info[:3]),
+        package_manager=packages.package_manager(),
+        systemd=os.path.isdir("/run/systemd/system"),
+        missing=store.missing(request.items), generation=number,
+        generations=generations.numbers(), system=system,
+        provenance=provenance if number is not None else None,
+        lock=generations.holder(), checks=safety.report(request.checks), current=current)
+    if request.manifest is not None:
+        state = HostState()
+        answer.facts = gather(facts_request(request.manifest, state, current), state)
+        answer.state = state.public()
+    return answer

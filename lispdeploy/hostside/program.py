@@ -5,48 +5,127 @@ Each gexp arrives as the Python source the spec layer compiled from Hy (a functi
 in `return`), plus, for each placeholder `_ungexp_N` in it, the Python expression that
 replaces it: a literal built on the controller, or a call of a nested gexp's function. The
 substitution is done on the syntax tree, never on text, and the tree keeps the source's own
-line numbers, so a traceback line maps exactly to a spec line through `spec_lines`.
+line numbers.
+
+A program's text says nothing of where its gexps were written (a store item must be the same
+whatever the spec's path, comments or blank lines): frames of staged code are named
+`<gexp N>`, and a `SourceMap` (gexp index -> spec file, line, and the spec line of each
+source line), kept by the controller and recorded on the host with the generation's
+provenance, turns them back into spec lines when an error is described.
 
 Every body runs in one namespace holding Python's builtins, the Scheme procedures and the
 build utilities under their mangled names (`file-exists?` -> `hyx_file_existsXquestion_markX`),
 `output` for a computed-file, and the functions `_gexp_N` of the program's gexps.
 
-Runs on hosts: standard library only, imports nothing of lispdeploy outside this package.
+Runs on hosts: standard library only.
 """
 
 import ast
 import builtins
 import linecache
+import re
 import traceback
 
 from lispdeploy.hostside import build_utils, scheme
+from lispdeploy.hostside.contract import error_kind
 from lispdeploy.hostside.names import mangle
 
 PLACEHOLDER_PREFIX = "_ungexp_"
 FUNCTION_PREFIX = "_gexp_"
+_FRAME = re.compile(r'File "<gexp (\d+)>", line (\d+), in (\S+)')
+_SNIPPET = re.compile(r"activation snippet (\d+) failed")
+_SNIPPETS = re.compile(r"activation failed at snippets? (\d+(?:, \d+)*)")
+
+
+def gexp_filename(index):
+    """The file name tracebacks give the frames of gexp `index`."""
+    return "<gexp {}>".format(index)
+
+
+class SourceMap:
+    """Where a program's gexps were written: `gexps` maps a gexp index to [file, line,
+    [spec line of each source line]]; `snippets` lists the spec location of each activation
+    snippet (an activation program's). JSON-compatible both ways (`to_json`, `of`)."""
+
+    def __init__(self, gexps=None, snippets=()):
+        self.gexps = {int(k): v for k, v in (gexps or {}).items()}
+        self.snippets = list(snippets)
+
+    @classmethod
+    def of(cls, data):
+        """The map `to_json` gave (None or {} for a program without one)."""
+        data = data or {}
+        return cls(data.get("gexps"), data.get("snippets", ()))
+
+    def to_json(self):
+        """The map as JSON (keys as strings)."""
+        return {"gexps": {str(k): v for k, v in sorted(self.gexps.items())},
+                "snippets": list(self.snippets)}
+
+    def __bool__(self):
+        return bool(self.gexps or self.snippets)
+
+    def location(self, index, source_line):
+        """(file, line) in the spec for a line of gexp `index`'s source, or None."""
+        entry = self.gexps.get(int(index))
+        if entry is None:
+            return None
+        file, line, lines = entry
+        if 0 < source_line <= len(lines) and lines[source_line - 1]:
+            line = lines[source_line - 1]
+        return file, line
+
+    def frame(self, index, source_line, function):
+        """A traceback frame line for staged code."""
+        found = self.location(index, source_line)
+        function = "gexp" if function.startswith(FUNCTION_PREFIX) else function
+        if found is None or not found[0]:
+            return 'File "{}", line {}, in {}'.format(gexp_filename(index), source_line,
+                                                     function)
+        return 'File "{}", line {}, in {} (staged code line {})'.format(
+            found[0], found[1], function, source_line)
+
+    def rewrite(self, text):
+        """`text` (a traceback, an error message) with staged code frames and activation
+        snippet numbers replaced by spec locations."""
+        if not self or not text:
+            return text
+        text = _FRAME.sub(lambda m: self.frame(int(m.group(1)), int(m.group(2)),
+                                               m.group(3)), text)
+
+        def snippet(number):
+            n = int(number)
+            return self.snippets[n - 1] if 0 < n <= len(self.snippets) else \
+                "snippet {}".format(n)
+        text = _SNIPPET.sub(lambda m: "activation snippet at {} failed".format(
+            snippet(m.group(1))), text)
+        return _SNIPPETS.sub(lambda m: "activation failed at " + ", ".join(
+            snippet(n) for n in m.group(1).replace(" ", "").split(",")), text)
+
+    def describe(self, error):
+        """A described error (`Program.describe_error`) with spec locations filled in."""
+        if not self:
+            return error
+        error = dict(error)
+        error["traceback"] = self.rewrite(error.get("traceback") or "")
+        error["message"] = self.rewrite(error.get("message") or "")
+        where = error.get("location") or {}
+        if where.get("gexp") is not None and not where.get("file"):
+            found = self.location(where["gexp"], where.get("line") or 0)
+            if found is not None:
+                error["location"] = {"file": found[0], "line": found[1]}
+        return error
 
 
 class GexpCode:
-    """One g-expression of a program: its compiled `source`, where it was written (`file`,
-    `line`), the spec line of each source line, and `substitutions`: placeholder index ->
-    Python expression source replacing `_ungexp_<index>`."""
+    """One g-expression of a program: its compiled `source` and `substitutions`: placeholder
+    index -> Python expression source replacing `_ungexp_<index>`."""
 
-    def __init__(self, index, source, file, line, spec_lines, substitutions):
+    def __init__(self, index, source, substitutions):
         self.index = index
         self.source = source
-        self.file = file
-        self.line = line
-        self.spec_lines = tuple(spec_lines)
         self.substitutions = dict(substitutions)
-        where = "{}:{}".format(file, line) if file else "lispdeploy"
-        self.filename = "<gexp {} at {}>".format(index, where)
-
-    def spec_location(self, source_line):
-        """(file, line) in the spec for a line of `source`."""
-        line = 0
-        if 0 < source_line <= len(self.spec_lines):
-            line = self.spec_lines[source_line - 1]
-        return self.file, line or self.line
+        self.filename = gexp_filename(index)
 
     def compile(self, namespace):
         """Define this gexp's function (`_gexp_<index>`) in `namespace`."""
@@ -111,9 +190,10 @@ class Program:
         values = [namespace[FUNCTION_PREFIX + str(i)]() for i in self.roots]
         return values[0] if self.single and len(values) == 1 else values
 
-    def describe_error(self, error):
-        """An exception as the controller shows it: type, message, the traceback with gexp
-        frames mapped to spec lines, and the innermost spec location."""
+    def describe_error(self, error, source_map=None):
+        """An exception as the controller shows it: type, kind, message, the traceback (frames
+        of staged code as `<gexp N>`, or at their spec lines with a `source_map`), and the
+        innermost staged location ({"gexp", "line"}, with "file" when mapped)."""
         parts = []
         location = None
         for exception, header in _chain(error):
@@ -124,8 +204,9 @@ class Program:
             if frames:
                 parts.append("Traceback (most recent call last):\n" + "".join(frames))
             parts.append("".join(traceback.format_exception_only(type(exception), exception)))
-        return {"type": type(error).__name__, "message": str(error), "traceback": "".join(parts),
-                "location": location}
+        described = {"type": type(error).__name__, "kind": error_kind(error),
+                     "message": str(error), "traceback": "".join(parts), "location": location}
+        return source_map.describe(described) if source_map else described
 
     def _frames(self, tb):
         lines = []
@@ -142,12 +223,11 @@ class Program:
                 lines.append('  File "{}", line {}, in {}\n'.format(
                     summary.filename, summary.lineno, function))
             else:
-                file, line = gexp.spec_location(summary.lineno)
-                innermost = {"file": file, "line": line}
+                innermost = {"gexp": gexp.index, "line": summary.lineno}
                 if function.startswith(FUNCTION_PREFIX):
                     function = "gexp"
-                lines.append('  File "{}", line {}, in {} (staged code line {})\n'.format(
-                    file or gexp.filename, line, function, summary.lineno))
+                lines.append('  File "{}", line {}, in {}\n'.format(
+                    gexp.filename, summary.lineno, function))
             if summary.line:
                 lines.append("    {}\n".format(summary.line.strip()))
         return lines, innermost

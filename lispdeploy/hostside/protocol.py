@@ -25,7 +25,7 @@ stdout: one JSON document on one line, last (the program's own stdout goes to st
 stderr: whatever the program and its commands print, streamed as it comes.
 Exit status: 0 whenever a document was written; 96 when the host's python3 is older than 3.9.
 
-Standard library only, imports nothing of lispdeploy.
+Standard library only.
 """
 
 import json

@@ -12,14 +12,14 @@ Every program ends with `start(__name__, Program(...))`, which picks one of thre
 - as a plain script (`/var/lib/lispdeploy/store/...-activate`): run it; on error print the
   traceback, with spec lines, and exit with status 1.
 
-Runs on hosts: standard library only, imports nothing of lispdeploy outside this package.
+Runs on hosts: standard library only.
 """
 
 import os
 import subprocess
 import sys
 
-from lispdeploy.hostside import protocol, store, values
+from lispdeploy.hostside import contract, protocol, store, values
 
 RESULT_FD_VARIABLE = "LISPDEPLOY_RESULT_FD"
 
@@ -38,9 +38,20 @@ def start(module_name, program):
         try:
             program.run()
         except Exception as e:
+            described = program.describe_error(e, _source_map(sys.argv[0]))
             sys.stderr.write("{}: error in lispdeploy program {}\n{}".format(
-                sys.argv[0], program.name, program.describe_error(e)["traceback"]))
+                sys.argv[0], program.name, described["traceback"]))
             sys.exit(1)
+
+
+def _source_map(path):
+    """Where the gexps of the program item at `path` were written, as the current
+    generation's provenance records it (None when it does not know the program)."""
+    try:
+        from lispdeploy.hostside import generations
+        return generations.source_map_of(os.path.abspath(path))
+    except Exception:  # describing an error must never fail
+        return None
 
 
 def evaluate(program, output=None):
@@ -53,8 +64,9 @@ def evaluate(program, output=None):
         return {"status": "ok", "value": values.encode(value)}
     except values.ValueEncodingError as e:
         # The program ran; only its value cannot travel. The runtime's frames would not help.
-        return {"status": "error", "error": {"type": "ValueEncodingError", "message": str(e),
-                                             "traceback": "", "location": None}}
+        return {"status": "error", "error": {"type": "ValueEncodingError", "kind": e.kind,
+                                             "message": str(e), "traceback": "",
+                                             "location": None}}
 
 
 def serve(program, stdin=None):
@@ -117,7 +129,8 @@ def run_file(path):
         document = protocol.decode_document(data)
     except ValueError:
         return {"status": "error", "error": {
-            "type": "ProgramError", "location": None, "traceback": "",
+            "type": "ProgramError", "kind": contract.KIND_PROGRAM, "location": None,
+            "traceback": "",
             "message": "{} exited with status {} without a result".format(path, status)}}
     document.pop("lispdeploy", None)
     return document

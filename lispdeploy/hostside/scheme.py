@@ -2,8 +2,7 @@
 `iota`, `map` (which returns a list), `format`, `string-append`, ...
 
 They are bound under their Scheme names in every spec's prelude on the controller, and in the
-namespace of every g-expression body on a host. Runs on hosts: standard library only,
-imports nothing of lispdeploy.
+namespace of every g-expression body on a host. Runs on hosts: standard library only.
 """
 
 from __future__ import annotations

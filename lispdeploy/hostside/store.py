@@ -9,19 +9,23 @@ renamed into place: readable by everyone (0444, 0555 when executable), or, for a
 item (a manifest, a spec, the content of an /etc file that is not world-readable), by root
 only (0400, 0500). The store directory itself can be traversed but not listed (0711).
 
-Runs on hosts: standard library only, imports nothing of lispdeploy.
+Runs on hosts: standard library only.
 """
 
 import hashlib
 import os
+
+from lispdeploy.hostside.contract import KIND_STORE, HostSideError
 
 STORE_DIR = "/var/lib/lispdeploy/store"
 HASH_LENGTH = 32
 _TEMPORARY_PREFIX = ".tmp-"
 
 
-class StoreError(Exception):
+class StoreError(HostSideError):
     """An item could not be received: damaged, malformed, or the disk refused it."""
+
+    kind = KIND_STORE
 
 
 def item_digest(name, content=None, executable=False, entries=None, reference_paths=(),

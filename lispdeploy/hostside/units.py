@@ -1,24 +1,25 @@
-"""systemd units during activation: enable and start new units, restart exactly those whose
-unit file, watched configuration or package changed, stop and disable the ones a generation
-dropped (giving back the state a unit had before lispdeploy first touched it), and check that
-started units stay up. Standard library only."""
+"""systemd units during activation: the executors of the planner's unit changes (unmask,
+enable, disable, start, restart; stop and give back the state a dropped unit had before
+lispdeploy first touched it), reloading systemd, and checking that started units stay up.
+Standard library only."""
 
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, Iterable, List, Set
+from typing import Any, Dict, Iterable, List
 
-from lispdeploy.hostside.changes import Change
 from lispdeploy.hostside.commands import run
-from lispdeploy.hostside.hoststate import HostState
+from lispdeploy.hostside.contract import KIND_ACTIVATION, HostSideError
+from lispdeploy.hostside.facts import unit_facts
 
-UNIT_DIR = "/etc/systemd/system"
 SETTLE_SECONDS = 1.0
 START_WAIT_SECONDS = 20.0
 
 
-class UnitError(Exception):
+class UnitError(HostSideError):
     """A unit did not start or did not stay up; carries the tail of its journal."""
+
+    kind = KIND_ACTIVATION
 
     def __init__(self, unit: str, state: str, journal: str):
         self.unit = unit
@@ -28,92 +29,39 @@ class UnitError(Exception):
                          + (f"; its journal ends with:\n{journal}" if journal else ""))
 
 
-def enablement(name: str) -> str:
-    """What `systemctl is-enabled` says: enabled, disabled, static, masked, not-found..."""
-    result = run(["systemctl", "is-enabled", name], check=False)
-    return (result.stdout.strip() or result.stderr.strip().split(":")[-1].strip() or "unknown")
+def _remember(name: str, original: Dict[str, Any], context) -> None:
+    # The state the unit had when lispdeploy first touched it, as the plan saw it.
+    if context.state.get("units", name) is None:
+        context.state.record("units", name, {"enabled": original.get("enabled", "not-found"),
+                                             "active": bool(original.get("active"))})
 
 
-def activity(name: str) -> str:
-    """What `systemctl is-active` says: active, inactive, failed, activating..."""
-    return run(["systemctl", "is-active", name], check=False).stdout.strip() or "unknown"
+def _verb(verb: str):
+    def execute(args: Dict[str, Any], context) -> None:
+        _remember(args["unit"], args.get("original") or {}, context)
+        run(["systemctl", verb, args["unit"]], timeout=START_WAIT_SECONDS * 6)
+    execute.__name__ = verb
+    execute.__doc__ = f"systemctl {verb} the unit (remembering its original state first)."
+    return execute
 
 
-def unit_path(name: str) -> str:
-    """Where lispdeploy writes a unit file it manages."""
-    return f"{UNIT_DIR}/{name}"
-
-
-def _remember(name: str, state: HostState) -> None:
-    if state.get("units", name) is None:
-        state.record("units", name, {"enabled": enablement(name),
-                                     "active": activity(name) == "active"})
-
-
-def unit_changes(units: List[Dict[str, Any]], changed_paths: Set[str],
-                 new_packages: Set[str], state: HostState) -> List[Change]:
-    """Changes that bring declared units to their wanted state; `changed_paths` are the files
-    this activation changes, `new_packages` the packages it installs."""
-    changes: List[Change] = []
-    for unit in units:
-        name = unit["name"]
-        enabled = enablement(name)
-        active = activity(name) == "active"
-        touched = (unit_path(name) in changed_paths
-                   or any(("/etc/" + w.lstrip("/")) in changed_paths or w in changed_paths
-                          for w in unit.get("watch", ()))
-                   or bool(set(unit.get("packages", ())) & new_packages))
-        if enabled == "masked":
-            changes.append(Change("unit", "unmask", name, lambda n=name: _do(n, "unmask", state)))
-        if unit.get("enable") and enabled not in ("enabled", "static", "alias", "indirect"):
-            changes.append(Change("unit", "enable", name, lambda n=name: _do(n, "enable", state)))
-        if not unit.get("enable") and enabled == "enabled":
-            changes.append(Change("unit", "disable", name,
-                                  lambda n=name: _do(n, "disable", state)))
-        if unit.get("start") and not active:
-            changes.append(Change("unit", "start", name, lambda n=name: _do(n, "start", state)))
-        elif active and touched:
-            changes.append(Change("unit", "restart", name,
-                                  lambda n=name: _do(n, "restart", state),
-                                  "its configuration changed"))
-    return changes
-
-
-def unit_removals(units: List[Dict[str, Any]], state: HostState) -> List[Change]:
-    """Changes that stop and disable units lispdeploy managed and no generation wants, giving
-    back their original state."""
-    wanted = {u["name"] for u in units}
-    changes = []
-    for name, original in sorted(state.data["units"].items()):
-        if name in wanted:
-            continue
-        changes.append(Change("unit", "stop", name,
-                              lambda n=name, o=original: _give_back(n, o, state),
-                              "give back its state before lispdeploy"
-                              if original.get("active") or original.get("enabled") == "enabled"
-                              else ""))
-    return changes
-
-
-def _do(name: str, verb: str, state: HostState) -> None:
-    _remember(name, state)
-    run(["systemctl", verb, name], timeout=START_WAIT_SECONDS * 6)
-
-
-def _give_back(name: str, original: Dict[str, Any], state: HostState) -> None:
-    if activity(name) == "active" and not original.get("active"):
+def give_back(args: Dict[str, Any], context) -> None:
+    """Stop a unit no generation wants and give back the state it had before lispdeploy."""
+    name, original = args["unit"], args.get("original") or {}
+    now = unit_facts([name])[name]
+    if now.active == "active" and not original.get("active"):
         run(["systemctl", "stop", name], check=False)
     was = original.get("enabled")
-    now = enablement(name)
-    if was == "masked" and now != "masked":
+    enabled = now.enablement
+    if was == "masked" and enabled != "masked":
         run(["systemctl", "mask", name], check=False)
-    elif was in ("disabled", "not-found") and now == "enabled":
+    elif was in ("disabled", "not-found") and enabled == "enabled":
         run(["systemctl", "disable", name], check=False)
-    elif was == "enabled" and now != "enabled":
+    elif was == "enabled" and enabled != "enabled":
         run(["systemctl", "enable", name], check=False)
-    if original.get("active") and activity(name) != "active":
+    if original.get("active") and now.active != "active":
         run(["systemctl", "start", name], check=False)
-    state.record("units", name, None)
+    context.state.record("units", name, None)
 
 
 def daemon_reload() -> None:
@@ -128,44 +76,48 @@ def journal_tail(name: str, lines: int = 20) -> str:
     return result.stdout.strip()
 
 
-def condition_unmet(name: str) -> bool:
-    """Whether systemd skipped the unit's last start because a Condition... was not met
-    (e.g. ConditionCapability in a container): deliberate, not a failure."""
-    result = run(["systemctl", "show", "-p", "ConditionResult", "--value", name], check=False)
-    return result.stdout.strip() == "no"
-
-
 def check_running(names: Iterable[str]) -> List[str]:
     """Wait until the units are active, then for a moment more, so that a daemon that dies
     right after starting is caught; raise UnitError naming the first that is not up. Units
-    systemd skipped for an unmet condition are returned, not failed."""
+    systemd skipped for an unmet condition are returned, not failed. One `systemctl show`
+    per look, for all of them."""
     names = list(dict.fromkeys(names))
     skipped: List[str] = []
     if not names:
         return skipped
     deadline = time.monotonic() + START_WAIT_SECONDS
-    pending = set(names)
+    pending = list(names)
     while pending and time.monotonic() < deadline:
-        for name in sorted(pending):
-            state = activity(name)
-            if state == "active":
-                pending.discard(name)
-            elif state in ("failed", "inactive"):
-                if state == "inactive" and condition_unmet(name):
+        facts = unit_facts(pending)
+        for name in list(pending):
+            fact = facts[name]
+            if fact.active == "active":
+                pending.remove(name)
+            elif fact.active in ("failed", "inactive"):
+                if fact.skipped:
                     skipped.append(name)
-                    pending.discard(name)
+                    pending.remove(name)
                     continue
-                raise UnitError(name, state, journal_tail(name))
+                raise UnitError(name, fact.active, journal_tail(name))
         if pending:
             time.sleep(0.2)
     if pending:
-        name = sorted(pending)[0]
-        raise UnitError(name, activity(name), journal_tail(name))
+        name = pending[0]
+        raise UnitError(name, unit_facts([name])[name].active, journal_tail(name))
     time.sleep(SETTLE_SECONDS)
-    for name in names:
-        if name in skipped:
-            continue
-        state = activity(name)
-        if state != "active":
-            raise UnitError(name, state, journal_tail(name))
+    up = [n for n in names if n not in skipped]
+    facts = unit_facts(up)
+    for name in up:
+        if facts[name].active != "active":
+            raise UnitError(name, facts[name].active, journal_tail(name))
     return skipped
+
+
+EXECUTORS = {
+    ("unit", "unmask"): _verb("unmask"),
+    ("unit", "enable"): _verb("enable"),
+    ("unit", "disable"): _verb("disable"),
+    ("unit", "start"): _verb("start"),
+    ("unit", "restart"): _verb("restart"),
+    ("unit", "stop"): give_back,
+}

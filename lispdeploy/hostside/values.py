@@ -11,19 +11,23 @@ one JSON document, without losing what plain JSON would lose.
 
 Any other value cannot be returned: `encode` raises `ValueEncodingError` saying where in the
 value it is (`value[2]["a"]`) and what it is. Runs on hosts and on the controller: standard
-library only, imports nothing of lispdeploy.
+library only.
 """
 
 import base64
 import math
+
+from lispdeploy.hostside.contract import KIND_VALUE_ENCODING, HostSideError
 
 # Python refuses to turn ints of more than 4300 digits into text (CVE-2020-10735); such ints
 # travel as hex, which has no limit. 14000 bits is about 4214 digits.
 _LONG_INT_BITS = 14000
 
 
-class ValueEncodingError(TypeError):
+class ValueEncodingError(HostSideError, TypeError):
     """A value of a type that cannot travel back to the controller."""
+
+    kind = KIND_VALUE_ENCODING
 
 
 def encode(value, where="value"):

@@ -10,9 +10,8 @@ One evaluation is at most two round trips over the host's transport:
    to stderr, and answers with one JSON document on stdout.
 
 The host's stderr is streamed to `on_stderr` as it comes. A program that raises becomes a
-`RemoteEvalError` carrying the host's traceback, its frames mapped to spec lines.
-
-Imports errors, location, store, gexp, remote.transport and lispdeploy.hostside.
+`RemoteEvalError` carrying the host's traceback, its frames mapped to spec lines, and the
+error's kind (`lispdeploy.hostside.contract.ERROR_KINDS`), from which the hint comes.
 """
 
 from __future__ import annotations
@@ -24,11 +23,12 @@ from lispdeploy.errors import HostError, RemoteEvalError
 from lispdeploy.gexp.build import item_transfer
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.gexp.lowering import Lowerer
-from lispdeploy.gexp.program import LoweredProgram, ProgramBuilder
+from lispdeploy.gexp.program import SOURCE_MAPS, LoweredProgram, ProgramBuilder
 from lispdeploy.location import Location
 from lispdeploy.remote.transport import StderrCallback, Transport
 from lispdeploy.store import StoreItem, closure
-from lispdeploy.hostside import protocol, values
+from lispdeploy.hostside import contract, protocol, values
+from lispdeploy.hostside.program import SourceMap
 
 PYTHON = "python3"
 # transport.memo keys: the store paths this connection knows the host has, and those it sent.
@@ -55,20 +55,23 @@ def run_lowered(transport: Transport, program: LoweredProgram, *,
     document = _exchange(transport, program.text, {"op": "run", "items": headers}, payload,
                          on_stderr)
     _remember(transport, missing)
-    return _value(transport, document, location)
+    return _value(transport, document, location, program.source_map)
 
 
 def run_program(transport: Transport, item: StoreItem, *,
                 on_stderr: Optional[StderrCallback] = None,
-                location: Optional[Location] = None) -> Any:
+                location: Optional[Location] = None,
+                source_map: Optional[SourceMap] = None) -> Any:
     """Run a program item (`Lowerer.program`, `program-file`) on the host, sending it and its
-    closure if needed; return its value. It runs with its own embedded runtime."""
+    closure if needed; return its value. It runs with its own embedded runtime; `source_map`
+    (by default the one this process made when lowering the item) gives its errors spec
+    lines."""
     missing = missing_items(transport, closure([item]))
     headers, payload = item_transfer(missing)
     document = _exchange(transport, _launcher(), {"op": "run-file", "items": headers,
                                                   "file": item.path}, payload, on_stderr)
     _remember(transport, missing)
-    return _value(transport, document, location)
+    return _value(transport, document, location, source_map or SOURCE_MAPS.get(item.path))
 
 
 def missing_items(transport: Transport, items: Sequence[StoreItem]) -> List[StoreItem]:
@@ -158,22 +161,31 @@ def _exchange(transport: Transport, program: str, header: Dict, payload: List[by
                         host=host) from None
 
 
-def _value(transport: Transport, document: Dict, location: Optional[Location]) -> Any:
+def _value(transport: Transport, document: Dict, location: Optional[Location],
+           source_map: Optional[SourceMap] = None) -> Any:
     if document.get("status") == "ok":
         return values.decode(document["value"])
     error = document.get("error") or {}
+    if source_map:
+        error = source_map.describe(error)
     where = error.get("location") or {}
     if where.get("file"):
         location = Location(where["file"], where.get("line") or 0)
-    kind = error.get("type", "Error")
-    hint = None
-    if kind == "ValueEncodingError":
-        hint = "the gexp ran; only its value cannot be returned"
-    elif kind == "NameError":
-        hint = ("what the spec defines or imports outside the gexp does not exist on the host: "
-                "import inside the gexp, or splice the value in with #$")
-    elif kind == "StoreError":
-        hint = "the host could not store an item; check its disk (df /var/lib/lispdeploy)"
-    raise RemoteEvalError(f"{kind}: {error.get('message', '')}", host=transport.host,
+    name = error.get("type", "Error")
+    kind = error.get("kind") or contract.KIND_PROGRAM
+    raise RemoteEvalError(f"{name}: {error.get('message', '')}", host=transport.host,
                           location=location, remote_traceback=error.get("traceback", ""),
-                          exception_type=kind, hint=hint)
+                          exception_type=name, kind=kind, hint=_HINTS.get(kind))
+
+
+# What to tell the user about a remote error, by its kind (lispdeploy.hostside.contract).
+_HINTS = {
+    contract.KIND_VALUE_ENCODING: "the gexp ran; only its value cannot be returned",
+    contract.KIND_UNDEFINED_NAME: (
+        "what the spec defines or imports outside the gexp does not exist on the host: import "
+        "inside the gexp, or splice the value in with #$"),
+    contract.KIND_STORE: "the host could not store an item; check its disk (df /var/lib/lispdeploy)",
+    contract.KIND_FORMAT: "the host's lispdeploy program is older than this one: deploy with "
+                          "the lispdeploy that made the generation, or a newer one",
+    contract.KIND_LOCKED: "wait for the other deploy to finish, then try again",
+}

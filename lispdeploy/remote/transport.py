@@ -4,8 +4,6 @@ A transport runs argv commands on one host, feeding them stdin and collecting th
 with stderr streamed to a callback as it arrives. It is opened once per host per command and
 reused for every step; it counts its connections and round trips (one per command run) so that
 a deploy can report them. `lispdeploy.remote.ssh.SshTransport` is the implementation.
-
-Imports nothing of lispdeploy.
 """
 
 from __future__ import annotations

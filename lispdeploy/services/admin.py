@@ -21,8 +21,6 @@ Automatic-Reboot, `log-file` its log (in a directory of its own, as Debian's too
 file). The Debian fields (origins, blacklist, mail...) go to
 /etc/apt/apt.conf.d/50unattended-upgrades; /etc/apt/apt.conf.d/20auto-upgrades turns the apt
 timers' work on. Both must pass `apt-config`.
-
-Imports records, checks, errors, gexp and services.core/sinks/rendering/debian/staged only.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ Change them with `modify-services`, e.g.
 `(modify-services %base-services (sysctl-service-type c => (sysctl-configuration (settings
 '(("net.ipv4.ip_forward" "1"))))))`.
 
-Imports records, checks and services.core/sinks only. The sinks are re-exported here, where
+The sinks are re-exported here, where
 Guix users look for them.
 """
 

@@ -1,7 +1,5 @@
 """The service model of Guix (gnu/services.scm): service types, extensions, services, and
 `fold-services`, which instantiates missing targets and folds every contribution toward a sink.
-
-Imports records, checks and errors only.
 """
 
 from __future__ import annotations

@@ -25,8 +25,6 @@ Redis: `redis-server`, `redis-server.service`; /etc/redis/redis.conf is written 
 
 On container hosts, an address that is a wildcard or loopback one (`bind`, `bind-address`,
 PostgreSQL's listen address) is the host's own address.
-
-Imports records, checks, errors, gexp and services.core/sinks/rendering/debian/shepherd/admin only.
 """
 
 from __future__ import annotations
@@ -306,7 +304,7 @@ postgresql_service_type = ServiceType(
         ServiceExtension(target=etc_service_type, compute=_postgresql_files),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name=c.unit, watch=_postgresql_watch(c), provision=("postgres", "postgresql"),
-            location=c.location),)),
+            packages=(c.postgresql,), location=c.location),)),
         ServiceExtension(target=activation_service_type, compute=_postgresql_activation),
         ServiceExtension(target=profile_service_type,
                          compute=lambda c: (c.postgresql, *c.extension_packages)),
@@ -589,7 +587,7 @@ mysql_service_type = ServiceType(
         ServiceExtension(target=etc_service_type, compute=_mysql_files),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name=MYSQL_UNIT, watch=_mysql_watch(c), provision=("mysql", "mariadb"),
-            location=c.location),)),
+            packages=(c.mysql,), location=c.location),)),
         ServiceExtension(target=activation_service_type, compute=lambda c: (
             debian.python_snippet(_MYSQL_ACTIVATION, {"datadir": c.datadir},
                                   location=c.location),)
@@ -667,7 +665,7 @@ redis_service_type = ServiceType(
         ServiceExtension(target=etc_service_type, compute=_redis_files),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name=REDIS_UNIT, watch=tuple(f.path for f in _redis_files(c)),
-            provision=("redis",), location=c.location),)),
+            provision=("redis",), packages=(c.redis,), location=c.location),)),
         ServiceExtension(target=activation_service_type, compute=lambda c: (
             debian.python_snippet(_REDIS_ACTIVATION, {"dir": c.working_directory},
                                   location=c.location),)),

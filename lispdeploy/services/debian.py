@@ -12,8 +12,6 @@ Python.
   installs without replacing it; it lives under /etc, so it is an ordinary etc file.
 - `python_program` makes a host program (a `program-file`) from Python statements and JSON
   data: code that runs on hosts uses the standard library only.
-
-Imports records, checks, errors, gexp and services.sinks only.
 """
 
 from __future__ import annotations

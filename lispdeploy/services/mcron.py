@@ -12,8 +12,6 @@ writes one line of /etc/cron.d/lispdeploy-mcron per job, for Debian's `cron` pac
   program (a `program-file`) that cron runs.
 - Output is appended to `log-file` (/var/log/mcron.log, as mcron's) when `log?` is #t, and
   dropped otherwise.
-
-Imports records, checks, errors, gexp and services.core/sinks/rendering only.
 """
 
 from __future__ import annotations
@@ -155,7 +153,8 @@ mcron_service_type = ServiceType(
     extensions=(
         ServiceExtension(target=etc_service_type, compute=_etc),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
-            name="cron.service", provision=("mcron", "cron"), location=c.location),)),
+            name="cron.service", provision=("mcron", "cron"), packages=(c.mcron,),
+            location=c.location),)),
         ServiceExtension(target=profile_service_type, compute=lambda c: (c.mcron,)),
     ),
     compose=concatenate,

@@ -7,8 +7,6 @@ address, the textfile collector's directory and `extra-options`. On a container 
 `web-listen-address` without a host (":9100", Guix's default) or with a wildcard or loopback
 one is bound to the host's own address. The exporter has no configuration checker; each
 option must be one word (systemd splits $ARGS at spaces).
-
-Imports records, checks and services.core/sinks/rendering/debian only.
 """
 
 from __future__ import annotations
@@ -86,7 +84,7 @@ prometheus_node_exporter_service_type = ServiceType(
                                generate=lambda rendering: defaults_text(c, rendering))),)),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name=UNIT, watch=(DEFAULTS_FILE,), provision=("prometheus-node-exporter",),
-            location=c.location),)),
+            packages=(c.package,), location=c.location),)),
         ServiceExtension(target=activation_service_type, compute=lambda c: (
             debian.python_snippet(_ACTIVATION, {"directory": c.textfile_directory},
                                   location=c.location),)),

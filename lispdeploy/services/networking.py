@@ -10,8 +10,6 @@ shares the machine's network, systemd-networkd does not start (it lacks CAP_NET_
 `ntp-service-type`: systemd-timesyncd (package `systemd-timesyncd`) keeps the clock, with the
 servers of `ntp-configuration` written to /etc/systemd/timesyncd.conf. timesyncd steps large
 offsets itself, so `allow-large-adjustment?` needs no setting. It does not run in containers.
-
-Imports records, checks, errors and services.core/sinks only.
 """
 
 from __future__ import annotations
@@ -84,7 +82,7 @@ dhcp_client_service_type = ServiceType(
         ServiceExtension(target=etc_service_type, compute=_dhcp_etc),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name="systemd-networkd.service", watch=(NETWORK_FILE,), provision=("dhcp-client",),
-            location=c.location),)),
+            packages=(c.package,) if c.package else (), location=c.location),)),
         ServiceExtension(target=profile_service_type,
                          compute=lambda c: (c.package,) if c.package else ()),
     ),
@@ -154,6 +152,7 @@ ntp_service_type = ServiceType(
             TIMESYNCD_FILE, "timesyncd.conf", timesyncd_conf)),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name="systemd-timesyncd.service", watch=(TIMESYNCD_FILE,), provision=("ntpd",),
+            packages=(c.ntp,),
             location=c.location),)),
         ServiceExtension(target=profile_service_type, compute=lambda c: (c.ntp,)),
     ),

@@ -13,8 +13,6 @@ be one of the operating system's accounts), and the pid and main
 log files are the ones Debian's unit and logrotate configuration name
 (/run/php/phpVERSION-fpm.pid, /var/log/phpVERSION-fpm.log). The socket is Guix's
 /var/run/phpMAJOR-fpm.sock, where `nginx-php-location` looks by default.
-
-Imports records, checks, errors, gexp and services.core/sinks/debian/web/admin only.
 """
 
 from __future__ import annotations
@@ -263,7 +261,7 @@ php_fpm_service_type = ServiceType(
         ServiceExtension(target=etc_service_type, compute=_files),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name=f"php{c.version}-fpm.service", watch=tuple(f.path for f in _files(c)),
-            provision=("php-fpm",), location=c.location),)),
+            provision=("php-fpm",), packages=(c.php,), location=c.location),)),
         ServiceExtension(target=activation_service_type, compute=_activation),
         ServiceExtension(target=profile_service_type, compute=lambda c: (c.php,)),
         # Debian's logrotate file rotates the main log; the workers' log is Guix's own.

@@ -5,8 +5,6 @@ written here, by its `generate` procedure, which receives a `Rendering`: the hos
 address, and ways to name other items on the host (their store paths) or to evaluate a
 service's g-expression (see `services.staged`). Every item a generated file names becomes one
 of its references, so the system closure holds it.
-
-Imports store, errors, gexp and services.sinks/staged; never the spec layer or the system layer.
 """
 
 from __future__ import annotations

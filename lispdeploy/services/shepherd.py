@@ -21,8 +21,6 @@ with these procedures: `make-forkexec-constructor` (argv, #:user #:group
 the program forks (Type=forking); without one it stays in the foreground (Type=simple).
 `stop` is #f, or a gexp using `make-kill-destructor` ([SIGNAL] #:grace-period) or
 `make-system-destructor`.
-
-Imports records, checks, errors, gexp and services.core/sinks/rendering only.
 """
 
 from __future__ import annotations

@@ -14,9 +14,6 @@ Every service ultimately extends one of these, and they all extend the root,
 
 The sinks have default values, so folding instantiates any that a list of services leaves
 out; `system.essential` gives each its operating system's share (users, sudoers, packages).
-
-Imports records, checks, errors, gexp.files and services.core; never the spec layer, remote,
-environments or the system layer.
 """
 
 from __future__ import annotations
@@ -267,7 +264,8 @@ unit_name = kinds.pattern(r"[A-Za-z0-9:_.\\@-]+(" + "|".join(
 class SystemdUnit(Record):
     """A systemd unit of the system: a unit file lispdeploy installs under
     /etc/systemd/system, or (`file` #f) the unit a package installs. `watch` lists /etc
-    paths whose change restarts the unit."""
+    paths whose change restarts the unit, `packages` the packages whose installation or
+    upgrade restarts it (the package that runs it, usually)."""
 
     record_name = "systemd-unit"
     fields = (
@@ -279,7 +277,14 @@ class SystemdUnit(Record):
         Field("watch", (), check=checks.list_of(watched_path, "paths under /etc")),
         Field("provision", (), check=checks.list_of(provision_name, "names"),
               doc="names a shepherd-service may require this unit by, e.g. (ssh-daemon)"),
+        Field("packages", (), check=checks.list_of(lambda v: package_check(v), "packages"),
+              doc="packages whose installation or upgrade restarts the unit"),
     )
+
+    @property
+    def package_names(self) -> tuple:
+        """The names of `packages` (given as strings or package records)."""
+        return tuple(p if isinstance(p, str) else p.name for p in self.packages)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,8 +15,6 @@ a setting the spec declares. A `Match` block in `extra-content` goes last, where
 Listen address: with no `listen-addresses` (a lispdeploy addition) and no `ListenAddress` in
 `extra-content`, sshd listens on the build's listen address (container hosts) if there is one,
 else on every address.
-
-Imports records, checks, errors, gexp and services.core/sinks/rendering/shepherd only.
 """
 
 from __future__ import annotations
@@ -253,6 +251,7 @@ def _etc_files(config: OpensshConfiguration):
 def _units(config: OpensshConfiguration):
     return (SystemdUnit(name="ssh.service", enable=config.auto_start, start=config.auto_start,
                         watch=("ssh/sshd_config",), provision=("ssh-daemon", "ssh", "sshd"),
+                        packages=(config.openssh,),
                         location=config.location),)
 
 

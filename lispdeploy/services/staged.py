@@ -7,9 +7,7 @@ gexp's Python source is evaluated here against a namespace that knows only the S
 procedures (`list`, `string-append`, ...) and the helpers the caller names (the constructors,
 `job`); its `#$` references become what they are on the host (file-likes become store paths,
 nested gexps their value). Anything else the code names is an error at its spec line.
-
-Imports errors, location, gexp.gexp, gexp.files and target.scheme/names; never Hy (names are
-mangled by `target.names`, as Hy mangles them).
+Names are mangled by `hostside.names`, as Hy mangles them (Hy is not needed here).
 """
 
 from __future__ import annotations

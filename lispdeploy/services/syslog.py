@@ -11,8 +11,6 @@ rsyslog.service).
 
 Not in %base-services: Debian's journald is the system log of every host (see
 journald-service-type); add this service for classic log files and rules.
-
-Imports records, checks and services.core/sinks/rendering/debian/shepherd only.
 """
 
 from __future__ import annotations
@@ -100,7 +98,7 @@ syslog_service_type = ServiceType(
         ServiceExtension(target=etc_service_type, compute=_files),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
             name=UNIT, watch=tuple(f.path for f in _files(c)), provision=("rsyslog", "syslog"),
-            location=c.location),)),
+            packages=(c.syslogd,), location=c.location),)),
         ServiceExtension(target=profile_service_type, compute=lambda c: (c.syslogd,)),
     ),
     default_value=SyslogConfiguration(),

@@ -21,8 +21,6 @@ also asks for "443 ssl", which fails without a certificate).
 
 Listen addresses: an Apache `listen` value or an nginx `listen` directive that names only a
 port is bound to the build's listen address (container hosts) when there is one.
-
-Imports records, checks, errors, gexp and services.core/sinks/rendering only.
 """
 
 from __future__ import annotations
@@ -394,7 +392,7 @@ httpd_service_type = ServiceType(
         ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
             path="apache2/apache2.conf", file=_httpd_file(c), location=c.location),)),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
-            name="apache2.service", watch=("apache2/apache2.conf",),
+            name="apache2.service", watch=("apache2/apache2.conf",), packages=(c.package,),
             provision=("httpd", "apache2"), location=c.location),)),
         ServiceExtension(target=activation_service_type, compute=_httpd_activation),
         ServiceExtension(target=profile_service_type, compute=lambda c: (c.package,)),
@@ -600,7 +598,8 @@ def _nginx_file(config: NginxConfiguration):
 
 def _nginx_units(config: NginxConfiguration):
     return (SystemdUnit(name="nginx.service", watch=("nginx/nginx.conf",),
-                        provision=("nginx",), location=config.location),)
+                        provision=("nginx",), packages=(config.nginx,),
+                        location=config.location),)
 
 
 def _nginx_activation(config: NginxConfiguration):

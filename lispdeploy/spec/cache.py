@@ -6,7 +6,7 @@ lispdeploy, Hy and Python, and a fingerprint of lispdeploy's source files; it ho
 and the prelude's mangled names. Specs that load their own modules are not cached (their names
 are bound while compiling). Entries are written atomically; an unusable cache directory only
 means no caching. `LISPDEPLOY_CACHE_DIR` overrides the directory (default
-`$XDG_CACHE_HOME/lispdeploy/specs`). Imports nothing of lispdeploy but its version.
+`$XDG_CACHE_HOME/lispdeploy/specs`).
 """
 
 from __future__ import annotations

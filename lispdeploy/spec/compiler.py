@@ -1,6 +1,6 @@
 """Compiling a spec's text with Hy: the spec reader, the prelude's macros, and the
 translation of every compile-time mistake (reader errors, unknown fields, bad forms) into a
-located `SpecError` with a hint. Imports Hy.
+located `SpecError` with a hint.
 """
 
 from __future__ import annotations

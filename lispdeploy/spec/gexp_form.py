@@ -7,7 +7,6 @@ Hy runtime on the host is reported here, at the offending form, with what to wri
 `#$output` inside a `computed-file` names the file to produce, as in Guix.
 
 This is the one place, besides the spec loader, where Hy compiles code.
-Imports Hy, gexp.gexp and spec.syntax.
 """
 
 from __future__ import annotations

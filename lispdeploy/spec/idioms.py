@@ -4,7 +4,6 @@
 Each macro is a Python function whose first parameter is `_hy_compiler` (so Hy passes the
 compiler, for located errors) and which returns Hy models that compile to plain Python: the
 same macros serve g-expression bodies, which must run on hosts without Hy.
-Imports Hy and spec.syntax only.
 """
 
 from __future__ import annotations

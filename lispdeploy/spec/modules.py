@@ -5,7 +5,7 @@ Guix's modules need no loading: everything they export is already in every spec'
 naming them only checks that lispdeploy provides them. A module that is not Guix's is looked
 up on the load path as `DIR/a/b.hy` or `DIR/a/b.py` for `(a b)`, loaded once (a `.hy` module
 with the same prelude and syntax as specs), and its public names and macros become visible
-to the rest of the spec. Imports Hy and the spec layer.
+to the rest of the spec.
 """
 
 from __future__ import annotations

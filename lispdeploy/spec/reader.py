@@ -12,7 +12,6 @@
     "...\\<newline>  ..."    Guile's line continuation: the newline and indentation vanish
 
 Everything else falls back to Hy's own `#` dispatch (`#_`, `#*`, `#(`, ...).
-Imports Hy; nothing of lispdeploy.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ in Guix, a clause may refer to a field given earlier in the same form, by the fi
 
 `(plain-file "name" "text")` and the other procedures of a vocabulary expand into calls that
 also pass the call's location.
-Imports Hy, records and spec.syntax.
 """
 
 from __future__ import annotations

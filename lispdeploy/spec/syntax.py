@@ -1,7 +1,5 @@
 """Shared helpers for the spec layer's macros: building Hy models, locations, and syntax
 errors that carry a hint.
-
-Imports Hy and lispdeploy.location only.
 """
 
 from __future__ import annotations

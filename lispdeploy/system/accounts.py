@@ -1,5 +1,5 @@
 """User accounts and groups, and the base ones every system has (`%base-user-accounts`,
-`%base-groups`). Imports only records and checks.
+`%base-groups`).
 """
 
 from __future__ import annotations

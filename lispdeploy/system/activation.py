@@ -6,8 +6,6 @@ Each snippet is a nested gexp, called inside its own `try`. As in Guix, one snip
 does not stop the others (the host is not left half-activated by one mistake); the program
 prints each failure with its traceback and the spec location of its snippet, and ends with an
 error naming them all (exit status 1), so that the deploy can roll back.
-
-Imports errors, gexp, services and store; never the spec layer.
 """
 
 from __future__ import annotations
@@ -16,6 +14,7 @@ from typing import List, Optional, Sequence
 
 from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.gexp import PLACEHOLDER_PREFIX, Gexp
+from lispdeploy.hostside.program import SourceMap
 from lispdeploy.records import describe_value
 from lispdeploy.services.core import Folding
 from lispdeploy.services.rendering import Renderer
@@ -39,29 +38,32 @@ def activation_gexps(folding: Folding) -> List[Gexp]:
 
 def combined_gexp(snippets: Sequence[Gexp]) -> Gexp:
     """One g-expression running each snippet in turn (see the module docstring). The
-    snippets and their locations are references: spliced by the lowering, never pasted."""
+    snippets are references, spliced by the lowering, never pasted; they are named by number
+    only (the program's source map gives their spec locations)."""
     count = len(snippets)
     lines = ["import sys", "import traceback", "failures = []"]
     for index in range(count):
-        snippet, where = f"{PLACEHOLDER_PREFIX}{index}", f"{PLACEHOLDER_PREFIX}{count + index}"
         lines += ["try:",
-                  f"    {snippet}",
+                  f"    {PLACEHOLDER_PREFIX}{index}",
                   "except Exception:",
-                  f"    print('activation snippet at ' + {where} + ' failed:', file=sys.stderr)",
+                  f"    print('activation snippet {index + 1} failed:', file=sys.stderr)",
                   "    traceback.print_exc()",
-                  f"    failures.append({where})"]
+                  f"    failures.append('{index + 1}')"]
     lines += ["if failures:",
-              "    raise RuntimeError('activation failed at ' + ', '.join(failures))",
+              "    raise RuntimeError('activation failed at snippet' + "
+              "('s ' if len(failures) > 1 else ' ') + ', '.join(failures))",
               "return None"]
-    where = [str(s.location) if s.location else f"snippet {i + 1}"
-             for i, s in enumerate(snippets)]
-    return Gexp(source="\n".join(lines) + "\n", references=tuple(snippets) + tuple(where),
-                location=snippets[0].location if snippets else None)
+    return Gexp(source="\n".join(lines) + "\n", references=tuple(snippets))
 
 
 def activation_program(folding: Folding, renderer: Renderer) -> Optional[StoreItem]:
-    """The store item of the activation program, or None when no service asks for one."""
+    """The store item of the activation program, or None when no service asks for one. Its
+    source map (in `renderer.lowerer.source_maps`) also names each snippet's spec location."""
     snippets = activation_gexps(folding)
     if not snippets:
         return None
-    return renderer.lowerer.program("activate", combined_gexp(snippets))
+    item = renderer.lowerer.program("activate", combined_gexp(snippets))
+    source_map = renderer.lowerer.source_maps.setdefault(item.path, SourceMap())
+    source_map.snippets = [str(s.location) if s.location else f"snippet {i + 1}"
+                           for i, s in enumerate(snippets)]
+    return item

@@ -1,6 +1,5 @@
 """Bootloader and keyboard-layout declarations. lispdeploy does not install bootloaders on
 ordinary hosts; declared targets are verified by the deploy's safety checks.
-Imports only records and checks.
 """
 
 from __future__ import annotations

@@ -1,43 +1,24 @@
 """Building a machine's system on the controller (Guix's `guix system build`): fold its
 services, render every /etc file and unit, make the activation program, and describe the
-whole generation in a manifest, the *system item* `/var/lib/lispdeploy/store/<hash>-system`.
+whole generation in a manifest (`lispdeploy.hostside.contract.Manifest`), the *system item*
+`/var/lib/lispdeploy/store/<hash>-system`: host settings, /etc files, accounts, packages,
+units (with the packages whose change restarts them), the activation program and the items
+its snippets use, declared file systems and bootloader (verified, never written), and every
+store path the system needs.
 
-The manifest (JSON, keys sorted) is what the deploy applies:
-
-    format          1
-    host-name, timezone, locale
-    keyboard        {"name", "variant", "model", "options"} or null
-    listen-address  the address services were bound to (container hosts), or null
-    etc             [{"path" (under /etc), "item", "mode" ("0644"), "user", "group",
-                      "validate" (argv with "{}" for the new file, or null)}]
-    groups          [{"name", "gid", "system", "password"}]
-    users           [{"name", "uid", "group", "supplementary-groups", "comment", "home",
-                      "create-home", "home-permissions", "shell", "system", "password"}]
-    packages        [{"name", "version"}]
-    units           [{"name", "item" (null: the package's own unit), "enable", "start",
-                      "watch" (etc paths whose change restarts it)}]
-    activation      the activation program's item, or null
-    file-systems    [{"mount-point", "device": {"path"|"label"|"uuid": ...}, "type",
-                      "options", "flags", "mount", "mount-may-fail", "needed-for-boot",
-                      "check", "pseudo"}] (verified by safety checks, never written)
-    bootloader      {"name", "package", "targets"} or null (verified, never installed)
-    provenance      {"lispdeploy", "spec": {"path", "item"} or null,
-                      "git": {"commit", "dirty"} or null}
-    configuration   a hash of everything above but provenance: equal for two builds
-                    that differ only in where the spec came from
-    items           every store path the system needs (references first)
-
-Builds are reproducible: the same spec (at the same commit) gives the same items.
-Imports services, store, gexp and the system layer; never spec, remote or environments.
+Provenance (the spec's path and text, its git commit) is not part of the system item: it
+travels with the deploy and is recorded with the generation, so that the same system deployed
+from another path, spelling or commit is the same item, and a deploy of it is `unchanged`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import os
 from typing import Any, Dict, List, Optional
 
 from lispdeploy.gexp.lowering import Lowerer
+from lispdeploy.hostside.contract import MANIFEST_FORMAT, Manifest, dumps
+from lispdeploy.hostside.program import SourceMap
 from lispdeploy.services.core import Folding
 from lispdeploy.services.rendering import Renderer
 from lispdeploy.services.sinks import HostSettings, system_service_type
@@ -49,24 +30,33 @@ from lispdeploy.system.manifest import (account_entries, etc_entries, package_en
                                         unit_entries)
 from lispdeploy.system.provenance import provenance
 
-MANIFEST_FORMAT = 1
-
 
 class SystemClosure:
-    """A built system: the manifest item, every item it needs, and the manifest itself."""
+    """A built system: the system item, every item it needs, its manifest (`manifest`, the
+    JSON form; `manifest_record`, the typed record), and the provenance of this build with the
+    items it needs (the spec's text), which are not part of the system."""
 
-    def __init__(self, item: StoreItem, items: List[StoreItem], manifest: Dict[str, Any],
+    def __init__(self, item: StoreItem, items: List[StoreItem], manifest_record: Manifest,
+                 provenance: Optional[Dict[str, Any]] = None,
+                 provenance_items: Optional[List[StoreItem]] = None,
                  secrets: Optional[Dict[str, Any]] = None):
         self.item = item
         self.items = items
-        self.manifest = manifest
+        self.manifest_record = manifest_record
+        self.manifest = manifest_record.to_json()
+        self.provenance = provenance
+        self.provenance_items = list(provenance_items or ())
         # /etc path -> secret-file whose content the deploy reads and sends to that path only.
         self.secrets = dict(secrets or {})
 
     @property
     def host_name(self) -> str:
         """The host name the system gives its machine."""
-        return self.manifest["host-name"]
+        return self.manifest_record.host_name
+
+    def contents(self) -> Dict[str, bytes]:
+        """Store path -> content of every file item (what planning reads)."""
+        return {i.path: i.content for i in self.items if i.content is not None}
 
     def __repr__(self) -> str:
         return f"#<system {self.host_name} {self.item.path}>"
@@ -78,8 +68,8 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     """Build the system of `machine` (see the module docstring). `listen_address` is the
     address listening services bind to when the spec names none (given by container
     environments); `lowerer` may be shared between the machines of one spec."""
-    os = machine.operating_system
-    folding = Folding(operating_system_services(os))
+    operating_system = machine.operating_system
+    folding = Folding(operating_system_services(operating_system))
     root = folding.value_of(folding.only(system_service_type))
     settings: HostSettings = root["host"][0]
     renderer = Renderer(lowerer, listen_address=listen_address)
@@ -91,6 +81,7 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     activation = activation_program(folding, renderer)
     origin, origin_items = provenance(spec_path, spec_text)
 
+    top = etc_items + unit_items + ([activation] if activation else [])
     manifest: Dict[str, Any] = {
         "format": MANIFEST_FORMAT,
         "host-name": settings.host_name,
@@ -103,23 +94,44 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
         "users": users,
         "packages": package_entries(folding),
         "units": units,
-        "activation": activation.path if activation else None,
-        "file-systems": [_file_system(fs) for fs in os.file_systems],
-        "bootloader": _bootloader(os.bootloader),
+        "activation": {"program": activation.path,
+                       "items": [r.path for r in activation.references]}
+        if activation else None,
+        "file-systems": [_file_system(fs) for fs in operating_system.file_systems],
+        "bootloader": _bootloader(operating_system.bootloader),
+        # In the order of the system item's own closure (its references are sorted by path).
+        "items": [item.path for item in closure(sorted(top, key=lambda i: i.path))],
     }
-    manifest["configuration"] = hashlib.sha256(_canonical(manifest)).hexdigest()
-    manifest["provenance"] = origin
-    top = etc_items + unit_items + ([activation] if activation else []) + origin_items
-    # In the order of the system item's own closure (its references are sorted by path).
-    manifest["items"] = [item.path for item in closure(sorted(top, key=lambda i: i.path))]
+    record = Manifest.from_json(manifest)
     # The manifest holds password hashes: root only reads it on the host.
-    item = StoreItem("system", content=_canonical(manifest), references=top, private=True)
-    return SystemClosure(item, closure([item]), manifest,
+    item = StoreItem("system", content=dumps(record).encode(), references=top, private=True)
+    items = closure([item])
+    # Where the programs' gexps were written: provenance, recorded with the generation so that
+    # errors on the host name spec lines; never part of an item.
+    paths = {i.path for i in items}
+    origin["locations"] = {path: _absolute(source_map.to_json()) for path, source_map
+                           in sorted(renderer.lowerer.source_maps.items()) if path in paths}
+    return SystemClosure(item, items, record, origin, origin_items,
                          {e.path: e.file for e in secret_files})
 
 
-def _canonical(document: Dict[str, Any]) -> bytes:
-    return (json.dumps(document, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+def _absolute(source_map: Dict[str, Any]) -> Dict[str, Any]:
+    """A source map naming files by absolute path: provenance must not depend on how the spec
+    was spelled on the command line (`x.hy`, `./x.hy`)."""
+    def file(name: str) -> str:
+        return name if name.startswith("<") else os.path.abspath(name)
+
+    def location(text: str) -> str:
+        name, sep, rest = text.partition(":")
+        return file(name) + sep + rest if sep and rest[:1].isdigit() else text
+    return {"gexps": {k: [file(f), line, lines] for k, (f, line, lines)
+                      in source_map["gexps"].items()},
+            "snippets": [location(s) for s in source_map["snippets"]]}
+
+
+def source_map_of(system: SystemClosure, program: Optional[str]) -> SourceMap:
+    """The source map of one of the system's programs (empty if it has none)."""
+    return SourceMap.of(((system.provenance or {}).get("locations") or {}).get(program))
 
 
 def _keyboard(layout) -> Optional[Dict[str, Any]]:

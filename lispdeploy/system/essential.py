@@ -16,7 +16,6 @@ system has whatever its `services` field says.
 against the host, and lispdeploy never rewrites /etc/fstab or reinstalls a bootloader.
 
 A spec may replace this list with the `essential-services` field, as in Guix.
-Imports services, gexp.files and system records only.
 """
 
 from __future__ import annotations

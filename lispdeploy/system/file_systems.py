@@ -1,6 +1,5 @@
 """File systems an operating system declares. lispdeploy does not rewrite /etc/fstab on
 ordinary hosts: declared file systems are verified by the deploy's safety checks.
-Imports only records and checks.
 """
 
 from __future__ import annotations

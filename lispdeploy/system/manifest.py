@@ -1,8 +1,6 @@
 """The sections of a system manifest, read off the folded services: /etc files, accounts,
 packages and units. Each declaration is checked with the service it came from, so that a
 conflict names both services and where the spec declares them.
-
-Imports errors, store, records, services and system.accounts/packages; never the spec layer.
 """
 
 from __future__ import annotations
@@ -253,7 +251,8 @@ def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
             items.append(item)
         entries.append({"name": unit.name, "item": item.path if item else None,
                         "enable": unit.enable, "start": unit.start,
-                        "watch": sorted(unit.watch)})
+                        "watch": sorted(unit.watch),
+                        "packages": sorted(set(unit.package_names))})
     return entries, items
 
 
@@ -269,4 +268,5 @@ def _merge(first: Tuple[Service, SystemdUnit], second: Tuple[Service, SystemdUni
                            hint="keep one of them; each daemon needs its own unit name")
     return a.replace(enable=a.enable or b.enable, start=a.start or b.start,
                      watch=tuple(dict.fromkeys(a.watch + b.watch)),
+                     packages=tuple(dict.fromkeys(a.packages + b.packages)),
                      provision=tuple(dict.fromkeys(a.provision + b.provision)))

@@ -4,8 +4,6 @@ Fields follow Guix's names and defaults. Fields Guix has for booting a Guix Syst
 (`kernel`, `initrd`, `firmware`, ...) are accepted so that Guix declarations load unchanged,
 and shown by `describe`, but an ordinary host keeps its own kernel and boot set-up: lispdeploy
 verifies `bootloader` and `file-systems` in its safety checks and does not rewrite them.
-
-Imports records, checks, system.*, services.core/base and gexp.files.
 """
 
 from __future__ import annotations

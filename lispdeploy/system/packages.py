@@ -1,6 +1,4 @@
 """Packages: names the host's package manager installs (`specification->package`).
-
-Imports only records and checks.
 """
 
 from __future__ import annotations

@@ -5,7 +5,6 @@ downgrades.
 
 Nothing here depends on the time or the user, so the same spec at the same commit always
 gives the same provenance (and the same system).
-Imports store, gexp.files and lispdeploy's version only.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ roll-back, the dry run's diff, and generation listings.
 
 On a terminal the progress is one line per host, redrawn in place; otherwise (CI logs, pipes)
 each phase change is a line of its own. Everything goes to stderr but the table, the diff and
-the listings, which go to stdout. Imports click and the deploy reports.
+the listings, which go to stdout.
 """
 
 from __future__ import annotations
@@ -92,6 +92,8 @@ def _changes(report: HostReport) -> str:
     text = f"{n}" if n else "none"
     if report.restarted:
         text += f" (restarted {', '.join(report.restarted)})"
+    if report.extra.get("provenance-moved"):
+        text += " (provenance moved)"
     return text
 
 
@@ -150,7 +152,8 @@ def summary(reports: List[HostReport], what: str) -> str:
 
 
 def dry_run(reports: List[HostReport]) -> str:
-    """What a deploy would change on each host: diffs of files, accounts, packages, units."""
+    """What a deploy would change on each host: diffs of files, accounts, packages, units,
+    the items the activation uses; drift (what changed behind lispdeploy's back) marked."""
     out = []
     for r in reports:
         if r.plan is None:
@@ -158,22 +161,36 @@ def dry_run(reports: List[HostReport]) -> str:
                 out.append(f"{r.host}: no change (the host already runs this system)")
             continue
         changes = r.plan.get("changes", [])
-        out.append(f"{r.host}: {len(changes)} change{'' if len(changes) == 1 else 's'} "
-                   f"(generation {r.generation or 0} -> {(r.generation or 0) + 1})")
+        current = r.generation or 0
+        created = r.plan.get("create")
+        if created:
+            details = ", ".join(f"{k} {', '.join(v) if isinstance(v, list) else v}"
+                                for k, v in created.items() if k not in ("kind", "name"))
+            out.append(f"{r.host}: would create {created.get('kind', 'a host')} "
+                       f"{created.get('name', '')}" + (f" ({details})" if details else ""))
+            where = f"generation 0 -> 1, for the new host, planned on {r.plan['planned-on']}"
+        elif r.plan.get("system-unchanged"):
+            where = f"generation {current}, the system the host runs"
+        else:
+            where = f"generation {current} -> {r.plan.get('generation', current + 1)}"
+        count = f"{len(changes)} change{'' if len(changes) == 1 else 's'}"
+        if r.plan.get("drift"):
+            count += f", {r.plan['drift']} of them drift"
+        out.append(f"{r.host}: {count} ({where})")
         for c in changes:
             detail = c.get("detail", "")
-            if c["kind"] == "file" and detail and "\n" in detail:
-                out.append(f"  {c['action']} file {c['name']}")
+            mark = " (drift: changed on the host, not by lispdeploy)" if c.get("drift") else ""
+            if "\n" in detail:
+                out.append(f"  {c['action']} {c['kind']} {c['name']}{mark}")
                 out.extend("    " + line for line in detail.rstrip("\n").splitlines())
             else:
                 out.append(f"  {c['action']} {c['kind']} {c['name']}"
-                           + (f": {detail}" if detail else ""))
+                           + (f": {detail}" if detail else "") + mark)
+        if r.plan.get("provenance-moved"):
+            out.append("  provenance moved: the same system, deployed from another spec path "
+                       "or commit (recorded, nothing else changes)")
         if r.plan.get("restart"):
             out.append(f"  services that would restart: {', '.join(r.plan['restart'])}")
-        if r.plan.get("runs-activation-program"):
-            out.append("  the activation program (services' activation snippets) would run"
-                       + (", changed since the current generation"
-                          if r.plan.get("activation-program-changed") else ""))
     return "\n".join(out)
 
 

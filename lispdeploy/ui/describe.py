@@ -1,5 +1,4 @@
-"""`lispdeploy describe`: a readable summary of each machine of a spec, or its full JSON.
-Imports ui.values and the record modules."""
+"""`lispdeploy describe`: a readable summary of each machine of a spec, or its full JSON."""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@ progress with `-v`, each host's value or error, and the closing summary.
 
 `HostReporter` implements the deploy pool's reporter and is called from worker threads, so it
 prints under a lock and keeps a partial line per host until its end arrives.
-Imports click, errors and deploy.pool.
 """
 
 from __future__ import annotations
@@ -213,6 +212,7 @@ def result_to_json(result: HostResult, *, value: bool = True) -> Dict[str, Any]:
         described["hint"] = error.hint
     if isinstance(error, RemoteEvalError):
         described["remote-type"] = error.exception_type
+        described["remote-kind"] = error.kind
         described["traceback"] = error.remote_traceback
     out["error"] = described
     return out

@@ -3,7 +3,6 @@ and environment types (by name), g-expressions, file-like objects, procedures.
 
 The JSON is complete and stable: every field of every record, in declaration order, with the
 record's kind under "record-type" and its spec location under "location".
-Imports records and the record modules it names.
 """
 
 from __future__ import annotations

@@ -139,4 +139,40 @@ def test_failed_activation_leaves_the_previous_generation_running(world):
     assert world.sh(name, "systemctl is-active ticker.service").strip() == "active"
     assert world.sh(name, "cat /etc/ssh/sshd_config; ls /etc/systemd/system") == before
     assert world.sh(name, "ls /var/lib/lispdeploy/profiles").split() == [
-        "system", "system-1-link"]
+        "system", "system-1-link", "system-1-provenance.json"]
+
+
+PACKAGED = """
+(define (packaged-ticker packages)
+  (simple-service 'packaged-ticker shepherd-root-service-type
+    (list (systemd-unit
+            (name "packaged-ticker.service")
+            (file (plain-file "packaged-ticker.service"
+                              "[Service]\\nExecStart=/bin/sleep infinity\\n[Install]\\nWantedBy=multi-user.target\\n"))
+            (packages packages)))))
+(define generation-unpackaged
+  (server '() (openssh-configuration (permit-root-login 'prohibit-password))
+          (list (packaged-ticker '())) '() #f))
+(define generation-packaged
+  (server '() (openssh-configuration (permit-root-login 'prohibit-password))
+          (list (packaged-ticker '("hello"))) (list "hello") #f))
+"""
+
+
+def test_a_unit_restarts_when_its_package_is_installed(world):
+    name = world.host_name()
+    first = spec(world, name, "generation-unpackaged", PACKAGED)
+    done, report = deploy(world, first)
+    assert done.returncode == 0, done.stderr
+    pid = world.sh(name, "systemctl show -p MainPID --value packaged-ticker").strip()
+    assert pid != "0"
+
+    second = spec(world, name, "generation-packaged", PACKAGED)
+    done, report = deploy(world, second)
+    assert done.returncode == 0, done.stderr
+    assert report["restarted"] == ["packaged-ticker.service"]
+    restart = [c for c in report["changes"] if c["action"] == "restart"][0]
+    assert restart["detail"] == "package hello changed"
+    assert world.sh(name, "systemctl show -p MainPID --value packaged-ticker").strip() not in (
+        pid, "0")
+    assert world.sh(name, "dpkg-query -W -f='${Status}' hello") == "install ok installed"

@@ -34,7 +34,8 @@ def test_switch_generation_and_gc(world):
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("gens: deleted generations [2], ")
     assert world.sh(name, "ls /var/lib/lispdeploy/profiles").split() == [
-        "system", "system-1-link", "system-3-link"]
+        "system", "system-1-link", "system-1-provenance.json", "system-3-link",
+        "system-3-provenance.json"]
     store_after = set(world.sh(name, "ls /var/lib/lispdeploy/store").split())
     assert store_after < store_before
     assert not any(item.endswith("-system") and item not in store_after

@@ -59,4 +59,4 @@ def test_home_server_deploys_and_redeploys_as_a_no_op(world):
         "unchanged", 1, 0, [])
     assert again["round-trips"] == 1
     assert world.sh(name, "ls /var/lib/lispdeploy/profiles").split() == [
-        "system", "system-1-link"]
+        "system", "system-1-link", "system-1-provenance.json"]

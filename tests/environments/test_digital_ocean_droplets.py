@@ -92,6 +92,15 @@ def test_forum_servers_on_droplets(world, digital_ocean, tmp_path):
     key, state = prepare(world, fake, tmp_path)
     spec = world.write(FORUM.replace("KEY", key).replace("PORT", str(PORT)))
 
+    # A dry run before the first deploy creates nothing and says what would be created.
+    done = world.lispdeploy("deploy", spec, "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert ("forum-server-0: would create droplet forum-server-0 (region nyc3, size "
+            "s-1vcpu-1gb, image debian-12-x64, tags forum)") in done.stdout.splitlines()
+    assert "(generation 0 -> 1, for the new host, planned on an empty host" in done.stdout
+    assert "  add package apache2" in done.stdout
+    assert fake.count("POST /v2/droplets") == 0 and not fake.live()
+
     done = world.lispdeploy("deploy", spec)
     assert done.returncode == 0, done.stderr + "".join(
         f"\n{d.name}: {d.error}" for d in fake.droplets if d.error)

@@ -92,3 +92,35 @@ def test_a_name_from_outside_the_gexp_gets_a_hint(write_spec, shared_fleet, conn
         remote_eval(connect(host), spec.module.uses_outer_import)
     assert raised.value.message == "NameError: name 'os' is not defined"
     assert "import inside the gexp" in raised.value.hint
+
+
+def test_a_host_program_meeting_a_newer_manifest_says_so(shared_fleet, connect):
+    """A system item of a manifest format this host program does not read (a newer
+    lispdeploy made it) is refused before anything changes, as a `format` error."""
+    import json
+
+    from lispdeploy.gexp.lowering import Lowerer
+    from lispdeploy.gexp.program import LoweredProgram, function_call
+    from lispdeploy.hostside import contract
+    from lispdeploy.remote.eval import run_lowered
+    from lispdeploy.store import StoreItem
+
+    (host,) = shared_fleet(1)
+    newer = StoreItem("system", content=json.dumps(
+        {"format": contract.MANIFEST_FORMAT + 1, "host-name": "x", "timezone": "UTC",
+         "locale": "C", "wormholes": []}).encode())
+    lowered = Lowerer().lower_program("activate", function_call(
+        "lispdeploy.hostside.entry.activate", newer.path, "test", None, None))
+    transport = connect(host)
+    current = function_call("lispdeploy.hostside.generations.current")
+    before = remote_eval(transport, current)
+    with pytest.raises(RemoteEvalError) as raised:
+        run_lowered(transport, LoweredProgram(lowered.name, lowered.text,
+                                              list(lowered.items) + [newer]))
+    error = raised.value
+    assert error.kind == contract.KIND_FORMAT
+    assert f"has format {contract.MANIFEST_FORMAT + 1}, and this host program reads formats" \
+        in error.message
+    assert "made by a newer lispdeploy" in error.message
+    assert error.hint.startswith("the host's lispdeploy program is older than this one")
+    assert remote_eval(transport, current) == before  # nothing was activated

@@ -44,7 +44,8 @@ for _provider in prelude.PROVIDERS:
 
 from lispdeploy.environments.managed_host import (MachineSshConfiguration,  # noqa: E402
                                                   managed_host_environment_type)
-from lispdeploy.hostside import settings as host_settings  # noqa: E402
+from lispdeploy.hostside import plan  # noqa: E402
+from lispdeploy.hostside.contract import Facts  # noqa: E402
 from lispdeploy.hostside.hoststate import HostState  # noqa: E402
 from lispdeploy.machine import Machine  # noqa: E402
 from lispdeploy.services import (admin, base, databases, mcron, monitoring,  # noqa: E402
@@ -355,8 +356,9 @@ def cron_with(**fields):
 # Host settings and accounts: what the host writes from the manifest -------------------------
 
 def settings_files(system, tmp):
+    """The host-setting files the host would write (planned from empty facts)."""
     state = HostState(os.path.join(tmp, "state"))
-    return host_settings.desired_files(system.manifest, state)
+    return plan.settings_files(system.manifest_record, Facts(), state)
 
 
 def sh_values(system, tmp, path: str, names: List[str]):
@@ -385,7 +387,7 @@ def keyboard_read(system, tmp):
 def host_settings_read(system, tmp):
     files = settings_files(system, tmp)
     return [files["/etc/hostname"].content.decode(), files["/etc/timezone"].content.decode(),
-            files["/etc/localtime"].link_target,
+            files["/etc/localtime"].target,
             *sh_values(system, tmp, "/etc/default/locale", ["LANG"])]
 
 

@@ -27,7 +27,8 @@ def test_cron_entries_golden(tmp_path):
     assert_golden("lispdeploy-mcron", text)
     assert etc_entry(system, "cron.d/lispdeploy-mcron")["mode"] == "0644"
     assert unit_entry(system, "cron.service") == {"name": "cron.service", "item": None,
-                                                   "enable": True, "start": True, "watch": []}
+                                                   "enable": True, "start": True, "watch": [],
+                                                   "packages": ["cron"]}
     assert {"name": "cron", "version": None} in system.manifest["packages"]
 
 

@@ -33,7 +33,7 @@ def test_forum_server_apache_config_golden():
     assert_golden("forum-server-1.apache2.conf", etc_text(system, "apache2/apache2.conf"))
     assert unit_entry(system, "apache2.service") == {
         "name": "apache2.service", "item": None, "enable": True, "start": True,
-        "watch": ["apache2/apache2.conf"]}
+        "watch": ["apache2/apache2.conf"], "packages": ["apache2"]}
     assert {"name": "apache2", "version": None} in system.manifest["packages"]
     # apache2 -t fails while the document root is missing, so the host does not check it
     # before the activation has created it.
@@ -61,7 +61,7 @@ def test_apache_accepts_the_config_and_virtual_hosts(tmp_path):
     assert "LoadModule log_config_module" not in text     # built into Debian's apache2
     assert "LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so" in text
     # The activation program creates the document root and the log directory.
-    program = items_by_path(system)[system.manifest["activation"]]
+    program = items_by_path(system)[system.manifest["activation"]["program"]]
     result = run(["python3", "-I", save(tmp_path, "activate", program.content)])
     assert result.returncode == 0, result.stderr
     assert root.is_dir() and (tmp_path / "logs").is_dir()

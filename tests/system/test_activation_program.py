@@ -3,12 +3,14 @@ a plain Python script."""
 
 import os
 
+from lispdeploy.system.closure import source_map_of
+
 from systems import (SPECS_DIR, build, build_path, fresh_spec_cache, items_by_path,  # noqa: F401
                      os_spec, run, save, unit_text, where)
 
 
 def activate(tmp_path, system):
-    program = items_by_path(system)[system.manifest["activation"]]
+    program = items_by_path(system)[system.manifest["activation"]["program"]]
     assert program.executable and program.text().startswith("#!/usr/bin/env python3\n")
     return run(["python3", "-I", save(tmp_path, "activate", program.content)])
 
@@ -38,8 +40,15 @@ def test_a_failing_snippet_does_not_stop_the_others(tmp_path):
     snippet = where(path, "#~(begin")
     assert result.returncode == 1
     assert after.is_dir()
-    assert f"activation snippet at {snippet} failed:" in result.stderr
-    assert f"RuntimeError: activation failed at {snippet}" in result.stderr
+    # The program names snippets by number; where they were written stays out of the item
+    # and comes from the system's source maps (recorded on hosts with the provenance).
+    assert "activation snippet 1 failed:" in result.stderr
+    program = system.manifest["activation"]["program"]
+    assert path not in items_by_path(system)[program].text()
+    located = source_map_of(system, program).rewrite(result.stderr)
+    assert f"activation snippet at {snippet} failed:" in located
+    assert f"RuntimeError: activation failed at {snippet}" in located
+    assert f'File "{path}", line {snippet.split(":")[1]}, in gexp (staged code line' in located
 
 
 def test_the_heartbeat_service_of_a_user_module(tmp_path):
@@ -58,7 +67,7 @@ def test_the_heartbeat_service_of_a_user_module(tmp_path):
     program = items_by_path(system)[program_path]
     assert program.name == "heartbeat" and program.executable
     assert "'/var/lib/heartbeat'" in program.text()
-    activation = items_by_path(system)[manifest["activation"]].text()
+    activation = items_by_path(system)[manifest["activation"]["program"]].text()
     assert "shutil.chown" in activation
     assert [e["path"] for e in manifest["etc"]] == [
         "cron.d/lispdeploy-mcron", "heartbeat.conf", "motd", "ssh/sshd_config", "sudoers"]

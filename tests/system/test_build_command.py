@@ -32,7 +32,7 @@ def test_build_json():
     (machine,) = document["machines"]
     assert machine["host-name"] == "heartbeat-host"
     assert machine["system"].endswith("-system")
-    assert machine["manifest"]["format"] == 1
+    assert machine["manifest"]["format"] == 2
     assert machine["size"] > 0
 
 

@@ -25,11 +25,10 @@ def visudo(tmp_path, text):
 
 def test_home_server_manifest_golden():
     system = build_path(HOME_SERVER, listen_address="127.0.10.7")
-    manifest = dict(system.manifest)
-    provenance = manifest.pop("provenance")
-    assert provenance["spec"]["path"] == HOME_SERVER
-    assert_golden("home-server.manifest.json", json.dumps(manifest, indent=1, sort_keys=True)
-                  + "\n")
+    assert system.provenance["spec"]["path"] == HOME_SERVER
+    assert "provenance" not in system.manifest
+    assert_golden("home-server.manifest.json", json.dumps(system.manifest, indent=1,
+                                                          sort_keys=True) + "\n")
     assert system.item.name == "system" and system.item.path.startswith(STORE_DIR + "/")
     assert json.loads(system.item.text()) == system.manifest
     assert system.items[-1] == system.item
@@ -120,14 +119,15 @@ def test_only_the_provenance_differs_for_a_copy_of_the_spec(tmp_path):
     copy = tmp_path / "elsewhere.hy"
     shutil.copy(HOME_SERVER, copy)
     original, copied = build_path(HOME_SERVER), build_path(str(copy))
-    assert original.item.path != copied.item.path
-    assert original.manifest["configuration"] == copied.manifest["configuration"]
-    assert copied.manifest["provenance"]["spec"]["path"] == str(copy)
+    assert original.item.path == copied.item.path
+    assert [i.path for i in original.items] == [i.path for i in copied.items]
+    assert copied.provenance["spec"]["path"] == str(copy)
+    assert original.provenance["spec"]["path"] == HOME_SERVER
 
 
 def test_the_listen_address_changes_the_system():
-    assert (build_path(HOME_SERVER, listen_address="127.0.10.7").manifest["configuration"]
-            != build_path(HOME_SERVER, listen_address="127.0.10.8").manifest["configuration"])
+    assert (build_path(HOME_SERVER, listen_address="127.0.10.7").item.path
+            != build_path(HOME_SERVER, listen_address="127.0.10.8").item.path)
 
 
 def git(directory, *args):
@@ -137,25 +137,27 @@ def git(directory, *args):
 
 def test_provenance_from_git(tmp_path):
     path = write_spec(tmp_path, os_spec("%base-services"))
-    outside = build_path(path).manifest["provenance"]
+    outside = build_path(path).provenance
     assert outside["git"] is None
-    spec_item = items_by_path(build_path(path))[outside["spec"]["item"]]
+    built = build_path(path)
+    spec_item = {i.path: i for i in built.provenance_items}[outside["spec"]["item"]]
+    assert spec_item.path not in {i.path for i in built.items}      # not part of the system
     assert spec_item.text() == open(path).read() and spec_item.name == "spec.hy"
 
     git(tmp_path, "init", "-q")
-    assert build_path(path).manifest["provenance"]["git"] is None      # no commit yet
+    assert build_path(path).provenance["git"] is None      # no commit yet
     save(tmp_path, "README", "x")
     git(tmp_path, "add", "README")
     git(tmp_path, "commit", "-q", "-m", "readme")
-    untracked = build_path(path).manifest["provenance"]["git"]
+    untracked = build_path(path).provenance["git"]
     assert untracked["dirty"] is True                                   # the spec is not in it
     git(tmp_path, "add", "spec.hy")
     git(tmp_path, "commit", "-q", "-m", "spec")
     head = subprocess.run(["git", "-C", str(tmp_path), "rev-parse", "HEAD"], capture_output=True,
                           text=True).stdout.strip()
-    assert build_path(path).manifest["provenance"]["git"] == {"commit": head, "dirty": False}
+    assert build_path(path).provenance["git"] == {"commit": head, "dirty": False}
     save(tmp_path, "README", "changed")
-    assert build_path(path).manifest["provenance"]["git"] == {"commit": head, "dirty": True}
+    assert build_path(path).provenance["git"] == {"commit": head, "dirty": True}
 
 
 def test_an_etc_file_declared_twice_or_inside_another(tmp_path):

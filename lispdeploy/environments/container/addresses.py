@@ -3,8 +3,6 @@
 Container hosts share the machine's network namespace, so each gets its own address in
 127.0.0.0/8 and its sshd listens there on port 22. Listeners are read from /proc/net/tcp*,
 never probed by connecting.
-
-Imports `errors` only.
 """
 
 from __future__ import annotations

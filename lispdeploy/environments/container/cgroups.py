@@ -11,8 +11,6 @@ a new cgroup, below the caller's, in each hierarchy systemd uses: the cgroup v2 
 Memory limits use the v1 memory controller: `--property=MemoryMax=` would need nspawn to
 register a scope with a systemd running this machine, and is ignored otherwise. A machine
 without the v1 memory controller gets a clear error when a limit is asked for.
-
-Imports `errors` only.
 """
 
 from __future__ import annotations

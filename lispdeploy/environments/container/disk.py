@@ -11,8 +11,6 @@ first boot (the overlay must not be mounted while its upper directory is written
 - man-db's index is not rebuilt after package installs (they are much faster without);
 - /var/lib/lispdeploy made opaque, so a host starts never deployed and cannot see the state
   directory (other hosts' disks, the controller's keys).
-
-Imports `errors` only.
 """
 
 from __future__ import annotations
@@ -23,7 +21,7 @@ import stat
 import subprocess
 import uuid
 from dataclasses import dataclass
-from typing import Tuple
+from typing import Dict, Optional, Tuple
 
 from lispdeploy.errors import EnvironmentError_
 
@@ -83,6 +81,15 @@ def generate_key(path: str, comment: str) -> str:
     with open(path + ".pub") as f:
         kind, key = f.read().split()[:2]
     return f"{kind} {key}"
+
+
+def identity_files(host_name: str, address: Optional[str]) -> Dict[str, str]:
+    """The identity files `prepare` writes (path -> text): what a new host's /etc/hostname and
+    (once its address is known) /etc/hosts hold."""
+    files = {"/etc/hostname": f"{host_name}\n"}
+    if address:
+        files["/etc/hosts"] = _hosts(host_name, address)
+    return files
 
 
 def prepare(upper: str, *, host_name: str, address: str, authorized_key: str,

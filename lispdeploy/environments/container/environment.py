@@ -22,8 +22,8 @@ from lispdeploy.environments.container.configuration import (ContainerConfigurat
 from lispdeploy.environments.managed_host import (MachineSshConfiguration,
                                                   managed_host_environment_type)
 from lispdeploy.errors import EnvironmentError_, HostMissingError
-from lispdeploy.machine import (EnvironmentType, Machine, ProvisionedHost, check_owner,
-                                current_host)
+from lispdeploy.machine import (EnvironmentType, Machine, PlannedHost, ProvisionedHost,
+                                check_owner, current_host)
 
 if TYPE_CHECKING:
     from lispdeploy.environments.container.engine import ContainerEngine
@@ -128,6 +128,33 @@ def delegate(machine: Machine) -> Machine:
     return _reaching(machine, info)
 
 
+def plan_provision(machine: Machine) -> PlannedHost:
+    """The machine's `plan-provision`: the container host `provision` would create, for a dry
+    run (nothing is created). A fresh host is an overlay of the engine's lower file system, so
+    the facts of that file system are the fresh host's. A host that exists but is stopped is
+    not planned for: its own disk is only readable once it runs."""
+    config: ContainerConfiguration = machine.configuration
+    name = container_name(machine)
+    if engine().get(name) is not None:
+        raise HostMissingError(
+            f"machine '{machine.display_name}': its container host is not running",
+            location=machine.location, hint="start it (lispdeploy container start SPEC), then "
+                                            "run the dry run again")
+    lower = engine().lower
+    description = {"kind": "container host", "name": name,
+                   "address": config.address or "a free loopback address, chosen when it is "
+                                                "created",
+                   "image": "an overlay of this machine's file system" if lower == "/"
+                   else lower}
+    ssh = MachineSshConfiguration(host_name=config.address or "127.0.0.1",
+                                  location=config.location, **deploy_options.carried(config))
+    from lispdeploy.environments.container.disk import identity_files
+    return PlannedHost(description, machine.replace(environment=managed_host_environment_type,
+                                                    configuration=ssh),
+                       root=lower, host_name=machine.display_name,
+                       written=identity_files(machine.display_name, config.address))
+
+
 def _reaching(machine: Machine, info: "ContainerInfo") -> Machine:
     config: ContainerConfiguration = machine.configuration
     ssh = MachineSshConfiguration(host_name=info.address, identity=info.identity,
@@ -187,6 +214,7 @@ container_environment_type = EnvironmentType(
     find_host=find_host,
     deployment_hosts=deployment_hosts,
     destroy_host=destroy_host,
+    plan_provision=plan_provision,
     build_options=build_options,
     configuration_type=ContainerConfiguration,
 )

@@ -1,6 +1,4 @@
 """`ContainerInfo`: what callers are told about a container host, and its console's tail.
-
-Imports the sibling `state` and `addresses` only.
 """
 
 from __future__ import annotations

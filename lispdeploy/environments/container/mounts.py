@@ -1,6 +1,4 @@
 """The overlay mount of a container host's root, and questions about this machine's mounts.
-
-Imports `errors` only.
 """
 
 from __future__ import annotations

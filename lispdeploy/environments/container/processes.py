@@ -4,7 +4,7 @@ Container hosts outlive the process that started them, and a crashed test run le
 its state files; every signal lispdeploy sends goes to a `ProcessRef` that still matches what
 was recorded. Nothing here looks processes up by name.
 
-Standard library only; imports nothing of lispdeploy.
+Standard library only.
 """
 
 from __future__ import annotations

@@ -3,8 +3,6 @@
 nspawn tells the engine when the host's systemd has finished booting (`Notifications`); the
 engine then asks systemd inside, through the host's namespaces, whether it is `running` or
 `degraded`, and waits for the host's sshd to greet on its address. Every wait is bounded.
-
-Imports the siblings `processes` and `addresses` only.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """What this machine must provide before lispdeploy can run container hosts: root, programs.
 
 Both checks take what they inspect as a parameter (`uid`, `path`), so that their refusals can
-be tested without changing the machine. Imports `errors` only.
+be tested without changing the machine.
 """
 
 from __future__ import annotations

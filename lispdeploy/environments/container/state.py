@@ -11,8 +11,6 @@ Layout of the state directory (default /var/lib/lispdeploy/containers):
     .trash-<name>-<n>      a destroyed host being removed (renamed first, so lists skip it)
 
 Each container directory is itself the lock of that container (flock on its descriptor).
-
-Imports `errors` and the siblings `processes` and `mounts` only.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ and `destroy_host` are what `lispdeploy destroy` and `prune` list and delete. No
 Guix System installed over Debian, /dev/vda, eth0) applies: lispdeploy deploys onto the
 droplet's own Debian.
 
-Imports machine and the configuration record at load time; the API client (requests) and SSH
-only when a droplet is reached, so that loading a spec stays fast.
+The API client (requests) and SSH are imported only when a droplet is reached, so that
+loading a spec stays fast.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Dict, Iterator, List, Optional
 
 from lispdeploy.environments.digital_ocean.configuration import DigitalOceanConfiguration
 from lispdeploy.errors import LispdeployError
-from lispdeploy.machine import (EnvironmentType, HostContext, Machine, ProvisionedHost,
-                                current_host)
+from lispdeploy.machine import (EnvironmentType, HostContext, Machine, PlannedHost,
+                                ProvisionedHost, current_host)
 
 if TYPE_CHECKING:
     from lispdeploy.environments.digital_ocean.provisioning import Provisioner
@@ -72,6 +72,24 @@ def _provisioner(machine: Machine, host: Optional[HostContext] = None, *,
                               interrupted=host.interrupted if host is not None else None)
     except LispdeployError as error:
         raise _located(error, machine)
+
+
+def plan_provision(machine: Machine) -> PlannedHost:
+    """The machine's `plan-provision`: the droplet `provision` would create, for a dry run
+    (nothing is created, nothing costs money). The facts of a DigitalOcean image are not
+    known here: the plan is for an empty host."""
+    from lispdeploy.environments import deploy_options
+    from lispdeploy.environments.managed_host import (MachineSshConfiguration,
+                                                      managed_host_environment_type)
+    config: DigitalOceanConfiguration = machine.configuration
+    description = {"kind": "droplet", "name": machine.display_name, "region": config.region,
+                   "size": config.size, "image": config.image}
+    if config.tags:
+        description["tags"] = list(config.tags)
+    ssh = MachineSshConfiguration(host_name="0.0.0.0", location=config.location,
+                                  **deploy_options.carried(config))
+    return PlannedHost(description, machine.replace(environment=managed_host_environment_type,
+                                                    configuration=ssh))
 
 
 def destroy(machine: Machine) -> bool:
@@ -143,5 +161,6 @@ digital_ocean_environment_type = EnvironmentType(
     deployment_hosts=deployment_hosts,
     destroy_host=destroy_host,
     build_options=build_options,
+    plan_provision=plan_provision,
     configuration_type=DigitalOceanConfiguration,
 )

@@ -3,8 +3,8 @@ DigitalOcean names keys), the host key pair lispdeploy makes for a new droplet, 
 cloud-init user data that installs that host key before sshd first starts.
 
 The host key travels in `user_data`, so lispdeploy knows the droplet's key before it first
-connects: nothing is trusted on first sight and nothing is left unchecked. Imports errors
-only; runs ssh-keygen.
+connects: nothing is trusted on first sight and nothing is left unchecked. Keys are made
+with ssh-keygen.
 """
 
 from __future__ import annotations

@@ -7,9 +7,6 @@ A missing droplet is created with the user's key (registered in the account if i
 a host key lispdeploy made (in the user data); then lispdeploy waits, bounded in time and in
 attempts, until DigitalOcean says the droplet is active and its sshd answers with that host
 key. If anything fails after the creation, the droplet is deleted again and the error says so.
-
-Imports the API client, keys, state, errors and machine; SSH only through
-environments.managed_host (when waiting for a new droplet's sshd).
 """
 
 from __future__ import annotations

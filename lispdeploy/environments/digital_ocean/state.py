@@ -10,8 +10,7 @@
             droplet.json           the droplet's id, region, size, image and address
 
 Losing the directory does not lose the droplet, but lispdeploy then no longer knows its host
-key and refuses to connect until it is given back (see docs/environments.md). Imports errors
-only.
+key and refuses to connect until it is given back (see docs/environments.md).
 """
 
 from __future__ import annotations

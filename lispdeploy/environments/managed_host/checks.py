@@ -1,40 +1,97 @@
-"""A managed host's deploy checks: those that need no host, and the reading of the probe's
-answers.
+"""The deploy's checks, in one place.
 
-Before connecting: every group a user refers to is declared. With the probe's answers: the
-host's architecture matches the machine's `system`, it has a package manager lispdeploy can
-drive when packages are declared, nobody else is deploying, the safety checks the host ran
-passed, and the spec's commit does not go back in time (`allow-downgrades?`).
-Each failure names what to change.
+Before connecting, every group a user refers to must be declared (`check_declared_groups`).
+Then the safety checks, `SAFETY_CHECKS`, each one object: what to ask the host in the probe
+(`request`, None when there is nothing to ask; the host half is `hostside.safety`), how to
+judge what the host reported together with the probe's other answers (`judge`), and what to
+tell the user (the problems' messages and hints). Checks marked `optional` (*: the device
+checks) are skipped when a machine's configuration says `(safety-checks? #f)`.
+
+    ssh-lockout      the new sshd would refuse the user lispdeploy connects as
+    architecture     the host's `uname -m` matches the machine's `system`
+    package-manager  packages are declared and the host has apt
+    systemd          the host runs systemd
+    lock             nobody else is deploying
+    file-systems *   declared file systems' devices exist (not in containers)
+    bootloader *     declared bootloader targets exist (not in containers)
+    timezone         the time zone exists in the host's zoneinfo
+    locale           the locale is compiled or can be generated
+    keyboard         the keyboard layout, variant, model and options are in the host's XKB
+                     rules (a warning when the host has none)
+    accounts         declared uids and gids agree with the host's existing accounts
+    etc-directories  no declared /etc file is a directory on the host
+    validate         configuration files with a validator (visudo, nginx -t...) pass it
+    downgrade        the spec's commit descends from the one the host runs
+                     (`allow-downgrades?`)
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from lispdeploy.environments.deploy_options import MACHINE_ARCHITECTURES
 from lispdeploy.errors import DeployError, SpecError
+from lispdeploy.hostside.contract import Manifest, ProbeAnswer
 from lispdeploy.system.operating_system import OperatingSystem
 
 
 class Problem:
     """A check that failed: a message and a hint, fatal unless it is a warning."""
 
-    __slots__ = ("message", "hint", "warning", "check", "location")
+    __slots__ = ("message", "hint", "warning", "location")
 
     def __init__(self, message: str, hint: str = "", warning: bool = False, *,
-                 check: str = "", location=None):
+                 location=None):
         self.message = message
         self.hint = hint
         self.warning = warning
-        self.check = check          # the host's safety check that found it, if one did
-        self.location = location    # where the spec declares what it is about
+        self.location = location    # where the spec declares what the problem is about
 
     def to_json(self) -> Dict[str, Any]:
         """The problem for reports."""
         return {"message": self.message, "hint": self.hint, "warning": self.warning}
+
+
+class CheckContext:
+    """What the checks know of the deploy: the system being deployed and its machine."""
+
+    def __init__(self, *, manifest: Manifest, contents: Mapping[str, bytes],
+                 operating_system: Optional[OperatingSystem] = None, system: str = "x86_64-linux",
+                 container: bool = False, safety_checks: bool = True,
+                 allow_downgrades: bool = False, user: str = "root",
+                 provenance: Optional[Dict[str, Any]] = None, spec_path: Optional[str] = None):
+        self.manifest = manifest
+        self.contents = contents
+        self.operating_system = operating_system
+        self.system = system
+        self.container = container
+        self.safety_checks = safety_checks
+        self.allow_downgrades = allow_downgrades
+        self.user = user
+        self.provenance = provenance or {}
+        self.spec_path = spec_path
+
+
+Judge = Callable[[ProbeAnswer, Any, CheckContext], List[Problem]]
+
+
+class SafetyCheck:
+    """One check: its name, what it asks the host, how it judges the answer."""
+
+    def __init__(self, name: str, judge: Judge,
+                 request: Optional[Callable[[CheckContext], Any]] = None,
+                 optional: bool = False, needs_host: bool = True):
+        self.name = name
+        self.judge = judge
+        self.request = request
+        self.optional = optional
+        # False: judged from the spec alone (also for a host that does not exist yet).
+        self.needs_host = needs_host
+
+    def __repr__(self) -> str:
+        return f"#<safety-check {self.name}>"
 
 
 def check_declared_groups(os_: OperatingSystem) -> None:
@@ -51,74 +108,292 @@ def check_declared_groups(os_: OperatingSystem) -> None:
                          "%base-groups))")
 
 
-def ssh_lockout_problem(os_: OperatingSystem, user: str) -> Optional[Problem]:
-    """A problem when the new system's sshd would refuse the user lispdeploy connects as:
-    the deploy would cut itself off (the host would revert, but the deploy is pointless)."""
+# ---------------------------------------------------------------------------------------------
+# The checks
+
+
+def _ssh_lockout(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
     from lispdeploy.services.ssh import openssh_service_type
-    for s in os_.services:
+    for s in (ctx.operating_system.services if ctx.operating_system is not None else ()):
         if s.kind is not openssh_service_type:
             continue
         config = s.value
-        if user == "root" and config.permit_root_login is False:
-            return Problem(
+        if ctx.user == "root" and config.permit_root_login is False:
+            return [Problem(
                 "the new system's sshd refuses root logins (openssh-configuration "
                 "permit-root-login is #f, Guix's default), and lispdeploy reaches this host as "
                 "root: the deploy would cut itself off",
                 "add (permit-root-login 'prohibit-password) to the openssh-configuration, or "
-                "deploy as another user with sudo: (user \"deploy\") in machine-ssh-configuration")
+                "deploy as another user with sudo: (user \"deploy\") in machine-ssh-configuration")]
         if not config.public_key_authentication:
-            return Problem(
+            return [Problem(
                 "the new system's sshd refuses public keys (public-key-authentication? #f), "
                 "which is how lispdeploy logs in: the deploy would cut itself off",
-                "keep (public-key-authentication? #t)")
+                "keep (public-key-authentication? #t)")]
+    return []
+
+
+def _architecture(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    expected = MACHINE_ARCHITECTURES.get(ctx.system)
+    if expected is not None and answer.machine not in expected:
+        return [Problem(f"incorrect target system ('{ctx.system}' was given, while the host "
+                        f"reports '{answer.machine}')",
+                        "set (system ...) in the machine's configuration to the host's "
+                        "architecture")]
+    return []
+
+
+def _package_manager(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if ctx.manifest.packages and answer.package_manager is None:
+        return [Problem(f"the host runs {answer.os.name}, which has no package manager "
+                        "lispdeploy can drive (apt)",
+                        "deploy to Debian or Ubuntu hosts, or declare no packages")]
+    return []
+
+
+def _systemd(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if not answer.systemd:
+        return [Problem("the host does not run systemd, which lispdeploy's services use",
+                        "deploy to a host booted with systemd")]
+    return []
+
+
+def _lock(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if answer.lock:
+        return [Problem(f"another deploy is activating on the host ({answer.lock})",
+                        "wait for it to finish, then deploy again")]
+    return []
+
+
+def _devices(ctx: CheckContext) -> List[Dict[str, str]]:
+    return [fs.device for fs in ctx.manifest.file_systems if fs.mount and not fs.pseudo]
+
+
+def _targets(ctx: CheckContext) -> List[str]:
+    return list(ctx.manifest.bootloader.targets) if ctx.manifest.bootloader else []
+
+
+def _shown(device: Dict[str, str]) -> str:
+    if "path" in device:
+        return device["path"]
+    kind = "label" if "label" in device else "uuid"
+    return f"with {kind} {device[kind]}"
+
+
+def _file_systems(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if ctx.container:
+        if _devices(ctx) or _targets(ctx):
+            return [Problem("declared file systems and bootloader targets not checked: "
+                            "container hosts have no block devices", warning=True)]
+        return []
+    mount_points = {str(fs.device): fs.mount_point for fs in ctx.manifest.file_systems}
+    return [Problem(f"device {_shown(d)} of file system {mount_points.get(str(d), '?')} not "
+                    "found", "declare the host's real device (see lsblk -f on the host), or set "
+                    "(safety-checks? #f) in its machine-ssh-configuration")
+            for d in (report or ())]
+
+
+def _bootloader(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    return [Problem(f"bootloader target {t} not found",
+                    "declare the host's boot disk in bootloader-configuration")
+            for t in (report or ())]
+
+
+def _installs_missing(answer: ProbeAnswer, ctx: CheckContext, package: str) -> bool:
+    """Whether the system installs `package` and the host lacks it: what the package brings
+    (zoneinfo, locale definitions) is only there after the activation's packages step."""
+    if package not in {p.name for p in ctx.manifest.packages}:
+        return False
+    fact = (answer.facts.packages.get(package) if answer.facts is not None else None)
+    return fact is None or not fact.installed
+
+
+def _timezone(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if report is not None and not report.get("exists") and \
+            not _installs_missing(answer, ctx, "tzdata"):
+        return [Problem(f"time zone '{ctx.manifest.timezone}' is not in /usr/share/zoneinfo",
+                        "use a name such as \"Europe/Paris\" (timedatectl list-timezones)")]
+    return []
+
+
+def _locale(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if report is not None and not report.get("available") and not report.get("generatable") \
+            and not _installs_missing(answer, ctx, "locales"):
+        return [Problem(f"locale '{ctx.manifest.locale}' is neither available nor generatable "
+                        "here", "use a locale listed in /usr/share/i18n/SUPPORTED, such as "
+                                "\"en_US.utf8\"")]
+    return []
+
+
+def _keyboard_request(ctx: CheckContext) -> Optional[Dict[str, Any]]:
+    k = ctx.manifest.keyboard
+    return None if k is None else {"name": k.name, "variant": k.variant, "model": k.model,
+                                   "options": list(k.options)}
+
+
+def _keyboard(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if report is None:
+        return []
+    if report.get("rules") is None:
+        if _installs_missing(answer, ctx, "xkb-data"):
+            return []
+        return [Problem("the keyboard layout is not checked: the host has no XKB rules "
+                        "(package xkb-data)", warning=True)]
+    return [Problem(f"keyboard {kind} '{name}' is not in the host's XKB rules "
+                    f"({report['rules']})",
+                    "see the names in that file, such as layout \"us\" with variant "
+                    "\"altgr-intl\", or option \"ctrl:nocaps\"")
+            for kind, name in report.get("unknown") or ()]
+
+
+def _account_location(ctx: CheckContext, name: str):
+    for record in (tuple(ctx.operating_system.users) + tuple(ctx.operating_system.groups)
+                   if ctx.operating_system is not None else ()):
+        if record.name == name:
+            return record.location
     return None
 
 
-def probe_problems(probe: Dict[str, Any], *, system: str, has_packages: bool
-                   ) -> List[Problem]:
-    """What the probe's answers forbid (architecture, package manager, lock, safety checks)."""
+def _accounts(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    """Declared ids of accounts that exist are the host's, or refused: lispdeploy does not
+    renumber an account (what it owns would then belong to nobody), and an id already taken
+    by another account would make useradd fail half-way."""
+    facts = answer.facts if answer is not None else None
+    if facts is None:
+        return []
+    problems = []
+    report = report or {}
+    users_by_uid = {int(uid): name for uid, name in (report.get("uids") or {}).items()}
+    users_by_uid.update({u.uid: n for n, u in facts.users.items()})
+    for user in ctx.manifest.users:
+        fact = facts.users.get(user.name)
+        if user.uid is None:
+            continue
+        if fact is not None and fact.uid != user.uid:
+            problems.append(Problem(
+                f"user-account '{user.name}' declares uid {user.uid}, but the host's "
+                f"'{user.name}' has uid {fact.uid}: lispdeploy does not renumber existing "
+                "accounts", f"declare (uid {fact.uid}), or no uid",
+                location=_account_location(ctx, user.name)))
+        elif fact is None and users_by_uid.get(user.uid) not in (None, user.name):
+            problems.append(Problem(
+                f"user-account '{user.name}' declares uid {user.uid}, which the host's "
+                f"'{users_by_uid[user.uid]}' has", "declare a free uid, or no uid",
+                location=_account_location(ctx, user.name)))
+    groups_by_gid = {int(gid): name for gid, name in (report.get("gids") or {}).items()}
+    groups_by_gid.update({g.gid: n for n, g in facts.groups.items()})
+    for group in ctx.manifest.groups:
+        fact = facts.groups.get(group.name)
+        if group.gid is None:
+            continue
+        if fact is not None and fact.gid != group.gid:
+            problems.append(Problem(
+                f"user-group '{group.name}' declares gid {group.gid}, but the host's "
+                f"'{group.name}' has gid {fact.gid}: lispdeploy does not renumber existing "
+                "groups", f"declare (id {fact.gid}), or no id",
+                location=_account_location(ctx, group.name)))
+        elif fact is None and groups_by_gid.get(group.gid) not in (None, group.name):
+            problems.append(Problem(
+                f"user-group '{group.name}' declares gid {group.gid}, which the host's "
+                f"'{groups_by_gid[group.gid]}' has", "declare a free id, or no id",
+                location=_account_location(ctx, group.name)))
+    return problems
+
+
+def _etc_directories(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    facts = answer.facts if answer is not None else None
+    if facts is None:
+        return []
+    return [Problem(f"{e.target} is a directory on the host; an /etc file cannot replace it",
+                    "declare a file inside it instead")
+            for e in ctx.manifest.etc if facts.file(e.target).kind == "directory"]
+
+
+def _validations(ctx: CheckContext) -> List[Dict[str, Any]]:
+    return [{"path": e.target, "argv": list(e.validate), "content": ctx.contents[e.item]}
+            for e in ctx.manifest.etc if e.validate]
+
+
+def _validate(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    return [Problem(f"{r['path']} is invalid: {r.get('output', '')}",
+                    "fix the service's configuration in the spec")
+            for r in (report or ()) if r.get("ran") and not r.get("ok")]
+
+
+def _downgrade(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    problem = downgrade_problem(answer.provenance.to_json() if answer.provenance else {},
+                                ctx.provenance, ctx.spec_path or ".", ctx.allow_downgrades)
+    return [problem] if problem is not None else []
+
+
+def _unless_container(request):
+    return lambda ctx: None if ctx.container else request(ctx)
+
+
+SAFETY_CHECKS: Tuple[SafetyCheck, ...] = (
+    SafetyCheck("ssh-lockout", _ssh_lockout, needs_host=False),
+    SafetyCheck("architecture", _architecture),
+    SafetyCheck("package-manager", _package_manager),
+    SafetyCheck("systemd", _systemd),
+    SafetyCheck("lock", _lock),
+    SafetyCheck("file-systems", _file_systems, _unless_container(_devices), optional=True),
+    SafetyCheck("bootloader", _bootloader, _unless_container(_targets), optional=True),
+    SafetyCheck("timezone", _timezone, lambda ctx: ctx.manifest.timezone),
+    SafetyCheck("locale", _locale, lambda ctx: ctx.manifest.locale),
+    SafetyCheck("keyboard", _keyboard, _keyboard_request),
+    SafetyCheck("accounts", _accounts, lambda ctx: {
+        "uids": sorted(u.uid for u in ctx.manifest.users if u.uid is not None),
+        "gids": sorted(g.gid for g in ctx.manifest.groups if g.gid is not None)}
+        if any(u.uid is not None for u in ctx.manifest.users)
+        or any(g.gid is not None for g in ctx.manifest.groups) else None),
+    SafetyCheck("etc-directories", _etc_directories),
+    SafetyCheck("validate", _validate, _validations),
+    SafetyCheck("downgrade", _downgrade),
+)
+
+
+def _enabled(ctx: CheckContext) -> List[SafetyCheck]:
+    return [c for c in SAFETY_CHECKS if ctx.safety_checks or not c.optional]
+
+
+def probe_requests(ctx: CheckContext) -> Dict[str, Any]:
+    """What the probe asks the host for the checks (check name -> parameters)."""
+    requests = {}
+    for check in _enabled(ctx):
+        if check.request is not None:
+            params = check.request(ctx)
+            if params:
+                requests[check.name] = params
+    return requests
+
+
+def judge(answer: ProbeAnswer, ctx: CheckContext) -> List[Problem]:
+    """Every problem the checks find, in the order of SAFETY_CHECKS."""
     problems: List[Problem] = []
-    expected = MACHINE_ARCHITECTURES.get(system)
-    if expected is not None and probe["machine"] not in expected:
-        problems.append(Problem(
-            f"incorrect target system ('{system}' was given, while the host reports "
-            f"'{probe['machine']}')",
-            "set (system ...) in the machine's configuration to the host's architecture"))
-    if has_packages and probe.get("package-manager") is None:
-        problems.append(Problem(
-            f"the host runs {probe['os']['name']}, which has no package manager lispdeploy can "
-            "drive (apt)", "deploy to Debian or Ubuntu hosts, or declare no packages"))
-    if not probe.get("systemd"):
-        problems.append(Problem("the host does not run systemd, which lispdeploy's services use",
-                                "deploy to a host booted with systemd"))
-    if probe.get("lock"):
-        problems.append(Problem(f"another deploy is activating on the host ({probe['lock']})",
-                                "wait for it to finish, then deploy again"))
-    for check in probe.get("checks", ()):
-        if not check["ok"]:
-            problems.append(Problem(check["message"], check.get("hint", ""),
-                                    check=check.get("check", "")))
+    for check in _enabled(ctx):
+        found = check.judge(answer, answer.checks.get(check.name), ctx)
+        if check.name in OPERATING_SYSTEM_CHECKS and ctx.operating_system is not None:
+            for problem in found:
+                problem.location = problem.location or ctx.operating_system.location
+        problems += found
     return problems
 
 
-# The host's checks of values the operating-system record declares itself.
-OPERATING_SYSTEM_CHECKS = ("timezone", "locale", "keyboard", "file-system", "bootloader")
+# The checks of values the operating-system record declares itself: their problems are
+# located at its form, as the spec's mistakes they are.
+OPERATING_SYSTEM_CHECKS = ("timezone", "locale", "keyboard", "file-systems", "bootloader")
 
 
-def locate(problems: List[Problem], os_: OperatingSystem) -> List[Problem]:
-    """Give the problems the host found in the operating system's own values the location of
-    the operating-system form, so that they read as the spec's mistakes they are."""
-    for problem in problems:
-        if problem.check in OPERATING_SYSTEM_CHECKS and problem.location is None:
-            problem.location = os_.location
-    return problems
+def judge_without_host(ctx: CheckContext) -> List[Problem]:
+    """The problems of the checks that need no host (a dry run for a host not created yet)."""
+    return [p for c in _enabled(ctx) if not c.needs_host for p in c.judge(None, None, ctx)]
 
 
 def downgrade_problem(host_provenance: Dict[str, Any], local_provenance: Dict[str, Any],
                       spec_path: str, allow_downgrades: bool) -> Optional[Problem]:
     """A problem when the spec commit deployed on the host is not an ancestor of the one being
-    deployed (a warning when downgrades are allowed or provenance is missing). Provenance is
-    the manifest's: {"git": {"commit", "dirty"} or null, ...}."""
+    deployed (a warning when downgrades are allowed or provenance is missing). Provenance:
+    {"git": {"commit", "dirty"} or null, ...}."""
     deployed = (host_provenance.get("git") or {}).get("commit")
     ours = (local_provenance.get("git") or {}).get("commit")
     if not deployed or not ours:

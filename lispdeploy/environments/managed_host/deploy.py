@@ -1,8 +1,9 @@
 """Deploying a managed host (Guix's `deploy-managed-host`): build its system on the
-controller, probe the host (one round trip: facts and safety checks), refuse what the checks
-refuse, send the store items the host lacks with the activation (one round trip, none when
-nothing changed), then confirm the new generation over a new connection (or the host goes back
-by itself). A dry run stops after the probe and asks the host for the plan.
+controller, probe the host (one round trip: the facts planning needs and what the safety
+checks ask), refuse what the checks refuse, plan from the facts (`hostside.plan`, the planner
+the activation uses too), send the store items the host lacks with the activation (one round
+trip, none when nothing changed), then confirm the new generation over a new connection (or
+the host goes back by itself). A dry run stops after planning: it needs no other round trip.
 
 Everything here works on one host, in the thread's `HostContext`: its connection, its phases,
 the deploy's options. Nothing prints; the report says what happened.
@@ -14,7 +15,7 @@ import base64
 import getpass
 import socket
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, List, Optional
 
 from lispdeploy.environments.managed_host import checks, health
 from lispdeploy.environments.managed_host.configuration import MachineSshConfiguration
@@ -22,10 +23,15 @@ from lispdeploy.environments.managed_host.environment import connection, open_tr
 from lispdeploy.errors import DeployError, LispdeployError
 from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.gexp.program import LoweredProgram, function_call
-from lispdeploy.machine import DeployOptions, HostContext, Machine, within_host
+from lispdeploy.hostside.contract import (FAILED, Change, Facts, Outcome, ProbeAnswer,
+                                          ProbeRequest, Provenance, changes_shown)
+from lispdeploy.hostside.hoststate import HostState
+from lispdeploy.hostside.facts import gather_image
+from lispdeploy.hostside.plan import facts_request, plan, restarts, starts
+from lispdeploy.machine import DeployOptions, HostContext, Machine, PlannedHost, within_host
 from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
 from lispdeploy.report import DEPLOYED, DRY_RUN, SWITCHED, UNCHANGED, HostReport
-from lispdeploy.system.closure import SystemClosure, build_system
+from lispdeploy.system.closure import SystemClosure, build_system, source_map_of
 
 # Time the controller leaves the host between giving up reaching it and its own deadline.
 CONFIRM_MARGIN = 5.0
@@ -81,36 +87,90 @@ class ManagedDeploy:
         self.name = machine.display_name
 
     def run(self) -> HostReport:
-        """Build, probe, check, then plan (dry run) or send and activate, then confirm."""
+        """Build, probe, check, plan; then (unless a dry run) send and activate, confirm."""
         self.host.phase("building")
         system = self._build()
+        manifest = system.manifest_record
+        contents = system.contents()
+        if self.host.planned_host is not None:
+            return self._plan_new_host(system, self.host.planned_host)
         transport = connection(self.machine, self.host)
         watchdog = self._watchdog()
         self.host.phase("probing")
-        request = probe_request(system, safety_checks=self.config.safety_checks,
-                                container=self.container)
+        context = checks.CheckContext(
+            manifest=manifest, contents=contents, operating_system=self.machine.operating_system,
+            system=self.config.system, container=self.container,
+            safety_checks=self.config.safety_checks,
+            allow_downgrades=self.config.allow_downgrades,
+            user=getattr(transport, "user", "root"), provenance=system.provenance,
+            spec_path=self.options.spec_path)
+        request = probe_request(system, context)
         if watchdog is not None:
-            request["items"].append(watchdog.path)
-        facts = call(transport, self.host, "probe", request)
-        report = HostReport(self.name, DEPLOYED, previous=facts["generation"],
+            request.items.append(watchdog.path)
+        answer = ProbeAnswer.from_json(call(transport, self.host, "probe", request.to_json()))
+        report = HostReport(self.name, DEPLOYED, previous=answer.generation,
                             system=system.item.path)
-        report.warnings = self._checked(system, facts, transport)
-        remember_present(transport, set(request["items"]) - set(facts["missing"]),
-                         missing=facts["missing"])
-        if facts["system"] == system.item.path:
+        report.warnings = [p.message for p in checks.raise_first(
+            checks.judge(answer, context), self.name, "checks")]
+        remember_present(transport, set(request.items) - set(answer.missing),
+                         missing=answer.missing)
+        secrets = self._secrets(system)
+        changes = plan(manifest, answer.facts or Facts(), HostState.of(answer.state), contents,
+                       current=answer.current, secrets=secrets)
+        same = answer.system == system.item.path
+        moved = same and provenance_moved(answer.provenance, system.provenance)
+        if same and not changes and not moved:
             report.result = UNCHANGED
-            report.generation = facts["generation"]
+            report.generation = answer.generation
             self.host.set_stage("done", result=UNCHANGED, generation=report.generation)
             return report
         if self.options.dry_run:
-            self.host.phase("planning")
             report.result = DRY_RUN
-            report.generation = facts["generation"]
-            report.plan = call(transport, self.host, "dry_run", system.manifest,
-                               _contents(system))
+            report.generation = answer.generation
+            report.plan = plan_report(changes, answer, same, moved)
             self.host.set_stage("done", result=DRY_RUN, generation=report.generation)
             return report
-        return self._activate(system, facts, transport, watchdog, report)
+        return self._activate(system, answer, transport, None if same else watchdog, report,
+                              secrets)
+
+    def _secrets(self, system: SystemClosure) -> Dict[str, bytes]:
+        """/etc path -> content of the system's secrets, read now on this machine (each
+        secret-file once per deploy, whatever the hosts using it) and kept in memory only."""
+        out = {}
+        for path, secret in sorted(system.secrets.items()):
+            out["/etc/" + path] = self.options.shared(f"secret {id(secret)}", secret.read)
+        return out
+
+    def _plan_new_host(self, system: SystemClosure, planned: PlannedHost) -> HostReport:
+        """A dry run for a machine whose host does not exist yet: what would be created, and
+        the plan for a fresh host (from the files of its image when they are known, else for
+        an empty host). Nothing is reached or created."""
+        self.host.phase("planning a new host")
+        manifest = system.manifest_record
+        state = HostState.of({})
+        request = facts_request(manifest, state, None)
+        if planned.root is not None:
+            facts = gather_image(request, planned.root, planned.host_name, planned.written)
+            basis = f"the files of {planned.description.get('image') or planned.root}"
+        else:
+            facts = Facts()
+            basis = "an empty host (the image's own files are not known here)"
+        changes = plan(manifest, facts, state, system.contents(), secrets=self._secrets(system))
+        report = HostReport(self.name, DRY_RUN, system=system.item.path)
+        context = checks.CheckContext(
+            manifest=manifest, contents=system.contents(),
+            operating_system=self.machine.operating_system, system=self.config.system,
+            container=self.container, safety_checks=self.config.safety_checks,
+            user=self.config.user or "root")
+        report.warnings = [p.message for p in checks.raise_first(
+            checks.judge_without_host(context), self.name, "checks")]
+        report.warnings.append("the host does not exist yet: its safety checks run when a "
+                               "deploy has created it")
+        report.plan = {"changes": changes_shown(changes), "restart": restarts(changes),
+                       "start": starts(changes), "generation": 1, "drift": 0,
+                       "system-unchanged": False, "provenance-moved": False,
+                       "create": dict(planned.description), "planned-on": basis}
+        return report
 
     @property
     def container(self) -> bool:
@@ -129,66 +189,57 @@ class ManagedDeploy:
         return self.options.shared(WATCHDOG, lambda: Lowerer().program(
             WATCHDOG, function_call("lispdeploy.hostside.confirmation.watch")))
 
-    def _checked(self, system: SystemClosure, facts: Dict[str, Any], transport) -> list:
-        """Raise the first problem the checks find; the warnings."""
-        manifest = system.manifest
-        problems = checks.locate(checks.probe_problems(
-            facts, system=self.config.system, has_packages=bool(manifest["packages"])),
-            self.machine.operating_system)
-        downgrade = checks.downgrade_problem(facts.get("provenance") or {},
-                                             manifest["provenance"],
-                                             self.options.spec_path or ".",
-                                             self.config.allow_downgrades)
-        if downgrade is not None:
-            problems.append(downgrade)
-        lockout = checks.ssh_lockout_problem(self.machine.operating_system,
-                                             getattr(transport, "user", "root"))
-        if lockout is not None:
-            problems.insert(0, lockout)
-        warnings = [p.message for p in checks.raise_first(problems, self.name, "checks")]
-        if self.container and (any(fs["mount"] and not fs["pseudo"]
-                                   for fs in manifest["file-systems"])
-                               or (manifest.get("bootloader") or {}).get("targets")):
-            warnings.append("declared file systems and bootloader targets not checked: "
-                            "container hosts have no block devices")
-        return warnings
-
-    def _activate(self, system: SystemClosure, facts: Dict[str, Any], transport, watchdog,
-                  report: HostReport) -> HostReport:
-        """Send what the host lacks with the activation program (one round trip)."""
-        missing = [i for i in system.items if i.path in set(facts["missing"])]
+    def _activate(self, system: SystemClosure, answer: ProbeAnswer, transport, watchdog,
+                  report: HostReport, secrets: Optional[Dict[str, bytes]] = None
+                  ) -> HostReport:
+        """Send what the host lacks with the activation program (one round trip). Without
+        `watchdog` (the host already runs this system: its drift is repaired in place) there
+        is no new generation to confirm."""
+        lacking = set(answer.missing)
+        missing = [i for i in system.items + system.provenance_items if i.path in lacking]
         self.host.phase(f"sending {len(missing)} items, activating" if missing
                         else "activating")
-        extra = [system.item]
+        extra = [system.item] + system.provenance_items
         confirm = None
         if watchdog is not None:
             extra.append(watchdog)
             confirm = {"watchdog": watchdog.path, "timeout": self._confirm_timeout()}
+        # The secrets travel inside the program, which the host reads from stdin and runs in
+        # memory: they are written nowhere but at their destinations.
+        sent = {path: base64.b64encode(content).decode() for path, content in
+                (secrets or {}).items()}
         lowered = Lowerer().lower_program("activate", function_call(
-            "lispdeploy.hostside.entry.activate", system.item.path, self.options.who, confirm))
-        self.host.set_stage("activating", previous=facts["generation"],
+            "lispdeploy.hostside.entry.activate", system.item.path, self.options.who, confirm,
+            system.provenance, sent or None))
+        self.host.set_stage("activating", previous=answer.generation,
                             confirm_timeout=confirm["timeout"] if confirm else None)
-        outcome = run_lowered(transport, LoweredProgram(
-            lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=self.host.output)
+        outcome = Outcome.from_json(run_lowered(transport, LoweredProgram(
+            lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=self.host.output))
         activated = time.monotonic()
         report.items_sent = len(missing)
         report.bytes_sent = sum(i.size for i in missing)
+        if outcome.result == FAILED:
+            # The activation program's frames and snippets, at their spec lines.
+            activation = system.manifest_record.activation
+            source_map = source_map_of(system, activation.program if activation else None)
+            outcome.error = source_map.rewrite(outcome.error)
         report = outcome_report(report, outcome)
         if report.result != DEPLOYED:
             self.host.set_stage("done", result=report.result, generation=report.generation)
             return report
-        armed = outcome.get("confirmation") or {}
-        if self.machine.health_checks and not self._healthy(report, transport, armed):
+        armed = outcome.confirmation
+        deadline = {"deadline": armed.deadline} if armed is not None and armed.deadline else {}
+        if self.machine.health_checks and not self._healthy(report, transport, deadline):
             self.host.set_stage("done", result=report.result, generation=report.generation)
             return report
-        if confirm is None or "error" in armed:
-            if "error" in armed:
+        if confirm is None or armed is None or armed.error:
+            if armed is not None and armed.error:
                 report.warnings.append("the new generation is not guarded against cutting the "
-                                       f"host off: {armed['error']}")
+                                       f"host off: {armed.error}")
             self.host.set_stage("done", result=report.result, generation=report.generation)
             return report
         self.host.set_stage("awaiting-confirmation", generation=report.generation,
-                            previous=report.previous, deadline=armed.get("deadline"))
+                            previous=report.previous, deadline=armed.deadline)
         self._confirm(report, activated)
         return report
 
@@ -278,74 +329,78 @@ class ManagedDeploy:
         report.extra["confirmed"] = False
 
 
-def probe_request(system: SystemClosure, *, safety_checks: bool,
-                  container: bool) -> Dict[str, Any]:
-    """What the probe asks the host: which items it lacks, and the safety checks."""
-    manifest = system.manifest
-    devices = safety_checks and not container
-    contents = {i.path: i for i in system.items}
-    return {
-        "items": [system.item.path] + list(manifest["items"]),
-        "file-systems": [fs for fs in manifest["file-systems"]
-                         if devices and fs["mount"] and not fs["pseudo"]],
-        "bootloader-targets": list((manifest.get("bootloader") or {}).get("targets", ()))
-        if devices else [],
-        "timezone": manifest["timezone"],
-        "locale": manifest["locale"],
-        "validations": [{"path": e["path"], "argv": e["validate"],
-                         "content": contents[e["item"]].content}
-                        for e in manifest["etc"] if e.get("validate")],
-    }
+def probe_request(system: SystemClosure, context: checks.CheckContext) -> ProbeRequest:
+    """What the probe asks the host: which items it lacks, what the safety checks need, and
+    the facts for planning the system."""
+    return ProbeRequest(items=[system.item.path] + list(system.manifest_record.items)
+                        + [i.path for i in system.provenance_items],
+                        checks=checks.probe_requests(context), manifest=system.manifest_record)
 
 
-def _contents(system: SystemClosure) -> Dict[str, str]:
-    """Base64 contents of the files a dry run compares (the items are not on the host)."""
-    wanted = {e["item"] for e in system.manifest["etc"]}
-    wanted |= {u["item"] for u in system.manifest["units"] if u.get("item")}
-    return {i.path: base64.b64encode(i.content).decode()
-            for i in system.items if i.path in wanted and i.content is not None}
+def provenance_moved(host: Optional[Provenance], ours: Optional[Dict[str, Any]]) -> bool:
+    """Whether this deploy's provenance differs from the one the host recorded last."""
+    if ours is None:
+        return False
+    return (host.to_json() if host is not None else None) != ours
+
+
+def plan_report(changes: List[Change], answer: ProbeAnswer, same: bool,
+                moved: bool) -> Dict[str, Any]:
+    """What a dry run reports for one host: the changes, the units that would restart and
+    start, the generation the deploy would make (the current one when the host already runs
+    the system: its drift is repaired in place), and whether only provenance moved."""
+    generation = answer.generation if same else max(answer.generations or [0]) + 1
+    return {"changes": changes_shown(changes), "restart": restarts(changes),
+            "start": starts(changes), "generation": generation,
+            "drift": sum(1 for c in changes if c.drift), "system-unchanged": same,
+            "provenance-moved": moved}
 
 
 def switch_report(name: str, outcome: Dict[str, Any]) -> HostReport:
     """The report of a generation switch (roll-back, switch-generation) from the host's
-    answer."""
-    report = outcome_report(HostReport(name, SWITCHED, previous=None), outcome)
+    answer (a `contract.Outcome`)."""
+    report = outcome_report(HostReport(name, SWITCHED, previous=None),
+                            Outcome.from_json(outcome))
     if report.result == DEPLOYED:
         report.result = SWITCHED
     return report
 
 
-def outcome_report(report: HostReport, outcome: Dict[str, Any]) -> HostReport:
+def outcome_report(report: HostReport, outcome: Outcome) -> HostReport:
     """Fill a report from what the host's activation answered."""
-    if outcome["result"] == "unchanged":
+    if outcome.provenance_moved:
+        report.extra["provenance-moved"] = True
+    if outcome.result == UNCHANGED:
         report.result = UNCHANGED
-        report.generation = outcome.get("generation")
+        report.generation = outcome.generation
         return report
-    if outcome["result"] == "deployed":
-        report.generation = outcome.get("generation")
-        report.previous = outcome.get("previous", report.previous)
-        report.changes = outcome.get("changes", [])
+    if outcome.result == DEPLOYED:
+        report.generation = outcome.generation
+        report.previous = outcome.previous
+        report.changes = list(outcome.changes)
         report.warnings += [f"unit {c['name']} did not start: {c['detail']}"
                             for c in report.changes if c.get("action") == "skipped"]
         return report
-    rolled_back = bool(outcome.get("rolled-back"))
-    message = f"{outcome.get('step', 'activation')} failed: {outcome.get('error')}"
-    if rolled_back:
-        generation = outcome.get("generation")
+    message = f"{outcome.step or 'activation'} failed: {outcome.error}"
+    if outcome.rolled_back is None:
+        message += (f"\nthe host stays on generation {outcome.generation}, partly repaired; "
+                    "there was nothing to roll back to")
+    elif outcome.rolled_back:
+        generation = outcome.generation
         message += (f"\nrolled back to generation {generation}" if generation
                     else "\nrolled back to the host as it was before lispdeploy")
     else:
-        message += f"\nroll-back failed too: {outcome.get('rollback-error')}"
-    report.fail(DeployError(message, step=outcome.get("step", "activation"),
-                            rolled_back=rolled_back,
-                            hint=None if rolled_back else
+        message += f"\nroll-back failed too: {outcome.rollback_error}"
+    report.fail(DeployError(message, step=outcome.step or "activation",
+                            rolled_back=outcome.rolled_back,
+                            hint=None if outcome.rolled_back is not False else
                             "the host may be half-configured: check it, then run "
                             "lispdeploy deploy SPEC --roll-back"))
-    report.generation = outcome.get("generation")
-    report.changes = outcome.get("rollback-changes", [])
-    report.extra["failed-generation"] = outcome.get("failed-generation")
+    report.generation = outcome.generation
+    report.changes = list(outcome.rollback_changes)
+    report.extra["failed-generation"] = outcome.failed_generation
     return report
 
 
 __all__ = ["deploy_managed_host", "roll_back_managed_host", "deployer", "call",
-           "switch_report", "outcome_report", "probe_request"]
+           "switch_report", "outcome_report", "probe_request", "plan_report"]

@@ -1,0 +1,156 @@
+"""What the host reports for the deploy's safety checks: the host half of each check of
+`lispdeploy.environments.managed_host.checks.SAFETY_CHECKS` (which says what to ask, how to
+judge the report and what to tell the user). A check's report is plain data, never a verdict.
+
+    file-systems   [device, ...]      -> the devices (of declared file systems) not found
+    bootloader     [target, ...]      -> the bootloader targets not found
+    timezone       "Europe/Paris"     -> whether the zone exists
+    locale         "en_US.utf8"       -> whether it is compiled, and whether it can be generated
+    validate       [{path, argv, content}] -> each file's validator result
+    keyboard       {name, variant, model, options} -> the names the host's XKB rules lack
+                                      (or that it has no XKB rules)
+    accounts       {uids, gids}       -> the account that has each of these ids, if any
+
+Runs on hosts: standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Callable, Dict, List
+
+from lispdeploy.hostside.commands import exists, run
+from lispdeploy.hostside.facts import available_locales, normalize_locale, supported_lines
+from lispdeploy.hostside.settings import zone_exists
+
+
+def device_exists(device: Dict[str, str]) -> bool:
+    """Whether a device given as {"path": ...}, {"label": ...} or {"uuid": ...} exists."""
+    if "path" in device:
+        return os.path.exists(device["path"])
+    kind = "label" if "label" in device else "uuid"
+    try:
+        names = os.listdir(f"/dev/disk/by-{kind}")
+    except OSError:
+        return False
+    wanted = device[kind] if kind == "label" else device[kind].lower()
+    return any((n if kind == "label" else n.lower()) == wanted for n in names)
+
+
+def _file_systems(devices: List[Dict[str, str]]) -> List[Dict[str, str]]:
+    return [d for d in devices if not device_exists(d)]
+
+
+def _bootloader(targets: List[str]) -> List[str]:
+    return [t for t in targets if not os.path.exists(t)]
+
+
+def _timezone(zone: str) -> Dict[str, Any]:
+    return {"exists": zone_exists(zone)}
+
+
+def _locale(name: str) -> Dict[str, Any]:
+    return {"available": normalize_locale(name) in available_locales(),
+            "generatable": supported_lines([name])[name] is not None}
+
+
+def _validate(files: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    return [_validate_one(f) for f in files]
+
+
+def _validate_one(validation: Dict[str, Any]) -> Dict[str, Any]:
+    argv = list(validation["argv"])
+    path = validation["path"]
+    if not exists(argv[0]):
+        return {"path": path, "ran": False, "ok": True, "program": argv[0]}
+    content = validation["content"]
+    with tempfile.NamedTemporaryFile(prefix="lispdeploy-check-", delete=False) as f:
+        f.write(content.encode() if isinstance(content, str) else content)
+        tmp = f.name
+    try:
+        result = run([tmp if a == "{}" else a for a in argv], check=False)
+    finally:
+        os.unlink(tmp)
+    return {"path": path, "ran": True, "ok": result.returncode == 0,
+            "output": (result.stderr or result.stdout).strip().replace(tmp, path)}
+
+
+XKB_RULES = ("/usr/share/X11/xkb/rules/evdev.lst", "/usr/share/X11/xkb/rules/base.lst")
+
+
+def xkb_names(path: str) -> Dict[str, Any]:
+    """The models, layouts, variants (by layout) and options an XKB rules list names."""
+    names: Dict[str, Any] = {"model": set(), "layout": set(), "variant": {}, "option": set()}
+    section = None
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("! "):
+                section = line[2:].strip()
+                continue
+            words = line.split(None, 1)
+            if not words or section not in names:
+                continue
+            if section == "variant":
+                layout = words[1].split(":", 1)[0].strip() if len(words) > 1 else ""
+                names["variant"].setdefault(layout, set()).add(words[0])
+            else:
+                names[section].add(words[0])
+    return names
+
+
+def _keyboard(keyboard: Dict[str, Any]) -> Dict[str, Any]:
+    rules = next((p for p in XKB_RULES if os.path.exists(p)), None)
+    if rules is None:
+        return {"rules": None, "unknown": []}
+    names = xkb_names(rules)
+    unknown = []
+    layouts = (keyboard.get("name") or "").split(",")
+    variants = (keyboard.get("variant") or "").split(",")
+    for index, layout in enumerate(layouts):
+        if layout not in names["layout"]:
+            unknown.append(("layout", layout))
+        variant = variants[index] if index < len(variants) else ""
+        if variant and variant not in names["variant"].get(layout, ()):
+            unknown.append(("variant", f"{layout}({variant})"))
+    if keyboard.get("model") and keyboard["model"] not in names["model"]:
+        unknown.append(("model", keyboard["model"]))
+    unknown += [("option", o) for o in keyboard.get("options") or () if o not in names["option"]]
+    return {"rules": rules, "unknown": [list(u) for u in unknown]}
+
+
+def _accounts(ids: Dict[str, List[int]]) -> Dict[str, Dict[str, str]]:
+    import grp
+    import pwd
+    out: Dict[str, Dict[str, str]] = {"uids": {}, "gids": {}}
+    for uid in ids.get("uids", ()):
+        try:
+            out["uids"][str(uid)] = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            pass
+    for gid in ids.get("gids", ()):
+        try:
+            out["gids"][str(gid)] = grp.getgrgid(gid).gr_name
+        except KeyError:
+            pass
+    return out
+
+
+REPORTERS: Dict[str, Callable[[Any], Any]] = {
+    "keyboard": _keyboard,
+    "accounts": _accounts,
+    "file-systems": _file_systems,
+    "bootloader": _bootloader,
+    "timezone": _timezone,
+    "locale": _locale,
+    "validate": _validate,
+}
+
+
+def report(requests: Dict[str, Any]) -> Dict[str, Any]:
+    """Each requested check's report (check name -> its parameters)."""
+    reports = {}
+    for name, params in requests.items():
+        reporter = REPORTERS.get(name)
+        reports[name] = reporter(params) if reporter is not None else {"unknown-check": name}
+    return reports
