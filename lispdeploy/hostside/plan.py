@@ -393,6 +393,9 @@ class _Planner:
                 continue
             if w.secret is not None:
                 detail = SECRET
+                # A secret's content is in no generation: a different one on the host is the
+                # spec's new secret (a rotation) as much as a change behind lispdeploy's back.
+                drift = drift and w.content is None
             elif w.target is not None:
                 detail = f"-> {w.target}"
             elif fact.kind == "file" and fact.sha256 == _digest(w.content):
