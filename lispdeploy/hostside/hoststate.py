@@ -58,8 +58,9 @@ class HostState:
     def __init__(self, root: Optional[str] = ROOT, data: Optional[Dict[str, Any]] = None):
         self.root = root
         self.path = os.path.join(root, STATE_FILE) if root else None
+        # homes: the home directories lispdeploy created (the only ones it chowns or chmods).
         self.data: Dict[str, Any] = {"format": FORMAT, "originals": {}, "users": {},
-                                     "groups": {}, "packages": {}, "units": {}}
+                                     "groups": {}, "packages": {}, "units": {}, "homes": {}}
         if data is not None:
             self.data.update(json.loads(json.dumps(data)))
         elif self.path and os.path.exists(self.path):

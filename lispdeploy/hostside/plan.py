@@ -99,6 +99,8 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
         paths.update(unit_path(u.name) for u in m.units if u.item)
         paths.update(SETTINGS_FILES)
         users.update(u.name for u in m.users)
+        # Whether a home lispdeploy would create is there already (then it is not touched).
+        paths.update(u.home for u in m.users if u.create_home)
         groups.update(g.name for g in m.groups)
         packages.update(p.name for p in m.packages)
         for u in m.units:
@@ -325,8 +327,14 @@ class _Planner:
             drift = self._same(lambda m, n=u.name: _user(m, n))
             fact = self.facts.users.get(u.name)
             if fact is None:
-                self.add(STEP_ACCOUNTS, "user", "add", u.name, _describe(_declared(u)), drift,
-                         user=u.to_json())
+                user = u.to_json()
+                detail = _describe(_declared(u))
+                if u.create_home and self._foreign_home(u.home):
+                    # A directory lispdeploy did not make is never chowned or chmodded.
+                    user["create-home"] = False
+                    detail += f"; home {u.home} exists: kept as it is (lispdeploy did not " \
+                              "create it)"
+                self.add(STEP_ACCOUNTS, "user", "add", u.name, detail, drift, user=user)
                 continue
             current = {"group": fact.group, "supplementary-groups": fact.supplementary_groups,
                        "comment": fact.comment, "home": fact.home, "shell": fact.shell}
@@ -340,9 +348,15 @@ class _Planner:
                 self.add(STEP_ACCOUNTS, "user", "change", u.name, detail, drift,
                          user=u.name, fields=differing,
                          password=u.password if password else None)
-            if u.create_home and not fact.home_exists:
+            if u.create_home and not fact.home_exists and not self._foreign_home(u.home):
                 self.add(STEP_ACCOUNTS, "user", "change", u.name, f"create home {u.home}", drift,
                          home=True, user=u.to_json())
+
+    def _foreign_home(self, home: str) -> bool:
+        """Whether `home` is something on the host that lispdeploy did not create."""
+        fact = self.facts.files.get(home)
+        created = home in self.state.data.get("homes", {})
+        return fact is not None and fact.kind != "absent" and not created
 
     def accounts_dropped(self) -> None:
         m = self.m
