@@ -39,7 +39,8 @@ class SystemClosure:
     def __init__(self, item: StoreItem, items: List[StoreItem], manifest_record: Manifest,
                  provenance: Optional[Dict[str, Any]] = None,
                  provenance_items: Optional[List[StoreItem]] = None,
-                 secrets: Optional[Dict[str, Any]] = None):
+                 secrets: Optional[Dict[str, Any]] = None,
+                 etc_locations: Optional[Dict[str, Any]] = None):
         self.item = item
         self.items = items
         self.manifest_record = manifest_record
@@ -48,6 +49,8 @@ class SystemClosure:
         self.provenance_items = list(provenance_items or ())
         # /etc path -> secret-file whose content the deploy reads and sends to that path only.
         self.secrets = dict(secrets or {})
+        # /etc path -> where the spec declares it (problems the host finds name that line).
+        self.etc_locations = dict(etc_locations or {})
 
     @property
     def host_name(self) -> str:
@@ -75,7 +78,8 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     renderer = Renderer(lowerer, listen_address=listen_address)
 
     secret_files: List = []
-    etc, etc_items = etc_entries(folding, renderer, secret_files)
+    etc_locations: Dict[str, Any] = {}
+    etc, etc_items = etc_entries(folding, renderer, secret_files, etc_locations)
     groups, users = account_entries(folding)
     units, unit_items = unit_entries(folding, renderer, {e["path"] for e in etc})
     activation = activation_program(folding, renderer)
@@ -112,7 +116,7 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     origin["locations"] = {path: _absolute(source_map.to_json()) for path, source_map
                            in sorted(renderer.lowerer.source_maps.items()) if path in paths}
     return SystemClosure(item, items, record, origin, origin_items,
-                         {e.path: e.file for e in secret_files})
+                         {e.path: e.file for e in secret_files}, etc_locations)
 
 
 def _absolute(source_map: Dict[str, Any]) -> Dict[str, Any]:

@@ -52,12 +52,16 @@ def _origin(service: Service) -> str:
     return f"'{service.kind.name}'" + (f" ({service.location})" if service.location else "")
 
 
-def etc_entries(folding: Folding, renderer: Renderer, secrets: Optional[List] = None
+def etc_entries(folding: Folding, renderer: Renderer, secrets: Optional[List] = None,
+                locations: Optional[Dict[str, Any]] = None
                 ) -> Tuple[List[Dict], List[StoreItem]]:
     """The manifest's "etc" section and the items it needs; the etc-file records whose content
-    is a secret-file are added to `secrets` (their entries name the secret, hold no item)."""
+    is a secret-file are added to `secrets` (their entries name the secret, hold no item);
+    `locations` gets where the spec declares each file (/etc path -> location)."""
     if secrets is None:
         secrets = []
+    if locations is None:
+        locations = {}
     seen: Dict[str, Service] = {}
     entries: List[Dict] = []
     items: List[StoreItem] = []
@@ -80,6 +84,7 @@ def etc_entries(folding: Folding, renderer: Renderer, secrets: Optional[List] = 
                                    f"is inside the other): declared by {_origin(source)} and "
                                    f"{_origin(owner)}", location=source.location)
         seen[etc.path] = source
+        locations["/etc/" + etc.path.lstrip("/")] = etc.location or source.location
         if isinstance(etc.file, SecretFile):
             # No item: the content travels at deploy time, to its destination only.
             secrets.append(etc)

@@ -61,7 +61,8 @@ class CheckContext:
                  operating_system: Optional[OperatingSystem] = None, system: str = "x86_64-linux",
                  container: bool = False, safety_checks: bool = True,
                  allow_downgrades: bool = False, user: str = "root",
-                 provenance: Optional[Dict[str, Any]] = None, spec_path: Optional[str] = None):
+                 provenance: Optional[Dict[str, Any]] = None, spec_path: Optional[str] = None,
+                 etc_locations: Optional[Mapping[str, Any]] = None):
         self.manifest = manifest
         self.contents = contents
         self.operating_system = operating_system
@@ -72,6 +73,8 @@ class CheckContext:
         self.user = user
         self.provenance = provenance or {}
         self.spec_path = spec_path
+        # /etc path -> where the spec declares that file: problems about it are located there.
+        self.etc_locations = dict(etc_locations or {})
 
 
 Judge = Callable[[ProbeAnswer, Any, CheckContext], List[Problem]]
@@ -305,7 +308,8 @@ def _etc_directories(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> Lis
     if facts is None:
         return []
     return [Problem(f"{e.target} is a directory on the host; an /etc file cannot replace it",
-                    "declare a file inside it instead")
+                    "declare a file inside it instead",
+                    location=ctx.etc_locations.get(e.target))
             for e in ctx.manifest.etc if facts.file(e.target).kind == "directory"]
 
 
@@ -316,7 +320,8 @@ def _validations(ctx: CheckContext) -> List[Dict[str, Any]]:
 
 def _validate(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
     return [Problem(f"{r['path']} is invalid: {r.get('output', '')}",
-                    "fix the service's configuration in the spec")
+                    "fix the service's configuration in the spec",
+                    location=ctx.etc_locations.get(r["path"]))
             for r in (report or ()) if r.get("ran") and not r.get("ok")]
 
 

@@ -103,7 +103,7 @@ class ManagedDeploy:
             safety_checks=self.config.safety_checks,
             allow_downgrades=self.config.allow_downgrades,
             user=getattr(transport, "user", "root"), provenance=system.provenance,
-            spec_path=self.options.spec_path)
+            spec_path=self.options.spec_path, etc_locations=system.etc_locations)
         request = probe_request(system, context)
         if watchdog is not None:
             request.items.append(watchdog.path)
@@ -161,7 +161,7 @@ class ManagedDeploy:
             manifest=manifest, contents=system.contents(),
             operating_system=self.machine.operating_system, system=self.config.system,
             container=self.container, safety_checks=self.config.safety_checks,
-            user=self.config.user or "root")
+            user=self.config.user or "root", etc_locations=system.etc_locations)
         report.warnings = [p.message for p in checks.raise_first(
             checks.judge_without_host(context), self.name, "checks")]
         report.warnings.append("the host does not exist yet: its safety checks run when a "
