@@ -6,13 +6,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-# Debian packages the container hosts, the tests and the services under test need (the
-# daemons' own checkers run on generated files; their clients talk to container hosts).
+# Debian packages the container hosts, the tests and the services under test need: mmdebstrap
+# builds the minimal images hosts boot from; apt-cacher-ng is the package cache hosts share
+# (started and stopped by lispdeploy itself, never as a service of this machine), so packages
+# that tests install in hosts are downloaded once; the daemons' own checkers run on generated
+# files, and their clients talk to container hosts.
 DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git \
+	mmdebstrap apt-cacher-ng \
 	postgresql mariadb-server mariadb-client redis-tools php-fpm rsyslog logrotate unattended-upgrades zstd
-
-# Packages the deploy tests install inside container hosts (downloaded, never installed here).
-DEBIAN_CACHED_PACKAGES := hello redis-server prometheus-node-exporter
 
 .PHONY: test demo demo-clean try-forum deps system-deps venv lint clean
 
@@ -34,7 +35,6 @@ deps: system-deps venv
 
 system-deps:
 	@sh tools/install-debian-packages.sh $(DEBIAN_PACKAGES)
-	@sh tools/cache-debian-packages.sh $(DEBIAN_CACHED_PACKAGES)
 
 venv: $(STAMP)
 

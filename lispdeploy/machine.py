@@ -16,6 +16,7 @@ import dataclasses
 import os
 import re
 import threading
+import uuid
 from typing import Any, Callable, Dict, Hashable, List, Optional
 
 from lispdeploy import checks
@@ -280,11 +281,20 @@ class DeployOptions:
     dry_run: bool = False
     deployment: Optional[str] = None
     confirm_timeout: Optional[float] = 60.0
+    # How long a host another deploy is changing may be waited for (None: fail at once).
+    wait_lock: Optional[float] = None
+    # This deploy on every host it changes (the host's lease names it).
+    lease_id: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
     who: str = "lispdeploy"
     spec_path: Optional[str] = None
     spec_text: Optional[str] = None
     prepared: Dict[str, Any] = dataclasses.field(default_factory=dict)
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
+
+    def holder(self) -> Dict[str, Any]:
+        """Who this deploy is, as a host it changes records it (hostside.lease)."""
+        return {"id": self.lease_id, "who": self.who,
+                "spec": os.path.abspath(self.spec_path) if self.spec_path else None}
 
     def shared(self, key: str, make: Callable[[], Any]) -> Any:
         """The value made once per deploy under `key` (made now if it is the first ask)."""

@@ -208,6 +208,9 @@ def describe_value(value: Any) -> str:
         return "#t" if value else "#f"
     kind = {int: "integer", float: "number", str: "string", list: "list", tuple: "list",
             dict: "dictionary", bytes: "bytes"}.get(type(value))
+    if kind is None and getattr(type(value), "scheme_kind", None):
+        # A Scheme symbol or pair from lispdeploy.hostside.scheme: shown as written.
+        return f"{type(value).scheme_kind} {value!r}"
     if kind is None:
         for base, name in ((str, "string"), (int, "integer"), (list, "list"), (tuple, "list")):
             if isinstance(value, base):

@@ -128,8 +128,10 @@ def disk_fingerprint(world, name):
 
 
 @pytest.fixture
-def world(tmp_path):
+def world(tmp_path, container_fleet):
     """A DeployWorld whose container hosts are destroyed after the test."""
+    # The deploys' hosts use the package cache, which the session keeps running meanwhile.
+    container_fleet.hold_package_cache()
     w = DeployWorld(tmp_path)
     try:
         yield w

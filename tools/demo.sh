@@ -1,6 +1,8 @@
 #!/bin/sh
-# `make demo`: deploy specs/web-demo.hy to two local container hosts, show the page each one
-# serves, deploy a change (after a dry run), roll it back, and list the generations.
+# `make demo`: deploy specs/web-demo.hy to two local container hosts (fresh minimal Debian
+# servers: the first deploy installs nginx, sudo and locales from Debian's archive), show the
+# page each one serves and the packages lispdeploy installed, deploy a change (after a dry
+# run), roll it back, and list the generations.
 set -eu
 cd "$(dirname "$0")/.."
 LISPDEPLOY=.venv/bin/lispdeploy
@@ -20,10 +22,16 @@ step "$LISPDEPLOY describe $SPEC"
 $LISPDEPLOY describe "$SPEC"
 
 step "$LISPDEPLOY deploy $SPEC   (creates and boots the two container hosts on first use)"
+echo "The hosts are fresh minimal Debian servers (systemd, sshd, python3): the first deploy"
+echo "installs what the spec needs from Debian's archive, through the package cache."
 $LISPDEPLOY deploy "$SPEC"
 
 step "the page, fetched from each host"
 fetch
+
+step "what the deploy installed on the hosts (none of it was there before)"
+$LISPDEPLOY deploy "$SPEC" -x -- dpkg-query -W -f='${Package} ${Version}\n' nginx sudo locales
+$LISPDEPLOY container list "$SPEC"
 
 changed=$(mktemp -d)
 trap 'rm -rf "$changed"' EXIT
@@ -49,5 +57,6 @@ cat <<TXT
 The two hosts keep running. Try:
   $LISPDEPLOY deploy $SPEC -x -- systemctl status nginx
   $LISPDEPLOY container list $SPEC
+  $LISPDEPLOY container images         (the images hosts boot from)
   $LISPDEPLOY destroy $SPEC          (lists both hosts, asks, removes them)
 TXT

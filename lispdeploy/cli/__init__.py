@@ -17,12 +17,39 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 
+EXIT_STATUS_HELP = ("\b\nExit status:\n  0    success\n  1    an error in the spec, or a host "
+                    "failed\n  2    wrong usage of the command line\n  130  interrupted")
+
+# The arguments of this run, as given (to tell `-x -- CMD` from a stray argument).
+RAW_ARGS: list = []
+
+
+class _Command(click.Command):
+    """Every command's help ends with the exit statuses."""
+
+    def format_epilog(self, ctx, formatter):
+        super().format_epilog(ctx, formatter)
+        formatter.write_paragraph()
+        formatter.write_text(EXIT_STATUS_HELP)
+
 
 class _Group(click.Group):
-    """Lists commands in the order they were added (the order a user meets them)."""
+    """Lists commands in the order they were added (the order a user meets them); commands
+    and sub-groups show the exit statuses in their help."""
+
+    command_class = _Command
+
+    def format_epilog(self, ctx, formatter):
+        super().format_epilog(ctx, formatter)
+        formatter.write_paragraph()
+        formatter.write_text(EXIT_STATUS_HELP)
+
 
     def list_commands(self, ctx):
         return list(self.commands)
+
+
+_Group.group_class = _Group
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -37,10 +64,47 @@ load_path_option = click.option(
     help="Add DIR to the directories searched for the spec's own modules (use-modules).")
 
 
-def load(spec_path: str, load_path: Sequence[str]):
-    """Load a spec (imported here so that `--help` stays fast)."""
+expression_option = click.option(
+    "-e", "--expression", "expression", metavar="EXPR",
+    help="Use the machines (or operating-system) EXPR evaluates to instead of a file, as "
+         "guix deploy -e does.")
+
+
+def load(spec_path: Optional[str], load_path: Sequence[str], expression: Optional[str] = None):
+    """Load a spec file or, with `-e`, an expression (imported here so that `--help` stays
+    fast); exactly one of them."""
+    if spec_path and expression:
+        raise UsageError("both '--expression' and a deployment file were provided",
+                         hint="give one of them")
+    if expression:
+        from lispdeploy.spec.loader import load_expression
+        return load_expression(expression, load_path=load_path)
+    if not spec_path:
+        raise UsageError("missing deployment file argument", hint="give a file, or -e EXPR")
     from lispdeploy.spec.loader import load_spec
     return load_spec(spec_path, load_path=load_path)
+
+
+def _verbosity_arguments(args: Sequence[str]) -> list:
+    """Guix's `-v LEVEL` (and `-vLEVEL`) as `--verbosity=LEVEL`; a bare -v stays a flag."""
+    out = []
+    args = list(args)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            out.extend(args[i:])
+            break
+        if arg == "-v" and i + 1 < len(args) and args[i + 1].isdigit():
+            out.append(f"--verbosity={args[i + 1]}")
+            i += 2
+            continue
+        if len(arg) == 3 and arg.startswith("-v") and arg[2].isdigit():
+            out.append(f"--verbosity={arg[2]}")
+        else:
+            out.append(arg)
+        i += 1
+    return out
 
 
 def _register():
@@ -58,14 +122,14 @@ def _register():
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Entry point of the `lispdeploy` script: run a command, map errors to exit statuses."""
     _register()
-    arguments = list(argv) if argv is not None else sys.argv[1:]
+    args = _verbosity_arguments(sys.argv[1:] if argv is None else argv)
+    RAW_ARGS[:] = args
     # With --exit-code, 2 means "changes pending": every error, a wrong command line too, is 1.
-    usage = EXIT_FAILURE if "--exit-code" in arguments else EXIT_USAGE
+    usage = EXIT_FAILURE if "--exit-code" in args else EXIT_USAGE
     try:
         # Without standalone mode, click returns the status of `ctx.exit(n)` instead of
         # exiting with it.
-        status = cli.main(args=list(argv) if argv is not None else None, prog_name="lispdeploy",
-                          standalone_mode=False)
+        status = cli.main(args=args, prog_name="lispdeploy", standalone_mode=False)
         return status if isinstance(status, int) else 0
     except click.exceptions.Exit as e:
         return e.exit_code

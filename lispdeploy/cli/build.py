@@ -8,7 +8,7 @@ from typing import Optional
 
 import click
 
-from lispdeploy.cli import cli, load, load_path_option
+from lispdeploy.cli import cli, expression_option, load, load_path_option
 
 
 def listen_address_of(machine) -> Optional[str]:
@@ -20,13 +20,14 @@ def listen_address_of(machine) -> Optional[str]:
 
 
 @cli.command()
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("spec", type=click.Path(dir_okay=False), required=False)
 @click.option("--json", "as_json", is_flag=True,
               help="Print each machine's system item and manifest as JSON.")
+@expression_option
 @load_path_option
-def build(spec, as_json, load_path):
+def build(spec, as_json, expression, load_path):
     """Build the system of each machine SPEC declares, and print its store item."""
-    loaded = load(spec, load_path)
+    loaded = load(spec, load_path, expression)
     from lispdeploy.gexp.lowering import Lowerer
     from lispdeploy.system.closure import build_system
     lowerer = Lowerer()
@@ -34,7 +35,7 @@ def build(spec, as_json, load_path):
                             listen_address=listen_address_of(machine), lowerer=lowerer)
                for machine in loaded.machines]
     if as_json:
-        click.echo(json.dumps({"spec": spec, "machines": [
+        click.echo(json.dumps({"spec": loaded.path, "machines": [
             {"host-name": s.host_name, "system": s.item.path,
              "size": sum(item.size for item in s.items), "manifest": s.manifest}
             for s in systems]}, indent=2, sort_keys=True))

@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 
 import click
 
-from lispdeploy.cli import cli, load, load_path_option
+from lispdeploy.cli import RAW_ARGS, cli, expression_option, load, load_path_option
 from lispdeploy.cli.hosts import host_options, report_failures, run_on_machines, select
 from lispdeploy.errors import UsageError
 
@@ -19,7 +19,7 @@ EXIT_CHANGES_PENDING = 2
 
 
 @cli.command()
-@click.argument("spec", type=click.Path(dir_okay=False))
+@click.argument("spec", type=click.Path(dir_okay=False), required=False)
 @click.argument("command", nargs=-1)
 @click.option("-n", "--dry-run", is_flag=True,
               help="Probe the hosts and show what would change (diffs, accounts, packages, "
@@ -47,10 +47,15 @@ EXIT_CHANGES_PENDING = 2
               help="After a deploy where every host succeeded, delete the hosts the spec's "
                    "deployment created and no longer declares (listed, and asked first).")
 @click.option("-y", "--yes", is_flag=True, help="With --prune: delete without asking.")
+@click.option("--wait-lock", "wait_lock", type=click.FloatRange(0), metavar="SECONDS",
+              help="Wait up to SECONDS for a host another deploy is changing (default: fail at "
+                   "once, naming it).")
 @host_options
+@expression_option
 @load_path_option
 def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confirm_timeout,
-           no_confirm, batch, max_fail, prune, yes, on, jobs, verbose, load_path):
+           no_confirm, batch, max_fail, prune, yes, wait_lock, on, jobs, verbose, expression,
+           load_path):
     """Deploy the machines SPEC declares: build each system, send each host what it lacks,
     activate a new generation (rolled back on any failure). Exits with status 1 if any host
     failed.
@@ -69,6 +74,11 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confi
     if exit_code and not dry_run:
         raise UsageError("--exit-code goes with --dry-run",
                          hint="lispdeploy deploy SPEC --dry-run --exit-code")
+    if command and "--" not in RAW_ARGS:
+        raise UsageError(f"deploy takes one deployment file, but also got "
+                         f"{' '.join(repr(c) for c in command)}",
+                         hint="deploy the files one after the other, or give -x -- COMMAND to "
+                              "run a command on the machines")
     if (batch or max_fail or prune) and (roll_back or execute):
         raise UsageError("--batch, --max-fail and --prune are for deploys, not --roll-back "
                          "or -x")
@@ -79,15 +89,16 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confi
     failures = Amount.parse(max_fail, "--max-fail", minimum=0) if max_fail else None
     if execute:
         execute_command(spec, command, on=on, jobs=jobs, verbose=verbose, load_path=load_path,
-                        as_json=as_json)
+                        as_json=as_json, expression=expression)
         return
     if command:
         raise UsageError("'--' was used, but -x was not given",
                          hint="lispdeploy deploy SPEC -x -- COMMAND [ARGS...]")
-    loaded = load(spec, load_path)
+    loaded = deployable(load(spec, load_path, expression))
     machines = select(loaded.machines, on)
     deployment, progress = _deployment(loaded, machines, jobs=jobs, verbose=verbose,
-                                       confirm_timeout=None if no_confirm else confirm_timeout)
+                                       confirm_timeout=None if no_confirm else confirm_timeout,
+                                       wait_lock=wait_lock)
     if roll_back:
         finish(deployment.roll_back(machines), "roll-back", as_json=as_json)
         return
@@ -112,8 +123,7 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confi
     if prune and ok and not as_json:
         from lispdeploy.cli.destroy import prune_spec
         prune_spec(loaded, yes=yes, dry_run=dry_run, as_json=False)
-    if exit_code and any(r.plan is not None and r.plan.get("changes")
-                         for r in rollout.reports):
+    if exit_code and any(r.plan is not None and r.plan.get("changes") for r in rollout.reports):
         click.get_current_context().exit(EXIT_CHANGES_PENDING)
 
 
@@ -135,12 +145,13 @@ def _deploy_interrupted(stopped, what: str, *, as_json: bool, dry_run: bool) -> 
     raise stopped
 
 
-def _deployment(loaded, machines, *, jobs: int, verbose: bool, confirm_timeout=None):
+def _deployment(loaded, machines, *, jobs: int, verbose: bool, confirm_timeout=None,
+                wait_lock=None):
     from lispdeploy.deploy.deployment import Deployment
     from lispdeploy.ui.deploy import DeployProgress
     progress = DeployProgress([m.display_name for m in machines], verbose=verbose)
-    return Deployment(loaded, reporter=progress, jobs=jobs,
-                      confirm_timeout=confirm_timeout), progress
+    return Deployment(loaded, reporter=progress, jobs=jobs, confirm_timeout=confirm_timeout,
+                      wait_lock=wait_lock), progress
 
 
 def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,
@@ -176,14 +187,30 @@ def finish(reports, what: str, *, as_json: bool, dry_run: bool = False,
         raise LispdeployError(show.summary(reports, what))
 
 
+def deployable(loaded):
+    """The loaded spec, unless it gives only an operating-system (which has nowhere to go)."""
+    if loaded.operating_system_only:
+        from lispdeploy.errors import SpecError
+        where = loaded.machines[0].location
+        raise SpecError("this file gives an operating-system, not machines to deploy it to",
+                        location=where,
+                        hint="end the file with (list (machine (operating-system os) "
+                             "(environment managed-host-environment-type) (configuration "
+                             "(machine-ssh-configuration (host-name \"203.0.113.7\") (system "
+                             "\"x86_64-linux\"))))), or deploy it with -e '(list (machine "
+                             "(operating-system (load \"FILE\")) ...))'")
+    return loaded
+
+
 def execute_command(spec: str, command: Sequence[str], *, on: Sequence[str], jobs: int,
-                    verbose: bool, load_path: Sequence[str], as_json: bool = False) -> None:
+                    verbose: bool, load_path: Sequence[str], as_json: bool = False,
+                    expression=None) -> None:
     """`deploy -x`: run `command` on the selected machines, output prefixed by host name (or,
     with `as_json`, collected per host into the JSON report). On Ctrl-C, the hosts stop the
     command (their connections close) and the report says which hosts were stopped."""
     if not command:
         raise UsageError("-x needs a command to run", hint="lispdeploy deploy SPEC -x -- CMD ARGS")
-    loaded = load(spec, load_path)
+    loaded = deployable(load(spec, load_path, expression))
     machines = select(loaded.machines, on)
     from lispdeploy.deploy.command import describe_status, run_command
     from lispdeploy.deploy.pool import Interrupted

@@ -35,10 +35,18 @@ on_option = click.option(
 
 
 def host_options(command: Callable) -> Callable:
-    """Add `--on`, `--jobs` and `--verbose` to a command."""
+    """Add `--on`, `--jobs` and `-v`/`--verbose`/`--verbosity LEVEL` to a command."""
     command = click.option(
-        "-v", "--verbose", is_flag=True,
-        help="Show connections, round trips and timings, and what hosts print to stderr.")(command)
+        "-v", "--verbose", count=True,
+        callback=lambda ctx, _, count: count > 0 or ctx.meta.get("verbosity", 1) >= 2,
+        help="Show connections, round trips and timings, and what hosts print to stderr "
+             "(also -v 2).")(command)
+    command = click.option(
+        "--verbosity", type=click.IntRange(0, 3), metavar="LEVEL", expose_value=False,
+        is_eager=True, callback=lambda ctx, _, level: ctx.meta.setdefault(
+            "verbosity", 1 if level is None else level),
+        help="Guix's verbosity levels: 0 and 1 show progress and results, 2 and 3 also what "
+             "-v shows. `-v LEVEL` is the same.")(command)
     command = click.option(
         "-j", "--jobs", type=click.IntRange(1, 256), default=DEFAULT_JOBS, show_default=True,
         help="How many hosts to work on at once.")(command)

@@ -155,7 +155,8 @@ class Deployment:
     """The generation commands over the machines of one loaded spec."""
 
     def __init__(self, spec, *, reporter: PoolReporter, jobs: int = DEFAULT_JOBS,
-                 confirm_timeout: Optional[float] = DEFAULT_CONFIRM_TIMEOUT):
+                 confirm_timeout: Optional[float] = DEFAULT_CONFIRM_TIMEOUT,
+                 wait_lock: Optional[float] = None):
         self.spec = spec
         # None: no confirmation (the deploy stands even if it cut the host off).
         self.confirm_timeout = confirm_timeout
@@ -163,10 +164,12 @@ class Deployment:
         self.reporter = reporter
         self.jobs = jobs
         self.who = deployer()
+        self.wait_lock = wait_lock
 
     def options(self, *, dry_run: bool = False) -> DeployOptions:
         """The options every machine of a deploy shares (made once per deploy)."""
         return DeployOptions(dry_run=dry_run, confirm_timeout=self.confirm_timeout,
+                             wait_lock=self.wait_lock,
                              who=self.who, spec_path=self.spec_path,
                              deployment=self.spec.deployment if self.spec is not None else None,
                              spec_text=self.spec.text if self.spec is not None else None)

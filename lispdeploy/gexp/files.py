@@ -212,5 +212,9 @@ def program_file(name, gexp: Gexp, *, location=None):
 
 
 def file_append(base, *suffixes, location=None):
-    """`(file-append OBJ SUFFIX ...)`."""
+    """`(file-append OBJ SUFFIX ...)`; of a package, the file's path on the host (the
+    package record says where: `(file-append zsh "/bin/zsh")` is /usr/bin/zsh)."""
+    installed_path = getattr(base, "installed_path", None)
+    if installed_path is not None:
+        return installed_path("".join(suffixes))
     return FileAppend(base=base, suffix="".join(suffixes), location=location)

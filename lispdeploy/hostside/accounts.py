@@ -10,6 +10,7 @@ import os
 import pwd
 from typing import Any, Dict, List, Optional
 
+from lispdeploy.hostside import created
 from lispdeploy.hostside.commands import run
 from lispdeploy.hostside.facts import SHADOW
 from lispdeploy.hostside.hoststate import HostState
@@ -105,9 +106,11 @@ def add_user(args: Dict[str, Any], context) -> None:
         argv.append("-m" if make else "-M")
         if user.get("password") is not None:
             argv += ["-p", user["password"]]
-        run(argv + [user["name"]])
         if make:
             context.state.record("homes", home, {"user": user["name"]})
+        run(argv + [user["name"]])
+        if make and os.path.isdir(home):
+            created.note(home, "home")  # made by useradd -m
     context.state.record("users", user["name"], {"created": True})
     if user.get("create-home"):
         make_home(user, context.state)
@@ -121,19 +124,18 @@ def make_home(user: Dict[str, Any], state: HostState) -> None:
     home = user["home"]
     homes = state.data.setdefault("homes", {})
     if home not in homes:
+        created.makedirs(os.path.dirname(home))
+        # Recorded first (an executor records what it changes before changing it), and
+        # forgotten when something is there already: that is not lispdeploy's.
+        state.record("homes", home, {"user": user["name"]})
         try:
             os.mkdir(home, 0o700)
         except FileExistsError:
+            state.record("homes", home, None)
             return
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(home), mode=0o755, exist_ok=True)
-            try:
-                os.mkdir(home, 0o700)
-            except FileExistsError:
-                return
-        state.record("homes", home, {"user": user["name"]})
+        created.note(home, "home")
     elif not os.path.isdir(home):
-        os.makedirs(home, mode=0o700)
+        created.makedirs(home, 0o700, how="home")
     os.chown(home, entry.pw_uid, entry.pw_gid)
     permissions = user.get("home-permissions", "0700")
     os.chmod(user["home"], int(permissions, 8) if isinstance(permissions, str) else permissions)

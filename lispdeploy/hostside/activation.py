@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Optional
 
-from lispdeploy.hostside import generations
+from lispdeploy.hostside import created, generations
 from lispdeploy.hostside.apply import Context, StoreItems, apply
 from lispdeploy.hostside.contract import (DEPLOYED, FAILED, KIND_NO_GENERATION, UNCHANGED,
                                           Change, ContractError, HostSideError, Manifest,
@@ -78,8 +78,12 @@ def activate(system_path: str, *, who: str = "lispdeploy",
             return _repair(previous, manifest, provenance, secrets)
         number = generations.add(system_path)
         generations.record_provenance(number, provenance)
-        return _switch_and_converge(number, previous, remove_on_failure=True,
-                                    secrets=secrets)
+        created.begin(number)
+        try:
+            return _switch_and_converge(number, previous, remove_on_failure=True,
+                                        secrets=secrets)
+        finally:
+            created.stop()
 
 
 def _repair(number: int, manifest: Manifest, provenance: Optional[Dict[str, Any]],
@@ -146,12 +150,15 @@ def _switch_and_converge(number: Optional[int], previous: Optional[int],
                           error=_message(failure), error_kind=error_kind(failure),
                           rolled_back=False)
         generations.switch(previous)
+        created.stop()  # what the roll-back makes is the previous generation's
         try:
             back = generations.manifest_of(previous)  # never None for a generation that exists
             # The secrets this activation replaced go back from memory, never from a copy.
             outcome.rollback_changes = changes_shown(converge(back, target, Context(
                 HostState(), secrets=context.replaced_secrets)))
             outcome.rolled_back = True
+            if remove_on_failure:
+                created.tidy(number)
         except Exception as rollback_failure:
             outcome.rollback_error = _message(rollback_failure)
         if remove_on_failure and number is not None and os.path.lexists(

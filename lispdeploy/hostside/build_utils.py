@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 
-from lispdeploy.hostside import scheme
+from lispdeploy.hostside import created, scheme
 
 _STDERR_TAIL = 64 * 1024
 
@@ -112,8 +112,9 @@ def system_star(program, *arguments):
 
 
 def mkdir_p(directory, mode=0o755):
-    """`(mkdir-p dir)`: create the directory and its parents unless they exist."""
-    os.makedirs(directory, mode=mode, exist_ok=True)
+    """`(mkdir-p dir)`: create the directory and its parents unless they exist (during an
+    activation, what it creates is the generation's: see hostside.created)."""
+    created.makedirs(directory, mode, how="snippet")
     return True
 
 
@@ -126,6 +127,8 @@ def copy_file(source, destination):
 
 def copy_recursively(source, destination):
     """`(copy-recursively source destination)`: copy a tree, keeping symlinks as symlinks."""
+    if not os.path.lexists(destination):
+        created.makedirs(destination, 0o755, how="snippet")
     shutil.copytree(source, destination, symlinks=True, dirs_exist_ok=True)
     return True
 

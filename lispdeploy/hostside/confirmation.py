@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any, Dict, Optional
 
-from lispdeploy.hostside import generations
+from lispdeploy.hostside import created, generations, lease
 from lispdeploy.hostside.commands import run
 from lispdeploy.hostside.contract import Confirmation
 from lispdeploy.hostside.hoststate import ROOT, write_atomically
@@ -76,6 +76,9 @@ def watch() -> Dict[str, Any]:
     print(f"lispdeploy: generation {pending['generation']} was not confirmed in time; "
           f"switching back to generation {pending['previous'] or 0}", file=sys.stderr)
     report = activation.switch_to(pending["previous"], who="lispdeploy confirmation watchdog")
+    if report.result != "failed":
+        created.tidy(pending["generation"])
+    lease.end()
     if os.path.exists(PENDING):
         os.unlink(PENDING)
     print(f"lispdeploy: {report.result}", file=sys.stderr)

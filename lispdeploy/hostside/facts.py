@@ -10,6 +10,7 @@ returns and on nothing else. Runs on hosts: standard library only.
 
 from __future__ import annotations
 
+import difflib
 import grp
 import hashlib
 import os
@@ -406,3 +407,18 @@ def image_locales(root: str) -> List[str]:
     except OSError:
         pass
     return sorted(normalize_locale(n) for n in names)
+
+
+def similar_locales(name: str, count: int = 4) -> List[str]:
+    """Locales of /usr/share/i18n/SUPPORTED spelt like `name`, same language first."""
+    try:
+        with open(SUPPORTED_LOCALES, encoding="utf-8") as f:
+            names = [line.split()[0] for line in f if line.split()]
+    except OSError:
+        return []
+    by_normal = {normalize_locale(n): n for n in names}
+    wanted = normalize_locale(name)
+    language = wanted.split(".")[0].split("_")[0]
+    close = difflib.get_close_matches(wanted, list(by_normal), n=count * 2, cutoff=0.5)
+    close.sort(key=lambda n: (not n.startswith(language), "utf8" not in n))
+    return [by_normal[n] for n in close[:count]]

@@ -12,6 +12,7 @@ import pwd
 import tempfile
 from typing import Any, Dict
 
+from lispdeploy.hostside import created
 from lispdeploy.hostside.hoststate import HostState
 
 
@@ -22,7 +23,7 @@ def _owner(user: str, group: str):
 def write_file(path: str, content: bytes, mode: int, uid: int, gid: int) -> None:
     """Replace `path` atomically with `content` (temporary file, fsync, rename)."""
     directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
+    created.makedirs(directory, 0o755)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".lispdeploy-")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -41,7 +42,7 @@ def write_file(path: str, content: bytes, mode: int, uid: int, gid: int) -> None
 def write_link(path: str, target: str) -> None:
     """Make `path` a symbolic link to `target`, atomically."""
     directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
+    created.makedirs(directory, 0o755)
     tmp = os.path.join(directory, f".lispdeploy-{os.getpid()}-{os.path.basename(path)}")
     if os.path.lexists(tmp):
         os.unlink(tmp)

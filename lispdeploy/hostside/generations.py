@@ -166,7 +166,9 @@ def describe(number: int) -> Dict[str, Any]:
     """A generation's number, date, system item and provenance, for listings."""
     path = link_path(number)
     info: Dict[str, Any] = {"number": number, "current": number == current(),
-                            "date": time.strftime("%Y-%m-%d %H:%M:%S",
+                            # The host's local time, with its offset from UTC: hosts and
+                            # controllers are often in different zones.
+                            "date": time.strftime("%Y-%m-%d %H:%M:%S %z",
                                                   time.localtime(os.lstat(path).st_mtime)),
                             "system": os.readlink(path)}
     try:

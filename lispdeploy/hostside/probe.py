@@ -15,7 +15,7 @@ import platform
 import sys
 from typing import Dict
 
-from lispdeploy.hostside import generations, packages, safety, store
+from lispdeploy.hostside import generations, lease, packages, safety, store
 from lispdeploy.hostside.contract import (ContractError, OsRelease, ProbeAnswer, ProbeRequest,
                                           Provenance)
 from lispdeploy.hostside.facts import gather
@@ -59,7 +59,7 @@ def probe(request: ProbeRequest) -> ProbeAnswer:
         missing=store.missing(request.items), generation=number,
         generations=generations.numbers(), system=system,
         provenance=provenance if number is not None else None,
-        lock=generations.holder(), checks=safety.report(request.checks), current=current)
+        lock=lease.holder() or generations.holder(), checks=safety.report(request.checks), current=current)
     if request.manifest is not None:
         state = HostState()
         answer.facts = gather(facts_request(request.manifest, state, current), state)

@@ -21,7 +21,8 @@ import tempfile
 from typing import Any, Callable, Dict, List
 
 from lispdeploy.hostside.commands import exists, run
-from lispdeploy.hostside.facts import available_locales, normalize_locale, supported_lines
+from lispdeploy.hostside.facts import (available_locales, normalize_locale, similar_locales,
+                                       supported_lines)
 from lispdeploy.hostside.settings import zone_exists
 
 
@@ -51,8 +52,12 @@ def _timezone(zone: str) -> Dict[str, Any]:
 
 
 def _locale(name: str) -> Dict[str, Any]:
+    generatable = supported_lines([name])[name] is not None
     return {"available": normalize_locale(name) in available_locales(),
-            "generatable": supported_lines([name])[name] is not None}
+            "generatable": generatable,
+            # For the hint when it is neither (empty when the locales package is missing).
+            "similar": [] if generatable else similar_locales(name)}
+
 
 
 def _validate(files: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

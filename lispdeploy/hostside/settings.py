@@ -10,6 +10,7 @@ import os
 from typing import Any, Dict
 
 from lispdeploy.hostside.commands import run
+from lispdeploy.hostside.facts import SUPPORTED_LOCALES, similar_locales, supported_lines
 from lispdeploy.hostside.plan import ZONEINFO
 
 
@@ -19,7 +20,15 @@ def set_host_name(args: Dict[str, Any], context) -> None:
 
 
 def generate_locales(args: Dict[str, Any], context) -> None:
-    """Compile the locales /etc/locale.gen lists."""
+    """Compile the locales /etc/locale.gen lists; a locale no package provides (it was only
+    known once `locales` was installed) is an error naming those that exist."""
+    locale = args.get("locale")
+    if locale and not os.path.exists(SUPPORTED_LOCALES):
+        raise OSError(f"cannot generate locale {locale}: the locales package is not installed"
+                      " (add it to the operating system's packages, as %base-packages does)")
+    if locale and supported_lines([locale])[locale] is None:
+        raise OSError(f"locale {locale} is not one glibc can generate; locales that exist: "
+                      + (", ".join(similar_locales(locale)) or "see " + SUPPORTED_LOCALES))
     run(["locale-gen"])
 
 

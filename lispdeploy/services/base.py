@@ -28,6 +28,7 @@ from lispdeploy.gexp.files import file_like_check
 from lispdeploy.records import Field, Record
 from lispdeploy.services import kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType, service
+from lispdeploy.services.guix_system import BASE_PLACEHOLDERS
 from lispdeploy.services.sinks import (SINKS, EtcFile, SystemdUnit, generated_etc_file,
                                        account_service_type, activation_service_type,
                                        etc_service_type, host_settings_service_type,
@@ -172,5 +173,7 @@ journald_service_type = ServiceType(
     description="The system log (systemd-journald), Guix's syslog-service-type.")
 
 
+# Guix's %base-services also has services Debian provides in its own way; they are here (and
+# do nothing) so that modify-services finds them (services.guix_system).
 BASE_SERVICES = (service(login_service_type), service(journald_service_type),
-                 service(sysctl_service_type))
+                 service(sysctl_service_type)) + BASE_PLACEHOLDERS

@@ -23,6 +23,7 @@ from typing import Any, List
 from lispdeploy import checks
 from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.gexp import Gexp
+from lispdeploy.hostside.scheme import _write
 from lispdeploy.records import Field, Record
 from lispdeploy.services import kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType, concatenate
@@ -81,7 +82,7 @@ def schedule(time: Any, gexp: Gexp) -> str:
     if text is not None and (text in _SHORTCUTS or (
             len(text.split()) == 5 and all(_FIELD.match(f) for f in text.split()))):
         return " ".join(text.split())
-    raise ServiceError(f"mcron job: {time!r} is not a crontab schedule", location=gexp.location,
+    raise ServiceError(f"mcron job: {_write(time)} is not a crontab schedule", location=gexp.location,
                        hint="write the time as crontab does: \"MINUTE HOUR DAY MONTH WEEKDAY\" "
                             "such as \"5 0 * * *\", or @daily, @hourly, ...")
 

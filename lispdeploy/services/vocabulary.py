@@ -13,7 +13,9 @@ from lispdeploy.services.core import (Service, ServiceExtension, ServiceType, co
 from lispdeploy.vocabulary import Vocabulary
 
 # Catalogue modules (lispdeploy.services.<name>), each with SPEC_VOCABULARY.
-CATALOGUE = ("shepherd", "ssh", "networking", "web", "mcron", "databases", "php", "monitoring", "admin", "syslog")
+# guix_system comes first: a catalogue module providing one of its services for real wins.
+CATALOGUE = ("guix_system", "shepherd", "ssh", "networking", "web", "mcron", "databases", "php",
+             "monitoring", "admin", "syslog")
 
 
 def _service_extension(target, compute, *, location=None):

@@ -21,7 +21,7 @@ from lispdeploy.gexp.gexp import PLACEHOLDER_PREFIX
 from lispdeploy.spec.syntax import INTERNALS, call, internal, location_of, syntax_error
 
 _UNGEXP = ("ungexp", "ungexp-splicing", "ungexp-native", "ungexp-native-splicing")
-_BODY_HEADS = ("do", "begin")
+_BODY_HEADS = ("do", "begin", "hy-do")
 
 
 def gexp(_hy_compiler, *body):
@@ -57,7 +57,7 @@ def gexp(_hy_compiler, *body):
 
     staged = [walk(m, True) for m in body]
     # Sequence models are immutable: `replace` returns the located copy.
-    tree = Expression([Symbol("do"), *staged]).replace(form)
+    tree = Expression([Symbol("hy-do"), *staged]).replace(form)
     module_ast, expr_ast = hy_compile(tree, compiler.module, get_expr=True, import_stdlib=False,
                                       filename=compiler.filename, source=compiler.source,
                                       extra_macros=_HOST_MACROS)

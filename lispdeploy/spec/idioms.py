@@ -1,5 +1,6 @@
 """Macros for the Scheme idioms deployment files use: `define`, `define*`, `lambda`, `let`,
-`let*`, named `let`, `begin`, one-armed `if`, `unless`, `set!`, quoted data, `error`.
+`let*`, named `let`, `begin`, `set!`, `error` (the special forms with Scheme's own semantics,
+quote, `if`, `cond`, `match`..., are in spec.scheme_forms).
 
 Each macro is a Python function whose first parameter is `_hy_compiler` (so Hy passes the
 compiler, for located errors) and which returns Hy models that compile to plain Python: the
@@ -8,17 +9,12 @@ same macros serve g-expression bodies, which must run on hosts without Hy.
 
 from __future__ import annotations
 
-import builtins
-
 import hy
 from hy.models import (Bytes, Complex, Dict, Expression, Float, Integer, Keyword, List, String,
                        Symbol, Tuple)
 
 from lispdeploy.spec.syntax import (as_list, call, internal, is_symbol, location_of,
                                     syntax_error)
-
-_CORE_IF = builtins._hy_macros["if"]
-
 
 def _params(compiler, form, params):
     """Scheme parameters as a Hy lambda list: `(a b)`, `args` (rest), and the `define*` /
@@ -29,7 +25,14 @@ def _params(compiler, form, params):
         syntax_error(compiler, form, "expected a parameter list such as (a b)")
     out = []
     mode = "required"
-    for p in params:
+    items = list(params)
+    # (a b . rest): Scheme's rest parameter.
+    dots = [i for i, p in enumerate(items) if is_symbol(p, ".")]
+    if dots:
+        if dots[0] != len(items) - 2 or not isinstance(items[-1], Symbol):
+            syntax_error(compiler, form, "a rest parameter is written (a b . rest)")
+        items = items[:-2] + [Keyword("rest"), items[-1]]
+    for p in items:
         if isinstance(p, Keyword) and p.name in ("optional", "key", "rest"):
             mode = p.name
             if mode == "key":
@@ -51,15 +54,28 @@ def _params(compiler, form, params):
 
 
 def _fn(compiler, form, params, body):
-    return Expression([Symbol("fn"), _params(compiler, form, params), *(body or [Symbol("None")])])
+    lambda_list = _params(compiler, form, params)
+    return Expression([Symbol("fn"), lambda_list, *_body(lambda_list, body)])
+
+
+def _body(lambda_list, body):
+    """The body, first making a rest parameter a list (Python passes a tuple), as in Scheme."""
+    rest = [p[1] for p in lambda_list if isinstance(p, Expression) and len(p) == 2
+            and is_symbol(p[0], "unpack-iterable") and isinstance(p[1], Symbol)]
+    prologue = [Expression([Symbol("setv"), r, Expression([Symbol("%ld-list"), r])]) for r in rest]
+    return [*prologue, *(body or [Symbol("None")])]
 
 
 def define(_hy_compiler, target, *body):
     """`(define name value)` or `(define (name args...) body...)`."""
     form = _hy_compiler.this
-    if isinstance(target, Expression) and target and isinstance(target[0], Symbol):
-        return Expression([Symbol("defn"), target[0], _params(_hy_compiler, form, target[1:]),
-                           *(body or [Symbol("None")])])
+    if isinstance(target, Expression) and target and isinstance(target[0], (Symbol, Expression)):
+        # Curried define: (define ((f a) b) ...) is (define (f a) (lambda (b) ...)).
+        if isinstance(target[0], Expression):
+            return define(_hy_compiler, target[0], lambda_(_hy_compiler, target[1:], *body))
+        lambda_list = _params(_hy_compiler, form, target[1:])
+        return Expression([Symbol("defn"), target[0], lambda_list,
+                           *_body(lambda_list, body)])
     if isinstance(target, Symbol):
         if len(body) > 1:
             syntax_error(_hy_compiler, form, "(define name value) takes one value")
@@ -125,52 +141,12 @@ def let_star(_hy_compiler, bindings, *body):
 
 def begin(_hy_compiler, *body):
     """`(begin form...)`: Hy's `do`."""
-    return Expression([Symbol("do"), *body])
-
-
-def if_(_hy_compiler, *args):
-    """`if` with an optional else branch, as in Scheme."""
-    if len(args) == 2:
-        args = (*args, Symbol("None"))
-    if len(args) != 3:
-        syntax_error(_hy_compiler, _hy_compiler.this, "if takes a test, a then-form and an "
-                     "optional else-form")
-    return _CORE_IF(_hy_compiler, *args)
-
-
-def unless(_hy_compiler, test, *body):
-    """`(unless test body...)`."""
-    return Expression([Symbol("when"), Expression([Symbol("not"), test]), *body])
+    return Expression([Symbol("hy-do"), *body])
 
 
 def set_bang(_hy_compiler, name, value):
     """`(set! name value)`."""
     return Expression([Symbol("setv"), name, value])
-
-
-def scheme_quote(_hy_compiler, form):
-    """`'form`: quoted data as plain values: lists, strings (symbols give their name),
-    numbers; nothing in it is evaluated."""
-    return _quote_data(_hy_compiler, form)
-
-
-def _quote_data(compiler, form):
-    if isinstance(form, (Expression, List, Tuple)):
-        if len(form) == 3 and is_symbol(form[1], "."):
-            syntax_error(compiler, form, "dotted pairs (a . b) cannot be written in a spec",
-                         hint="use a two-element list '(a b) instead")
-        return List([_quote_data(compiler, f) for f in form])
-    if isinstance(form, Symbol):
-        if str(form) in ("True", "False", "None"):
-            return form
-        return String(str(form))
-    if isinstance(form, Keyword):
-        return String(form.name)
-    if isinstance(form, Dict):
-        return Dict([_quote_data(compiler, f) for f in form])
-    if isinstance(form, (String, Bytes, Integer, Float, Complex)):
-        return form
-    syntax_error(compiler, form, f"cannot quote {type(form).__name__} here")
 
 
 def error(_hy_compiler, message, *irritants):
@@ -189,12 +165,7 @@ MACROS = {
     "let": let,
     "let*": let_star,
     "begin": begin,
-    "if": if_,
-    "unless": unless,
     "set!": set_bang,
-    "scheme-quote": scheme_quote,
-    # Guix writes (quote x) for 'x; both are data here.
-    "quote": scheme_quote,
     "error": error,
 }
 

@@ -31,37 +31,86 @@ class Spec:
     they form, and the module it ran in (for evaluating more expressions in its context)."""
 
     def __init__(self, path: str, text: str, machines: List[Machine], module: types.ModuleType,
-                 deployment: Optional[str] = None):
+                 operating_system_only: bool = False, deployment: Optional[str] = None):
         self.path = path
         self.text = text
         self.machines = machines
         self.module = module
+        # The file's last value was an operating-system (what `guix system` takes): its one
+        # machine has no environment, so it can be described and built, not deployed.
+        self.operating_system_only = operating_system_only
         # (deployment (name ...) ...) in the spec, else the spec's file name.
         self.deployment = deployment or default_deployment_name(path)
 
 
 def load_spec(path: str, *, load_path: Iterable[str] = (), use_cache: bool = True) -> Spec:
     """Load the deployment file at `path` and return its machines."""
-    load_path = tuple(load_path)
+    load_path = tuple(load_path) + guix_package_path()
     text = _read(path)
     cache_key = cache.key(text, path, load_path) if use_cache else None
     entry = cache.lookup(cache_key) if cache_key else None
+    context = prelude.LoadContext(load_path, _load_user_module, _compile_file)
+    context.files.append(path)
     if entry is not None:
         body, value_code, last, names = entry
-        module = _new_module(path, load_path, names, with_macros=False)
+        module = _new_module(path, context, names, with_macros=False)
     else:
         names = prelude.mangled_names()
-        module = _new_module(path, load_path, names, with_macros=True)
+        module = _new_module(path, context, names, with_macros=True)
         from lispdeploy.spec.compiler import compile_spec
         body, value_code, last = compile_spec(text, path, module)
     value = _execute(body, value_code, path, module)
+    where = Location(path, *last)
     deployment = None
     if isinstance(value, DeploymentDeclaration):
         deployment, value = value.name, list(value.machines)
-    machines = _machines(value, Location(path, *last))
-    if cache_key and entry is None and not module.__dict__[prelude.INTERNALS].used_user_modules:
+    only_os = _is_operating_system(value)
+    machines = [_unplaced_machine(value, where)] if only_os else _machines(value, where)
+    if cache_key and entry is None and not context.used_user_modules:
         cache.store(cache_key, body, value_code, last, names)
-    return Spec(path, text, machines, module, deployment)
+    return Spec(path, text, machines, module, operating_system_only=only_os,
+                deployment=deployment)
+
+
+def load_expression(text: str, *, load_path: Iterable[str] = ()) -> Spec:
+    """`-e EXPR`: the machines (or operating system) an expression evaluates to, as a spec
+    read from the current directory."""
+    context = prelude.LoadContext(tuple(load_path) + guix_package_path(), _load_user_module,
+                                  _compile_file)
+    filename = "<expression>"
+    context.files.append(filename)
+    module = _new_module(os.path.join(os.getcwd(), "expression.scm"), context,
+                         prelude.mangled_names(), with_macros=True)
+    from lispdeploy.spec.compiler import compile_spec
+    body, value_code, last = compile_spec(text, filename, module)
+    value = _execute(body, value_code, filename, module)
+    where = Location(filename, *last)
+    deployment = None
+    if isinstance(value, DeploymentDeclaration):
+        deployment, value = value.name, list(value.machines)
+    only_os = _is_operating_system(value)
+    machines = [_unplaced_machine(value, where)] if only_os else _machines(value, where)
+    return Spec(os.path.join(os.getcwd(), "expression"), text, machines, module,
+                operating_system_only=only_os, deployment=deployment)
+
+
+def _is_operating_system(value: Any) -> bool:
+    return getattr(value, "record_name", None) == "operating-system"
+
+
+def _unplaced_machine(os_: Any, where: Location) -> Machine:
+    """The machine of a file that gives only an operating-system: no environment yet."""
+    from lispdeploy.machine import EnvironmentType
+    environment = EnvironmentType(
+        name="none", description="the file gives an operating-system, not machines: "
+        "describe and build work; deploy needs (list (machine ...))")
+    return Machine(operating_system=os_, environment=environment, location=where)
+
+
+def guix_package_path() -> Tuple[str, ...]:
+    """The directories of `GUIX_PACKAGE_PATH` (colon-separated), searched after -L's."""
+    value = os.environ.get("GUIX_PACKAGE_PATH", "")
+    return tuple(d for d in value.split(":") if d)
 
 
 def evaluate(spec: Spec, text: str, filename: str = "<expression>") -> Any:
@@ -97,13 +146,13 @@ def _read(path: str) -> str:
                              "editor's encoding setting)") from None
 
 
-def _new_module(path: str, load_path: Tuple[str, ...], names: Dict[str, str],
+def _new_module(path: str, context, names: Dict[str, str],
                 with_macros: bool) -> types.ModuleType:
     global _counter
     _counter += 1
     module = types.ModuleType(f"lispdeploy_spec_{_counter}")
     module.__file__ = os.path.abspath(path)
-    module.__dict__.update(prelude.namespace(load_path, _load_user_module, names, with_macros))
+    module.__dict__.update(prelude.namespace(context, names, with_macros))
     return module
 
 
@@ -119,14 +168,32 @@ def _load_user_module(path: str, name: Tuple[str, ...], internals) -> types.Modu
             raise SpecError(f"module {path} failed to load: {type(e).__name__}: {e}",
                             location=_innermost_location(e, (path,))) from None
     from lispdeploy.spec.compiler import compile_spec
-    module = _new_module(path, internals.load_path, prelude.mangled_names(), with_macros=True)
-    body, value_code, _ = compile_spec(_read(path), path, module)
-    _execute(body, value_code, path, module)
+    context = internals.context
+    module = _new_module(path, context, prelude.mangled_names(), with_macros=True)
+    context.loading[path] = module
+    try:
+        body, value_code, _ = compile_spec(_read(path), path, module)
+        _execute(body, value_code, path, module)
+    finally:
+        del context.loading[path]
+    context.finished(module)
     return module
 
 
+def _compile_file(path: str, module: types.ModuleType):
+    """Compile a `load`ed file against `module`: (body code, value code)."""
+    from lispdeploy.spec.compiler import compile_spec
+    body, value_code, _ = compile_spec(_read(path), path, module)
+    return body, value_code
+
+
 def _execute(body, value_code, filename: str, module: types.ModuleType) -> Any:
-    """Run compiled spec code in `module`; translate run-time errors into SpecErrors."""
+    """Run compiled spec code in `module`; translate run-time errors into SpecErrors located
+    in the innermost frame of the spec or of a file it loaded."""
+    internals = module.__dict__.get(prelude.INTERNALS)
+    files = tuple(internals.context.files) if internals is not None else (filename,)
+    if filename not in files:
+        files = files + (filename,)
     if _uses_hy(body, value_code):
         import hy
         module.__dict__.setdefault("hy", hy)
@@ -135,18 +202,18 @@ def _execute(body, value_code, filename: str, module: types.ModuleType) -> Any:
         return eval(value_code, module.__dict__) if value_code is not None else None
     except LispdeployError as e:
         if e.location is None:
-            e.location = _innermost_location(e, (filename,))
+            e.location = _innermost_location(e, files)
         raise
     except NameError as e:
-        raise _name_error(e, filename, module) from None
+        raise _name_error(e, files, module) from None
     except RecursionError as e:
         raise SpecError(f"the spec recursed too deeply (more than {sys.getrecursionlimit()} "
-                        "nested calls)", location=_innermost_location(e, (filename,)),
+                        "nested calls)", location=_innermost_location(e, files),
                         hint="a procedure here calls itself without end, or nests too "
                              "deeply; check its base case") from None
     except SystemExit as e:
         raise SpecError(f"the spec called sys.exit({e.code!r})",
-                        location=_innermost_location(e, (filename,)),
+                        location=_innermost_location(e, files),
                         hint="a deployment file cannot end lispdeploy; report a problem with "
                              "(error \"message\" ...)") from None
     except KeyboardInterrupt:
@@ -154,7 +221,7 @@ def _execute(body, value_code, filename: str, module: types.ModuleType) -> Any:
     except BaseException as e:  # the spec's own code: whatever it raises is its error
         message = str(e) if isinstance(e, SchemeError) else (
             f"{type(e).__name__}: {e}" if str(e) else f"{type(e).__name__} raised")
-        raise SpecError(message, location=_innermost_location(e, (filename,))) from None
+        raise SpecError(message, location=_innermost_location(e, files)) from None
 
 
 def _uses_hy(*codes) -> bool:
@@ -168,7 +235,8 @@ def _uses_hy(*codes) -> bool:
 
 
 def _machines(value: Any, where: Location) -> List[Machine]:
-    hint = "end the file with a list of machines: (list (machine ...) ...)"
+    hint = ("end the file with a list of machines, (list (machine ...) ...), or with an "
+            "(operating-system ...) to describe and build")
     if not isinstance(value, (list, tuple)):
         got = "nothing" if value is None else getattr(value, "record_name", type(value).__name__)
         raise SpecError(f"the deployment file's last value must be a list of machines, got {got}",
@@ -203,18 +271,25 @@ def _machines(value: Any, where: Location) -> List[Machine]:
     return list(value)
 
 
-def _name_error(e: NameError, filename: str, module: types.ModuleType) -> SpecError:
+def _name_error(e: NameError, files: Tuple[str, ...], module: types.ModuleType) -> SpecError:
     import hy
+    from lispdeploy.spec import guix_namespace
     name = getattr(e, "name", None) or str(e).split("'")[1]
     shown = hy.unmangle(name)
+    location = _innermost_location(e, files)
     candidates = [hy.unmangle(k) for k in module.__dict__ if not k.startswith("_")]
     candidates += [hy.unmangle(k) for k in module.__dict__.get("_hy_macros", {})]
+    internals = module.__dict__.get(prelude.INTERNALS)
+    explained = guix_namespace.explain_name(
+        shown, internals.guix_modules if internals is not None else ())
+    if explained is not None:
+        message, hint = explained
+        return SpecError(message, location=location, hint=hint)
     hint = did_you_mean(shown, candidates)
     if hint is None and shown.replace("-", "").isalnum():
         hint = ("if it is a package, write (specification->package \"NAME\") or just "
                 "\"NAME\" in the packages list; if it is yours, define it before this line")
-    return SpecError(f"unknown name '{shown}'", location=_innermost_location(e, (filename,)),
-                     hint=hint)
+    return SpecError(f"unknown name '{shown}'", location=location, hint=hint)
 
 
 def _innermost_location(e: Optional[BaseException], files: Tuple[str, ...]) -> Optional[Location]:

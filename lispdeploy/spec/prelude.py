@@ -13,7 +13,7 @@ The vocabularies are imported by name from PROVIDERS.
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from lispdeploy.errors import SpecError
 from lispdeploy.gexp.gexp import Gexp
@@ -33,22 +33,64 @@ PROVIDERS = (
 )
 
 
+class LoadContext:
+    """What one spec load shares between the spec and the modules and files it loads: the
+    load path, the modules loaded (once each), the ones still loading (for circular imports),
+    and the code of `load`ed files."""
+
+    def __init__(self, load_path: Iterable[str], loader, compiler_of):
+        self.load_path: List[str] = list(load_path)
+        self.modules: Dict[str, Any] = {}
+        self.loading: Dict[str, Any] = {}
+        self.files: List[str] = []
+        self.loaded: List[Tuple[Any, Any, Any, str]] = []
+        self.used_user_modules = False
+        self._loader = loader
+        self._compiler_of = compiler_of
+        self._pending: Dict[int, List[Tuple[Dict[str, Any], str, str]]] = {}
+
+    def add_to_load_path(self, directory: str) -> None:
+        """`add-to-load-path`: search `directory` first."""
+        self.used_user_modules = True
+        if directory not in self.load_path:
+            self.load_path.insert(0, directory)
+
+    def pending_bindings(self, module, target: Dict[str, Any], pairs) -> None:
+        """Bind `pairs` (key in module, key in target) once `module` has loaded."""
+        self._pending.setdefault(id(module), []).extend((target, k, lk) for k, lk in pairs)
+
+    def finished(self, module) -> None:
+        """`module` has loaded: give the modules that imported it circularly its values."""
+        for target, key, local_key in self._pending.pop(id(module), []):
+            if key in vars(module):
+                target[local_key] = vars(module)[key]
+
+
 class Internals:
     """What expanded spec code calls: bound to `_ld` in every spec module."""
 
     Location = Location
     Gexp = Gexp
 
-    def __init__(self, tables: "_Tables", load_path: Iterable[str], loader):
+    def __init__(self, tables: "_Tables", context: LoadContext):
         self.records = tables.records
         self.procedures = tables.procedures
         self.guix_modules = tables.guix_modules
-        self.load_path = tuple(load_path)
-        # Set when compiling loads a user module: its names are bound at compile time, so
-        # such a spec's compiled code cannot be cached on its own.
-        self.used_user_modules = False
-        self._loader = loader
-        self._modules: Dict[str, Any] = {}
+        self.context = context
+        # Set by define-module: the module's name and interface (None: every public name).
+        self.module_name: Optional[Tuple[str, ...]] = None
+        self.exports: Optional[List[str]] = None
+
+    @property
+    def load_path(self) -> Tuple[str, ...]:
+        """The directories searched for the user's modules, first first."""
+        return tuple(self.context.load_path)
+
+    @property
+    def used_user_modules(self) -> bool:
+        """Whether compiling loaded a user module or file (whose names are bound at compile
+        time, so the spec's compiled code cannot be cached on its own)."""
+        return self.context.used_user_modules
 
     def service(self, kind, *value, location=None):
         """`(service TYPE [VALUE])`."""
@@ -71,11 +113,31 @@ class Internals:
         raise SpecError(text, location=location)
 
     def load_module(self, path: str, name: Tuple[str, ...]):
-        """Load a user module from the load path once per spec load."""
-        self.used_user_modules = True
-        if path not in self._modules:
-            self._modules[path] = self._loader(path, name, self)
-        return self._modules[path]
+        """Load a user module from the load path, once per spec load; a module still loading
+        (a circular import) is returned as it is."""
+        context = self.context
+        context.used_user_modules = True
+        if path in context.loading:
+            return context.loading[path]
+        if path not in context.modules:
+            context.files.append(path)
+            context.modules[path] = context._loader(path, name, self)
+        return context.modules[path]
+
+    def compile_loaded(self, path: str, module) -> int:
+        """Compile a `load`ed file against `module`; the index `run_loaded` takes."""
+        context = self.context
+        context.used_user_modules = True
+        context.files.append(path)
+        body, value = context._compiler_of(path, module)
+        context.loaded.append((body, value, module, path))
+        return len(context.loaded) - 1
+
+    def run_loaded(self, index: int):
+        """Run a `load`ed file's code in its module; its last value."""
+        body, value, module, _ = self.context.loaded[index]
+        exec(body, module.__dict__)
+        return eval(value, module.__dict__) if value is not None else None
 
 
 class _Tables:
@@ -112,10 +174,11 @@ class _Tables:
         """The macro table, keyed by mangled name (imports Hy)."""
         if self._macros is None:
             import hy
-            from lispdeploy.spec import gexp_form, idioms, modules, record_forms
+            from lispdeploy.spec import (gexp_form, idioms, modules, record_forms,
+                                         scheme_forms)
             table: Dict[str, Callable] = {}
-            for macro_table in (idioms.MACROS, record_forms.MACROS, gexp_form.MACROS,
-                                modules.MACROS):
+            for macro_table in (idioms.MACROS, scheme_forms.MACROS, record_forms.MACROS,
+                                gexp_form.MACROS, modules.MACROS):
                 for name, macro in macro_table.items():
                     table[hy.mangle(name)] = macro
             for name in self.procedures:
@@ -156,13 +219,13 @@ def tables() -> _Tables:
     return _tables
 
 
-def namespace(load_path: Iterable[str], loader, names: Dict[str, str],
+def namespace(context: LoadContext, names: Dict[str, str],
               with_macros: bool) -> Dict[str, Any]:
-    """A fresh module namespace for one spec: prelude values under their mangled `names`
-    (spec name -> Python name), `_ld`, and the macros when the spec is to be compiled."""
+    """A fresh module namespace for one spec or module: prelude values under their mangled
+    `names` (spec name -> Python name), `_ld`, and the macros when it is to be compiled."""
     t = tables()
     ns = {names[k]: v for k, v in t.values.items()}
-    ns[INTERNALS] = Internals(t, load_path, loader)
+    ns[INTERNALS] = Internals(t, context)
     if with_macros:
         ns["_hy_macros"] = dict(t.macros())
     return ns

@@ -9,6 +9,8 @@
     #;form                 datum comment
     #| ... |#              block comment
     'form                  (scheme-quote form): quoted data becomes plain Python data
+    `form ,x ,@xs          Scheme's quasiquote, unquote, unquote-splicing
+    ..1 ..2                (ice-9 match)'s "one or more" ellipses
     "...\\<newline>  ..."    Guile's line continuation: the newline and indentation vanish
 
 Everything else falls back to Hy's own `#` dispatch (`#_`, `#*`, `#(`, ...).
@@ -80,6 +82,27 @@ class SpecReader(HyReader):
                 sign = -1 if ident[1:2] == "-" else 1
                 return Integer(sign * int(digits, _RADIXES[nxt]))
         return HyReader.tag_dispatch(self, key)
+
+    @reader_for("`")
+    def scheme_quasiquote(self, _):
+        """`` `form ``: Scheme's quasiquote (see spec.scheme_forms)."""
+        return Expression([Symbol("scheme-quasiquote"), self.parse_one_form()])
+
+    @reader_for(",")
+    def scheme_unquote(self, _):
+        """`,form` and `,@form` inside a quasiquote."""
+        if self.peek_and_getc("@"):
+            return Expression([Symbol("scheme-unquote-splicing"), self.parse_one_form()])
+        return Expression([Symbol("scheme-unquote"), self.parse_one_form()])
+
+    def read_default(self, key):
+        """Identifiers, plus the ellipses of (ice-9 match) patterns: `..1`, `..2`, `___`."""
+        if key == "." and self.peekc() == ".":
+            ident = key + self.read_ident(just_peeking=True)
+            if re.fullmatch(r"\.\.\d+", ident):
+                self.read_ident()
+                return Symbol(ident, from_parser=True)
+        return super().read_default(key)
 
     @reader_for("'")
     def scheme_quote(self, _):

@@ -53,11 +53,17 @@ def expand_record(compiler, cls, key: str, clauses):
             inherit = clause[1]
             continue
         entry = cls._by_spec_name.get(field_name)
+        if entry is None and getattr(cls, "any_fields", False):
+            # A Guix-System-only configuration: any field, kept as given.
+            entry = (None, True)
         if entry is None:
             syntax_error(compiler, clause, f"{name}: unknown field '{field_name}'",
                          hint=did_you_mean(field_name, cls._by_spec_name)
                          or f"fields of {name}: {_field_list(cls)}")
         field, convert = entry
+        if field is None:
+            from lispdeploy.records import Field
+            field = Field(python_name(field_name))
         if field.name in seen:
             first = seen[field.name]
             syntax_error(compiler, clause, f"{name}: duplicate field '{field_name}'",

@@ -54,6 +54,19 @@ def _id(value):
     return number
 
 
+class _Shell(kinds.FieldKind):
+    """A login shell: a path /etc/passwd can hold; a package's file, (file-append zsh
+    "/bin/zsh"), keeps its package (see PackagePath)."""
+
+    def __call__(self, value):
+        text = super().__call__(value)
+        return value if hasattr(value, "package") else text
+
+
+_shell = _Shell("passwd-path", kinds.passwd_path.what, kinds.passwd_path._test,
+                doc=kinds.passwd_path.doc)
+
+
 class UserGroup(Record):
     """A group of users (`/etc/group` entry)."""
 
@@ -82,7 +95,8 @@ class UserAccount(Record):
         Field("create_home_directory", True, check=checks.boolean,
               spec_name="create-home-directory?"),
         Field("home_directory_permissions", 0o700, check=kinds.mode),
-        Field("shell", "/bin/bash", check=kinds.passwd_path),
+        Field("shell", "/bin/bash", check=_shell,
+              doc="a path, or (file-append PACKAGE \"/bin/zsh\"), whose package is installed"),
         Field("system", False, check=checks.boolean, spec_name="system?"),
     )
 

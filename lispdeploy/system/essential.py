@@ -49,6 +49,18 @@ def operating_system_etc_files(os: OperatingSystem) -> Tuple[EtcFile, ...]:
     return tuple(files)
 
 
+def _packages(os: OperatingSystem) -> Tuple:
+    """The `packages` field, and the packages of login shells given as package files."""
+    packages = list(os.packages)
+    names = {p.name for p in packages}
+    for user in os.users:
+        package = getattr(user.shell, "package", None)
+        if package is not None and package.name not in names:
+            packages.append(package)
+            names.add(package.name)
+    return tuple(packages)
+
+
 def operating_system_default_essential_services(os: OperatingSystem) -> Tuple[Service, ...]:
     """The services every system has, built from `os` (see the module docstring)."""
     where = os.location
@@ -62,7 +74,7 @@ def operating_system_default_essential_services(os: OperatingSystem) -> Tuple[Se
                 location=where),
         Service(kind=activation_service_type, value=(), location=where),
         Service(kind=shepherd_root_service_type, value=(), location=where),
-        Service(kind=profile_service_type, value=tuple(os.packages), location=where),
+        Service(kind=profile_service_type, value=_packages(os), location=where),
     )
 
 

@@ -19,7 +19,7 @@ from lispdeploy.services.sinks import (SystemdUnit, account_service_type, activa
 from lispdeploy.gexp.files import SecretFile
 from lispdeploy.store import StoreItem
 from lispdeploy.system.accounts import UserAccount, UserGroup
-from lispdeploy.system.packages import Package, specification_to_package
+from lispdeploy.system.packages import Package, debian_package
 
 Declaration = Tuple[Service, Any]
 
@@ -175,7 +175,7 @@ def package_entries(folding: Folding) -> List[Dict]:
     chosen: Dict[str, Tuple[Service, Package]] = {}
     for source, declaration in declarations(folding, profile_service_type):
         if isinstance(declaration, str):
-            package = specification_to_package(declaration, location=source.location)
+            package = debian_package(declaration, location=source.location)
         elif isinstance(declaration, Package):
             package = declaration
         else:

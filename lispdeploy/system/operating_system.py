@@ -19,8 +19,19 @@ from lispdeploy.system.bootloader import BootloaderConfiguration, KeyboardLayout
 from lispdeploy.system.file_systems import BASE_FILE_SYSTEMS, FileSystem
 from lispdeploy.system.packages import BASE_PACKAGES, package_check
 
-SUDOERS_SPECIFICATION = PlainFile(name="sudoers",
-                                  content="root ALL=(ALL) ALL\n%wheel ALL=(ALL) ALL\n")
+# Guix's two lines, then what Debian servers rely on: its defaults (a PATH with the sbin
+# directories), group sudo (cloud images put their first user there), and the rules packages
+# and administrators drop in /etc/sudoers.d. See docs/services.md.
+SUDOERS_SPECIFICATION = PlainFile(name="sudoers", content=(
+    "root ALL=(ALL) ALL\n"
+    "%wheel ALL=(ALL) ALL\n"
+    "\n"
+    "# Debian's defaults, kept by lispdeploy's %sudoers-specification:\n"
+    "Defaults env_reset\n"
+    "Defaults mail_badpass\n"
+    'Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"\n'
+    "%sudo ALL=(ALL:ALL) ALL\n"
+    "@includedir /etc/sudoers.d\n"))
 
 
 def _host_name_problem(name: str):

@@ -9,7 +9,10 @@ from lispdeploy.system.bootloader import (BOOTLOADERS, BootloaderConfiguration, 
 from lispdeploy.system.file_systems import (BASE_FILE_SYSTEMS, FileSystem, FileSystemLabel,
                                             Uuid)
 from lispdeploy.system.operating_system import OperatingSystem, SUDOERS_SPECIFICATION
-from lispdeploy.system.packages import BASE_PACKAGES, Package, specification_to_package
+from lispdeploy.system.packages import (BASE_PACKAGES, Package, package_variables,
+                                        specification_to_package,
+                                        specification_to_package_output)
+from lispdeploy.system import guix_system
 from lispdeploy.vocabulary import Vocabulary
 
 
@@ -25,14 +28,18 @@ def _uuid(string, kind="dce", *, location=None):
 
 SPEC_VOCABULARY = (Vocabulary(
     records=(OperatingSystem, UserAccount, UserGroup, FileSystem, BootloaderConfiguration,
-             Package),
+             Package) + guix_system.RECORDS,
     procedures={
         "keyboard-layout": keyboard_layout,
         "file-system-label": _label,
         "uuid": _uuid,
         "specification->package": specification_to_package,
+        "specification->package+output": specification_to_package_output,
+        **guix_system.PROCEDURES,
     },
     values={
+        **package_variables(),
+        **guix_system.VALUES,
         "%base-user-accounts": BASE_USER_ACCOUNTS,
         "%base-groups": BASE_GROUPS,
         "%base-file-systems": BASE_FILE_SYSTEMS,

@@ -7,6 +7,8 @@ from typing import Any, Dict, List
 from lispdeploy.gexp.files import FileLike
 from lispdeploy.machine import Machine
 from lispdeploy.records import Record
+from lispdeploy.services.guix_system import is_guix_system_only
+from lispdeploy.system import guix_system
 from lispdeploy.ui.values import show, to_json
 
 
@@ -43,7 +45,8 @@ def _machine(m: Machine) -> str:
     rows.append(("groups", " ".join(g.name for g in os.groups)))
     rows.append(("packages", " ".join(p.name + (f"@{p.version}" if p.version else "")
                                       for p in os.packages) or "none"))
-    rows.append(("services", ", ".join(_service(s) for s in os.services)))
+    rows.append(("services", ", ".join(_service(s) for s in os.services
+                                       if not is_guix_system_only(s.kind)) or "none"))
     real = [fs for fs in os.file_systems if not fs.pseudo]
     fs_text = ", ".join(f"{fs.mount_point} ({show(_device(fs.device))}, {fs.type})" for fs in real)
     pseudo = len(os.file_systems) - len(real)
@@ -54,7 +57,17 @@ def _machine(m: Machine) -> str:
     rows.append(("sudoers", _file(os.sudoers_file)))
     width = max(len(k) for k, _ in rows)
     head = f"machine {m.display_name}" + (f"  ({m.location})" if m.location else "")
-    return "\n".join([head] + [f"  {k.ljust(width)}  {v}" for k, v in rows])
+    lines = [head] + [f"  {k.ljust(width)}  {v}" for k, v in rows]
+    description = getattr(m.environment, "description", None)
+    if description:
+        lines.insert(2, f"  {''.ljust(width)}  ({description})")
+    for where, text in guix_system.notes(os):
+        lines.append(f"  warning: {text}" + (f" ({where})" if where else ""))
+    notes = getattr(m.configuration, "guix_notes", None)
+    for text in (notes() if notes is not None else ()):
+        lines.append(f"  warning: {text}" + (f" ({m.configuration.location})"
+                                             if m.configuration.location else ""))
+    return "\n".join(lines)
 
 
 def _configuration(c: Any) -> str:

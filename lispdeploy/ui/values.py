@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from lispdeploy.hostside.scheme import Pair, Symbol
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.machine import EnvironmentType
 from lispdeploy.records import Record
@@ -57,7 +58,13 @@ def show(value: Any) -> str:
     if value is False or value is None:
         return "#f"
     if isinstance(value, str):
-        return f'"{value}"' if value and not value.replace("-", "").isalnum() else value
+        # str(): a Hy string model has a `replace` of its own (positions, not text).
+        text = str(value)
+        if isinstance(value, Symbol):
+            return f"'{text}"
+        return f'"{text}"' if text and not text.replace("-", "").isalnum() else text
+    if isinstance(value, Pair):
+        return f"({show(value[0])} . {show(value[1])})"
     if isinstance(value, (list, tuple)):
         return "(" + " ".join(show(v) for v in value) + ")"
     if isinstance(value, (ServiceType, EnvironmentType)):

@@ -109,7 +109,9 @@ SSHD_VERBOSE = """
 (define ssh-log
   #~(do
       (import subprocess)
-      (. (subprocess.run ["journalctl" "-t" "sshd" "--no-pager" "-o" "cat"]
+      ;; By syslog identifier, not by unit: journald attributes a line to a unit from the
+      ;; sender's cgroup, which a short-lived sshd session process may have left already.
+      (. (subprocess.run ["journalctl" "-t" "sshd" "-t" "sshd-session" "--no-pager" "-o" "cat"]
                          :capture-output True :text True :check True) stdout)))
 """
 

@@ -94,7 +94,9 @@ def test_a_deploy_in_progress_holds_the_lock(world):
                    "flock /var/lib/lispdeploy/lock sleep 120 >/dev/null 2>&1")
     done = world.lispdeploy("deploy", spec)
     assert done.returncode == 1
-    assert "locked: error (checks): another deploy is activating on the host" in done.stderr
+    assert ("locked: error (lock): another deploy is changing this host: unknown\n"
+            "hint: wait for it to end, or let the deploy wait for the host: --wait-lock "
+            "SECONDS") in done.stderr
     world.sh(name, "systemctl stop hold-lock")
     assert world.lispdeploy("deploy", spec).returncode == 0
 

@@ -99,8 +99,8 @@ def test_three_hosts_boot_at_once_and_are_separate_machines(fleet):
         assert_nothing_left(fleet.engine, host.name, processes[host.name], groups[host.name])
 
 
-def test_hosts_have_their_own_identity_and_only_ssh_of_the_image_starts(shared_fleet):
-    (host,) = shared_fleet(1)
+def test_hosts_of_this_machine_have_their_own_identity_and_only_ssh_starts(shared_fleet):
+    (host,) = shared_fleet(1, image="machine")
     with open("/etc/ssh/ssh_host_ed25519_key.pub") as f:
         machine_key = f.read().split()[1]
     assert host.host_key.split()[1] != machine_key

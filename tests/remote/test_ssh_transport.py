@@ -132,6 +132,8 @@ USERS = """
 def test_a_non_root_user_runs_programs_through_sudo(fleet, write_spec, connect):
     (host,) = fleet(1)
     spec = load_spec(write_spec({"web": machine_form("web", host)}, USERS))
+    # A minimal host has no sudo: install it as its administrator would.
+    host_run(connect(host), ["sh", "-c", "apt-get update -q && apt-get install -y -q sudo"])
     remote_eval(connect(host), spec.module.add_users("/root/.ssh/authorized_keys"))
 
     alice = connect(host, user="alice")

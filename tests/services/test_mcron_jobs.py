@@ -73,7 +73,7 @@ def error_of(tmp_path, jobs):
 def test_a_schedule_crontab_cannot_express(tmp_path):
     message, path = error_of(tmp_path, "#~(job '(next-hour '(3)) \"date\")")
     assert message == (
-        f"{where(path, '#~(job')}: error: mcron job: ['next-hour', ['scheme-quote', [3]]] is "
+        f"{where(path, '#~(job')}: error: mcron job: (next-hour (quote (3))) is "
         "not a crontab schedule\nhint: write the time as crontab does: \"MINUTE HOUR DAY MONTH "
         "WEEKDAY\" such as \"5 0 * * *\", or @daily, @hourly, ...")
 

@@ -154,4 +154,4 @@ def test_a_wrong_permit_root_login_names_the_field(tmp_path):
     assert e.value.render() == (
         f"{where(path, '(permit-root-login')}: error: openssh-configuration: field "
         "'permit-root-login' expects #t, #f, 'prohibit-password or 'forced-commands-only, got "
-        "string 'sometimes'")
+        "symbol 'sometimes")

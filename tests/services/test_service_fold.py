@@ -40,7 +40,9 @@ def test_home_server_folds_into_a_system():
     services = operating_system_services(os_)
     assert kinds(services) == ["system", "host-settings", "etc", "account", "activation",
                                "shepherd-root", "profile", "openssh", "dhcp-client", "login",
-                               "journald", "sysctl"]
+                               "journald", "sysctl", "guix", "nscd", "udev", "mingetty",
+                               "console-font", "virtual-terminal", "urandom-seed",
+                               "special-files", "log-cleanup"]
     root = fold_services(services, system_service_type)
     assert sorted(root) == ["accounts", "activation", "etc", "host", "packages", "units"]
     assert root["host"][0].host_name == "alyssas-home-server"
@@ -193,7 +195,9 @@ def test_base_services_change_nothing_by_default(tmp_path):
     assert [e["path"] for e in system.manifest["etc"]] == ["sudoers"]
     assert system.manifest["units"] == []
     assert system.manifest["activation"] is None
-    assert kinds(base.BASE_SERVICES) == ["login", "journald", "sysctl"]
+    assert kinds(base.BASE_SERVICES)[:3] == ["login", "journald", "sysctl"]
+    # The rest stand for Guix's base services that Debian provides itself: they do nothing.
+    assert all(s.kind.extensions == () for s in base.BASE_SERVICES[3:])
 
 
 def test_sinks_are_added_when_missing():

@@ -52,8 +52,9 @@ CASES = {
     "unknown module": (
         "(use-modules (gnu) (my-company helpers))\n",
         "spec.hy:1:20: error: unknown module (my-company helpers)\n"
-        "hint: your own modules are looked up on the load path (no directories: give them "
-        "with -L DIR) as my-company/helpers.hy or .py\n"),
+        "hint: it is not a Guix module; your own modules are looked up on the load path (no "
+        "directories: give them with -L DIR or GUIX_PACKAGE_PATH) as my-company/helpers.scm, "
+        ".hy or .py\n"),
 }
 
 
@@ -82,10 +83,11 @@ def test_unknown_reader_syntax(write_spec):
 
 
 def test_spec_value_must_be_a_list_of_machines(write_spec):
-    stderr = describe_error(write_spec, OS + "os\n")
+    stderr = describe_error(write_spec, OS + "42\n")
     assert stderr == ("spec.hy:2:1: error: the deployment file's last value must be a list of "
-                      "machines, got operating-system\n"
-                      "hint: end the file with a list of machines: (list (machine ...) ...)\n")
+                      "machines, got int\n"
+                      "hint: end the file with a list of machines, (list (machine ...) ...), or "
+                      "with an (operating-system ...) to describe and build\n")
     stderr = describe_error(write_spec, OS + "(list os)\n")
     assert "but it holds a operating-system" in stderr
 
@@ -114,4 +116,4 @@ def test_usage_errors_exit_2(args):
     result = run_cli(*args)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert "Usage:" in result.stderr or "Error" in result.stderr
+    assert "Usage:" in result.stderr or "Error" in result.stderr or "error:" in result.stderr

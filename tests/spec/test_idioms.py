@@ -78,7 +78,12 @@ def test_string_append_and_quoted_lists_are_plain_values(load):
     result = value_of(load, """
         (define result (list (string-append "a" "b" "c") '("wheel" netdev) 'prohibit-password))""")
     assert result == ["abc", ["wheel", "netdev"], "prohibit-password"]
-    assert type(result[1]) is list and all(type(s) is str for s in result[1])
+    assert type(result[1]) is list and all(isinstance(s, str) for s in result[1])
+    # Symbols are strings everywhere but in symbol? and string?, as in Guile.
+    assert value_of(load, """
+        (define result (list (symbol? 'a) (string? 'a) (string? "a") (symbol? "a")
+                             (equal? 'a "a") (symbol->string 'a)))""") == [
+        True, False, True, False, True, "a"]
 
 
 def test_use_modules_accepts_guix_modules(load):

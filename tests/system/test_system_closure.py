@@ -87,7 +87,8 @@ def test_packages_once_each_and_versions_that_disagree(tmp_path):
                                      fields='(packages (cons "htop" %base-packages))'))
     assert system.manifest["packages"] == [
         {"name": "htop", "version": "3.2.2-2"}, {"name": "sudo", "version": None},
-        {"name": "locales", "version": None}, {"name": "openssh-server", "version": None}]
+        {"name": "locales", "version": None}, {"name": "tzdata", "version": None},
+        {"name": "openssh-server", "version": None}]
     with pytest.raises(LispdeployError) as e:
         build(tmp_path, os_spec("""
             (list (simple-service 'a profile-service-type (list "vim@2:9.0"))

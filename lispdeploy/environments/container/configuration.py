@@ -1,5 +1,5 @@
-"""`container-configuration`: a local container host (systemd-nspawn over an overlay of the
-machine's own root), reachable on its own loopback address."""
+"""`container-configuration`: a local container host (systemd-nspawn over an overlay of an
+image), reachable on its own loopback address."""
 
 from __future__ import annotations
 
@@ -46,6 +46,16 @@ def _memory(value):
 def default_name(host_name: str) -> str:
     """The container name of a machine whose configuration names none: its host name."""
     return re.sub(r"[^A-Za-z0-9_-]", "-", host_name)[:60]
+IMAGES = ("debian-12", "debian-13", "machine")
+
+
+def _image(value):
+    text = checks.string(value)
+    if text in IMAGES or text.startswith("/") or text.startswith("./") or \
+            text.startswith("../"):
+        return text
+    raise TypeError("\"debian-12\", \"debian-13\", 'machine, or the path of a root file "
+                    "system (a directory or a tarball)")
 
 
 def mapping(bind: str, writable: bool):
@@ -59,6 +69,11 @@ class ContainerConfiguration(Record):
 
     record_name = "container-configuration"
     fields = (
+        Field("image", None, check=checks.optional(_image),
+              doc="what the host boots: \"debian-12\" or \"debian-13\" (minimal images, built "
+                  "once), 'machine (an overlay of this machine's /), or the path of a root file "
+                  "system (directory or tarball; relative to the spec); #f: the minimal image "
+                  "of this machine's Debian release"),
         Field("address", None, check=checks.optional(_loopback_address),
               doc="the host's loopback address; #f picks a free one on first deploy"),
         Field("name", None, check=checks.optional(_name),

@@ -9,6 +9,8 @@ first boot (the overlay must not be mounted while its upper directory is written
 - units: enablement of the image's services removed (whiteouts), units that must never run in
   a container masked;
 - man-db's index is not rebuilt after package installs (they are much faster without);
+- apt goes through lispdeploy's package cache while it runs (`package_cache`): an apt
+  `Proxy-Auto-Detect` script answers its URL when something listens there, DIRECT otherwise;
 - /var/lib/lispdeploy made opaque, so a host starts never deployed and cannot see the state
   directory (other hosts' disks, the controller's keys).
 """
@@ -28,6 +30,8 @@ from lispdeploy.errors import EnvironmentError_
 SSHD_DROP_IN = "/etc/ssh/sshd_config.d/00-lispdeploy-container.conf"
 HOST_KEY = "/etc/ssh/ssh_host_ed25519_key"
 MAN_DB_FLAG = "/var/lib/man-db/auto-update"
+APT_CACHE_CONF = "/etc/apt/apt.conf.d/00lispdeploy-package-cache"
+APT_CACHE_DETECT = "/etc/apt/lispdeploy-package-cache"
 STATE_ROOT = "/var/lib/lispdeploy"
 
 # Units that have no business in a container host: consoles and gettys (the console is a log
@@ -93,8 +97,13 @@ def identity_files(host_name: str, address: Optional[str]) -> Dict[str, str]:
 
 
 def prepare(upper: str, *, host_name: str, address: str, authorized_key: str,
-            lower: str = "/") -> PreparedDisk:
-    """Write the first contents of a host's disk into the empty directory `upper`."""
+            lower: str = "/", package_cache: Optional[Tuple[str, int, Optional[str]]] = None
+            ) -> PreparedDisk:
+    """Write the first contents of a host's disk into the empty directory `upper`.
+
+    `package_cache` is the (address, port) of the package cache apt should use when it runs,
+    and the proxy to use when it does not (this machine's own apt proxy; None: direct).
+    """
     disk = _Upper(upper, lower)
     disk.write("/etc/hostname", f"{host_name}\n")
     disk.write("/etc/hosts", _hosts(host_name, address))
@@ -113,6 +122,7 @@ def prepare(upper: str, *, host_name: str, address: str, authorized_key: str,
         disk.whiteout("/etc/ssh/sshd_not_to_be_run")
     for path in (HOST_KEY, HOST_KEY + ".pub"):
         disk.remove(path)
+    disk.directory("/etc/ssh")
     host_key = generate_key(disk.path(HOST_KEY), f"root@{host_name}")
     _confine_sshd(disk, lower)
     disk.write(SSHD_DROP_IN, _sshd_drop_in(address))
@@ -131,6 +141,12 @@ def prepare(upper: str, *, host_name: str, address: str, authorized_key: str,
     # apt run; man-db skips it when this flag file is absent. Nobody reads man pages here.
     if os.path.lexists(os.path.join(lower, MAN_DB_FLAG.lstrip("/"))):
         disk.whiteout(MAN_DB_FLAG)
+
+    if package_cache is not None:
+        cache_address, cache_port, fallback = package_cache
+        disk.write(APT_CACHE_DETECT, _apt_proxy_detect(cache_address, cache_port, fallback),
+                   mode=0o755)
+        disk.write(APT_CACHE_CONF, _apt_proxy_conf(cache_address, cache_port))
 
     disk.directory(STATE_ROOT)
     os.setxattr(disk.path(STATE_ROOT), "trusted.overlay.opaque", b"y")
@@ -185,6 +201,25 @@ def _sshd_drop_in(address: str) -> str:
             f"HostKey {HOST_KEY}\n"
             "# Hosts share the machine's /etc/shadow: no password may open them.\n"
             "PasswordAuthentication no\n")
+
+
+def _apt_proxy_detect(address: str, port: int, fallback: Optional[str]) -> str:
+    # bash, not sh: Debian's sh (dash) cannot open TCP connections. apt runs this once per
+    # archive host it fetches from; the answer is a proxy URL, or DIRECT.
+    return ("#!/bin/bash\n"
+            "# Written by lispdeploy when it created this container host: apt goes through\n"
+            "# lispdeploy's package cache on this machine while it runs, directly otherwise.\n"
+            f"if (exec 3<>/dev/tcp/{address}/{port}) 2>/dev/null; then\n"
+            f"  echo http://{address}:{port}\n"
+            "else\n"
+            f"  echo {fallback or 'DIRECT'}\n"
+            "fi\n")
+
+
+def _apt_proxy_conf(address: str, port: int) -> str:
+    return ("// Written by lispdeploy when it created this container host: packages come\n"
+            f"// through lispdeploy's package cache ({address}:{port}) when it runs.\n"
+            f'Acquire::http::Proxy-Auto-Detect "{APT_CACHE_DETECT}";\n')
 
 
 def _listdir(path: str) -> list:

@@ -1,9 +1,11 @@
 """The container host engine: create, boot, stop and destroy local systemd machines.
 
-A container host is an overlay of this machine's `/` (its own disk is the overlay's upper
-directory) booted by `systemd-nspawn --boot` with systemd as PID 1, sharing the machine's
+A container host is an overlay of an image (see `images`: a minimal Debian, a root file
+system a user made, or this machine's `/`; its own disk is the overlay's upper directory)
+booted by `systemd-nspawn --boot` with systemd as PID 1, sharing the machine's
 network and reached over SSH on its own loopback address. State lives on disk (see `state`),
-so any process finds the hosts that another one made.
+so any process finds the hosts that another one made. While a host boots or runs, it is a
+user of the shared package cache (`package_cache`), which its apt goes through.
 
 The engine needs root and runs only argv-list subprocesses; it must not import paramiko (SSH
 clients belong in `lispdeploy.remote.ssh`), Hy, or any layer above `environments`.
@@ -12,6 +14,7 @@ clients belong in `lispdeploy.remote.ssh`), Hy, or any layer above `environments
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import signal
@@ -21,9 +24,11 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Iterable, Optional, Union
+from typing import Callable, Iterable, Optional, Union
 
 from lispdeploy.environments.container import cgroups, disk, mounts, readiness
+from lispdeploy.environments.container.images import MACHINE, ImageStore
+from lispdeploy.environments.container.package_cache import PackageCache, enabled
 from lispdeploy.environments.container.addresses import (
     SSH_PORT, allocate, check_address, check_not_listening, ssh_listeners,
 )
@@ -44,9 +49,16 @@ NSPAWN_PROPAGATE = "/run/systemd/nspawn/propagate"
 class ContainerEngine:
     """Container hosts recorded in one state directory, managed across processes."""
 
-    def __init__(self, state_dir: str = DEFAULT_STATE_DIR, *, lower: str = "/"):
+    def __init__(self, state_dir: str = DEFAULT_STATE_DIR, *, lower: str = "/",
+                 images: Optional[ImageStore] = None,
+                 package_cache: Optional[PackageCache] = None):
+        """`lower` is the root of hosts created without an image (and of records that name
+        none); `images` and `package_cache` default to the shared ones under
+        /var/lib/lispdeploy."""
         self.state = StateDirectory(state_dir)
         self.lower = lower
+        self.package_cache = package_cache or PackageCache()
+        self.images = images or ImageStore(cache=self.package_cache)
         # nspawn processes this engine started, so that it can reap them when they end.
         self._children = {}
         self._children_lock = threading.Lock()
@@ -70,14 +82,18 @@ class ContainerEngine:
     def create(self, name: str, address: Optional[str] = None, *, host_name: Optional[str] = None,
                binds: Iterable[Union[FileSystemMapping, tuple]] = (),
                memory_max: Union[int, str, None] = None, ephemeral: bool = False,
-               owner: Optional[int] = None, deployment: Optional[str] = None,
-               spec: Optional[str] = None) -> ContainerInfo:
+               owner: Optional[int] = None, image: Optional[str] = None,
+               progress: Optional[Callable[[str], None]] = None,
+               deployment: Optional[str] = None, spec: Optional[str] = None) -> ContainerInfo:
         """Create a stopped container host; `address` None picks a free loopback address.
 
-        `binds` are directories of this machine shown in the host; `memory_max` limits the
-        host's memory (bytes, or "512M"). An `ephemeral` host belongs to this process (or to
-        the process `owner`, a PID): `cleanup_stale` destroys it once that process is gone.
-        `deployment` and `spec` record the deployment that creates the host and its spec.
+        `image` is what the host is an overlay of ("debian-12", "debian-13", "machine", the
+        path of a root file system); it is built first if missing, telling `progress`. None
+        means the engine's `lower` (/). `binds` are directories of this machine shown in the
+        host; `memory_max` limits the host's memory (bytes, or "512M"). An `ephemeral` host
+        belongs to this process (or to the process `owner`, a PID): `cleanup_stale` destroys
+        it once that process is gone. `deployment` and `spec` record the deployment that
+        creates the host and its spec.
         """
         require_root()
         find_program("systemd-nspawn")
@@ -89,6 +105,15 @@ class ContainerEngine:
             cgroups.check_memory_supported()
         directory = self.state.container_dir(name)
         with contextlib.ExitStack() as held:
+            lower, image_name = self.lower, None
+            if image is not None:
+                if os.path.lexists(directory):
+                    # Said before an image is built for nothing.
+                    self._reserve_address(name, address)
+                # Held until the host's record names the image, so that nobody removes it
+                # meanwhile.
+                found = held.enter_context(self.images.using(image, progress=progress))
+                lower, image_name = found.root, found.name
             with self.state.allocation_lock():
                 address = self._reserve_address(name, address)
                 os.mkdir(directory, 0o700)
@@ -96,7 +121,8 @@ class ContainerEngine:
                     name=name, host_name=host_name, address=address,
                     identity=os.path.join(directory, "identity"), host_key="", state=CREATING,
                     mappings=mappings, memory_max=size, ephemeral=ephemeral,
-                    owner=_owner(owner), deployment=deployment, spec=spec)
+                    owner=_owner(owner), image=image_name, lower=lower,
+                    deployment=deployment, spec=spec)
                 try:
                     self.state.write(record)
                     # Taken before the allocation lock is let go, so that nobody can start or
@@ -195,6 +221,8 @@ class ContainerEngine:
                 if self._stop_crashed(name):
                     cleaned.append(name)
         self.state.remove_trash()
+        self.images.cleanup()
+        self.package_cache.prune()
         return cleaned
 
     # -- steps ---------------------------------------------------------------------------------
@@ -229,12 +257,16 @@ class ContainerEngine:
         for part in ("upper", "work", "merged"):
             os.mkdir(os.path.join(directory, part), 0o700)
         # The upper directory's own metadata is what the host sees as its `/`.
-        root = os.stat(self.lower)
+        lower = self._lower(record)
+        root = os.stat(lower)
         upper = os.path.join(directory, "upper")
         os.chown(upper, root.st_uid, root.st_gid)
         os.chmod(upper, stat.S_IMODE(root.st_mode))
-        prepared = disk.prepare(upper, host_name=record.host_name, address=record.address,
-                                authorized_key=authorized_key, lower=self.lower)
+        cache = self.package_cache
+        prepared = disk.prepare(
+            upper, host_name=record.host_name, address=record.address,
+            authorized_key=authorized_key, lower=lower,
+            package_cache=(cache.address, cache.port, cache.archive.proxy) if enabled() else None)
         record = record.replace(host_key=prepared.host_key, state=STOPPED,
                                 disabled_units=prepared.disabled_units,
                                 masked_units=prepared.masked_units)
@@ -246,11 +278,23 @@ class ContainerEngine:
         """Mount the overlay and launch nspawn; return the record of a starting host."""
         directory = self.state.container_dir(record.name)
         merged = os.path.join(directory, "merged")
-        mounts.mount_overlay(lower=self.lower, upper=os.path.join(directory, "upper"),
+        lower = self._lower(record)
+        if not os.path.isdir(lower):
+            raise EnvironmentError_(
+                f"container host {record.name} cannot boot: its image {record.image} "
+                f"({lower}) was removed", hint="destroy the host and create it again")
+        # Until nspawn runs, this process keeps the host's use of the package cache alive.
+        cache_key = self._cache_key(record.name)
+        self.package_cache.use(cache_key, [ProcessRef.current()])
+        mounts.mount_overlay(lower=lower, upper=os.path.join(directory, "upper"),
                              work=os.path.join(directory, "work"), merged=merged)
+        # A host of this machine's / sees its resolv.conf through the overlay; an image has
+        # none, and gets this machine's copied at each boot (as a server gets its resolver).
+        resolv_conf = "off" if lower == "/" else "copy-host"
         argv = [nspawn, "--boot", "--register=no", "--keep-unit", "--link-journal=no",
-                "--resolv-conf=off", "--timezone=off", "--console=read-only", "--notify-ready=yes",
-                f"--machine={record.name}", f"--hostname={record.host_name}", "-D", merged]
+                f"--resolv-conf={resolv_conf}", "--timezone=off", "--console=read-only",
+                "--notify-ready=yes", f"--machine={record.name}",
+                f"--hostname={record.host_name}", "-D", merged]
         argv += [f"--bind{'' if m.writable else '-ro'}={m.source}:{m.target}"
                  for m in record.mappings]
         groups = ()
@@ -267,9 +311,11 @@ class ContainerEngine:
         except BaseException:
             cgroups.remove(groups)
             mounts.unmount(merged)
+            self.package_cache.release(cache_key)
             raise
         with self._children_lock:
             self._children[child.pid] = child
+        self.package_cache.use(cache_key, [ProcessRef.of(child.pid), ProcessRef.current()])
         record = record.replace(state=STARTING, nspawn=ProcessRef.of(child.pid), leader=None,
                                 cgroups=groups, failed_units=())
         self.state.write(record)
@@ -343,6 +389,7 @@ class ContainerEngine:
         propagate = os.path.join(NSPAWN_PROPAGATE, record.name)
         if os.path.isdir(propagate) and not mounts.mounts_under(propagate):
             shutil.rmtree(propagate, ignore_errors=True)
+        self.package_cache.release(self._cache_key(record.name))
 
     def _stop_crashed(self, name: str) -> bool:
         """Stop host `name` if its nspawn is (still) gone; whether it did."""
@@ -358,6 +405,14 @@ class ContainerEngine:
             return False
 
     # -- helpers -------------------------------------------------------------------------------
+
+    def _lower(self, record: ContainerRecord) -> str:
+        return record.lower or self.lower
+
+    def _cache_key(self, name: str) -> str:
+        """The host's name as a user of the package cache (unique across state directories)."""
+        digest = hashlib.sha256(self.state.path.encode()).hexdigest()[:8]
+        return f"host-{digest}-{name}"
 
     def _read(self, name: str) -> ContainerRecord:
         record = self.state.read(name)
@@ -394,7 +449,8 @@ class ContainerEngine:
             console_log=os.path.join(self.state.container_dir(record.name), "console.log"),
             failed_units=record.failed_units, mappings=record.mappings,
             memory_max=record.memory_max, ephemeral=record.ephemeral,
-            deployment=record.deployment, spec=record.spec,
+            image=record.image or (MACHINE if self._lower(record) == "/" else self._lower(record)),
+            lower=self._lower(record), deployment=record.deployment, spec=record.spec,
             directory=self.state.container_dir(record.name))
 
 

@@ -1,7 +1,9 @@
 """`container-environment-type`: machines that are local container hosts.
 
-Deploying a machine of this type creates its container host if missing, starts it if
-stopped (`provision`), then deploys over SSH exactly like a managed host: `delegate` gives the
+Deploying a machine of this type creates its container host if missing (from the
+configuration's image: the minimal image of this machine's Debian release unless it says
+otherwise, built on first use), starts it if stopped (`provision`), then deploys over SSH
+exactly like a managed host: `delegate` gives the
 managed-host machine that reaches it (its loopback address, the key lispdeploy generated, the
 host key lispdeploy recorded when it created the host). The system is built to listen on the
 host's own address, and the safety checks skip block devices, which a container has none of.
@@ -23,7 +25,7 @@ from lispdeploy.environments.managed_host import (MachineSshConfiguration,
                                                   managed_host_environment_type)
 from lispdeploy.errors import EnvironmentError_, HostMissingError
 from lispdeploy.machine import (EnvironmentType, Machine, PlannedHost, ProvisionedHost,
-                                check_owner, current_host)
+                                check_owner, current_host, report_progress)
 
 if TYPE_CHECKING:
     from lispdeploy.environments.container.engine import ContainerEngine
@@ -50,6 +52,24 @@ def container_name(machine: Machine) -> str:
     return config.name or default_name(machine.display_name)
 
 
+def image_of(machine: Machine) -> str:
+    """The image the machine's host is made from, as the engine takes it: "debian-12",
+    "machine", or an absolute path (a relative one is relative to the spec)."""
+    config: ContainerConfiguration = machine.configuration
+    from lispdeploy.environments.container import images
+    if config.image is None:
+        try:
+            return images.default_image()
+        except EnvironmentError_ as error:
+            raise EnvironmentError_(f"machine '{machine.display_name}': {error.message}",
+                                    location=config.location, hint=error.hint) from None
+    if config.image in images.release_names() or config.image == images.MACHINE:
+        return config.image
+    base = os.path.dirname(config.location.file) if config.location is not None and \
+        config.location.file else os.getcwd()
+    return os.path.normpath(os.path.join(base, config.image))
+
+
 def provision(machine: Machine) -> Machine:
     """The machine's `provision`: its container host, created if missing and started if
     stopped; the managed-host machine that reaches it."""
@@ -61,11 +81,13 @@ def provision(machine: Machine) -> Machine:
 
 def started(machine: Machine, *, deployment: Optional[str] = None,
             spec: Optional[str] = None) -> "ContainerInfo":
-    """The machine's container host, created if missing (recording `deployment` and `spec`)
-    and started if stopped. A host of another deployment is refused; one made before
+    """The machine's container host, created if missing (from its image, built first if
+    needed, each step shown as the host's phase; recording `deployment` and `spec`) and
+    started if stopped. A host of another deployment is refused; one made before
     deployments were recorded becomes `deployment`'s."""
     config: ContainerConfiguration = machine.configuration
     name = container_name(machine)
+    image = image_of(machine)
     info = engine().get(name)
     if info is not None:
         check_owner(machine, _provisioned(info), deployment)
@@ -76,14 +98,28 @@ def started(machine: Machine, *, deployment: Optional[str] = None,
             location=config.location,
             hint=f"destroy it first (lispdeploy destroy SPEC --on {machine.display_name}), or "
                  "keep its address")
+    if info is not None and config.image is not None and info.image != image:
+        raise EnvironmentError_(
+            f"machine '{machine.display_name}': container host '{name}' exists, made from "
+            f"image {info.image}, but the spec says {image}",
+            location=config.location,
+            hint=f"destroy it first (lispdeploy destroy SPEC --on {machine.display_name}) to "
+                 "make it again from the new image")
     if info is None:
         binds = [mapping(b, True) for b in config.binds] + [
             mapping(b, False) for b in config.read_only_binds]
         owner = _test_owner()
-        info = engine().create(name, config.address, host_name=machine.display_name,
-                               binds=binds, memory_max=config.memory_max,
-                               ephemeral=owner is not None, owner=owner,
-                               deployment=deployment, spec=_absolute(spec))
+        try:
+            info = engine().create(name, config.address, host_name=machine.display_name,
+                                   binds=binds, memory_max=config.memory_max,
+                                   ephemeral=owner is not None, owner=owner, image=image,
+                                   progress=report_progress, deployment=deployment,
+                                   spec=_absolute(spec))
+        except EnvironmentError_ as error:
+            if error.location is not None or not error.message.startswith("image"):
+                raise
+            raise EnvironmentError_(error.message, location=config.location,
+                                    hint=error.hint) from None
     elif deployment is not None and (info.deployment, info.spec) != (deployment,
                                                                       _absolute(spec)):
         if info.deployment is None:
@@ -130,9 +166,10 @@ def delegate(machine: Machine) -> Machine:
 
 def plan_provision(machine: Machine) -> PlannedHost:
     """The machine's `plan-provision`: the container host `provision` would create, for a dry
-    run (nothing is created). A fresh host is an overlay of the engine's lower file system, so
-    the facts of that file system are the fresh host's. A host that exists but is stopped is
-    not planned for: its own disk is only readable once it runs."""
+    run (no host is created). A fresh host is an overlay of its image, so the facts of the
+    image's files are the fresh host's; an image not built yet is built first (once, as the
+    first deploy would). A host that exists but is stopped is not planned for: its own disk
+    is only readable once it runs."""
     config: ContainerConfiguration = machine.configuration
     name = container_name(machine)
     if engine().get(name) is not None:
@@ -140,12 +177,13 @@ def plan_provision(machine: Machine) -> PlannedHost:
             f"machine '{machine.display_name}': its container host is not running",
             location=machine.location, hint="start it (lispdeploy container start SPEC), then "
                                             "run the dry run again")
-    lower = engine().lower
+    image = engine().images.get(image_of(machine), progress=report_progress)
+    lower = image.root
     description = {"kind": "container host", "name": name,
                    "address": config.address or "a free loopback address, chosen when it is "
                                                 "created",
                    "image": "an overlay of this machine's file system" if lower == "/"
-                   else lower}
+                   else f"{image.name} ({lower})"}
     ssh = MachineSshConfiguration(host_name=config.address or "127.0.0.1",
                                   location=config.location, **deploy_options.carried(config))
     from lispdeploy.environments.container.disk import identity_files
@@ -207,7 +245,8 @@ ENVIRONMENT = "container-environment-type"
 container_environment_type = EnvironmentType(
     name=ENVIRONMENT,
     description="Local container hosts: systemd machines booted with systemd-nspawn on an "
-                "overlay of this machine's root, each on its own loopback address.",
+                "overlay of an image (a minimal Debian, a root file system, or this machine's "
+                "/), each on its own loopback address.",
     delegate=delegate,
     provision=provision,
     destroy_machine=destroy,

@@ -25,9 +25,11 @@ class ContainerInfo:
     `identity` is the private key the controller logs in with as `user`; `host_key` is the
     host's SSH public key ("ssh-ed25519 AAAA..."), to be checked strictly. `state` is one of
     creating, stopped, starting, running, degraded (then `failed_units` says why); `pid` is
-    the nspawn process while the host runs. `deployment` is the deployment that created the
-    host (None for hosts made before deployments were recorded, or outside any), `spec` the
-    spec it was last deployed from, `directory` where its disk and state are.
+    the nspawn process while the host runs. `image` names what the host is an overlay of
+    ("debian-12", "machine", a path) and `lower` is that image's root directory.
+    `deployment` is the deployment that created the host (None for hosts made before
+    deployments were recorded, or outside any), `spec` the spec it was last deployed from,
+    `directory` where its disk and state are.
     """
 
     name: str
@@ -44,6 +46,8 @@ class ContainerInfo:
     mappings: Tuple[FileSystemMapping, ...] = ()
     memory_max: Optional[int] = None
     ephemeral: bool = False
+    image: str = "machine"
+    lower: str = "/"
     deployment: Optional[str] = None
     spec: Optional[str] = None
     directory: str = ""

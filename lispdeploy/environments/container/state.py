@@ -7,7 +7,8 @@ Layout of the state directory (default /var/lib/lispdeploy/containers):
     <name>/identity[.pub]  the key the controller logs in with (mode 600)
     <name>/console.log     the console of the current (or last) boot
     <name>/upper, work     the overlay's upper and work directories: the host's own disk
-    <name>/merged          where the overlay is mounted while the host runs
+    <name>/merged          where the overlay is mounted while the host runs; its lower layer
+                           is the record's `lower` (an image's root, or /)
     .trash-<name>-<n>      a destroyed host being removed (renamed first, so lists skip it)
 
 Each container directory is itself the lock of that container (flock on its descriptor).
@@ -81,6 +82,11 @@ class ContainerRecord:
     disabled_units: Tuple[str, ...] = ()
     masked_units: Tuple[str, ...] = ()
     failed_units: Tuple[str, ...] = ()
+    # The image the host was made from ("debian-12", "machine", a path) and the directory its
+    # overlay's lower layer is. Records written before images existed have neither: their
+    # hosts are overlays of the engine's own lower directory (/).
+    image: Optional[str] = None
+    lower: Optional[str] = None
     # The deployment that created the host (only it destroys or prunes the host) and the spec
     # it was last deployed from. Records written before deployments existed have neither.
     deployment: Optional[str] = None
@@ -107,6 +113,7 @@ class ContainerRecord:
             "failed_units": list(self.failed_units),
             # Keys added after format 1 was first written: readers that predate them ignore
             # them, and `from_json` reads records without them.
+            "image": self.image, "lower": self.lower,
             "deployment": self.deployment, "spec": self.spec,
         }
 
@@ -127,6 +134,7 @@ class ContainerRecord:
             disabled_units=tuple(data["disabled_units"]),
             masked_units=tuple(data["masked_units"]),
             failed_units=tuple(data["failed_units"]),
+            image=data.get("image"), lower=data.get("lower"),
             deployment=data.get("deployment"), spec=data.get("spec"),
         )
 
@@ -237,11 +245,15 @@ class StateDirectory:
         trash = os.path.join(self.path, f"{TRASH_PREFIX}{os.path.basename(directory)}-"
                                         f"{os.getpid()}-{next(_trash_counter)}")
         os.rename(directory, trash)
-        shutil.rmtree(trash)
+        _remove_tree(trash)
 
     def remove_trash(self) -> None:
-        """Finish removing destroyed containers whose removal was interrupted."""
+        """Finish removing destroyed containers whose removal was interrupted (not those that
+        a live process is removing right now)."""
         for path in self.trash():
+            remover = re.search(r"-(\d+)-\d+\Z", path)
+            if remover and os.path.exists(f"/proc/{remover[1]}"):
+                continue
             if not mounts_under(path):
                 shutil.rmtree(path, ignore_errors=True)
 
@@ -279,6 +291,15 @@ class StateDirectory:
             yield
         finally:
             os.close(fd)
+
+
+def _remove_tree(path: str) -> None:
+    """rmtree that tolerates files someone else removes meanwhile (an older engine's cleanup
+    may be removing the same trash)."""
+    def gone_already(function, name, info):
+        if not issubclass(info[0], FileNotFoundError):
+            raise info[1]
+    shutil.rmtree(path, onerror=gone_already)
 
 
 class UnknownContainerError(EnvironmentError_):

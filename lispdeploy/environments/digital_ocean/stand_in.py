@@ -36,6 +36,7 @@ import http.server
 import itertools
 import json
 import os
+import re
 import secrets
 import shlex
 import socket
@@ -219,8 +220,10 @@ class FakeDigitalOcean:
 
     def _boot(self, droplet: FakeDroplet) -> None:
         try:
+            # A droplet of debian-12-x64 is a fresh Debian 12 server: a host of the minimal
+            # image of that release.
             self.engine.create(droplet.container, host_name=droplet.name, ephemeral=True,
-                               owner=os.getpid())
+                               owner=os.getpid(), image=_image_of(droplet.body.get("image")))
             info = self.engine.start(droplet.container, timeout=BOOT_TIMEOUT)
             self._honour(droplet, info)
         except Exception as e:  # the droplet stays `new`; the test shows why
@@ -483,3 +486,12 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _image_of(slug: Optional[str]) -> str:
+    """The container image standing for a DigitalOcean image slug (debian-13-x64 ->
+    debian-13); other slugs get a fresh Debian 12."""
+    match = re.match(r"debian-(\d+)-x64\Z", slug or "")
+    if match and f"debian-{match[1]}" in ("debian-12", "debian-13"):
+        return f"debian-{match[1]}"
+    return "debian-12"

@@ -163,9 +163,16 @@ def _systemd(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Proble
 
 def _lock(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
     if answer.lock:
-        return [Problem(f"another deploy is activating on the host ({answer.lock})",
-                        "wait for it to finish, then deploy again")]
+        return [locked_problem(answer.lock)]
     return []
+
+
+def locked_problem(holder: str) -> Problem:
+    """Another deploy is changing the host: who, since when, from which spec."""
+    text = holder if holder.startswith("another deploy") else \
+        f"another deploy is changing this host: {holder}"
+    return Problem(text, "wait for it to end, or let the deploy wait for the host: "
+                         "--wait-lock SECONDS")
 
 
 def _devices(ctx: CheckContext) -> List[Dict[str, str]]:
@@ -222,9 +229,12 @@ def _timezone(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Probl
 def _locale(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
     if report is not None and not report.get("available") and not report.get("generatable") \
             and not _installs_missing(answer, ctx, "locales"):
+        similar = report.get("similar") or []
         return [Problem(f"locale '{ctx.manifest.locale}' is neither available nor generatable "
-                        "here", "use a locale listed in /usr/share/i18n/SUPPORTED, such as "
-                                "\"en_US.utf8\"")]
+                        "here", ("locales that exist: " + ", ".join(similar)
+                                 + " (all of them: /usr/share/i18n/SUPPORTED)") if similar else
+                        "use a locale listed in /usr/share/i18n/SUPPORTED, such as "
+                        "\"en_US.utf8\", or \"C.UTF-8\", which needs no package")]
     return []
 
 
@@ -319,6 +329,11 @@ def _validations(ctx: CheckContext) -> List[Dict[str, Any]]:
 
 
 def _validate(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    # A checker may need what a package the activation installs brings (the daemon it runs,
+    # the user it runs as): while the system has packages to install, the activation checks
+    # the files once they are installed, before writing any.
+    if any(_installs_missing(answer, ctx, p.name) for p in ctx.manifest.packages):
+        return []
     return [Problem(f"{r['path']} is invalid: {r.get('output', '')}",
                     "fix the service's configuration in the spec",
                     location=ctx.etc_locations.get(r["path"]))

@@ -34,8 +34,10 @@ class MachineSshConfiguration(Record):
     fields = (
         Field("host_name", check=kinds.word),
         *deploy_options.fields(system=deploy_options.REQUIRED_SYSTEM),
-        Field("build_locally", True, check=checks.boolean, spec_name="build-locally?"),
-        Field("authorize", True, check=checks.boolean, spec_name="authorize?"),
+        Field("build_locally", True, check=checks.boolean, spec_name="build-locally?",
+              doc="no effect: systems are always built on the controller"),
+        Field("authorize", True, check=checks.boolean, spec_name="authorize?",
+              doc="no effect: hosts check every item against its hash, no signing key"),
         Field("port", 22, check=checks.port_number),
         Field("user", "root", check=kinds.account_name),
         Field("identity", None, check=checks.optional(kinds.line, "a private key file")),
@@ -53,6 +55,15 @@ class MachineSshConfiguration(Record):
     def targets(self, machine=None):
         """What identifies the host this configuration reaches: its address and port."""
         return (("ssh", normal_host(self.host_name), self.port),)
+    def guix_notes(self):
+        """What Guix's fields mean here, when the spec asks for something else than what
+        lispdeploy always does."""
+        notes = []
+        if not self.build_locally:
+            notes.append("build-locally? #f has no effect: lispdeploy builds every system on "
+                         "the controller (a Debian host has no Guix to build with) and sends "
+                         "only what the host lacks")
+        return notes
 
     @property
     def identity_path(self):

@@ -20,21 +20,24 @@ from typing import Any, Dict, List, Optional
 from lispdeploy.environments.managed_host import checks, health
 from lispdeploy.environments.managed_host.configuration import MachineSshConfiguration
 from lispdeploy.environments.managed_host.environment import connection, open_transport
-from lispdeploy.errors import DeployError, LispdeployError
+from lispdeploy.errors import DeployError, LispdeployError, RemoteEvalError
 from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.gexp.program import LoweredProgram, function_call
-from lispdeploy.hostside.contract import (FAILED, Change, Facts, Outcome, ProbeAnswer,
-                                          ProbeRequest, Provenance, changes_shown)
+from lispdeploy.hostside.contract import (FAILED, KIND_LOCKED, Change, Confirmation, Facts,
+                                          Outcome, ProbeAnswer, ProbeRequest, Provenance,
+                                          changes_shown)
 from lispdeploy.hostside.hoststate import HostState
 from lispdeploy.hostside.facts import gather_image
 from lispdeploy.hostside.plan import facts_request, plan, restarts, starts
 from lispdeploy.machine import DeployOptions, HostContext, Machine, PlannedHost, within_host
 from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
 from lispdeploy.report import DEPLOYED, DRY_RUN, SWITCHED, UNCHANGED, HostReport
+from lispdeploy.system import guix_system
 from lispdeploy.system.closure import SystemClosure, build_system, source_map_of
 
 # Time the controller leaves the host between giving up reaching it and its own deadline.
 CONFIRM_MARGIN = 5.0
+LOCK_POLL = 2.0  # seconds between two looks at a host another deploy is changing
 WATCHDOG = "confirmation-watchdog"
 
 
@@ -76,6 +79,14 @@ def roll_back_managed_host(machine: Machine) -> HostReport:
     return within_host(machine, work)
 
 
+class HostBusy(Exception):
+    """Another deploy is changing the host (`holder` names it): this one changed nothing."""
+
+    def __init__(self, holder: str):
+        super().__init__(holder)
+        self.holder = holder
+
+
 class ManagedDeploy:
     """One managed host's deploy, step by step (see the module docstring)."""
 
@@ -87,13 +98,33 @@ class ManagedDeploy:
         self.name = machine.display_name
 
     def run(self) -> HostReport:
-        """Build, probe, check, plan; then (unless a dry run) send and activate, confirm."""
+        """Build, probe, check, plan; then (unless a dry run) send and activate, confirm. A
+        host another deploy is changing is waited for as long as --wait-lock says."""
         self.host.phase("building")
         system = self._build()
-        manifest = system.manifest_record
-        contents = system.contents()
         if self.host.planned_host is not None:
             return self._plan_new_host(system, self.host.planned_host)
+        wait = self.options.wait_lock
+        deadline = time.monotonic() + wait if wait else None
+        while True:
+            try:
+                return self._deploy(system)
+            except HostBusy as busy:
+                remaining = deadline - time.monotonic() if deadline is not None else 0.0
+                if remaining <= 0:
+                    problem = checks.locked_problem(busy.holder)
+                    if deadline is not None:
+                        problem.message += f" (waited {wait:g} s)"
+                    raise DeployError(problem.message, host=self.name, step="lock",
+                                      hint=problem.hint) from None
+                self.host.phase(f"waiting for the host ({remaining:.0f} s left): "
+                                f"{busy.holder}")
+                if self.host.interrupted.wait(min(LOCK_POLL, remaining)):
+                    raise KeyboardInterrupt("interrupted") from None
+
+    def _deploy(self, system: SystemClosure) -> HostReport:
+        manifest = system.manifest_record
+        contents = system.contents()
         transport = connection(self.machine, self.host)
         watchdog = self._watchdog()
         self.host.phase("probing")
@@ -108,10 +139,13 @@ class ManagedDeploy:
         if watchdog is not None:
             request.items.append(watchdog.path)
         answer = ProbeAnswer.from_json(call(transport, self.host, "probe", request.to_json()))
+        if answer.lock:
+            # Never "unchanged" (nor a plan) for a host another deploy is changing.
+            raise HostBusy(answer.lock)
         report = HostReport(self.name, DEPLOYED, previous=answer.generation,
                             system=system.item.path)
         report.warnings = [p.message for p in checks.raise_first(
-            checks.judge(answer, context), self.name, "checks")]
+            checks.judge(answer, context), self.name, "checks")] + self._guix_notes()
         remember_present(transport, set(request.items) - set(answer.missing),
                          missing=answer.missing)
         secrets = self._secrets(system)
@@ -163,7 +197,7 @@ class ManagedDeploy:
             container=self.container, safety_checks=self.config.safety_checks,
             user=self.config.user or "root", etc_locations=system.etc_locations)
         report.warnings = [p.message for p in checks.raise_first(
-            checks.judge_without_host(context), self.name, "checks")]
+            checks.judge_without_host(context), self.name, "checks")] + self._guix_notes()
         report.warnings.append("the host does not exist yet: its safety checks run when a "
                                "deploy has created it")
         report.plan = {"changes": changes_shown(changes), "restart": restarts(changes),
@@ -171,6 +205,12 @@ class ManagedDeploy:
                        "system-unchanged": False, "provenance-moved": False,
                        "create": dict(planned.description), "planned-on": basis}
         return report
+
+    def _guix_notes(self) -> List[str]:
+        """Guix-System-only parts of the spec and its configuration, once each
+        (system.guix_system): what they become here, or that they are ignored."""
+        return ([text for _, text in guix_system.notes(self.machine.operating_system)]
+                + self.config.guix_notes())
 
     @property
     def container(self) -> bool:
@@ -210,11 +250,20 @@ class ManagedDeploy:
                 (secrets or {}).items()}
         lowered = Lowerer().lower_program("activate", function_call(
             "lispdeploy.hostside.entry.activate", system.item.path, self.options.who, confirm,
-            system.provenance, sent or None))
+            system.provenance, self.options.holder(), sent or None))
         self.host.set_stage("activating", previous=answer.generation,
                             confirm_timeout=confirm["timeout"] if confirm else None)
-        outcome = Outcome.from_json(run_lowered(transport, LoweredProgram(
-            lowered.name, lowered.text, list(lowered.items) + extra), on_stderr=self.host.output))
+        try:
+            outcome = Outcome.from_json(run_lowered(
+                transport, LoweredProgram(lowered.name, lowered.text,
+                                          list(lowered.items) + extra),
+                on_stderr=self.host.output))
+        except RemoteEvalError as e:
+            if e.kind != KIND_LOCKED:
+                raise
+            # Another deploy began its activation after our probe: nothing was changed.
+            self.host.set_stage("untouched")
+            raise HostBusy(e.message.split(": ", 1)[-1]) from None
         activated = time.monotonic()
         report.items_sent = len(missing)
         report.bytes_sent = sum(i.size for i in missing)
@@ -228,8 +277,9 @@ class ManagedDeploy:
             self.host.set_stage("done", result=report.result, generation=report.generation)
             return report
         armed = outcome.confirmation
-        deadline = {"deadline": armed.deadline} if armed is not None and armed.deadline else {}
-        if self.machine.health_checks and not self._healthy(report, transport, deadline):
+        new_generation = outcome.generation != outcome.previous
+        if self.machine.health_checks and new_generation and \
+                not self._healthy(report, transport, armed):
             self.host.set_stage("done", result=report.result, generation=report.generation)
             return report
         if confirm is None or armed is None or armed.error:
@@ -248,12 +298,13 @@ class ManagedDeploy:
         longest the machine's health checks may take (they run before it is confirmed)."""
         return (self.options.confirm_timeout or 0.0) + health.budget(self.machine.health_checks)
 
-    def _healthy(self, report: HostReport, transport, armed: Dict[str, Any]) -> bool:
+    def _healthy(self, report: HostReport, transport, armed: Optional[Confirmation]) -> bool:
         """Run the machine's health checks; when one fails, switch the host back to the
         previous generation and fail the report with what the check saw."""
         checks_ = self.machine.health_checks
+        deadline = armed.deadline if armed is not None and not armed.error else None
         self.host.set_stage("health-checks", generation=report.generation,
-                            previous=report.previous, deadline=armed.get("deadline"))
+                            previous=report.previous, deadline=deadline)
         self.host.phase(f"health checks ({len(checks_)})")
         results = health.run_health_checks(checks_, transport, address=self.config.host_name,
                                            on_stderr=self.host.output,
@@ -267,7 +318,8 @@ class ManagedDeploy:
         message = "\n".join(r.describe() for r in failed)
         try:
             back = switch_report(self.name, call(transport, self.host, "switch_generation",
-                                                 previous, self.options.who))
+                                                 previous, self.options.who,
+                                                 self.options.lease_id, report.generation))
             rolled_back = back.ok
             why = "" if back.ok else (back.error or {}).get("message", "")
         except LispdeployError as e:
@@ -279,7 +331,7 @@ class ManagedDeploy:
         else:
             message += (f"\ngoing back to generation {previous} failed: {why}"
                         + ("; the host goes back by itself when its confirmation times out"
-                           if armed.get("deadline") else ""))
+                           if deadline else ""))
         report.extra["failed-generation"] = report.generation
         report.fail(DeployError(message, host=self.name, step="health-checks",
                                 rolled_back=rolled_back,
@@ -306,7 +358,8 @@ class ManagedDeploy:
                 time.sleep(1.0)
                 continue
             try:
-                answer = call(transport, self.host, "confirm", report.generation)
+                answer = call(transport, self.host, "confirm", report.generation,
+                              self.options.lease_id)
             finally:
                 self.host.release(transport)
             if answer.get("confirmed"):

@@ -1,0 +1,5 @@
+"""`python -m lispdeploy`: the same as the `lispdeploy` command."""
+
+from lispdeploy.cli import run
+
+run()
