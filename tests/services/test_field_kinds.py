@@ -172,6 +172,13 @@ UNCHECKED = {
     ("health-check", "name"): "shown in messages on the controller",
     ("health-check", "body"): "text the controller looks for in an HTTP answer",
     ("health-check", "ca-certificate"): "a path on the controller, read there",
+    ("container-configuration", "image"): "a fixed image name or a path of this machine, read "
+                                          "by the container engine",
+    ("package", "guix-name"): "the Guix name a package stands for, shown in messages",
+    ("channel", None): "Guix only: accepted, never used on a Debian host",
+    ("swap-space", None): "Guix only: accepted and noted ('not applied'), never written",
+    ("mapped-device", None): "Guix only: accepted and noted ('not applied'), never written",
+    ("mapped-device-kind", None): "a fixed table of Guix's device mappings",
 }
 # Guix fields the Debian mapping accepts and ignores (Guix-only, no effect on a host).
 _GUIX_ONLY = {"operating-system-file", "operating-system-expression", "channels",
@@ -188,6 +195,8 @@ def unchecked_reason(record: type, field) -> Optional[str]:
         return UNCHECKED[(name, field.spec_name)]
     if name == "operating-system" and field.spec_name in _OS_BOOT_FIELDS:
         return UNCHECKED[("operating-system", None)]
+    if (name, None) in UNCHECKED and name not in ("operating-system", "file-like"):
+        return UNCHECKED[(name, None)]
     if name.startswith("unattended-upgrade") and field.spec_name in _GUIX_ONLY:
         return "Guix only; no effect on a Debian host"
     return None
