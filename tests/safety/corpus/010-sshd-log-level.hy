@@ -1,5 +1,5 @@
 ;; Bad spec: an unknown log level.
-;; expect: 12:18: error: openssh-configuration: field 'log-level' expects a log level: 'quiet, 'fatal, 'error, 'info, 'verbose, 'debug, 'debug1, 'debug2, 'debug3, got string 'chatty'
+;; expect: 12:18: error: openssh-configuration: field 'log-level' expects a log level: 'quiet, 'fatal, 'error, 'info, 'verbose, 'debug, 'debug1, 'debug2, 'debug3, got symbol 'chatty
 ;; hint: (none)
 (use-modules (gnu))
 (use-service-modules ssh web mcron networking)

@@ -1,5 +1,5 @@
 ;; Bad spec: a global directive's name holds a space.
-;; expect: 11:18: error: nginx-configuration: field 'global-directives' expects (KEY VALUE) pairs such as ("worker_processes" 2), got list [['worker processes', 2], ['events', ...
+;; expect: 11:18: error: nginx-configuration: field 'global-directives' expects (KEY VALUE) pairs such as ("worker_processes" 2), got list [['worker processes', 2], ['events, []]]
 ;; hint: (none)
 (use-modules (gnu))
 (use-service-modules ssh web mcron networking)

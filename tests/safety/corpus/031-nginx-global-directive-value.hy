@@ -1,5 +1,5 @@
 ;; Bad spec: a global directive's value holds ';'.
-;; expect: 11:18: error: nginx-configuration: field 'global-directives' expects (KEY VALUE) pairs whose values are plain words ('2;' is not a plain word), got list [['worker_processes', '2; user root']...
+;; expect: 11:18: error: nginx-configuration: field 'global-directives' expects (KEY VALUE) pairs whose values are plain words ('2;' is not a plain word), got list [['worker_processes, '2; user root'],...
 ;; hint: (none)
 (use-modules (gnu))
 (use-service-modules ssh web mcron networking)

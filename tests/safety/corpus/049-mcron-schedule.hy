@@ -1,5 +1,5 @@
 ;; Bad spec: a schedule that is not crontab's.
-;; expect: 11:30: error: mcron job: 'every day' is not a crontab schedule
+;; expect: 11:30: error: mcron job: "every day" is not a crontab schedule
 ;; hint: write the time as crontab does: "MINUTE HOUR DAY MONTH WEEKDAY" such as "5 0 * * *", or @daily, @hourly, ...
 (use-modules (gnu))
 (use-service-modules ssh web mcron networking)
