@@ -1,8 +1,9 @@
 """Secrets on a real host: a poison string deployed as a secret-file, then rotated, is found
 nowhere on the host's file system but its destination (the whole container: its overlay and
 its memory file systems), and nowhere in what the controller printed (-v, --json, dry runs),
-reported or cached; lispdeploy's own files on the host are root's only, and a file declared
-0600 is readable by no other user anywhere on the host."""
+reported or cached; lispdeploy's own files on the host are root's only, a file declared
+0600 is readable by no other user anywhere on the host, and a dry run of it becoming 0644
+does not show what it held."""
 
 import json
 import os
@@ -121,6 +122,20 @@ def test_a_secret_is_only_at_its_destination_and_leaves_no_copy_when_rotated(wor
     done = lispdeploy("deploy", spec, "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["hosts"][0]["result"] == "unchanged"
+
+    # The private file made world-readable (with new content) by the next version of the
+    # spec: its dry run, in text and JSON, shows that it changes, never what it held.
+    public = world.write(SPEC.replace("{private}", "now public").replace(
+        "(mode #o600)", "(mode #o644)").replace("{machine}", container_machine("os", name)),
+        "v2/spec.hy")
+    for source in ("db-password", "token"):  # its secrets, next to it
+        (world.tmp_path / "v2" / source).write_bytes((world.tmp_path / source).read_bytes())
+    for json_flag in ((), ("--json",)):
+        done = lispdeploy("deploy", public, "--dry-run", *json_flag)
+        assert done.returncode == 0, done.stderr
+        assert private not in done.stdout + done.stderr
+        assert "/etc/app/private.conf" in done.stdout
+        assert "(content not shown: the file is not world-readable)" in done.stdout
 
     # The whole host: its disk (everything it wrote is in its overlay) and its memory.
     upper = os.path.join(world.engine.state.container_dir(name), "upper")
