@@ -74,7 +74,7 @@ def did_you_mean(word: str, choices: Iterable[str]) -> Optional[str]:
 class Record:
     """Base of every declared thing. Subclasses set `record_name` and `fields`."""
 
-    __slots__ = ("_values", "location")
+    __slots__ = ("_values", "location", "_field_locations")
     record_name: str = "record"
     fields: Tuple[Field, ...] = ()
     # Filled by __init_subclass__: field lookup by Python name and by spec name or alias.
@@ -133,7 +133,14 @@ class Record:
                     values[f.name] = f.default
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "location", location)
+        if _inherit is not None and _inherit._field_locations:
+            field_locations = {**_inherit._field_locations, **field_locations}
+        object.__setattr__(self, "_field_locations", field_locations)
         self._validate()
+
+    def field_location(self, name: str) -> Optional[Location]:
+        """Where the spec gives field `name` (its Python name), else where the record is."""
+        return self._field_locations.get(name) or self.location
 
     def _validate(self) -> None:
         """Cross-field checks of a record type; raise RecordError. None by default."""

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from lispdeploy.hostside import accounts, files, packages, settings, units
+from lispdeploy.hostside import accounts, files, packages, settings, swap, units
 from lispdeploy.hostside.commands import CommandError, exists, run
 from lispdeploy.hostside.contract import KIND_ACTIVATION, Change, HostSideError, Manifest
 from lispdeploy.hostside.hoststate import HostState
@@ -19,7 +19,7 @@ from lispdeploy.hostside.plan import STEP_PACKAGES, STEP_UNITS, UNIT_DIR, by_ste
 
 EXECUTORS: Dict[Tuple[str, ...], Callable] = {}
 for _table in (files.EXECUTORS, accounts.EXECUTORS, packages.EXECUTORS, units.EXECUTORS,
-               settings.EXECUTORS):
+               settings.EXECUTORS, swap.EXECUTORS):
     EXECUTORS.update(_table)
 BATCHED = set(packages.BATCHED)
 

@@ -281,6 +281,16 @@ class Keyboard(Record):
 
 
 @dataclasses.dataclass
+class Swap(Record):
+    """A swap area and its /etc/fstab line: a file (`/swapfile`), made when the host lacks it
+    if `size` (bytes) is given, or a device (`/dev/vdb2`, `LABEL=swap`, `UUID=...`)."""
+    target: str
+    size: Optional[int] = None
+    priority: Optional[int] = None
+    discard: bool = False
+
+
+@dataclasses.dataclass
 class FileSystem(Record):
     """A declared file system: verified by the safety checks, never mounted or written."""
     mount_point: str
@@ -321,6 +331,7 @@ class Manifest(Record):
     file_systems: List[FileSystem] = _list()
     bootloader: Optional[Bootloader] = None
     items: List[str] = _list()
+    swap: List[Swap] = _list()
 
     @classmethod
     def from_json(cls, data: Any, where: str = "manifest"):
@@ -439,6 +450,16 @@ class UnitFact(Record):
 
 
 @dataclasses.dataclass
+class SwapFact(Record):
+    """A swap target now: `kind` absent, swap (a file holding a swap area), file (a file
+    that does not), device or other; `active` when it is in /proc/swaps; `path` the file
+    or device it names."""
+    kind: str = "absent"
+    active: bool = False
+    path: str = ""
+
+
+@dataclasses.dataclass
 class HostSettingsFact(Record):
     """Host-wide settings: the running host name, the compiled locales (normalized), and the
     line of /usr/share/i18n/SUPPORTED for each locale asked about (None: not generatable)."""
@@ -459,6 +480,7 @@ class FactsRequest(Record):
     locales: List[str] = _list()
     bases: List[str] = _list()        # partly managed files: their content before lispdeploy
     item_texts: List[str] = _list()   # store items whose text a diff shows
+    swaps: List[str] = _list()        # swap targets (paths, LABEL=, UUID=)
 
 
 @dataclasses.dataclass
@@ -472,6 +494,7 @@ class Facts(Record):
     host: HostSettingsFact = dataclasses.field(default_factory=HostSettingsFact)
     bases: Dict[str, str] = _dict()
     item_texts: Dict[str, str] = _dict()
+    swaps: Dict[str, SwapFact] = _dict()
 
     def file(self, path: str) -> FileFact:
         """The fact of `path` (absent if it was not gathered or does not exist)."""

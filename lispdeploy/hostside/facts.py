@@ -23,6 +23,7 @@ from lispdeploy.hostside.commands import exists, run
 from lispdeploy.hostside.contract import (Facts, FactsRequest, FileFact, GroupFact,
                                           HostSettingsFact, PackageFact, UnitFact, UserFact)
 from lispdeploy.hostside.hoststate import HostState
+from lispdeploy.hostside.swap import swap_facts
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 SHADOW = "/etc/shadow"
@@ -42,7 +43,8 @@ def gather(request: FactsRequest, state: HostState) -> Facts:
                  units=unit_facts(request.units),
                  host=host_settings(request.locales),
                  bases={p: base_text(p, state) for p in request.bases},
-                 item_texts=item_texts(request.item_texts))
+                 item_texts=item_texts(request.item_texts),
+                 swaps=swap_facts(request.swaps))
 
 
 def _name(table, number: int) -> str:

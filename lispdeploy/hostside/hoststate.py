@@ -60,7 +60,8 @@ class HostState:
         self.path = os.path.join(root, STATE_FILE) if root else None
         # homes: the home directories lispdeploy created (the only ones it chowns or chmods).
         self.data: Dict[str, Any] = {"format": FORMAT, "originals": {}, "users": {},
-                                     "groups": {}, "packages": {}, "units": {}, "homes": {}}
+                                     "groups": {}, "packages": {}, "units": {}, "homes": {},
+                                     "swaps": {}}
         if data is not None:
             self.data.update(json.loads(json.dumps(data)))
         elif self.path and os.path.exists(self.path):

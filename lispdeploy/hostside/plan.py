@@ -31,7 +31,7 @@ import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from lispdeploy.hostside.contract import (Change, Facts, FactsRequest, Group, Manifest, Package,
-                                          Unit, User)
+                                          Swap, SwapFact, Unit, User)
 from lispdeploy.hostside.diffs import MASKED, SECRET, as_text, file_diff, unified
 from lispdeploy.hostside.facts import normalize_locale, password_digest
 from lispdeploy.hostside.hoststate import HostState
@@ -41,10 +41,11 @@ ZONEINFO = "/usr/share/zoneinfo"
 HOSTNAME = "/etc/hostname"
 HOSTS = "/etc/hosts"
 LOCALE_GEN = "/etc/locale.gen"
+FSTAB = "/etc/fstab"
 SETTINGS_FILES = (HOSTNAME, HOSTS, "/etc/timezone", "/etc/localtime", "/etc/default/locale",
                   LOCALE_GEN, "/etc/default/keyboard")
 # Files whose wanted content is made from what they held before lispdeploy.
-PARTLY_MANAGED = (HOSTNAME, HOSTS, LOCALE_GEN)
+PARTLY_MANAGED = (HOSTNAME, HOSTS, LOCALE_GEN, FSTAB)
 # What `systemctl is-enabled` says of a unit that needs no `systemctl enable`.
 ENABLED = ("enabled", "static", "alias", "indirect", "generated")
 
@@ -94,7 +95,11 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
                                       ("users", "groups", "packages", "units"))
     locales: List[str] = []
     texts: List[str] = []
+    swaps = set(state.data.get("swaps", {}))
     if m is not None:
+        swaps.update(s.target for s in m.swap)
+        if m.swap:
+            paths.add(FSTAB)
         paths.update(e.target for e in m.etc)
         paths.update(unit_path(u.name) for u in m.units if u.item)
         paths.update(SETTINGS_FILES)
@@ -111,7 +116,7 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
             texts = [p for p in current.activation.items if p not in m.activation.items]
     return FactsRequest(paths=sorted(paths), users=sorted(users), groups=sorted(groups),
                         packages=sorted(packages), units=sorted(units), locales=locales,
-                        bases=list(PARTLY_MANAGED), item_texts=texts)
+                        bases=list(PARTLY_MANAGED), item_texts=texts, swaps=sorted(swaps))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,7 +241,26 @@ def wanted_files(m: Optional[Manifest], facts: Facts, state: HostState,
     # A file the spec declares itself (hosts-file, say) wins over the one made from settings.
     for path, wanted in settings_files(m, facts, state).items():
         files.setdefault(path, wanted)
+    if m.swap:
+        text = fstab_text(facts.bases.get(FSTAB, ""), m.swap)
+        files.setdefault(FSTAB, Wanted(FSTAB, content=text.encode(), key=("text", text)))
     return files
+
+
+def fstab_line(s: Swap) -> str:
+    """A swap area's /etc/fstab line."""
+    options = "sw" + (f",pri={s.priority}" if s.priority is not None else "") + \
+        (",discard" if s.discard else "")
+    return f"{s.target}\tnone\tswap\t{options}\t0\t0"
+
+
+def fstab_text(base: str, swaps: List[Swap]) -> str:
+    """/etc/fstab as it was before lispdeploy, with the swap areas' lines (a line the host
+    already had for one of them is replaced by lispdeploy's)."""
+    targets = {s.target for s in swaps}
+    lines = [line for line in base.splitlines()
+             if line.split()[:1] == [] or line.split()[0] not in targets]
+    return "\n".join(lines + [fstab_line(s) for s in swaps]) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,8 +298,10 @@ class _Planner:
         self.packages()
         self.accounts()
         self.units_dropped()
+        self.swaps_dropped()
         self.files()
         self.settings()
+        self.swaps()
         if m is not None and m.activation is not None and \
                 (self.current is None or self.current != m):
             self.activation()
@@ -469,6 +495,30 @@ class _Planner:
             self.add(STEP_SETTINGS, "setting", "add", "locale", f"generate {m.locale}",
                      self._same(lambda x: x.locale), locale=m.locale)
 
+    # Swap --------------------------------------------------------------------------------
+
+    def swaps(self) -> None:
+        for s in (self.m.swap if self.m is not None else ()):
+            fact = self.facts.swaps.get(s.target) or SwapFact()
+            if fact.active:
+                continue
+            create = fact.kind == "absent" and s.size is not None
+            detail = (f"make a {_size(s.size)} swap file, mkswap, swapon" if create
+                      else "swapon")
+            self.add(STEP_SETTINGS, "swap", "add", s.target, detail,
+                     self._same(lambda m, t=s.target: _swap(m, t)), target=s.target,
+                     size=s.size, create=create, priority=s.priority, discard=s.discard)
+
+    def swaps_dropped(self) -> None:
+        wanted = {s.target for s in (self.m.swap if self.m is not None else ())}
+        for target, record in sorted(self.state.data.get("swaps", {}).items()):
+            if target in wanted:
+                continue
+            detail = "swapoff" + (", delete the file lispdeploy made" if record.get("created")
+                                  else "")
+            self.add(STEP_UNITS_DROPPED, "swap", "remove", target, detail,
+                     self._same(lambda m, t=target: _swap(m, t)), target=target)
+
     # The activation program ------------------------------------------------------------
 
     def activation(self) -> None:
@@ -582,6 +632,17 @@ def starts(changes: Iterable[Change]) -> List[str]:
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
+
+
+def _swap(m: Optional[Manifest], target: str) -> Optional[Swap]:
+    return next((s for s in (m.swap if m is not None else ()) if s.target == target), None)
+
+
+def _size(size: Optional[int]) -> str:
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
 
 
 def version_matches(installed: Optional[str], wanted: str) -> bool:

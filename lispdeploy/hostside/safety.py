@@ -10,6 +10,8 @@ judge the report and what to tell the user). A check's report is plain data, nev
     keyboard       {name, variant, model, options} -> the names the host's XKB rules lack
                                       (or that it has no XKB rules)
     accounts       {uids, gids}       -> the account that has each of these ids, if any
+    packages       [{name, version}]  -> what apt cannot install as declared (apt_index)
+    swap           [target, ...]      -> whether the host is a container (which cannot swapon)
 
 Runs on hosts: standard library only.
 """
@@ -20,6 +22,7 @@ import os
 import tempfile
 from typing import Any, Callable, Dict, List
 
+from lispdeploy.hostside import apt_index
 from lispdeploy.hostside.commands import exists, run
 from lispdeploy.hostside.facts import (available_locales, normalize_locale, similar_locales,
                                        supported_lines)
@@ -141,6 +144,23 @@ def _accounts(ids: Dict[str, List[int]]) -> Dict[str, Dict[str, str]]:
     return out
 
 
+def _packages(wanted: List[Dict[str, Any]]) -> Dict[str, Any]:
+    if not (exists("apt-cache") and exists("dpkg-query")):
+        # The package-manager check says so.
+        return {"apt": False}
+    return apt_index.check(wanted)
+
+
+def _swap(targets: List[str]) -> Dict[str, Any]:
+    # systemd writes the container manager's name there (systemd-nspawn, lxc, docker...).
+    try:
+        with open("/run/systemd/container", encoding="utf-8") as f:
+            container = f.read().strip() or None
+    except OSError:
+        container = None
+    return {"container": container}
+
+
 REPORTERS: Dict[str, Callable[[Any], Any]] = {
     "keyboard": _keyboard,
     "accounts": _accounts,
@@ -149,6 +169,8 @@ REPORTERS: Dict[str, Callable[[Any], Any]] = {
     "timezone": _timezone,
     "locale": _locale,
     "validate": _validate,
+    "packages": _packages,
+    "swap": _swap,
 }
 
 

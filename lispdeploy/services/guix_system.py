@@ -39,6 +39,7 @@ class OpenRecord(Record):
         values.update(given)
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "location", location)
+        object.__setattr__(self, "_field_locations", {})
 
     def field_values(self):
         """The fields given, in order (no declared fields)."""

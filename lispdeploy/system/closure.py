@@ -26,21 +26,24 @@ from lispdeploy.store import StoreItem, closure
 from lispdeploy.system.activation import activation_program
 from lispdeploy.system.essential import operating_system_services
 from lispdeploy.system.file_systems import FileSystem, FileSystemLabel, Uuid
-from lispdeploy.system.manifest import (account_entries, etc_entries, package_entries,
-                                        unit_entries)
+from lispdeploy.system.guix_system import swap_entries
+from lispdeploy.system.manifest import (PackageOrigin, account_entries, etc_entries,
+                                        package_entries, package_origins, unit_entries)
 from lispdeploy.system.provenance import provenance
 
 
 class SystemClosure:
     """A built system: the system item, every item it needs, its manifest (`manifest`, the
     JSON form; `manifest_record`, the typed record), and the provenance of this build with the
-    items it needs (the spec's text), which are not part of the system."""
+    items it needs (the spec's text), which are not part of the system. `package_origins`
+    says where the spec asks for each package (for the deploy's messages)."""
 
     def __init__(self, item: StoreItem, items: List[StoreItem], manifest_record: Manifest,
                  provenance: Optional[Dict[str, Any]] = None,
                  provenance_items: Optional[List[StoreItem]] = None,
                  secrets: Optional[Dict[str, Any]] = None,
-                 etc_locations: Optional[Dict[str, Any]] = None):
+                 etc_locations: Optional[Dict[str, Any]] = None,
+                 package_origins: Optional[Dict[str, PackageOrigin]] = None):
         self.item = item
         self.items = items
         self.manifest_record = manifest_record
@@ -51,6 +54,7 @@ class SystemClosure:
         self.secrets = dict(secrets or {})
         # /etc path -> where the spec declares it (problems the host finds name that line).
         self.etc_locations = dict(etc_locations or {})
+        self.package_origins = dict(package_origins or {})
 
     @property
     def host_name(self) -> str:
@@ -103,6 +107,7 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
         if activation else None,
         "file-systems": [_file_system(fs) for fs in operating_system.file_systems],
         "bootloader": _bootloader(operating_system.bootloader),
+        "swap": swap_entries(operating_system),
         # In the order of the system item's own closure (its references are sorted by path).
         "items": [item.path for item in closure(sorted(top, key=lambda i: i.path))],
     }
@@ -116,7 +121,8 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     origin["locations"] = {path: _absolute(source_map.to_json()) for path, source_map
                            in sorted(renderer.lowerer.source_maps.items()) if path in paths}
     return SystemClosure(item, items, record, origin, origin_items,
-                         {e.path: e.file for e in secret_files}, etc_locations)
+                         {e.path: e.file for e in secret_files}, etc_locations,
+                         package_origins=package_origins(folding))
 
 
 def _absolute(source_map: Dict[str, Any]) -> Dict[str, Any]:

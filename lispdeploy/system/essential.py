@@ -51,11 +51,17 @@ def operating_system_etc_files(os: OperatingSystem) -> Tuple[EtcFile, ...]:
 
 def _packages(os: OperatingSystem) -> Tuple:
     """The `packages` field, and the packages of login shells given as package files."""
-    packages = list(os.packages)
+    # A package named by a string or a Guix variable has no location of its own: messages
+    # about it (apt does not know it) point at the field that names it.
+    where = os.field_location("packages")
+    packages = [p if p.location is not None else p.replace(location=where)
+                for p in os.packages]
     names = {p.name for p in packages}
     for user in os.users:
         package = getattr(user.shell, "package", None)
         if package is not None and package.name not in names:
+            if package.location is None:
+                package = package.replace(location=user.field_location("shell"))
             packages.append(package)
             names.add(package.name)
     return tuple(packages)

@@ -1,7 +1,9 @@
 """The Guix System declarations of an operating system that a Debian host has no use for or
 does in its own way, accepted so that Guix users' files load: `channel` records,
-`%base-initrd-modules`, `%root-account`, `crypt`, `swap-space`, `mapped-device` and the device
-mappings, name-service switches, locale definitions, and the kernel and initrd fields.
+`%base-initrd-modules`, `%root-account`, `crypt`, `mapped-device` and the device mappings,
+name-service switches, locale definitions, and the kernel and initrd fields. `swap-space` is
+applied: `swap_entries(os)` is the manifest's swap section (a swap file made when the host
+lacks it, its /etc/fstab line, swapon).
 
 `notes(os)` lists, once each, what of these an operating system sets and what becomes of it
 on Debian; `describe` and the deploy report show them as warnings. Imports records, checks,
@@ -10,7 +12,8 @@ services.guix_system and the system records.
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+import re
+from typing import Any, Dict, List, Optional, Tuple
 
 from lispdeploy import checks
 from lispdeploy.errors import SpecError
@@ -18,6 +21,7 @@ from lispdeploy.location import Location
 from lispdeploy.records import Field, Record
 from lispdeploy.services.guix_system import OpenRecord, guix_system_notes
 from lispdeploy.system.accounts import UserAccount
+from lispdeploy.system.file_systems import FileSystemLabel, Uuid
 
 
 class Channel(Record):
@@ -34,9 +38,30 @@ class Channel(Record):
     )
 
 
+_SIZE = re.compile(r"^([0-9]+)\s*([KMGT]?)(i?B)?$", re.IGNORECASE)
+_FACTORS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def _size(value):
+    """A size in bytes: an integer, or a string such as "2G", "512M", "1GiB"."""
+    if isinstance(value, bool):
+        raise TypeError("a size such as \"2G\" or a number of bytes")
+    if isinstance(value, int):
+        number = value
+    else:
+        match = _SIZE.match(checks.string(value).strip()) if isinstance(value, str) else None
+        if match is None:
+            raise TypeError("a size such as \"2G\", \"512M\" or a number of bytes")
+        number = int(match.group(1)) * _FACTORS[match.group(2).upper()]
+    if number < 40960:
+        raise TypeError("a size of at least 40 KiB (mkswap's minimum), such as \"2G\"")
+    return number
+
+
 class SwapSpace(Record):
     """Swap: `(swap-space (target "/swapfile"))`, a file or a device (a path, a label or a
-    UUID), as Debian's /etc/fstab entry for it."""
+    UUID), with its /etc/fstab line. `size` (lispdeploy's, not Guix's) makes the file when
+    the host lacks it."""
 
     record_name = "swap-space"
     fields = (
@@ -44,6 +69,9 @@ class SwapSpace(Record):
         Field("dependencies", (), check=checks.anything),
         Field("priority", None, check=checks.optional(checks.integer, "an integer priority")),
         Field("discard", False, check=checks.boolean, spec_name="discard?"),
+        Field("size", None, check=checks.optional(_size),
+              doc="lispdeploy: the size of a swap file to make when the host lacks it, e.g. "
+                  "\"2G\"; #f: the file must exist"),
     )
 
 
@@ -140,13 +168,41 @@ def notes(os) -> List[Tuple[Optional[Location], str]]:
             out.append((device.location, f"mapped-device {device.target}: not applied; on "
                                          f"Debian it is {device.type.debian}, set up when the "
                                          "host is installed"))
-    for swap in os.swap_devices:
-        where = getattr(swap, "location", None)
-        target = swap.target if isinstance(swap, SwapSpace) else swap
-        out.append((where, f"swap {target}: not applied; Debian enables swap from /etc/fstab, "
-                           "set up when the host is installed"))
     out.extend(guix_system_notes(os.services))
     return out
+
+
+def swap_target(target: Any, location) -> str:
+    """How /etc/fstab names a swap-space's target: a path, LABEL=x or UUID=x."""
+    if isinstance(target, FileSystemLabel):
+        return f"LABEL={target.label}"
+    if isinstance(target, Uuid):
+        return f"UUID={target.string.lower()}"
+    if isinstance(target, str) and target.startswith("/") and not any(
+            c.isspace() for c in target):
+        return target
+    raise SpecError(f"swap-space: target {target!r} is not a swap file or device",
+                    location=location,
+                    hint="give an absolute path (\"/swapfile\", \"/dev/vdb2\"), "
+                         "(file-system-label \"swap\") or (uuid \"...\")")
+
+
+def swap_entries(os) -> List[Dict[str, Any]]:
+    """The manifest's swap section: each of `os`'s swap-devices once (Guix's older form, a
+    bare device name, is taken too)."""
+    out: Dict[str, Dict[str, Any]] = {}
+    for swap in os.swap_devices:
+        space = swap if isinstance(swap, SwapSpace) else SwapSpace(target=swap,
+                                                                   location=os.location)
+        target = swap_target(space.target, space.location or os.location)
+        if space.size is not None and not target.startswith("/") or \
+                space.size is not None and target.startswith("/dev/"):
+            raise SpecError(f"swap-space {target}: size is for swap files; a device has its "
+                            "own size", location=space.location or os.location,
+                            hint="drop (size ...) for a partition")
+        out[target] = {"target": target, "size": space.size, "priority": space.priority,
+                       "discard": space.discard}
+    return list(out.values())
 
 
 VALUES = {

@@ -170,8 +170,24 @@ def _user_json(user: UserAccount) -> Dict:
             "shell": user.shell, "system": user.system, "password": user.password}
 
 
-def package_entries(folding: Folding) -> List[Dict]:
-    """The manifest's "packages" section: each package once, in the order first declared."""
+class PackageOrigin:
+    """Where the spec asks for a package: its location, the Guix package it stands for, and
+    the service that wants it (None for the operating system's own `packages`)."""
+
+    __slots__ = ("location", "guix_name", "service")
+
+    def __init__(self, location=None, guix_name: Optional[str] = None,
+                 service: Optional[str] = None):
+        self.location = location
+        self.guix_name = guix_name
+        self.service = service
+
+    def __repr__(self) -> str:
+        return f"#<package-origin {self.location} {self.guix_name} {self.service}>"
+
+
+def _chosen_packages(folding: Folding) -> Dict[str, Tuple[Service, Package]]:
+    """Each package once, in the order first declared, with the service that declares it."""
     chosen: Dict[str, Tuple[Service, Package]] = {}
     for source, declaration in declarations(folding, profile_service_type):
         if isinstance(declaration, str):
@@ -195,7 +211,20 @@ def package_entries(folding: Folding) -> List[Dict]:
                 chosen[package.name] = (source, package)
             continue
         chosen[package.name] = (source, package)
-    return [{"name": p.name, "version": p.version} for _, p in chosen.values()]
+    return chosen
+
+
+def package_entries(folding: Folding) -> List[Dict]:
+    """The manifest's "packages" section: each package once, in the order first declared."""
+    return [{"name": p.name, "version": p.version} for _, p in _chosen_packages(folding).values()]
+
+
+def package_origins(folding: Folding) -> Dict[str, PackageOrigin]:
+    """Package name -> where the spec asks for it (for the deploy's messages about it)."""
+    return {name: PackageOrigin(package.location or source.location, package.guix_name,
+                                None if source.kind is profile_service_type
+                                else source.kind.name)
+            for name, (source, package) in _chosen_packages(folding).items()}
 
 
 def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]

@@ -164,3 +164,64 @@ def test_a_system_that_would_lock_root_out_is_refused(world):
             'deploy as another user with sudo: (user "deploy") in machine-ssh-configuration'
             ) in done.stderr
     assert world.sh(name, "ls /var/lib/lispdeploy") == ""
+
+
+def test_packages_apt_does_not_know_are_refused_before_any_change(world):
+    """On a fresh minimal Debian 12 host (no package lists, no sudo): the probe fetches the
+    lists, asks apt about each declared package, and refuses the names it cannot install with
+    where the spec names them; nothing is installed or written."""
+    name = world.host_name()
+    spec = world.write(f"""
+(use-modules (gnu))
+(define os
+  (operating-system
+    (host-name "pkgs")
+    (packages (cons* "htpo" (specification->package "nss-certs")
+                     %base-packages))))
+(list {container_machine('os', name)})
+""")
+    done = world.lispdeploy("deploy", spec)
+    assert done.returncode == 1, done.stdout
+    field = f"{spec}:6:5"
+    assert (f"pkgs: {field}: error (checks): package 'htpo' is not known to the host's apt "
+            "(Debian GNU/Linux 12 (bookworm))\nhint: close names apt knows: ") in done.stderr
+    assert "'htop'" in done.stderr.split("hint: ")[1].splitlines()[0]
+    assert "Traceback" not in done.stderr
+    assert world.sh(name, "ls /var/lib/lispdeploy; dpkg-query -W -f='${Package} "
+                          "${db:Status-Abbrev}\\n' sudo locales htop ca-certificates "
+                          "2>/dev/null | grep ii || true") == ""
+
+    # A dry run is judged by the same check: a virtual package and a pin apt does not offer.
+    spec = world.write(open(spec).read().replace(
+        '"htpo" (specification->package "nss-certs")', '"awk" "htop@0.1-1"'))
+    done = world.lispdeploy("deploy", "--dry-run", spec)
+    assert done.returncode == 1, done.stdout
+    assert (f"pkgs: {field}: error (checks): 2 packages cannot be installed as declared:\n"
+            f"  {field}: package 'awk' is a virtual package on this host, provided by ") \
+        in done.stderr
+    assert f"  {field}: package htop: version 0.1-1 is not available; apt offers " \
+        in done.stderr
+    assert 'htop: pin one of them, e.g. "htop@' in done.stderr
+    assert world.sh(name, "ls /var/lib/lispdeploy") == ""
+
+
+def test_swap_is_refused_on_a_container_host_before_any_change(world):
+    """Only a real kernel turns swap on: a container host is told so at the swap-space,
+    before a swap file or an fstab line is written."""
+    name = world.host_name()
+    spec = world.write(f"""
+(use-modules (gnu))
+(define os
+  (operating-system
+    (host-name "swapper")
+    (swap-devices (list (swap-space (target "/swapfile") (size "64M"))))))
+(list {container_machine('os', name)})
+""")
+    done = world.lispdeploy("deploy", spec)
+    assert done.returncode == 1, done.stdout
+    assert (f"swapper: {spec}:6:25: error (checks): swap /swapfile: this host is a container "
+            "(systemd-nspawn), and only the kernel of the machine it runs on can turn swap on "
+            "(swapon is refused in containers)\n"
+            "hint: declare swap-devices for servers and virtual machines only") in done.stderr
+    assert world.sh(name, "ls /var/lib/lispdeploy; test ! -e /swapfile && "
+                          "grep -c swap /etc/fstab || true") == "0\n"

@@ -100,9 +100,16 @@ def test_a_tarball_image_is_unpacked_once_even_when_asked_for_at_once(fleet, tmp
     assert [e for e in entries if not e.startswith(".lock-")] == [
         os.path.basename(answers[0][0])]
 
-    (host,) = fleet(1, image=tarball)
-    assert host.image == tarball
-    assert ssh(host, ". /etc/os-release; echo $VERSION_ID")[0].strip() == "13"
+    # The host unpacks the tarball into the machine's own image store: the test removes what
+    # it unpacked there (a suite run must not leave an image behind), even when it fails.
+    try:
+        (host,) = fleet(1, image=tarball)
+        assert host.image == tarball
+        assert ssh(host, ". /etc/os-release; echo $VERSION_ID")[0].strip() == "13"
+    finally:
+        fleet.close()
+        if fleet.engine.images.find(tarball) is not None:
+            fleet.engine.images.remove(tarball, lambda image: [])
 
 
 def test_a_build_whose_process_died_is_never_used_and_is_cleaned_up(tmp_path):

@@ -89,11 +89,10 @@ def generate_key(path: str, comment: str) -> str:
 
 def identity_files(host_name: str, address: Optional[str]) -> Dict[str, str]:
     """The identity files `prepare` writes (path -> text): what a new host's /etc/hostname and
-    (once its address is known) /etc/hosts hold."""
-    files = {"/etc/hostname": f"{host_name}\n"}
-    if address:
-        files["/etc/hosts"] = _hosts(host_name, address)
-    return files
+    /etc/hosts hold. Without an address (chosen when the host is created) /etc/hosts names it
+    in words: a dry run still knows that the file exists and what else it says."""
+    return {"/etc/hostname": f"{host_name}\n",
+            "/etc/hosts": _hosts(host_name, address or "(address-chosen-at-creation)")}
 
 
 def prepare(upper: str, *, host_name: str, address: str, authorized_key: str,

@@ -23,10 +23,15 @@ checks) are skipped when a machine's configuration says `(safety-checks? #f)`.
     validate         configuration files with a validator (visudo, nginx -t...) pass it
     downgrade        the spec's commit descends from the one the host runs
                      (`allow-downgrades?`)
+    packages         apt can install every declared package as declared (name, version),
+                     after fetching the package lists of a host that has none
+    swap             swap can be turned on: not a container, the file exists or has a size,
+                     an existing file holds a swap area, a device exists
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
@@ -34,16 +39,17 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from lispdeploy.environments.deploy_options import MACHINE_ARCHITECTURES
 from lispdeploy.errors import DeployError, SpecError
 from lispdeploy.hostside.contract import Manifest, ProbeAnswer
+from lispdeploy.system.guix_system import swap_target
 from lispdeploy.system.operating_system import OperatingSystem
 
 
 class Problem:
-    """A check that failed: a message and a hint, fatal unless it is a warning."""
+    """A check that failed: a message and a hint, fatal unless it is a warning; `location`:
+    where the spec declares what failed, when one place does."""
 
     __slots__ = ("message", "hint", "warning", "location")
 
-    def __init__(self, message: str, hint: str = "", warning: bool = False, *,
-                 location=None):
+    def __init__(self, message: str, hint: str = "", warning: bool = False, location=None):
         self.message = message
         self.hint = hint
         self.warning = warning
@@ -51,17 +57,20 @@ class Problem:
 
     def to_json(self) -> Dict[str, Any]:
         """The problem for reports."""
-        return {"message": self.message, "hint": self.hint, "warning": self.warning}
+        return {"message": self.message, "hint": self.hint, "warning": self.warning,
+                "location": str(self.location) if self.location is not None else None}
 
 
 class CheckContext:
-    """What the checks know of the deploy: the system being deployed and its machine."""
+    """What the checks know of the deploy: the system being deployed and its machine, and
+    where the spec asks for each package (`package_origins`, name -> PackageOrigin)."""
 
     def __init__(self, *, manifest: Manifest, contents: Mapping[str, bytes],
                  operating_system: Optional[OperatingSystem] = None, system: str = "x86_64-linux",
                  container: bool = False, safety_checks: bool = True,
                  allow_downgrades: bool = False, user: str = "root",
                  provenance: Optional[Dict[str, Any]] = None, spec_path: Optional[str] = None,
+                 package_origins: Optional[Mapping[str, Any]] = None,
                  etc_locations: Optional[Mapping[str, Any]] = None):
         self.manifest = manifest
         self.contents = contents
@@ -75,6 +84,7 @@ class CheckContext:
         self.spec_path = spec_path
         # /etc path -> where the spec declares that file: problems about it are located there.
         self.etc_locations = dict(etc_locations or {})
+        self.package_origins = package_origins or {}
 
 
 Judge = Callable[[ProbeAnswer, Any, CheckContext], List[Problem]]
@@ -346,6 +356,170 @@ def _downgrade(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Prob
     return [problem] if problem is not None else []
 
 
+def _wanted_packages(ctx: CheckContext) -> List[Dict[str, Any]]:
+    return [{"name": p.name, "version": p.version} for p in ctx.manifest.packages]
+
+
+def _new_apt_sources(answer: ProbeAnswer, ctx: CheckContext) -> List[str]:
+    """The apt sources files the deploy writes that the host lacks as written: until they are
+    there, apt cannot know the packages they provide."""
+    new = []
+    for e in ctx.manifest.etc:
+        if not e.path.lstrip("/").startswith("apt/sources.list"):
+            continue
+        content = ctx.contents.get(e.item)
+        fact = answer.facts.file(e.target) if answer.facts is not None else None
+        if content is None or fact is None or \
+                fact.sha256 != hashlib.sha256(content).hexdigest():
+            new.append(e.target)
+    return new
+
+
+def _package_named(name: str, origin: Any) -> str:
+    """'nginx', with the Guix package it stands for and the service that wants it."""
+    text = f"package '{name}'"
+    guix = getattr(origin, "guix_name", None)
+    if guix and guix != name:
+        text += f" (lispdeploy's Debian name for Guix's '{guix}')"
+    service = getattr(origin, "service", None)
+    if service:
+        text += f" of service '{service}'"
+    return text
+
+
+def _package_problem(found: Dict[str, Any], origin: Any, distribution: str,
+                     deferred: List[str]) -> Problem:
+    """One package apt cannot install as declared, told as the user fixes it."""
+    name, kind = found["name"], found["kind"]
+    named = _package_named(name, origin)
+    where = getattr(origin, "location", None)
+    if kind == "virtual":
+        providers = found.get("providers") or []
+        message = (f"{named} is a virtual package on this host, provided by "
+                   + ", ".join(f"'{p}'" for p in providers))
+        hint = f"name the package that provides it, e.g. \"{providers[0]}\""
+    elif kind == "version":
+        offered = found.get("offered") or []
+        # Worded as the packages step words it (hostside.packages), which says it when a
+        # check did not run.
+        message = (named.replace(f"package '{name}'", f"package {name}", 1)
+                   + f": version {found.get('version')} is not available; apt offers "
+                   + ", ".join(offered))
+        hint = f"pin one of them, e.g. \"{name}@{offered[0]}\", or none" if offered else ""
+    elif kind == "no-candidate":
+        message = (f"{named} has no installation candidate on this host (apt knows versions "
+                   + ", ".join(found.get("offered") or ()) + " but its pins or sources rule "
+                   "them out)")
+        hint = "check /etc/apt/preferences.d and the host's apt sources, or pin a version"
+    else:
+        close = [c for c in found.get("close") or () if c != name]
+        message = f"{named} is not known to the host's apt ({distribution})"
+        hint = ("close names apt knows: " + ", ".join(f"'{c}'" for c in close) + "; "
+                if close else "apt knows no package of a close name; ")
+        if getattr(origin, "service", None):
+            hint += (f"service '{origin.service}' installs it, as Debian 12 (bookworm) names "
+                     "it: deploy it to a host whose apt has that package")
+        elif getattr(origin, "guix_name", None) and origin.guix_name != name:
+            hint += ("write the host's own name for it as a string in the packages, e.g. "
+                     f"(cons \"{close[0]}\" %base-packages)" if close else
+                     "find the host's own name for it (`apt-cache search WORD` on the host) and "
+                     "write it as a string in the packages")
+        else:
+            hint += "`apt-cache search WORD` on the host finds the name of a package"
+    if deferred:
+        # Warnings are shown as text: the location goes in front.
+        return Problem((f"{where}: " if where else "") + f"{message}; not refused yet: the "
+                       f"deploy adds apt sources ({', '.join(deferred)}) that may provide it, "
+                       "and apt-get says when it installs", warning=True, location=where)
+    return Problem(message, hint, location=where)
+
+
+def _packages(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if not report or report.get("apt") is False:
+        return []
+    deferred = _new_apt_sources(answer, ctx)
+    distribution = answer.os.name if answer.os is not None else "this host"
+    error = report.get("update-error")
+    if report.get("lists") == "fetched" and error and not report.get("problems"):
+        return [Problem("cannot check the declared packages: the host has no apt package "
+                        f"lists, and apt-get update failed:\n{error}",
+                        "check the host's apt sources (/etc/apt/sources.list, "
+                        "/etc/apt/sources.list.d) and that it reaches them",
+                        warning=bool(deferred))]
+    found = report.get("problems") or ()
+    problems = [_package_problem(f, ctx.package_origins.get(f["name"]), distribution, deferred)
+                for f in found]
+    fatal = [(f["name"], p) for f, p in zip(found, problems) if not p.warning]
+    if error and fatal:
+        fatal[-1][1].hint += f" (apt-get update failed, the lists may be old: {error})"
+    if len(fatal) > 1:
+        lines = "".join(f"\n  {p.location}: {p.message}" if p.location else
+                        f"\n  {p.message}" for _, p in fatal)
+        hints = "\n  ".join(f"{name}: {p.hint}" for name, p in fatal if p.hint)
+        return [p for p in problems if p.warning] + [Problem(
+            f"{len(fatal)} packages cannot be installed as declared:{lines}",
+            "\n  " + hints if hints else "", location=fatal[0][1].location)]
+    return problems
+
+
+def _swap_location(ctx: CheckContext, target: str):
+    """Where the spec declares the swap area `target` (as the manifest names it)."""
+    os_ = ctx.operating_system
+    if os_ is None:
+        return None
+    for space in os_.swap_devices:
+        try:
+            named = swap_target(getattr(space, "target", space), None)
+        except SpecError:
+            continue
+        if named == target:
+            return getattr(space, "location", None) or os_.field_location("swap_devices")
+    return os_.field_location("swap_devices")
+
+
+def _swap(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if not ctx.manifest.swap:
+        return []
+    first = ctx.manifest.swap[0].target
+    container = (report or {}).get("container") or ("a container host" if ctx.container
+                                                     else None)
+    if container:
+        return [Problem(f"swap {first}: this host is a container ({container}), and only the "
+                        "kernel of the machine it runs on can turn swap on (swapon is refused "
+                        "in containers)",
+                        "declare swap-devices for servers and virtual machines only; a "
+                        "container's memory is its host machine's",
+                        location=_swap_location(ctx, first))]
+    facts = answer.facts.swaps if answer.facts is not None else {}
+    made = ((answer.state or {}).get("swaps") or {})
+    problems = []
+    for s in ctx.manifest.swap:
+        fact = facts.get(s.target)
+        if fact is None or fact.active:
+            continue
+        where = _swap_location(ctx, s.target)
+        device = not s.target.startswith("/") or s.target.startswith("/dev/")
+        if fact.kind == "absent" and device:
+            problems.append(Problem(f"swap device {s.target} not found",
+                                    "declare the host's real device (see lsblk -f on the host)",
+                                    location=where))
+        elif fact.kind == "absent" and s.size is None:
+            problems.append(Problem(
+                f"swap file {s.target} does not exist on the host",
+                "add (size \"2G\") to the swap-space, and lispdeploy makes it (mode 0600, "
+                "mkswap), or make it yourself", location=where))
+        elif fact.kind == "file" and not (made.get(s.target) or {}).get("created"):
+            problems.append(Problem(
+                f"swap file {s.target} exists but holds no swap area; lispdeploy does not run "
+                "mkswap over a file it did not make",
+                f"if it is meant as swap, run `mkswap {s.target}` on the host; or name a new "
+                "file with (size ...)", location=where))
+        elif fact.kind == "other":
+            problems.append(Problem(f"swap {s.target} is neither a file nor a block device",
+                                    "name a swap file or a partition", location=where))
+    return problems
+
+
 def _unless_container(request):
     return lambda ctx: None if ctx.container else request(ctx)
 
@@ -369,6 +543,8 @@ SAFETY_CHECKS: Tuple[SafetyCheck, ...] = (
     SafetyCheck("etc-directories", _etc_directories),
     SafetyCheck("validate", _validate, _validations),
     SafetyCheck("downgrade", _downgrade),
+    SafetyCheck("packages", _packages, _wanted_packages),
+    SafetyCheck("swap", _swap, lambda ctx: [s.target for s in ctx.manifest.swap]),
 )
 
 

@@ -134,7 +134,8 @@ class ManagedDeploy:
             safety_checks=self.config.safety_checks,
             allow_downgrades=self.config.allow_downgrades,
             user=getattr(transport, "user", "root"), provenance=system.provenance,
-            spec_path=self.options.spec_path, etc_locations=system.etc_locations)
+            spec_path=self.options.spec_path, package_origins=system.package_origins,
+            etc_locations=system.etc_locations)
         request = probe_request(system, context)
         if watchdog is not None:
             request.items.append(watchdog.path)
@@ -195,7 +196,8 @@ class ManagedDeploy:
             manifest=manifest, contents=system.contents(),
             operating_system=self.machine.operating_system, system=self.config.system,
             container=self.container, safety_checks=self.config.safety_checks,
-            user=self.config.user or "root", etc_locations=system.etc_locations)
+            user=self.config.user or "root", package_origins=system.package_origins,
+            etc_locations=system.etc_locations)
         report.warnings = [p.message for p in checks.raise_first(
             checks.judge_without_host(context), self.name, "checks")] + self._guix_notes()
         report.warnings.append("the host does not exist yet: its safety checks run when a "
