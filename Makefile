@@ -10,16 +10,40 @@ STAMP  := $(VENV)/.installed-stamp
 # builds the minimal images hosts boot from; apt-cacher-ng is the package cache hosts share
 # (started and stopped by lispdeploy itself, never as a service of this machine), so packages
 # that tests install in hosts are downloaded once; the daemons' own checkers run on generated
-# files, and their clients talk to container hosts.
+# files, and their clients talk to container hosts. pebble (an ACME server), apt-utils and
+# gnupg (a signed apt repository) run on this machine, on loopback, as the servers the certbot
+# and apt-service tests talk to.
 DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 nginx cron locales tzdata iproute2 python3 python3-venv git \
 	mmdebstrap apt-cacher-ng \
-	postgresql mariadb-server mariadb-client redis-tools php-fpm rsyslog logrotate unattended-upgrades zstd
+	postgresql mariadb-server mariadb-client redis-tools php-fpm rsyslog logrotate unattended-upgrades zstd \
+	pebble openssl apt-utils gnupg
 
-.PHONY: test demo demo-clean try-forum deps system-deps venv lint clean
+.PHONY: test test-crash test-corpus bench demo demo-clean try-forum deps system-deps venv lint clean
+
+# Container hosts share this machine's inotify and task limits: raised (never lowered) for the
+# hosts a run boots at once (tools/raise-container-limits.sh, docs/environments.md).
+TEST_HOSTS  := 32
+BENCH_HOSTS := 60
 
 test: deps
 	$(BIN)/lint-imports --no-cache
+	@sh tools/raise-container-limits.sh $(TEST_HOSTS)
 	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The benchmark against pyinfra, Ansible and the SSH floor (benchmarks/README.md); it installs
+# the peers into its own virtualenv and writes benchmarks/results.md and its plot.
+bench: deps
+	@sh tools/raise-container-limits.sh $(BENCH_HOSTS)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+# Every interruption point of the crash-safety harness (docs/safety.md), not a sample: ~40 min.
+test-crash: deps
+	LISPDEPLOY_CRASH_POINTS=all $(BIN)/pytest -q -s -p no:cacheprovider tests/deploy/test_crash_safety.py
+
+# Every spec of the bad-spec corpus (docs/safety.md), not make test's sample: ~18 min.
+test-corpus: deps
+	@sh tools/raise-container-limits.sh $(TEST_HOSTS)
+	LISPDEPLOY_CORPUS=all $(BIN)/pytest -q -p no:cacheprovider tests/safety/test_bad_specs.py
 
 demo: deps
 	@sh tools/demo.sh

@@ -76,18 +76,21 @@ def list_of(check: Check, what: str) -> Check:
     def list_check(value) -> Tuple:
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
             raise TypeError(f"a list of {what}")
-        out = []
+        try:
+            return tuple(map(check, value))
+        except TypeError:
+            pass
+        # Slow path, only to say which item was refused and why ("it holds a newline").
         for number, item in enumerate(value, 1):
             try:
-                out.append(check(item))
+                check(item)
             except TypeError as e:
-                # The reason an item was refused ("it holds a newline") says what to fix.
                 reason = getattr(e, "reason", None)
                 if reason:
                     reason = f"item {number}: {reason}"
                 raise refusal(f"a list of {what}" + (f" ({reason})" if reason else ""),
-                                   reason) from None
-        return tuple(out)
+                              reason) from None
+        raise TypeError(f"a list of {what}")
     list_check.__doc__ = f"A list of {what}."
     list_check.inner = check
     return list_check

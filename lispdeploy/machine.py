@@ -327,6 +327,9 @@ class HostContext:
         self.options = options
         self.connections = 0
         self.round_trips = 0
+        # What crossed the wire to and from the host (SSH included), and the share of the sent
+        # bytes that were requests and store items (see remote.transport's memo keys).
+        self.traffic = {"sent": 0, "received": 0, "requests": 0, "items": 0}
         self.build_options: Dict[str, Any] = {}
         # The environment whose delegate gave the machine the work reaches, if any.
         self.reached_through: Optional[str] = None
@@ -443,6 +446,12 @@ class HostContext:
     def _close(self, transport: Any) -> None:
         self.connections += getattr(transport, "connections", 1)
         self.round_trips += getattr(transport, "round_trips", 0)
+        sent, received = getattr(transport, "wire_bytes", (0, 0))
+        memo = getattr(transport, "memo", {})
+        for key, value in (("sent", sent), ("received", received),
+                           ("requests", memo.get("request-bytes", 0)),
+                           ("items", memo.get("item-bytes", 0))):
+            self.traffic[key] += value
         try:
             transport.close()
         except Exception:

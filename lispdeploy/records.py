@@ -80,10 +80,16 @@ class Record:
     # Filled by __init_subclass__: field lookup by Python name and by spec name or alias.
     _by_name: Dict[str, Field] = {}
     _by_spec_name: Dict[str, Tuple[Field, Optional[Callable]]] = {}
+    # Also by __init_subclass__ (records are made by the thousand: a spec of 500 machines).
+    _required: Tuple[Field, ...] = ()
+    _defaults: Tuple[Tuple[str, Any, bool, bool], ...] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         cls._by_name = {f.name: f for f in cls.fields}
+        cls._required = tuple(f for f in cls.fields if f.required)
+        cls._defaults = tuple((f.name, f.default, f.innate, f.default.__class__ is Thunk)
+                              for f in cls.fields if f.default is not MISSING)
         cls._by_spec_name = {}
         for f in cls.fields:
             cls._by_spec_name[f.spec_name] = (f, None)
@@ -93,19 +99,20 @@ class Record:
             for alias, convert in f.aliases.items():
                 cls._by_spec_name[alias] = (f, convert)
         for f in cls.fields:
-            setattr(cls, f.name, property(_make_getter(f.name), doc=f.doc or None))
+            setattr(cls, f.name, _FieldGetter(f))
 
     def __init__(self, *, location: Optional[Location] = None, _inherit: Optional["Record"] = None,
                  _field_locations: Optional[Dict[str, Location]] = None, **given: Any):
         cls = type(self)
-        field_locations = _located(_field_locations, location)
         values: Dict[str, Any] = {}
+        thunked = False  # whether some value is a Thunk (most records have none)
         if _inherit is not None:
             if not isinstance(_inherit, cls):
                 raise RecordError(
                     f"{cls.record_name}: cannot inherit from {describe_value(_inherit)}",
                     location=location, hint=f"(inherit X) needs X to be a {cls.record_name}")
             values.update(_inherit._values)
+            thunked = _inherit._values is not _inherit.__dict__
         for key, value in given.items():
             field = cls._by_name.get(key)
             convert = None
@@ -113,34 +120,51 @@ class Record:
                 field, convert = cls._by_spec_name.get(key.replace("_", "-"), (None, None))
             if field is None:
                 raise RecordError(f"{cls.record_name}: unknown field '{key.replace('_', '-')}'",
-                                  location=field_locations.get(key, location),
+                                  location=_field_location(_field_locations, key, location),
                                   hint=did_you_mean(key.replace("_", "-"), cls._by_spec_name))
             if convert is not None:
                 value = convert(value)
-            values[field.name] = _checked(cls, field, value,
-                                          field_locations.get(key, location))
-        missing = [f.spec_name for f in cls.fields
-                   if f.name not in values and f.required]
+            check = field.check
+            if value.__class__ is Thunk:
+                thunked = True
+            elif check is not None:
+                try:
+                    value = check(value)
+                except TypeError as e:
+                    raise _field_error(cls, field, value, e, _field_location(
+                        _field_locations, key, location)) from None
+            values[field.name] = value
+        missing = [f.spec_name for f in cls._required if f.name not in values]
         if missing:
             raise RecordError(
                 f"{cls.record_name}: missing field{'s' if len(missing) > 1 else ''} "
                 + ", ".join(f"'{m}'" for m in missing),
                 location=location,
                 hint="add " + " ".join(f"({m} ...)" for m in missing))
-        for f in cls.fields:
-            if f.name not in values or (f.innate and f.name not in given):
-                if f.default is not MISSING:
-                    values[f.name] = f.default
+        for name, default, innate, is_thunk in cls._defaults:
+            if name not in values or (innate and name not in given):
+                values[name] = default
+                thunked = thunked or is_thunk
         object.__setattr__(self, "_values", values)
         object.__setattr__(self, "location", location)
+        # Stored values are also the instance's dict, where attribute lookup finds them before
+        # the (non-data) field descriptor: reading a field is then as fast as reading any
+        # attribute. Thunked fields stay out of it and are computed on each access.
+        if thunked:
+            object.__setattr__(self, "__dict__", {name: value for name, value in values.items()
+                                                  if value.__class__ is not Thunk})
+        else:
+            object.__setattr__(self, "__dict__", values)
+        # As given (read only when asked: see field_location); an inherited record's own go
+        # before those of the record it inherits from.
         if _inherit is not None and _inherit._field_locations:
-            field_locations = {**_inherit._field_locations, **field_locations}
-        object.__setattr__(self, "_field_locations", field_locations)
+            _field_locations = _InheritedLocations(_field_locations, _inherit)
+        object.__setattr__(self, "_field_locations", _field_locations)
         self._validate()
 
     def field_location(self, name: str) -> Optional[Location]:
         """Where the spec gives field `name` (its Python name), else where the record is."""
-        return self._field_locations.get(name) or self.location
+        return _given_location(self._field_locations, name, self.location) or self.location
 
     def _validate(self) -> None:
         """Cross-field checks of a record type; raise RecordError. None by default."""
@@ -170,27 +194,60 @@ class Record:
         return f"#<{self.record_name} {shown}>"
 
 
-def _located(field_locations, location: Optional[Location]) -> Dict[str, Location]:
-    """Field locations given as a dict, or (by the spec macros, cheaply) as a tuple of
-    (python-name, line, column) in the record's own file."""
+class _InheritedLocations:
+    """The field locations of a record made with (inherit X): its own, then X's."""
+
+    __slots__ = ("own", "parent")
+
+    def __init__(self, own, parent: "Record"):
+        self.own = own
+        self.parent = parent
+
+
+def _given_location(field_locations, key: str,
+                    location: Optional[Location]) -> Optional[Location]:
+    """Where the spec wrote field `key`, or None. Field locations come as a dict, or (by the
+    spec macros, cheaply) as a tuple of (python-name, line, column) in the file of the
+    record's `location`, turned into a Location only when asked (an error, a check)."""
     if not field_locations:
-        return {}
+        return None
+    if field_locations.__class__ is _InheritedLocations:
+        parent = field_locations.parent
+        return (_given_location(field_locations.own, key, location)
+                or _given_location(parent._field_locations, key, parent.location))
     if isinstance(field_locations, dict):
-        return field_locations
+        return field_locations.get(key)
     file = location.file if location is not None else "<spec>"
-    return {name: Location(file, line, column) for name, line, column in field_locations}
+    for name, line, column in field_locations:
+        if name == key:
+            return Location(file, line, column)
+    return None
 
 
-def _make_getter(name: str):
-    def get(self):
-        value = self._values[name]
-        if isinstance(value, Thunk):
-            field = type(self)._by_name[name]
-            value = value.compute(self)
+def _field_location(field_locations, key: str,
+                    location: Optional[Location]) -> Optional[Location]:
+    """Where field `key` was written (for its error), else the record's location."""
+    return _given_location(field_locations, key, location) or location
+
+
+class _FieldGetter:
+    """A record field's attribute. A non-data descriptor: a stored value in the instance's
+    dict shadows it; it computes thunked fields (on each access)."""
+
+    def __init__(self, field: Field):
+        self.field = field
+        self.__doc__ = field.doc or None
+
+    def __get__(self, record, owner=None):
+        if record is None:
+            return self
+        field = self.field
+        value = record._values[field.name]
+        if value.__class__ is Thunk:  # (Thunk has no subclasses) faster than isinstance
+            value = value.compute(record)
             if field.check is not None:
-                value = _checked(type(self), field, value, self.location)
+                value = _checked(type(record), field, value, record.location)
         return value
-    return get
 
 
 def _checked(cls, field: Field, value: Any, location: Optional[Location]) -> Any:
@@ -199,10 +256,13 @@ def _checked(cls, field: Field, value: Any, location: Optional[Location]) -> Any
     try:
         return field.check(value)
     except TypeError as e:
-        raise RecordError(
-            f"{cls.record_name}: field '{field.spec_name}' expects {e}, "
-            f"got {describe_value(value)}",
-            location=location) from None
+        raise _field_error(cls, field, value, e, location) from None
+
+
+def _field_error(cls, field: Field, value: Any, error: TypeError,
+                 location: Optional[Location]) -> RecordError:
+    return RecordError(f"{cls.record_name}: field '{field.spec_name}' expects {error}, "
+                       f"got {describe_value(value)}", location=location)
 
 
 def describe_value(value: Any) -> str:

@@ -1,5 +1,6 @@
 """What a deploy (or a roll-back, a generation switch, a garbage collection) did on each host:
-the result, the generation, the changes, the services restarted, what was sent, the time, and
+the result, the generation, the changes, the services restarted, what crossed the wire (all of
+SSH's bytes, and the requests' and store items' share of them), the time, and
 for a failure the step, the message and whether the host was rolled back.
 
 Reports are plain values the ui renders as a table and `--json` prints as is.
@@ -33,7 +34,12 @@ class HostReport:
         self.warnings = list(warnings or ())
         self.system = system
         self.items_sent = 0
+        # On the wire (SSH included), over every connection to the host.
         self.bytes_sent = 0
+        self.bytes_received = 0
+        # Of what was sent: the requests (programs, runtime, items), and the items' share.
+        self.request_bytes_sent = 0
+        self.item_bytes_sent = 0
         self.seconds = 0.0
         self.round_trips = 0
         self.connections = 0
@@ -53,6 +59,13 @@ class HostReport:
         if self.plan is not None:
             return list(self.plan.get("restart", ()))
         return [c["name"] for c in self.changes if c["kind"] == "unit" and c["action"] == "restart"]
+
+    @property
+    def reloaded(self) -> List[str]:
+        """Units this run reloaded (or, in a dry run, would reload)."""
+        if self.plan is not None:
+            return list(self.plan.get("reload", ()))
+        return [c["name"] for c in self.changes if c["kind"] == "unit" and c["action"] == "reload"]
 
     def fail(self, error: BaseException) -> "HostReport":
         """Record a failure (a LispdeployError keeps its step, hint and roll-back state)."""
@@ -74,8 +87,11 @@ class HostReport:
         out: Dict[str, Any] = {
             "host": self.host, "result": self.result, "generation": self.generation,
             "previous-generation": self.previous, "system": self.system,
-            "changes": self.changes, "restarted": self.restarted, "warnings": self.warnings,
+            "changes": self.changes, "restarted": self.restarted,
+            "reloaded": self.reloaded, "warnings": self.warnings,
             "items-sent": self.items_sent, "bytes-sent": self.bytes_sent,
+            "bytes-received": self.bytes_received, "request-bytes-sent": self.request_bytes_sent,
+            "item-bytes-sent": self.item_bytes_sent,
             "seconds": round(self.seconds, 3), "round-trips": self.round_trips,
             "connections": self.connections}
         if self.error is not None:

@@ -6,3 +6,5 @@ by their bare names.
 """
 
 from fleet import container_fleet, fleet, shared_fleet  # noqa: F401  (container hosts)
+from pebble import pebble  # noqa: F401  (an ACME server on loopback)
+from apt_repository import apt_repository  # noqa: F401  (a signed apt repository)

@@ -50,15 +50,25 @@ def build(directory, text, *, listen_address=None, load_path=(), name="spec.hy")
     """Write, load and build a spec; the system of its first machine."""
     path = write_spec(directory, text, name)
     spec = load_spec(path, load_path=load_path)
-    return build_system(spec.machines[0], spec_path=spec.path, spec_text=spec.text,
-                        listen_address=listen_address)
+    return checked(build_system(spec.machines[0], spec_path=spec.path, spec_text=spec.text,
+                                listen_address=listen_address))
 
 
 def build_path(path, *, listen_address=None, load_path=(), index=0):
     """Load and build the spec at `path`; the system of machine number `index`."""
     spec = load_spec(path, load_path=load_path)
-    return build_system(spec.machines[index], spec_path=spec.path, spec_text=spec.text,
-                        listen_address=listen_address)
+    return checked(build_system(spec.machines[index], spec_path=spec.path, spec_text=spec.text,
+                                listen_address=listen_address))
+
+
+def checked(system):
+    """`system`, once its manifest is checked to be exactly the JSON form of the contract's
+    record (the system item is written from it without decoding it: every service the tests
+    build goes through this)."""
+    from lispdeploy.hostside.contract import Manifest, canonical_json
+    assert Manifest.from_json(system.manifest).to_json() == system.manifest
+    assert system.item.content == canonical_json(system.manifest).encode()
+    return system
 
 
 def items_by_path(system):
@@ -116,6 +126,15 @@ def save(directory, name, content):
     with open(path, "wb") as f:
         f.write(content.encode() if isinstance(content, str) else content)
     return path
+
+
+def install_runtime_here():
+    """Put the host runtime programs name into this machine's store, as a deploy sends it to
+    a host: for tests that run a built program here as a plain script."""
+    from lispdeploy.gexp.runtime import runtime_item
+    from lispdeploy.hostside.store import add_runtime
+    runtime = runtime_item()
+    add_runtime(runtime.path, {path: data for path, data, _ in runtime.entries})
 
 
 def run(argv, **kwargs):

@@ -30,9 +30,12 @@ def build(spec, as_json, expression, load_path):
     loaded = load(spec, load_path, expression)
     from lispdeploy.gexp.lowering import Lowerer
     from lispdeploy.system.closure import build_system
+    from lispdeploy.system.provenance import provenance
     lowerer = Lowerer()
-    systems = [build_system(machine, spec_path=loaded.path, spec_text=loaded.text,
-                            listen_address=listen_address_of(machine), lowerer=lowerer)
+    # The spec's provenance (git's state) is the same for every machine: asked once.
+    origin = provenance(loaded.path, loaded.text)
+    systems = [build_system(machine, listen_address=listen_address_of(machine),
+                            lowerer=lowerer, origin=origin)
                for machine in loaded.machines]
     if as_json:
         click.echo(json.dumps({"spec": loaded.path, "machines": [

@@ -94,6 +94,8 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confi
     if command:
         raise UsageError("'--' was used, but -x was not given",
                          hint="lispdeploy deploy SPEC -x -- COMMAND [ARGS...]")
+    from lispdeploy.remote.warm import import_ssh_in_background
+    import_ssh_in_background()
     loaded = deployable(load(spec, load_path, expression))
     machines = select(loaded.machines, on)
     deployment, progress = _deployment(loaded, machines, jobs=jobs, verbose=verbose,
@@ -123,7 +125,8 @@ def deploy(spec, command, dry_run, roll_back, execute, as_json, exit_code, confi
     if prune and ok and not as_json:
         from lispdeploy.cli.destroy import prune_spec
         prune_spec(loaded, yes=yes, dry_run=dry_run, as_json=False)
-    if exit_code and any(r.plan is not None and r.plan.get("changes") for r in rollout.reports):
+    if exit_code and any(r.plan is not None and (r.plan.get("changes") or r.plan.get(
+            "awaiting-confirmation") is not None) for r in rollout.reports):
         click.get_current_context().exit(EXIT_CHANGES_PENDING)
 
 

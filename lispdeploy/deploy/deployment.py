@@ -20,7 +20,7 @@ from lispdeploy.deploy.pool import (DEFAULT_JOBS, HostResult, Interrupted, PoolR
                                    run_on_hosts)
 from lispdeploy.deploy.waves import Amount, allowed_failures, plan_waves
 from lispdeploy.environments.managed_host.checks import check_declared_groups
-from lispdeploy.environments.managed_host.deploy import deployer, switch_report
+from lispdeploy.environments.managed_host.deploy import agent_program, deployer, switch_report
 from lispdeploy.errors import DeployError, LispdeployError
 from lispdeploy.gexp.program import function_call
 from lispdeploy.machine import (DeployOptions, HostContext, Machine, deploy_machine,
@@ -225,7 +225,8 @@ class Deployment:
         def one(host: HostContext) -> HostReport:
             host.phase("switching generation")
             return switch_report(host.name, host_call(host.machine, "switch_generation",
-                                                      number, self.who))
+                                                      number, self.who, None, None,
+                                                      agent_program()))
         return self._each(machines, one)
 
     def generations(self, machines: Sequence[Machine]) -> List[HostReport]:
@@ -295,4 +296,8 @@ def _report(result: HostResult) -> HostReport:
     report.seconds = result.seconds
     report.round_trips += result.round_trips
     report.connections += result.connections
+    report.bytes_sent += result.traffic["sent"]
+    report.bytes_received += result.traffic["received"]
+    report.request_bytes_sent += result.traffic["requests"]
+    report.item_bytes_sent += result.traffic["items"]
     return report

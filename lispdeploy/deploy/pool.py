@@ -41,6 +41,8 @@ class HostResult:
         self.seconds = seconds
         self.connections = connections
         self.round_trips = round_trips
+        # Bytes sent and received on the wire, and the requests' and items' share of the sent.
+        self.traffic = {"sent": 0, "received": 0, "requests": 0, "items": 0}
 
     @property
     def ok(self) -> bool:
@@ -128,6 +130,7 @@ def run_on_hosts(machines: Sequence[Machine], work: Callable[[HostContext], Any]
         result.seconds = time.monotonic() - started
         result.connections = host.connections
         result.round_trips = host.round_trips
+        result.traffic = dict(host.traffic)
         results[name] = result
         reporter.host_finished(result)
         return result

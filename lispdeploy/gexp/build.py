@@ -59,13 +59,15 @@ class LocalBuilder:
     def build(self, program: LoweredProgram, *, name: str,
               location: Optional[Location] = None) -> StoreItem:
         """Run `program` with `output` bound and return the store item of what it made."""
-        inputs = closure(program.items)
+        inputs = [i for i in closure(program.items) if i.path != program.runtime.path]
         headers, payload = item_transfer(inputs)
         directory = tempfile.mkdtemp(prefix="lispdeploy-build-")
         try:
             output = os.path.join(directory, name)
-            request = protocol.encode_request(program.text, {
-                "op": "run", "items": headers, "output": output}, payload)
+            # This machine is the host here: whether it has the runtime is a look away.
+            request = program.request({"op": "run", "items": headers, "output": output},
+                                      payload, send_runtime=not os.path.isdir(
+                                          program.runtime.path))
             document = self._run(request, directory, name, location)
             if document["status"] != "ok":
                 error = program.source_map.describe(document["error"])

@@ -65,15 +65,16 @@ class Lowerer:
         builder = ProgramBuilder(self.path_of)
         indices = [builder.add(g) for g in roots]
         return LoweredProgram(name, builder.text(name, indices, single=single), builder.items,
-                              builder.source_map)
+                              source_map=builder.source_map)
 
     def program(self, name: str, gexps: Union[Gexp, Sequence[Gexp]]) -> StoreItem:
         """An executable store item running `gexps` in order (see `lower_program`); run it on
         a host with `lispdeploy.remote.eval.run_program`, or as a script. Its references are
         the items the gexps refer to."""
         lowered = self.lower_program(name, gexps)
+        # The runtime it names is a reference: it is on the host whenever the program is.
         item = StoreItem(name, content=lowered.text.encode("utf-8"), executable=True,
-                         references=lowered.items)
+                         references=list(lowered.items) + [lowered.runtime])
         if lowered.source_map:
             self.source_maps[item.path] = lowered.source_map
             SOURCE_MAPS[item.path] = lowered.source_map

@@ -1,9 +1,10 @@
 """G-expressions into programs: the Python text a host runs, needing only python3 (3.9+).
 
-A program is self-contained: the source of every module of `lispdeploy.hostside` (the runner,
-the Scheme procedures, the build utilities; see `target.bundle`), then each gexp as the source
-the spec layer compiled and, for each of its `#$` placeholders, the Python expression that
-replaces it on the host (see `target.program`). Those expressions are built here as syntax
+A program is small: the loader of the host runtime (`hostside.bundle`) and the path of the
+runtime store item it loads (`gexp.runtime`: the runner, the Scheme procedures, the build
+utilities, which a host keeps once received), then each gexp as the source the spec layer
+compiled and, for each of its `#$` placeholders, the Python expression that replaces it on
+the host (see `hostside.program`). Those expressions are built here as syntax
 trees from the local values, through a whitelist, and written out with `ast.unparse`, so a
 string full of quotes, newlines or `$(...)` stays a string: user values are never pasted into
 program text.
@@ -31,8 +32,10 @@ from lispdeploy.errors import GexpError
 from lispdeploy.gexp.files import FileLike, store_name
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.location import Location
+from lispdeploy.gexp.runtime import runtime_item, runtime_frame
 from lispdeploy.store import StoreItem
 from lispdeploy.hostside.program import FUNCTION_PREFIX, SourceMap
+from lispdeploy.hostside.protocol import RUNNER_NAME, VERSION, encode_request
 
 _MAX_DEPTH = 200
 # Ints longer than this many bits cannot be written as decimal literals by Python 3.11+.
@@ -59,14 +62,24 @@ SOURCE_MAPS: Dict[str, SourceMap] = {}
 
 class LoweredProgram:
     """A program's text and the store items it refers to (their closures must be on the host
-    before it runs), and where its gexps were written (`source_map`: never in the text)."""
+    before it runs). The text names the host runtime item `runtime` (see `gexp.runtime`),
+    which is not among `items`: a host that lacks it gets it in the request's runtime frame.
+    `source_map` says where its gexps were written (never in the text)."""
 
     def __init__(self, name: str, text: str, items: Sequence[StoreItem],
-                 source_map: Optional[SourceMap] = None):
+                 runtime: Optional[StoreItem] = None, source_map: Optional[SourceMap] = None):
         self.name = name
         self.text = text
         self.items = tuple(items)
+        self.runtime = runtime or runtime_item()
         self.source_map = source_map or SourceMap()
+
+    def request(self, header: Dict[str, Any], payload: Sequence[bytes] = (), *,
+                send_runtime: bool = False) -> bytes:
+        """The bytes of a runner's stdin for this program (see `lispdeploy.hostside.protocol`),
+        with the runtime frame when `send_runtime`."""
+        return encode_request(self.text, header, payload,
+                              runtime=runtime_frame() if send_runtime else b"")
 
     def __repr__(self) -> str:
         return f"#<lowered-program {self.name} {len(self.text)} bytes, {len(self.items)} items>"
@@ -85,6 +98,13 @@ def function_call(function: str, *args: Any, location: Optional[Location] = None
     return Gexp(source=source, references=(list(args),), spec_lines=(0, 0), location=location)
 
 
+def _is_function_call(gexp: Gexp) -> bool:
+    """Whether `gexp` is one `function_call` made (it uses no Scheme procedure)."""
+    lines = gexp.source.splitlines()
+    return (len(lines) == 2 and lines[0].startswith("from lispdeploy.hostside.")
+            and lines[0].endswith(" as _function") and lines[1] == "return _function(*_ungexp_0)")
+
+
 class ProgramBuilder:
     """Collects the gexps of one program (nested ones included) and the items they need.
 
@@ -96,7 +116,6 @@ class ProgramBuilder:
         self._gexps: List[Gexp] = []
         self._codes: List[ast.expr] = []
         self._items: Dict[str, StoreItem] = {}
-        self._imports: List[str] = []
         self.source_map = SourceMap()
 
     def add(self, gexp: Gexp) -> int:
@@ -111,7 +130,7 @@ class ProgramBuilder:
         self._indices[id(gexp)] = index
         self._gexps.append(gexp)
         self._codes.append(ast.Constant(None))
-        self._imports.extend(self._gexp_imports(gexp))
+        self._check_source(gexp)
         substitutions = ast.Dict(keys=[], values=[])
         for number, value in enumerate(gexp.references):
             where = _Where(gexp, number)
@@ -128,9 +147,9 @@ class ProgramBuilder:
         return index
 
     @staticmethod
-    def _gexp_imports(gexp: Gexp) -> Tuple[str, ...]:
+    def _check_source(gexp: Gexp) -> None:
         try:
-            return _imports_in(parse(gexp.source))
+            parse(gexp.source)
         except SyntaxError as e:
             raise GexpError(f"the compiled gexp is not valid Python: {e.msg}",
                             location=gexp.location) from None
@@ -146,14 +165,17 @@ class ProgramBuilder:
         program = _call("Program", ast.Constant(name), ast.List(list(self._codes), ast.Load()),
                         ast.Tuple([ast.Constant(i) for i in roots], ast.Load()),
                         ast.Constant(bool(single)))
+        if all(_is_function_call(g) for g in self._gexps):
+            # Library calls only (probe, activate...): no Scheme procedures to load on the host.
+            program.keywords.append(ast.keyword("procedures", ast.Constant(False)))
         start = ast.Expr(_call("start", ast.Name("__name__", ast.Load()), program))
         trailer = ast.unparse(ast.fix_missing_locations(ast.Module([start], [])))
         return "".join([
             "#!/usr/bin/env python3\n",
             f"# lispdeploy program {name}, generated by lispdeploy {__version__}.\n",
-            "# It needs python3 (3.9 or later) and nothing else: lispdeploy's host runtime\n",
-            "# is embedded below.\n",
-            runtime_prelude(self._imports),
+            "# It needs python3 (3.9 or later) and lispdeploy's host runtime, the store item\n",
+            "# it names below (a deploy sends it to hosts that lack it).\n",
+            runtime_prelude(),
             "from lispdeploy.hostside.program import GexpCode, Program\n",
             "from lispdeploy.hostside.runner import start\n",
             trailer, "\n",
@@ -271,10 +293,6 @@ def _call(function: str, *args: ast.expr) -> ast.Call:
     return ast.Call(func=ast.Name(function, ast.Load()), args=list(args), keywords=[])
 
 
-# What every program runs: the runner and the gexp runtime (and what they import).
-_RUNTIME_ROOTS = ("lispdeploy.hostside.runner", "lispdeploy.hostside.program")
-
-
 @functools.lru_cache(maxsize=None)
 def _module_source(name: str) -> str:
     spec = importlib.util.find_spec(name)
@@ -284,48 +302,15 @@ def _module_source(name: str) -> str:
         return f.read()
 
 
-@functools.lru_cache(maxsize=None)
-def _target_imports(name: str) -> Tuple[str, ...]:
-    """The lispdeploy.hostside modules that module `name` imports."""
-    return _imports_in(parse(_module_source(name)))
-
-
-def _imports_in(tree: ast.AST) -> Tuple[str, ...]:
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.extend(a.name for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            found.append(node.module)
-            found.extend(f"{node.module}.{a.name}" for a in node.names)
-    return tuple(n for n in found if n.startswith("lispdeploy.hostside.") and _is_module(n))
-
-
-def _is_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
-def runtime_sources(roots: Sequence[str] = ()) -> Dict[str, str]:
-    """Module name -> source, for the runtime and the lispdeploy.hostside modules `roots` name,
-    with every lispdeploy.hostside module they import: what a program embeds."""
-    pending = list(_RUNTIME_ROOTS) + [r for r in roots if r not in _RUNTIME_ROOTS]
-    sources = {"lispdeploy": "", "lispdeploy.hostside": _module_source("lispdeploy.hostside")}
-    while pending:
-        name = pending.pop()
-        if name in sources:
-            continue
-        sources[name] = _module_source(name)
-        pending.extend(_target_imports(name))
-    return sources
-
-
-def runtime_prelude(roots: Sequence[str] = ()) -> str:
-    """The start of every program: `target.bundle`'s source and the embedded modules."""
-    sources = runtime_sources(roots)
-    table = ast.Dict(keys=[ast.Constant(k) for k in sorted(sources)],
-                     values=[ast.Constant(sources[k]) for k in sorted(sources)])
-    return (_module_source("lispdeploy.hostside.bundle") + "\n\n"
-            + ast.unparse(ast.Expr(_call("install_modules", table))) + "\n")
+@functools.lru_cache(maxsize=1)
+def runtime_prelude() -> str:
+    """The start of every program: `hostside.bundle`'s source (the loader) and its call
+    naming the runtime item."""
+    call = _call("install_runtime", ast.Name("__name__", ast.Load()),
+                 ast.Constant(runtime_item().path), ast.Constant(RUNNER_NAME),
+                 ast.Constant(VERSION))
+    source = _module_source("lispdeploy.hostside.bundle")
+    # The module's docstring is for readers of lispdeploy, not for every request.
+    docstring = parse(source).body[0]
+    lines = source.splitlines(True)[docstring.end_lineno:]
+    return "".join(lines).lstrip("\n") + "\n\n" + ast.unparse(ast.Expr(call)) + "\n"

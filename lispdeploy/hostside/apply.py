@@ -1,9 +1,12 @@
 """Making a plan's changes on the host, in order: each (kind, action) has one executor (the
-`EXECUTORS` tables of files, accounts, packages, units and settings, gathered here), runs of
-package changes go to apt-get together, and the steps that follow from the changes are taken
-where they belong: configuration files that have a validator are checked once packages are in
-(the validator may come with them), systemd reloads before units when a unit file changed,
-and started units are watched until they stay up. Standard library only."""
+`EXECUTORS` tables of files, trees, accounts, packages, units and settings, gathered here),
+runs of package changes go to apt-get together, and the steps that follow from the changes
+are taken where they belong: configuration files that have a validator are checked once
+packages are in (the validator may come with them), before they are written; those whose
+validator needs what the activation program makes (`validate-early?` #f: a document root, a
+first certificate) after the activation program, before any unit reads them; systemd reloads
+before units when a unit file changed, and started, restarted and reloaded units are watched
+until they stay up. Standard library only."""
 
 from __future__ import annotations
 
@@ -11,15 +14,19 @@ import sys
 import time
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
-from lispdeploy.hostside import accounts, files, packages, settings, swap, units
+from lispdeploy.hostside import accounts, files, journal as journals, packages, pause, settings
+from lispdeploy.hostside import swap, trees, units
 from lispdeploy.hostside.commands import CommandError, exists, run
-from lispdeploy.hostside.contract import KIND_ACTIVATION, Change, HostSideError, Manifest
+from lispdeploy.hostside.contract import (KIND_ACTIVATION, Change, EtcFile, HostSideError,
+                                          Manifest)
 from lispdeploy.hostside.hoststate import HostState
-from lispdeploy.hostside.plan import STEP_PACKAGES, STEP_UNITS, UNIT_DIR, by_step, changed_paths
+from lispdeploy.hostside.output import say
+from lispdeploy.hostside.plan import (STEP_ACCOUNTS, STEP_PACKAGES, STEP_UNITS, UNIT_DIR, by_step,
+                                      changed_paths)
 
 EXECUTORS: Dict[Tuple[str, ...], Callable] = {}
-for _table in (files.EXECUTORS, accounts.EXECUTORS, packages.EXECUTORS, units.EXECUTORS,
-               settings.EXECUTORS, swap.EXECUTORS):
+for _table in (files.EXECUTORS, trees.EXECUTORS, accounts.EXECUTORS, packages.EXECUTORS,
+               units.EXECUTORS, settings.EXECUTORS, swap.EXECUTORS):
     EXECUTORS.update(_table)
 BATCHED = set(packages.BATCHED)
 
@@ -46,7 +53,7 @@ class StoreItems(Mapping):
     def __getitem__(self, path: str) -> bytes:
         try:
             return read_store_item(path)
-        except FileNotFoundError:
+        except (FileNotFoundError, IsADirectoryError):  # a directory item has no content
             raise KeyError(path) from None
 
     def __iter__(self) -> Iterator[str]:
@@ -57,16 +64,19 @@ class StoreItems(Mapping):
 
 
 class Context:
-    """What executors work with: lispdeploy's record on this host, the store, and the
+    """What executors work with: lispdeploy's record on this host, the store, the journal of
+    the activation (None outside one), where each change is recorded as it is made, and the
     content of the secrets the controller sent (/etc path -> bytes, in memory only).
     `replaced_secrets` keeps, in memory, what each secret's destination held before this
     activation wrote it, so that a roll-back can put it back without any copy on disk."""
 
     def __init__(self, state: HostState,
                  read_item: Callable[[str], bytes] = read_store_item,
+                 journal: Optional["journals.Journal"] = None,
                  secrets: Optional[Mapping[str, bytes]] = None):
         self.state = state
         self.read_item = read_item
+        self.journal = journal
         self.secrets: Dict[str, bytes] = dict(secrets or {})
         self.replaced_secrets: Dict[str, bytes] = {}
 
@@ -97,14 +107,26 @@ def executor(change: Change) -> Callable:
     return found
 
 
-def validate(manifest: Optional[Manifest], changes: List[Change]) -> None:
-    """Run the validator of every /etc file with one that this plan changes."""
+def validations(manifest: Optional[Manifest], changes: List[Change]
+                ) -> Dict[str, List[EtcFile]]:
+    """The /etc files with a validator that `changes` write, by the step they are validated
+    before: the accounts step (packages are in, files not written yet) for those the probe
+    validates too, the units step (the activation program has run, no unit has read them
+    yet) for those marked `validate-early?` #f."""
+    due: Dict[str, List[EtcFile]] = {STEP_ACCOUNTS: [], STEP_UNITS: []}
     if manifest is None:
-        return
+        return due
     changed = changed_paths(changes)
     for entry in manifest.etc:
-        if not entry.validate or entry.target not in changed:
-            continue
+        if entry.validate and entry.target in changed:
+            due[STEP_ACCOUNTS if entry.validate_early else STEP_UNITS].append(entry)
+    return due
+
+
+def validate(entries: List[EtcFile]) -> None:
+    """Run the validators of `entries` on their store items; ApplyError for the first that
+    refuses its file."""
+    for entry in entries:
         argv = [entry.item if a == "{}" else a for a in entry.validate]
         if not exists(argv[0]):
             raise ApplyError("validate", f"cannot check {entry.target}: {argv[0]} is not "
@@ -115,16 +137,14 @@ def validate(manifest: Optional[Manifest], changes: List[Change]) -> None:
                                          "...):\n" + (result.stderr or result.stdout).strip())
 
 
-def apply(changes: List[Change], context: Context, manifest: Optional[Manifest], *,
-          validated: bool = False) -> List[Change]:
-    """Make every change, step by step (see the module docstring); return what was done.
-    `validated`: the validators already ran (in an earlier phase of this activation)."""
+def apply(changes: List[Change], context: Context, manifest: Optional[Manifest]
+          ) -> List[Change]:
+    """Make every change, step by step (see the module docstring); return what was done."""
     done: List[Change] = []
     reload = any(c.kind == "file" and c.name.startswith(UNIT_DIR + "/") for c in changes)
+    due = validations(manifest, changes)
     for step, group in by_step(changes):
-        if step != STEP_PACKAGES and not validated:
-            validate(manifest, changes)
-            validated = True
+        validate(due.get(step, []))
         if step == STEP_UNITS and reload:
             _reload()
         index = 0
@@ -139,7 +159,7 @@ def apply(changes: List[Change], context: Context, manifest: Optional[Manifest],
             done.extend(batch)
             index += len(batch)
         if step == STEP_UNITS:
-            _check([c.name for c in group if c.action in ("start", "restart")], done)
+            _check([c.name for c in group if c.action in ("start", "restart", "reload")], done)
     return done
 
 
@@ -164,6 +184,11 @@ def _make(make: Callable, batch: List[Change], context: Context, batched: bool) 
     first = batch[0]
     step = first.args.get("step", "activation")
     names = " ".join(c.name for c in batch)
+    what = f"{first.action} {first.kind} {names}"
+    journals.checkpoint()
+    if context.journal is not None:
+        context.journal.step(what)
+    pause.point(f"before {what}")
     started = time.monotonic()
     try:
         if batched:
@@ -174,7 +199,11 @@ def _make(make: Callable, batch: List[Change], context: Context, batched: bool) 
         raise
     except (CommandError, OSError, KeyError, HostSideError) as e:
         # Reports name the step by what it works on ("units", not "units-dropped").
-        raise ApplyError(step.split("-")[0], f"{first.action} {first.kind} {names}: {e}") from e
+        raise ApplyError(step.split("-")[0], f"{what}: {e}") from e
+    if context.journal is not None:
+        context.journal.made(paths=[c.name for c in batch if c.kind == "file"],
+                             packages=[c.name for c in batch if c.kind == "package"
+                                       and c.action in ("add", "change")])
+    pause.point(f"after {what}")
     # Shown by `lispdeploy deploy -v`, which streams what hosts print.
-    print(f"{first.action} {first.kind} {names} ({time.monotonic() - started:.2f} s)",
-          file=sys.stderr)
+    say(f"{what} ({time.monotonic() - started:.2f} s)")

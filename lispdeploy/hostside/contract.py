@@ -8,6 +8,7 @@ records with their JSON form, and the names both ends agree on.
     Facts           files, accounts, packages, units and host settings as they are now
     Change          one planned (or made) change; `hostside.plan.plan` returns them in order
     Outcome         what an activation, a switch or a roll-back did
+    Recovery        what the host did about an activation it found interrupted (its journal)
     HostSideError   the base of the host's exceptions; its `kind` travels with the error and
                     the controller recognises kinds (ERROR_KINDS), never class names
 
@@ -175,9 +176,15 @@ def _decode(data: Any, hint: Any, where: str) -> Any:
     return data
 
 
-def dumps(record: Record) -> str:
-    """A record as canonical JSON text (keys sorted), as the system item holds a manifest."""
-    return json.dumps(record.to_json(), indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
+def canonical_json(document: Dict[str, Any]) -> str:
+    """A JSON document as canonical text, as the system item holds a manifest: keys sorted,
+    one line (`python3 -m json.tool` shows it indented). Written by json's C encoder in one
+    call: an indented dump goes through its pure-Python encoder, ten times slower, which was
+    most of the time a `build` of 500 machines took."""
+    return _CANONICAL.encode(document) + "\n"
 
 
 def _list():
@@ -195,14 +202,19 @@ def _dict():
 @dataclasses.dataclass
 class EtcFile(Record):
     """A file under /etc: its store item, mode (octal text), owner, and the command that
-    validates it ("{}" stands for the file), if any. A secret has no item: `secret` names it,
-    and its content comes with the activation (never through the store)."""
+    validates it ("{}" stands for the file), if any. A file is validated by the probe, before
+    the deploy changes anything, unless `validate_early` is false (its validator needs what
+    the activation program makes: a document root, a first certificate); then the activation
+    validates it after its activation program, before any unit starts or reloads. A secret has
+    no item: `secret` names it, and its content comes with the activation (never through the
+    store)."""
     path: str
     item: Optional[str] = None
     mode: str = "0644"
     user: str = "root"
     group: str = "root"
     validate: Optional[List[str]] = None
+    validate_early: bool = True
     secret: Optional[str] = None
 
     def to_json(self) -> Dict[str, Any]:
@@ -217,6 +229,22 @@ class EtcFile(Record):
     def target(self) -> str:
         """The absolute path on the host."""
         return "/etc/" + self.path.lstrip("/")
+
+
+@dataclasses.dataclass
+class SpecialFile(Record):
+    """A file or a whole directory outside /etc (`special-files-service-type`): a copy of its
+    store item at an absolute path. For a directory, `mode` is its directories' (files get
+    0644, or 0755 when executable in the store), `user` and `group` own everything in it, and
+    `digest` is `hostside.trees.tree_digest` of the tree as it must be on disk (what planning
+    compares with the host's `TreeFact.digest`)."""
+    path: str
+    item: str
+    directory: bool = False
+    mode: str = "0644"
+    user: str = "root"
+    group: str = "root"
+    digest: Optional[str] = None
 
 
 @dataclasses.dataclass
@@ -255,12 +283,15 @@ class Package(Record):
 @dataclasses.dataclass
 class Unit(Record):
     """A systemd unit: the unit file lispdeploy installs (`item`), or None for a package's own
-    unit. It restarts when its file, a watched /etc path, or one of `packages` changes."""
+    unit. It restarts when its file, a watched path or one of `packages` changes, and reloads
+    (`systemctl reload`) when only paths of `reload` changed. Paths are relative to /etc, or
+    absolute for special files."""
     name: str
     item: Optional[str] = None
     enable: bool = True
     start: bool = True
     watch: List[str] = _list()
+    reload: List[str] = _list()
     packages: List[str] = _list()
 
 
@@ -323,6 +354,7 @@ class Manifest(Record):
     keyboard: Optional[Keyboard] = None
     listen_address: Optional[str] = None
     etc: List[EtcFile] = _list()
+    files: List[SpecialFile] = _list()
     groups: List[Group] = _list()
     users: List[User] = _list()
     packages: List[Package] = _list()
@@ -388,7 +420,8 @@ class Provenance(Record):
 @dataclasses.dataclass
 class FileFact(Record):
     """A path on the host: `kind` is absent, file, symlink, directory or other. `text` is a
-    world-readable file's content (for diffs) when it is small UTF-8 text."""
+    world-readable file's content (for diffs) when it is small UTF-8 text; `mtime` when it
+    last changed (seconds since the epoch)."""
     kind: str = "absent"
     sha256: Optional[str] = None
     mode: Optional[int] = None
@@ -396,6 +429,20 @@ class FileFact(Record):
     group: Optional[str] = None
     target: Optional[str] = None
     text: Optional[str] = None
+    mtime: Optional[float] = None
+
+
+@dataclasses.dataclass
+class TreeFact(Record):
+    """A path where a generation wants a directory (a special file): `kind` as FileFact's;
+    for a directory, `digest` is `hostside.trees.tree_digest` of what is on disk (None when
+    it holds more than the gatherer lists), and `differences` name what differs from the
+    wanted tree (empty when it matches, or when the wanted tree is not in the host's store
+    yet: the digest still decides)."""
+    kind: str = "absent"
+    digest: Optional[str] = None
+    entries: int = 0
+    differences: List[str] = _list()
 
 
 @dataclasses.dataclass
@@ -422,22 +469,26 @@ class GroupFact(Record):
 
 @dataclasses.dataclass
 class PackageFact(Record):
-    """A package as dpkg knows it: installed or not, and its version."""
+    """A package as dpkg knows it: installed or not, its version, and when dpkg last unpacked
+    it (`changed`, seconds since the epoch: the time of its file list)."""
     name: str
     installed: bool = False
     version: Optional[str] = None
+    changed: Optional[float] = None
 
 
 @dataclasses.dataclass
 class UnitFact(Record):
     """A systemd unit now: `load` (loaded, not-found, masked...), `active` (active, inactive,
-    failed...), `file_state` (enabled, disabled, static, masked, "" when not found), and
-    `skipped`: its last start was skipped because a Condition... was not met."""
+    failed...), `file_state` (enabled, disabled, static, masked, "" when not found),
+    `skipped`: its last start was skipped because a Condition... was not met, and `started`:
+    when its running process started (seconds since the epoch; None when it runs none)."""
     name: str
     load: str = "not-found"
     active: str = "inactive"
     file_state: str = ""
     skipped: bool = False
+    started: Optional[float] = None
 
     @property
     def enablement(self) -> str:
@@ -481,6 +532,7 @@ class FactsRequest(Record):
     bases: List[str] = _list()        # partly managed files: their content before lispdeploy
     item_texts: List[str] = _list()   # store items whose text a diff shows
     swaps: List[str] = _list()        # swap targets (paths, LABEL=, UUID=)
+    trees: List[SpecialFile] = _list()   # wanted directories: compared with the disk
 
 
 @dataclasses.dataclass
@@ -495,6 +547,7 @@ class Facts(Record):
     bases: Dict[str, str] = _dict()
     item_texts: Dict[str, str] = _dict()
     swaps: Dict[str, SwapFact] = _dict()
+    trees: Dict[str, TreeFact] = _dict()
 
     def file(self, path: str) -> FileFact:
         """The fact of `path` (absent if it was not gathered or does not exist)."""
@@ -503,6 +556,10 @@ class Facts(Record):
     def unit(self, name: str) -> UnitFact:
         """The fact of a unit (not found if it was not gathered)."""
         return self.units.get(name) or UnitFact(name)
+
+    def tree(self, path: str) -> TreeFact:
+        """The fact of a wanted directory (absent if it was not gathered)."""
+        return self.trees.get(path) or TreeFact()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -544,6 +601,12 @@ class ProbeAnswer(Record):
     current: Optional[Manifest] = None         # the current generation's manifest
     facts: Optional[Facts] = None
     state: Optional[Dict[str, Any]] = None     # hoststate.HostState.public()
+    # Interrupted activations the host finished or undid (at this probe, at boot, ...).
+    recovered: List[Recovery] = _list()
+    # An activation journal still open after the probe: an activation running now (`lock`
+    # names it), or one whose recovery failed. The host is then not on a complete generation.
+    interrupted: Optional[Dict[str, Any]] = None
+    pending: Optional[Pending] = None          # a generation awaiting its confirmation
 
 
 # ---------------------------------------------------------------------------------------------
@@ -586,6 +649,15 @@ class Confirmation(Record):
 
 
 @dataclasses.dataclass
+class Pending(Record):
+    """A generation that awaits its confirmation: the host goes back to `previous` at
+    `deadline` (its clock, seconds since the epoch) unless it is confirmed."""
+    generation: int
+    previous: Optional[int] = None
+    deadline: float = 0.0
+
+
+@dataclasses.dataclass
 class Outcome(Record):
     """What an activation, switch or roll-back did. `changes` are Change.shown() entries.
     On failure `generation` is where the host is now (the previous one, after rolling back)."""
@@ -602,6 +674,36 @@ class Outcome(Record):
     rollback_error: str = ""
     confirmation: Optional[Confirmation] = None
     provenance_moved: bool = False
+    # Interrupted activations finished or undone before this one began.
+    recovered: List[Recovery] = _list()
+    # The generation this activation confirmed: it awaited the confirmation of an interrupted
+    # deploy, and this deploy reached the host anew.
+    confirmed: Optional[int] = None
+
+
+# Recovery.action
+UNDONE = "undone"
+FINISHED = "finished"
+
+
+@dataclasses.dataclass
+class Recovery(Record):
+    """What the host did about an activation it found interrupted (the journal an activation
+    leaves while it runs): which activation (`activation`: activate, switch or repair; the
+    generation it was making current and the one before; who began it, when, and the step it
+    had begun), where it was found (`found`: probe, boot, activation, watchdog), whether it
+    was undone (a new generation: back to the previous one) or finished (a switch to an
+    existing generation, a repair), and the `outcome` (its `generation`: where the host is)."""
+    activation: str
+    generation: Optional[int] = None
+    previous: Optional[int] = None
+    who: str = ""
+    began: str = ""
+    step: str = ""
+    found: str = ""
+    action: str = ""
+    date: str = ""
+    outcome: Optional[Outcome] = None
 
 
 def changes_shown(changes: List[Change]) -> List[Dict[str, Any]]:

@@ -2,7 +2,8 @@
 their digest, mode, owner and, when world-readable, their text), accounts (/etc/passwd,
 /etc/group and /etc/shadow read once), packages (/var/lib/dpkg/status parsed once, never a
 dpkg-query per package), units (one `systemctl show` for all of them), and host settings (the
-running host name, the compiled locales, the generatable ones).
+running host name, the compiled locales, the generatable ones), and the directories a
+generation wants (special files: each compared with its tree by `hostside.trees`).
 
 `gather(request, state)` answers a `contract.FactsRequest`; `hostside.plan` works on what it
 returns and on nothing else. Runs on hosts: standard library only.
@@ -10,13 +11,14 @@ returns and on nothing else. Runs on hosts: standard library only.
 
 from __future__ import annotations
 
-import difflib
 import grp
 import hashlib
 import os
 import pwd
 import socket
 import stat
+import struct
+import time
 from typing import Dict, Iterable, List, Optional
 
 from lispdeploy.hostside.commands import exists, run
@@ -24,14 +26,21 @@ from lispdeploy.hostside.contract import (Facts, FactsRequest, FileFact, GroupFa
                                           HostSettingsFact, PackageFact, UnitFact, UserFact)
 from lispdeploy.hostside.hoststate import HostState
 from lispdeploy.hostside.swap import swap_facts
+from lispdeploy.hostside.trees import tree_fact
 
 DPKG_STATUS = "/var/lib/dpkg/status"
 SHADOW = "/etc/shadow"
 SUPPORTED_LOCALES = "/usr/share/i18n/SUPPORTED"
+ZONEINFO = "/usr/share/zoneinfo"
+LOCALE_DIR = "/usr/lib/locale"
+# glibc's locale-archive header magic (locarchive.h: AR_MAGIC).
+_ARCHIVE_MAGIC = 0xde020109
 # Larger files are compared by digest only; their diff is not shown.
 MAX_TEXT = 256 * 1024
 _UNIT_PROPERTIES = ("Id", "LoadState", "ActiveState", "UnitFileState", "ConditionResult",
-                    "ConditionTimestampMonotonic")
+                    "ConditionTimestampMonotonic", "MainPID", "ExecMainStartTimestampMonotonic",
+                    "ActiveEnterTimestampMonotonic")
+DPKG_INFO = "/var/lib/dpkg/info"
 
 
 def gather(request: FactsRequest, state: HostState) -> Facts:
@@ -44,7 +53,8 @@ def gather(request: FactsRequest, state: HostState) -> Facts:
                  host=host_settings(request.locales),
                  bases={p: base_text(p, state) for p in request.bases},
                  item_texts=item_texts(request.item_texts),
-                 swaps=swap_facts(request.swaps))
+                 swaps=swap_facts(request.swaps),
+                 trees={t.path: tree_fact(t) for t in request.trees})
 
 
 def _name(table, number: int) -> str:
@@ -65,7 +75,7 @@ def file_fact(path: str) -> FileFact:
     owner = dict(mode=stat.S_IMODE(st.st_mode), user=_name(pwd.getpwuid, st.st_uid),
                  group=_name(grp.getgrgid, st.st_gid))
     if stat.S_ISLNK(st.st_mode):
-        return FileFact("symlink", target=os.readlink(path))
+        return FileFact("symlink", target=os.readlink(path), mtime=st.st_mtime)
     if stat.S_ISDIR(st.st_mode):
         return FileFact("directory", **owner)
     if not stat.S_ISREG(st.st_mode):
@@ -78,7 +88,8 @@ def file_fact(path: str) -> FileFact:
             text = content.decode("utf-8")
         except UnicodeDecodeError:
             text = None
-    return FileFact("file", sha256=hashlib.sha256(content).hexdigest(), text=text, **owner)
+    return FileFact("file", sha256=hashlib.sha256(content).hexdigest(), text=text,
+                    mtime=st.st_mtime, **owner)
 
 
 def _shadow() -> Dict[str, str]:
@@ -127,8 +138,10 @@ def account_facts(users: Iterable[str], groups: Iterable[str]):
     return user_facts, group_facts
 
 
-def package_facts(names: Iterable[str], status_file: str = DPKG_STATUS) -> Dict[str, PackageFact]:
-    """The packages among `names` that dpkg knows, from one read of its status file."""
+def package_facts(names: Iterable[str], status_file: str = DPKG_STATUS,
+                  info_dir: Optional[str] = DPKG_INFO) -> Dict[str, PackageFact]:
+    """The packages among `names` that dpkg knows, from one read of its status file (and,
+    with `info_dir`, when each installed one was last unpacked: its file list's time)."""
     wanted = set(names)
     found: Dict[str, PackageFact] = {}
     if not wanted:
@@ -149,8 +162,22 @@ def package_facts(names: Iterable[str], status_file: str = DPKG_STATUS) -> Dict[
         # A package of several architectures (libc6, libc6:i386): installed if any is.
         if known is None or (installed and not known.installed):
             found[name] = PackageFact(name, installed=installed,
-                                      version=fields.get("Version") if installed else None)
+                                      version=fields.get("Version") if installed else None,
+                                      changed=_unpacked(info_dir, name, fields.get(
+                                          "Architecture")) if installed else None)
     return found
+
+
+def _unpacked(info_dir: Optional[str], name: str, architecture: Optional[str]
+              ) -> Optional[float]:
+    if info_dir is None:
+        return None
+    for list_name in (f"{name}.list", f"{name}:{architecture}.list"):
+        try:
+            return os.stat(os.path.join(info_dir, list_name)).st_mtime
+        except OSError:
+            continue
+    return None
 
 
 def parse_stanza(stanza: str, wanted: Optional[set] = None) -> Optional[Dict[str, str]]:
@@ -168,7 +195,7 @@ def parse_stanza(stanza: str, wanted: Optional[set] = None) -> Optional[Dict[str
         if line[:1] in (" ", "\t") or ":" not in line:
             continue
         key, _, value = line.partition(":")
-        if key in ("Status", "Version"):
+        if key in ("Status", "Version", "Architecture"):
             fields[key] = value.strip()
     return fields
 
@@ -202,7 +229,22 @@ def parse_unit(name: str, block: str) -> UnitFact:
     return UnitFact(name, load=props.get("LoadState", "not-found") or "not-found",
                     active=active, file_state=props.get("UnitFileState", ""),
                     skipped=(active == "inactive" and condition_checked
-                             and props.get("ConditionResult") == "no"))
+                             and props.get("ConditionResult") == "no"),
+                    started=_started(props) if active == "active" else None)
+
+
+def _started(props: Dict[str, str]) -> Optional[float]:
+    """When the unit's running process started (its main process, else when the unit became
+    active), on the wall clock: systemd gives monotonic microseconds."""
+    key = "ExecMainStartTimestampMonotonic" if props.get("MainPID", "0") not in ("", "0") \
+        else "ActiveEnterTimestampMonotonic"
+    try:
+        monotonic = int(props.get(key) or 0)
+    except ValueError:
+        return None
+    if monotonic <= 0:
+        return None
+    return time.time() - (time.monotonic() - monotonic / 1e6)
 
 
 def normalize_locale(name: str) -> str:
@@ -214,9 +256,57 @@ def normalize_locale(name: str) -> str:
 
 
 def available_locales() -> List[str]:
-    """Locales compiled on the host (`locale -a`), normalized."""
-    result = run(["locale", "-a"], check=False)
-    return sorted(normalize_locale(n) for n in result.stdout.split())
+    """Locales compiled on the host, normalized: what `locale -a` lists, read from glibc's
+    files (the archive and the locale directories) without running it; `locale -a` only when
+    the archive is in a format this does not know."""
+    names = compiled_locales("/")
+    if names is None:
+        result = run(["locale", "-a"], check=False)
+        return sorted({normalize_locale(n) for n in result.stdout.split()})
+    return names
+
+
+def compiled_locales(root: str) -> Optional[List[str]]:
+    """The locales compiled under `root` (C, POSIX, those in glibc's locale-archive and the
+    locale directories of /usr/lib/locale), normalized; None when the archive is in a format
+    this does not know."""
+    directory = os.path.join(root, LOCALE_DIR.lstrip("/"))
+    names = archive_locales(os.path.join(directory, "locale-archive"))
+    if names is None:
+        return None
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        entries = []
+    names.update(e for e in entries
+                 if os.path.isfile(os.path.join(directory, e, "LC_IDENTIFICATION")))
+    names.update(("C", "POSIX"))
+    return sorted({normalize_locale(n) for n in names})
+
+
+def archive_locales(path: str) -> Optional[set]:
+    """The locale names in glibc's locale-archive (an empty set when there is none), or None
+    if it is not an archive this understands. Its header: magic, serial, then the offset, use
+    and size of the name hash table, whose entries are (hash, name offset, record offset)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return set()
+    except OSError:
+        return None
+    if len(data) < 20 or struct.unpack_from("=I", data, 0)[0] != _ARCHIVE_MAGIC:
+        return None
+    table, _used, size = struct.unpack_from("=III", data, 8)
+    names = set()
+    try:
+        for index in range(size):
+            _hash, name, record = struct.unpack_from("=III", data, table + 12 * index)
+            if name and record:
+                names.add(data[name:data.index(b"\0", name)].decode("ascii", "replace"))
+    except (struct.error, ValueError):
+        return None
+    return names
 
 
 def supported_lines(names: Iterable[str], path: str = SUPPORTED_LOCALES
@@ -310,14 +400,15 @@ def gather_image(request: FactsRequest, root: str, host_name: str,
     files = {p: fact(p) for p in sorted(set(request.paths))}
     users, groups = _accounts_from_files(root, request.users, request.groups)
     return Facts(files=files, users=users, groups=groups,
-                 packages=package_facts(request.packages, under(DPKG_STATUS)),
+                 packages=package_facts(request.packages, under(DPKG_STATUS), None),
                  units=image_units(request.units, root),
                  host=HostSettingsFact(
                      hostname=host_name,
                      locales=image_locales(root) if request.locales else [],
                      supported=supported_lines(request.locales, under(SUPPORTED_LOCALES))),
                  bases={p: base(p) for p in request.bases},
-                 item_texts={})
+                 item_texts={},
+                 trees={t.path: tree_fact(t, root) for t in request.trees})
 
 
 def _read_table(path: str) -> List[List[str]]:
@@ -400,15 +491,10 @@ def image_units(names: Iterable[str], root: str) -> Dict[str, UnitFact]:
 
 
 def image_locales(root: str) -> List[str]:
-    """The locales an image has compiled: C and POSIX, and the directories of
-    /usr/lib/locale (the locale archive is not read: a locale only there shows as missing)."""
-    names = ["C", "POSIX"]
-    try:
-        names += [n for n in os.listdir(os.path.join(root, "usr/lib/locale"))
-                  if n != "locale-archive"]
-    except OSError:
-        pass
-    return sorted(normalize_locale(n) for n in names)
+    """The locales an image has compiled, read from its files as on a host (an archive this
+    does not understand counts as holding none: those locales show as missing)."""
+    names = compiled_locales(root)
+    return names if names is not None else ["c", "posix"]
 
 
 def similar_locales(name: str, count: int = 4) -> List[str]:
@@ -421,6 +507,7 @@ def similar_locales(name: str, count: int = 4) -> List[str]:
     by_normal = {normalize_locale(n): n for n in names}
     wanted = normalize_locale(name)
     language = wanted.split(".")[0].split("_")[0]
+    import difflib  # (only for this hint: not on every probe)
     close = difflib.get_close_matches(wanted, list(by_normal), n=count * 2, cutoff=0.5)
     close.sort(key=lambda n: (not n.startswith(language), "utf8" not in n))
     return [by_normal[n] for n in close[:count]]

@@ -1,8 +1,8 @@
-"""Putting files in place (/etc files, unit files, host settings) and giving them back: the
-executors of the planner's file changes. The original of a path is remembered the first time
-lispdeploy changes it and given back when no generation wants the path any more. Each
-executor is idempotent: run again after an interruption, it gives the same result.
-Standard library only."""
+"""Putting files in place (/etc files, special files, unit files, host settings) and giving
+them back: the executors of the planner's file changes. The original of a path is remembered
+the first time lispdeploy changes it and given back when no generation wants the path any
+more. Each executor is idempotent: run again after an interruption, it gives the same result.
+Directories are `hostside.trees`'. Standard library only."""
 
 from __future__ import annotations
 

@@ -136,10 +136,16 @@ def _replace_link(target: str, path: str) -> None:
     os.replace(tmp, path)
 
 
-def add(system_path: str) -> int:
-    """Create the link of a new generation pointing at `system_path`; return its number."""
+def next_number() -> int:
+    """The number the next new generation gets."""
+    return (numbers() or [0])[-1] + 1
+
+
+def add(system_path: str, number: Optional[int] = None) -> int:
+    """Create the link of a new generation (numbered `number`, or the next number) pointing
+    at `system_path`; return its number."""
     os.makedirs(PROFILES, mode=0o700, exist_ok=True)
-    number = (numbers() or [0])[-1] + 1
+    number = next_number() if number is None else number
     _replace_link(system_path, link_path(number))
     return number
 
@@ -181,22 +187,32 @@ def describe(number: int) -> Dict[str, Any]:
 
 
 class Lock:
-    """The host's deploy lock (flock on /var/lib/lispdeploy/lock), naming its holder."""
+    """The host's deploy lock (flock on /var/lib/lispdeploy/lock), naming its holder. With
+    `wait`, waits that many seconds for it before giving up (recoveries and the confirmation
+    watchdog wait; deploys do not)."""
 
-    def __init__(self, who: str):
+    def __init__(self, who: str, wait: float = 0.0):
         self.who = who
+        self.wait = wait
         self.fd: Optional[int] = None
 
     def __enter__(self):
         secure_root()
         fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(fd, 4096).decode(errors="replace").strip()
-            os.close(fd)
-            raise LockedError("another deploy is activating on this host"
-                              + (f" ({holder})" if holder else "")) from None
+        deadline = time.monotonic() + self.wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.1)
+                    continue
+                os.lseek(fd, 0, os.SEEK_SET)
+                holder = os.read(fd, 4096).decode(errors="replace").strip()
+                os.close(fd)
+                raise LockedError("another deploy is activating on this host"
+                                  + (f" ({holder})" if holder else "")) from None
         os.ftruncate(fd, 0)
         os.write(fd, f"{self.who}, pid {os.getpid()}, since "
                      f"{time.strftime('%Y-%m-%d %H:%M:%S')}".encode())

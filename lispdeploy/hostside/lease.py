@@ -126,6 +126,14 @@ def release(lease_id: Optional[str]) -> None:
         end()
 
 
+def end_of(generation: int) -> None:
+    """End the lease held for `generation`'s confirmation (undone, superseded, or gone back
+    unconfirmed: the deploy that held the host for it is over); another's stays."""
+    lease = _lease()
+    if lease is not None and lease.get("generation") in (None, generation):
+        end()
+
+
 def end() -> None:
     """End the lease, whoever holds it (the confirmation watchdog, once it has switched the
     host back: the deploy that held the lease never confirmed)."""

@@ -1,6 +1,7 @@
 """Packages on a host, with its package manager (apt on Debian and Ubuntu): the executors of
-the planner's package changes. They install what a generation declares (at its pinned version)
-and remove only what lispdeploy itself installed. Installing never starts the package's
+the planner's package changes. They install what a generation declares (at its pinned version),
+remove only what lispdeploy itself installed, and update the package lists when apt's sources
+change. Installing never starts the package's
 services (a policy-rc.d forbids it for the duration): the activation starts and restarts units
 itself, with the configuration it manages. Removing purges the package and the dependencies
 its installation brought that nothing depends on any more, so that generation 0 is the host
@@ -18,6 +19,9 @@ from lispdeploy.hostside.contract import HostSideError
 from lispdeploy.hostside.facts import package_facts
 
 POLICY_RC_D = "/usr/sbin/policy-rc.d"
+_POLICY_MARK = "# lispdeploy: services are started by the activation"
+_POLICY = f"#!/bin/sh\n{_POLICY_MARK}\nexit 101\n"
+DPKG_UPDATES = "/var/lib/dpkg/updates"
 # SUDO_FORCE_REMOVE: sudo's removal script refuses without it (no root password set).
 _APT_ENV = {"DEBIAN_FRONTEND": "noninteractive", "APT_LISTCHANGES_FRONTEND": "none",
             "SUDO_FORCE_REMOVE": "yes"}
@@ -59,21 +63,48 @@ def _spec(args: Dict[str, Any]) -> str:
     return args["package"] + (f"={args['version']}" if args.get("version") else "")
 
 
+def _ours(path: str = POLICY_RC_D) -> bool:
+    """Whether `path` is the policy-rc.d lispdeploy writes (one an interruption left)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return _POLICY_MARK in f.read(4096)
+    except OSError:
+        return False
+
+
 class _NoServiceStarts:
-    """A policy-rc.d that forbids package scripts to start services, unless one exists."""
+    """A policy-rc.d that forbids package scripts to start services, unless one exists (ours,
+    left by an interrupted activation, is taken over and removed)."""
 
     def __enter__(self):
-        self.made = not os.path.exists(POLICY_RC_D)
+        self.made = not os.path.exists(POLICY_RC_D) or _ours()
         if self.made:
-            with open(POLICY_RC_D, "w") as f:
-                f.write("#!/bin/sh\n# lispdeploy: services are started by the activation\n"
-                        "exit 101\n")
-            os.chmod(POLICY_RC_D, 0o755)
+            tmp = POLICY_RC_D + ".lispdeploy-tmp"
+            with open(tmp, "w") as f:
+                f.write(_POLICY)
+            os.chmod(tmp, 0o755)
+            os.replace(tmp, POLICY_RC_D)
         return self
 
     def __exit__(self, *exc):
         if self.made and os.path.exists(POLICY_RC_D):
             os.unlink(POLICY_RC_D)
+
+
+def clean_up_after_interruption() -> None:
+    """What an activation cut short in the middle of apt may leave: our policy-rc.d (package
+    scripts could never start services again), and dpkg's half-done work (apt refuses to run
+    until `dpkg --configure -a`)."""
+    if _ours():
+        os.unlink(POLICY_RC_D)
+    try:
+        pending = os.listdir(DPKG_UPDATES)
+    except OSError:
+        pending = []
+    if pending and exists("dpkg"):
+        with _NoServiceStarts():
+            run(["dpkg", "--configure", "-a", "--force-confdef", "--force-confold"],
+                env=_APT_ENV, check=False)
 
 
 def install(batch: List[Dict[str, Any]], context) -> None:
@@ -124,6 +155,11 @@ def _unsatisfiable(error: CommandError) -> Optional[PackageError]:
                         "no version of it (check its name and the host's apt sources)")
 
 
+def update_lists(args: Dict[str, Any], context) -> None:
+    """Update apt's package lists (its sources, keys or pins changed)."""
+    run(["apt-get", "update", "-q"], env=_APT_ENV)
+
+
 def remove(batch: List[Dict[str, Any]], context) -> None:
     """Purge packages lispdeploy installed, then the dependencies their installation brought
     that no installed package depends on any more (configuration files go too: the host had
@@ -167,6 +203,7 @@ EXECUTORS = {
     ("package", "change"): install,
     ("package", "remove"): remove,
     ("package", "forget"): forget,
+    ("package-lists", "update"): update_lists,
 }
 # Executors that take the list of a run of consecutive changes (one apt-get for them all).
 BATCHED = {("package", "add"), ("package", "change"), ("package", "remove"),

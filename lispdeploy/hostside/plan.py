@@ -17,9 +17,13 @@ tests plan from facts written by hand.
                through the store): a secret whose content is not known is kept as the host has
                it, given its declared owner and mode
 
-Changes come in steps (`STEPS`), in order: packages, accounts, units dropped, files, runtime
-settings, the activation program, units, accounts dropped, packages dropped. Planning from the
-facts of a host in any partial state converges: roll-back is planning the previous generation.
+Changes come in steps (`STEPS`), in order: packages (apt's sources, keys and pins first, then
+the package lists updated when they changed, so that a package of a repository the generation
+adds installs with it), accounts, units dropped, files (/etc files, special files, unit files,
+host settings; directories given back first and put in place last), runtime settings, the
+activation program, units (running units restart or reload before new units start),
+accounts dropped, packages dropped. Planning from the facts of a host in any partial state
+converges: roll-back is planning the previous generation.
 Runs on hosts and on the controller: standard library only.
 """
 
@@ -30,14 +34,15 @@ import hashlib
 import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
-from lispdeploy.hostside.contract import (Change, Facts, FactsRequest, Group, Manifest, Package,
-                                          Swap, SwapFact, Unit, User)
+from lispdeploy.hostside.contract import (Change, EtcFile, Facts, FactsRequest, Group, Manifest,
+                                          Package, SpecialFile, Swap, SwapFact, Unit, User)
 from lispdeploy.hostside.diffs import MASKED, SECRET, as_text, file_diff, unified
-from lispdeploy.hostside.facts import normalize_locale, password_digest
+from lispdeploy.hostside.facts import ZONEINFO, normalize_locale, password_digest
 from lispdeploy.hostside.hoststate import HostState
 
 UNIT_DIR = "/etc/systemd/system"
-ZONEINFO = "/usr/share/zoneinfo"
+# apt's configuration: sources, keys and pins are written before packages install.
+APT_DIR = "/etc/apt"
 HOSTNAME = "/etc/hostname"
 HOSTS = "/etc/hosts"
 LOCALE_GEN = "/etc/locale.gen"
@@ -76,6 +81,21 @@ def unit_path(name: str) -> str:
     return f"{UNIT_DIR}/{name}"
 
 
+def watched_path(path: str) -> str:
+    """The absolute path of a unit's watched or reloaded path (relative ones are in /etc)."""
+    return path if path.startswith("/") else "/etc/" + path
+
+
+def watched(unit: Unit) -> List[str]:
+    """The paths whose change restarts `unit`."""
+    return [watched_path(w) for w in unit.watch]
+
+
+def is_apt_file(path: str) -> bool:
+    """Whether `path` is apt's configuration (written in the packages step)."""
+    return path.startswith(APT_DIR + "/")
+
+
 def item_name(path: str) -> str:
     """The name of a store item (`/var/lib/lispdeploy/store/<hash>-<name>` -> `<name>`)."""
     return os.path.basename(path).split("-", 1)[-1]
@@ -96,11 +116,14 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
     locales: List[str] = []
     texts: List[str] = []
     swaps = set(state.data.get("swaps", {}))
+    trees: List[SpecialFile] = []
     if m is not None:
         swaps.update(s.target for s in m.swap)
         if m.swap:
             paths.add(FSTAB)
         paths.update(e.target for e in m.etc)
+        paths.update(f.path for f in m.files if not f.directory)
+        trees = [f for f in m.files if f.directory]
         paths.update(unit_path(u.name) for u in m.units if u.item)
         paths.update(SETTINGS_FILES)
         users.update(u.name for u in m.users)
@@ -111,12 +134,14 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
         for u in m.units:
             units.add(u.name)
             packages.update(u.packages)
+            paths.update(watched(u))
         locales.append(m.locale)
         if current is not None and current.activation is not None and m.activation is not None:
             texts = [p for p in current.activation.items if p not in m.activation.items]
     return FactsRequest(paths=sorted(paths), users=sorted(users), groups=sorted(groups),
                         packages=sorted(packages), units=sorted(units), locales=locales,
-                        bases=list(PARTLY_MANAGED), item_texts=texts, swaps=sorted(swaps))
+                        bases=list(PARTLY_MANAGED), item_texts=texts, swaps=sorted(swaps),
+                        trees=trees)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,24 +240,25 @@ def settings_files(m: Manifest, facts: Facts, state: HostState) -> Dict[str, Wan
 def wanted_files(m: Optional[Manifest], facts: Facts, state: HostState,
                  items: Optional[Mapping[str, bytes]],
                  secrets: Optional[Mapping[str, bytes]] = None) -> Dict[str, Wanted]:
-    """Every file a generation wants: /etc files, unit files, host-setting files. Without
-    `items`, contents are left out (enough to compare what two generations want); a secret's
-    content is in `secrets`, when known."""
+    """Every file a generation wants: /etc files, special files that are files, unit files,
+    host-setting files. Without `items`, contents are left out (enough to compare what two
+    generations want); a secret's content is in `secrets`, when known."""
     if m is None:
         return {}
     files: Dict[str, Wanted] = {}
-    for e in m.etc:
+    for e in [*m.etc, *(f for f in m.files if not f.directory)]:
+        target = e.target if isinstance(e, EtcFile) else e.path
         mode = int(e.mode or "0644", 8)
-        if e.secret is not None:
-            files[e.target] = Wanted(e.target, content=(secrets or {}).get(e.target),
-                                     mode=mode, user=e.user or "root", group=e.group or "root",
-                                     key=("secret", e.secret, mode, e.user, e.group),
-                                     secret=e.secret)
+        if isinstance(e, EtcFile) and e.secret is not None:
+            files[target] = Wanted(target, content=(secrets or {}).get(target),
+                                   mode=mode, user=e.user or "root", group=e.group or "root",
+                                   key=("secret", e.secret, mode, e.user, e.group),
+                                   secret=e.secret)
             continue
-        files[e.target] = Wanted(e.target, content=items[e.item] if items is not None else None,
-                                 item=e.item, mode=mode, user=e.user or "root",
-                                 group=e.group or "root",
-                                 key=("item", e.item, mode, e.user, e.group))
+        files[target] = Wanted(target, content=items[e.item] if items is not None else None,
+                               item=e.item, mode=mode, user=e.user or "root",
+                               group=e.group or "root",
+                               key=("item", e.item, mode, e.user, e.group))
     for u in m.units:
         if u.item:
             path = unit_path(u.name)
@@ -280,6 +306,10 @@ class _Planner:
         self.changes: List[Change] = []
         self.wanted = wanted_files(manifest, facts, state, items, secrets)
         self.current_wanted = wanted_files(current, facts, state, None)
+        self.trees = {f.path: f for f in (manifest.files if manifest is not None else ())
+                      if f.directory}
+        self.current_trees = {f.path: f for f in (current.files if current is not None else ())
+                              if f.directory}
 
     # Drift: the current generation wants the same of this subject as the new one.
     def _same(self, select) -> bool:
@@ -295,11 +325,14 @@ class _Planner:
 
     def run(self) -> List[Change]:
         m = self.m
+        self.apt_files()
         self.packages()
         self.accounts()
         self.units_dropped()
         self.swaps_dropped()
+        self.directories_given_back()
         self.files()
+        self.directories()
         self.settings()
         self.swaps()
         if m is not None and m.activation is not None and \
@@ -414,9 +447,22 @@ class _Planner:
 
     # Files -----------------------------------------------------------------------------
 
+    def apt_files(self) -> None:
+        """apt's sources, keys and pins, and the package lists updated when they change."""
+        changed = self._files(STEP_PACKAGES, is_apt_file)
+        if changed:
+            self.add(STEP_PACKAGES, "package-lists", "update", "apt",
+                     "its sources, keys or pins changed", all(c.drift for c in changed))
+
     def files(self) -> None:
+        self._files(STEP_FILES, lambda path: not is_apt_file(path))
+
+    def _files(self, step: str, select) -> List[Change]:
+        """The changes of the files of `select`ed paths: wanted ones put in place, the others
+        lispdeploy manages given back."""
         originals = self.state.originals
-        for path in sorted(self.wanted):
+        made: List[Change] = []
+        for path in sorted(p for p in self.wanted if select(p)):
             w = self.wanted[path]
             fact = self.facts.file(path)
             if _matches(w, fact):
@@ -427,9 +473,10 @@ class _Planner:
             if w.secret is not None and w.content is None and fact.kind != "file":
                 # Rolling back or switching to a generation whose secret is gone: its content
                 # is nowhere on this host (by design), only the controller can send it again.
-                self.add(STEP_FILES, "file", "unavailable", path,
-                         f"secret '{w.secret}' is not on the host: deploy the spec to send it",
-                         drift, path=path)
+                made.append(self.add(
+                    step, "file", "unavailable", path,
+                    f"secret '{w.secret}' is not on the host: deploy the spec to send it",
+                    drift, path=path))
                 continue
             if w.secret is not None:
                 detail = SECRET
@@ -448,24 +495,72 @@ class _Planner:
             else:
                 detail = file_diff(path, fact.text, w.content, w.mode,
                                    old_known=fact.kind != "file" or fact.text is not None)
-            self.add(STEP_FILES, "file", action, path, detail, drift, **w.args())
+            made.append(self.add(step, "file", action, path, detail, drift, **w.args()))
         for path in sorted(set(originals) - set(self.wanted)):
             original = originals[path]
+            if not select(path) or original.get("tree"):
+                continue
             fact = self.facts.file(path)
             drift = self.current is not None and path not in self.current_wanted
             if original.get("kind") == "absent":
                 if fact.kind == "absent":
-                    self.add(STEP_FILES, "file", "forget", path, "already gone", drift,
-                             path=path)
+                    made.append(self.add(step, "file", "forget", path, "already gone", drift,
+                                         path=path))
                     continue
                 detail = MASKED if (fact.kind == "file" and fact.mode is not None and
                                     not fact.mode & 0o004) or self._was_private(path) \
                     else unified(path, fact.text, None) if fact.text is not None else ""
-                self.add(STEP_FILES, "file", "remove", path, detail, drift, path=path)
+                made.append(self.add(step, "file", "remove", path, detail, drift, path=path))
             else:
-                self.add(STEP_FILES, "file", "restore", path,
-                         "give back the file as it was before lispdeploy managed it", drift,
-                         path=path)
+                made.append(self.add(step, "file", "restore", path,
+                                     "give back the file as it was before lispdeploy managed "
+                                     "it", drift, path=path))
+        return made
+
+    # Directories (special files that are directories) ----------------------------------
+
+    def directories_given_back(self) -> None:
+        """Directories lispdeploy put in place that this generation does not want: given
+        back before files, so that a path wanted as a file now can take their place."""
+        for path, original in sorted(self.state.originals.items()):
+            if not original.get("tree") or path in self.trees:
+                continue
+            drift = self.current is not None and path not in self.current_trees
+            if original.get("kind") == "absent":
+                if self.facts.file(path).kind == "absent":
+                    self.add(STEP_FILES, "directory", "forget", path, "already gone", drift,
+                             path=path)
+                else:
+                    self.add(STEP_FILES, "directory", "remove", path, "", drift, path=path)
+            else:
+                self.add(STEP_FILES, "directory", "restore", path,
+                         "give back what was there before lispdeploy", drift, path=path)
+
+    def directories(self) -> None:
+        """Wanted directories whose tree on disk differs (after files: a path that held a
+        file lispdeploy managed has it given back first)."""
+        for path in sorted(self.trees):
+            d = self.trees[path]
+            fact = self.facts.tree(path)
+            if fact.kind == "directory" and fact.digest is not None and fact.digest == d.digest:
+                continue
+            before = self.current_trees.get(path)
+            drift = before is not None and (before.item, before.digest) == (d.item, d.digest)
+            copy = f"a copy of {item_name(d.item)}"
+            if fact.kind == "absent" and path not in self.state.originals:
+                action, detail = "add", copy
+            else:
+                action = "change"
+                if fact.kind not in ("directory", "absent"):
+                    detail = f"{path} is a {fact.kind} on the host: it becomes {copy}"
+                elif fact.differences:
+                    detail = "; ".join(fact.differences)
+                else:
+                    detail = f"becomes {copy}"
+                if path not in self.state.originals and fact.kind != "absent":
+                    detail += " (what the host has there is kept, to be given back)"
+            self.add(STEP_FILES, "directory", action, path, detail, drift, path=path,
+                     item=d.item, mode=int(d.mode, 8), user=d.user, group=d.group)
 
     def _was_private(self, path: str) -> bool:
         """Whether the current generation has `path` as a secret or a file others may not
@@ -572,12 +667,16 @@ class _Planner:
         # Path or package -> whether all that changed it is drift.
         changed: Dict[str, bool] = {p: False for p in self.already.paths}
         for c in self.changes:
-            if c.kind == "file":
+            if c.kind in ("file", "directory"):
                 changed[c.name] = changed.get(c.name, True) and c.drift
         packages: Dict[str, bool] = {p: False for p in self.already.packages}
         for c in self.changes:
             if c.kind == "package" and c.action in ("add", "change"):
                 packages[c.name] = packages.get(c.name, True) and c.drift
+        # Units that run already take their new configuration before new units start: a new
+        # unit may use what a restarted or reloaded one serves (certbot's challenge location
+        # in nginx).
+        starts: List[Tuple[str, bool, Dict[str, Any]]] = []
         for u in self.m.units:
             fact = self.facts.unit(u.name)
             enabled = fact.enablement
@@ -585,14 +684,18 @@ class _Planner:
             reasons = []
             if unit_path(u.name) in changed:
                 reasons.append(("its unit file changed", changed[unit_path(u.name)]))
-            for w in u.watch:
-                path = "/etc/" + w.lstrip("/")
+            for path in watched(u):
                 if path in changed:
                     reasons.append((f"{path} changed", changed[path]))
             for p in u.packages:
                 if p in packages:
                     reasons.append((f"package {p} changed", packages[p]))
+            # A restart does all a reload does: a reload only when nothing needs a restart.
+            reloads = [(f"{watched_path(w)} changed", changed[watched_path(w)])
+                       for w in u.reload if watched_path(w) in changed]
             same = self._same(lambda m, n=u.name: _unit(m, n))
+            if active and not reasons:
+                reasons = [(r, same) for r in self.predates(u, fact.started)]
             original = {"enabled": enabled, "active": active}
             if enabled == "masked":
                 self.add(STEP_UNITS, "unit", "unmask", u.name, "", same, unit=u.name,
@@ -603,13 +706,34 @@ class _Planner:
             if not u.enable and enabled == "enabled":
                 self.add(STEP_UNITS, "unit", "disable", u.name, "", same, unit=u.name,
                          original=original)
-            if u.start and not active and not (fact.skipped and not reasons):
-                self.add(STEP_UNITS, "unit", "start", u.name, "", same, unit=u.name,
-                         original=original)
+            if u.start and not active and not (fact.skipped and not (reasons or reloads)):
+                starts.append((u.name, same, original))
             elif active and reasons:
                 self.add(STEP_UNITS, "unit", "restart", u.name,
                          "; ".join(r for r, _ in reasons),
                          same and all(d for _, d in reasons), unit=u.name, original=original)
+            elif active and reloads:
+                self.add(STEP_UNITS, "unit", "reload", u.name,
+                         "; ".join(r for r, _ in reloads),
+                         same and all(d for _, d in reloads), unit=u.name, original=original)
+        for name, same, original in starts:
+            self.add(STEP_UNITS, "unit", "start", name, "", same, unit=name, original=original)
+
+
+    def predates(self, u: Unit, started: Optional[float]) -> List[str]:
+        """Why the running process of `u` is older than what it runs with: its unit file, a
+        watched file or one of its packages changed after it started (an activation cut
+        short before its restart, a package upgraded behind lispdeploy's back)."""
+        if started is None:
+            return []
+        inputs = ([unit_path(u.name)] if u.item else []) + watched(u)
+        found = [f"its process started before {path} changed" for path in inputs
+                 if (self.facts.file(path).mtime or 0) > started]
+        for p in u.packages:
+            fact = self.facts.packages.get(p)
+            if fact is not None and (fact.changed or 0) > started:
+                found.append(f"its process started before package {p} was unpacked")
+        return found
 
 
 def plan(manifest: Optional[Manifest], facts: Facts, state: HostState,
@@ -623,6 +747,11 @@ def plan(manifest: Optional[Manifest], facts: Facts, state: HostState,
 def restarts(changes: Iterable[Change]) -> List[str]:
     """The units a plan restarts."""
     return [c.name for c in changes if c.kind == "unit" and c.action == "restart"]
+
+
+def reloads(changes: Iterable[Change]) -> List[str]:
+    """The units a plan reloads."""
+    return [c.name for c in changes if c.kind == "unit" and c.action == "reload"]
 
 
 def starts(changes: Iterable[Change]) -> List[str]:
@@ -706,8 +835,8 @@ def _unit(m: Optional[Manifest], name: str) -> Optional[Unit]:
 
 
 def changed_paths(changes: Iterable[Change]) -> Set[str]:
-    """The paths a plan's file changes write or remove."""
-    return {c.name for c in changes if c.kind == "file"}
+    """The paths a plan's file and directory changes write or remove."""
+    return {c.name for c in changes if c.kind in ("file", "directory")}
 
 
 def by_step(changes: Iterable[Change]) -> List[Tuple[str, List[Change]]]:

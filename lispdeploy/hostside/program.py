@@ -26,7 +26,6 @@ import linecache
 import re
 import traceback
 
-from lispdeploy.hostside import build_utils, scheme
 from lispdeploy.hostside.contract import error_kind
 from lispdeploy.hostside.names import mangle
 
@@ -160,9 +159,13 @@ class _Substitute(ast.NodeTransformer):
         return expression
 
 
-def base_namespace():
-    """Builtins, Scheme procedures and build utilities, under the names gexp bodies use."""
+def base_namespace(procedures=True):
+    """Builtins, Scheme procedures and build utilities (without `procedures`: builtins only),
+    under the names gexp bodies use."""
     namespace = {"__builtins__": builtins, "__name__": "lispdeploy_gexp"}
+    if not procedures:
+        return namespace
+    from lispdeploy.hostside import build_utils, scheme
     for table in (scheme.PROCEDURES, build_utils.PROCEDURES):
         for name, procedure in table.items():
             namespace[mangle(name)] = procedure
@@ -171,10 +174,13 @@ def base_namespace():
 
 class Program:
     """The g-expressions of one program and which of them (`roots`) run, in order. With
-    `single`, the program's value is the one root's value, else the list of their values."""
+    `single`, the program's value is the one root's value, else the list of their values.
+    Without `procedures` (programs that only call library functions), gexp bodies see only
+    Python's builtins, which spares loading the Scheme procedures."""
 
-    def __init__(self, name, gexps, roots, single=True):
+    def __init__(self, name, gexps, roots, single=True, procedures=True):
         self.name = name
+        self.procedures = procedures
         self.gexps = list(gexps)
         self.roots = tuple(roots)
         self.single = single
@@ -182,7 +188,7 @@ class Program:
 
     def run(self, output=None):
         """Compile every gexp and run the roots; `output` is bound for computed-files."""
-        namespace = base_namespace()
+        namespace = base_namespace(self.procedures)
         if output is not None:
             namespace["output"] = output
         for gexp in self.gexps:

@@ -4,7 +4,10 @@ both ends (the controller imports it; hosts get it inside every program).
 stdin (the controller writes it whole, then closes it):
 
     <N>\\n                      length in bytes of the program text
-    <program>                   N bytes of UTF-8 Python: a self-contained lispdeploy program
+    <program>                   N bytes of UTF-8 Python: a lispdeploy program
+    <M>\\n                      the runtime frame: length in bytes of what follows, 0 when the
+    <runtime>                   host has the runtime item the program names; else M bytes,
+                                the item's files compressed (see `bundle` and `gexp.runtime`)
     <header>\\n                 one line of JSON: {"op": "probe" | "run" | "run-file", ...}
     <item bytes>                the contents of the items the header lists, in order
 
@@ -21,6 +24,8 @@ stdout: one JSON document on one line, last (the program's own stdout goes to st
     {"lispdeploy": 1, "status": "error", "error": {"type", "message", "traceback",
                                                    "location": {"file", "line"} or null},
      "written": [paths]}
+    {"lispdeploy": 1, "status": "runtime-missing", "runtime": path, "written": []}
+                                the host lacks the runtime and no frame came: nothing ran
 
 stderr: whatever the program and its commands print, streamed as it comes.
 Exit status: 0 whenever a document was written; 96 when the host's python3 is older than 3.9.
@@ -46,10 +51,12 @@ BOOTSTRAP = (
     "{'__name__':%r})" % (MINIMUM_PYTHON, EXIT_PYTHON_TOO_OLD, RUNNER_NAME))
 
 
-def encode_request(program_text, header, payload=()):
-    """The bytes of stdin for one run: the program, the header, the item bytes."""
+def encode_request(program_text, header, payload=(), runtime=b""):
+    """The bytes of stdin for one run: the program, the runtime frame (`runtime`, empty when
+    the host has the runtime), the header, the item bytes."""
     program = program_text.encode("utf-8")
-    parts = [b"%d\n" % len(program), program, json.dumps(header).encode("ascii"), b"\n"]
+    parts = [b"%d\n" % len(program), program, b"%d\n" % len(runtime), runtime,
+             json.dumps(header).encode("ascii"), b"\n"]
     parts.extend(payload)
     return b"".join(parts)
 

@@ -6,7 +6,9 @@ judge the report and what to tell the user). A check's report is plain data, nev
     bootloader     [target, ...]      -> the bootloader targets not found
     timezone       "Europe/Paris"     -> whether the zone exists
     locale         "en_US.utf8"       -> whether it is compiled, and whether it can be generated
-    validate       [{path, argv, content}] -> each file's validator result
+    validate       [{path, argv, content}] -> each file's validator result (not run for a file
+                                         the host already has with that content: the deploy
+                                         leaves it as it is)
     keyboard       {name, variant, model, options} -> the names the host's XKB rules lack
                                       (or that it has no XKB rules)
     accounts       {uids, gids}       -> the account that has each of these ids, if any
@@ -70,9 +72,11 @@ def _validate(files: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
 def _validate_one(validation: Dict[str, Any]) -> Dict[str, Any]:
     argv = list(validation["argv"])
     path = validation["path"]
+    content = validation["content"]
+    if _has_content(path, content.encode() if isinstance(content, str) else content):
+        return {"path": path, "ran": False, "ok": True, "unchanged": True}
     if not exists(argv[0]):
         return {"path": path, "ran": False, "ok": True, "program": argv[0]}
-    content = validation["content"]
     with tempfile.NamedTemporaryFile(prefix="lispdeploy-check-", delete=False) as f:
         f.write(content.encode() if isinstance(content, str) else content)
         tmp = f.name
@@ -142,6 +146,18 @@ def _accounts(ids: Dict[str, List[int]]) -> Dict[str, Dict[str, str]]:
         except KeyError:
             pass
     return out
+
+
+def _has_content(path: str, content: bytes) -> bool:
+    """Whether the regular file at `path` (not a link to one) holds exactly `content`."""
+    try:
+        if not os.path.isfile(path) or os.path.islink(path) or \
+                os.path.getsize(path) != len(content):
+            return False
+        with open(path, "rb") as f:
+            return f.read() == content
+    except OSError:
+        return False
 
 
 def _packages(wanted: List[Dict[str, Any]]) -> Dict[str, Any]:

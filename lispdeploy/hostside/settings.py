@@ -10,8 +10,9 @@ import os
 from typing import Any, Dict
 
 from lispdeploy.hostside.commands import run
-from lispdeploy.hostside.facts import SUPPORTED_LOCALES, similar_locales, supported_lines
-from lispdeploy.hostside.plan import ZONEINFO
+# (Not from `plan`: the probe checks time zones and should not load the planner.)
+from lispdeploy.hostside.facts import (SUPPORTED_LOCALES, ZONEINFO, similar_locales,
+                                       supported_lines)
 
 
 def set_host_name(args: Dict[str, Any], context) -> None:

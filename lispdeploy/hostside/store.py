@@ -15,6 +15,7 @@ Runs on hosts: standard library only.
 import hashlib
 import os
 
+from lispdeploy.hostside import pause
 from lispdeploy.hostside.contract import KIND_STORE, HostSideError
 
 STORE_DIR = "/var/lib/lispdeploy/store"
@@ -87,6 +88,7 @@ def receive(headers, stream, store_dir=STORE_DIR):
     ones this host lacks to the store. Returns the paths written."""
     written = []
     for header in headers:
+        pause.point("receive " + header["name"])
         item = _read_item(header, stream, store_dir)
         if not os.path.lexists(item["path"]):
             _install(item, store_dir)
@@ -202,3 +204,20 @@ def _remove(path):
         os.rmdir(path)
     elif os.path.lexists(path):
         os.unlink(path)
+
+
+def add_runtime(path, sources, store_dir=STORE_DIR):
+    """Add the host runtime item at `path` from the files of its runtime frame (relative path
+    -> bytes; see `bundle`), after checking that they hash to that path."""
+    name = os.path.basename(path).partition("-")[2]
+    entries = sorted((relative, data, False) for relative, data in sources.items())
+    expected = "{}/{}-{}".format(store_dir.rstrip("/"), item_digest(name, None, False, entries),
+                                 name)
+    if expected != path:
+        raise StoreError("the host runtime {} arrived damaged: its files hash to {}".format(
+            path, expected))
+    if not os.path.lexists(path):
+        _install({"path": path, "content": None, "executable": False, "entries": entries},
+                 store_dir)
+        _fsync_directory(store_dir)
+    return path

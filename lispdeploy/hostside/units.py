@@ -1,14 +1,14 @@
 """systemd units during activation: the executors of the planner's unit changes (unmask,
-enable, disable, start, restart; stop and give back the state a dropped unit had before
-lispdeploy first touched it), reloading systemd, and checking that started units stay up.
-Standard library only."""
+enable, disable, start, restart, reload; stop and give back the state a dropped unit had
+before lispdeploy first touched it), reloading systemd, and checking that started units stay
+up. Standard library only."""
 
 from __future__ import annotations
 
 import time
 from typing import Any, Dict, Iterable, List
 
-from lispdeploy.hostside.commands import run
+from lispdeploy.hostside.commands import CommandError, run
 from lispdeploy.hostside.contract import KIND_ACTIVATION, HostSideError
 from lispdeploy.hostside.facts import unit_facts
 
@@ -25,7 +25,8 @@ class UnitError(HostSideError):
         self.unit = unit
         self.state = state
         self.journal = journal
-        super().__init__(f"unit {unit} is {state} after starting"
+        super().__init__((f"unit {unit} {state}" if state.startswith("failed to")
+                          else f"unit {unit} is {state} after starting")
                          + (f"; its journal ends with:\n{journal}" if journal else ""))
 
 
@@ -38,8 +39,15 @@ def _remember(name: str, original: Dict[str, Any], context) -> None:
 
 def _verb(verb: str):
     def execute(args: Dict[str, Any], context) -> None:
-        _remember(args["unit"], args.get("original") or {}, context)
-        run(["systemctl", verb, args["unit"]], timeout=START_WAIT_SECONDS * 6)
+        name = args["unit"]
+        _remember(name, args.get("original") or {}, context)
+        try:
+            run(["systemctl", verb, name], timeout=START_WAIT_SECONDS * 6)
+        except CommandError:
+            if verb not in ("start", "restart", "reload"):
+                raise
+            # systemctl only says to look at the journal: show its end instead.
+            raise UnitError(name, f"failed to {verb}", journal_tail(name)) from None
     execute.__name__ = verb
     execute.__doc__ = f"systemctl {verb} the unit (remembering its original state first)."
     return execute
@@ -119,5 +127,6 @@ EXECUTORS = {
     ("unit", "disable"): _verb("disable"),
     ("unit", "start"): _verb("start"),
     ("unit", "restart"): _verb("restart"),
+    ("unit", "reload"): _verb("reload"),
     ("unit", "stop"): give_back,
 }

@@ -6,6 +6,8 @@ One evaluation is at most two round trips over the host's transport:
    refers to no items, or when this connection already sent or saw them all);
 2. run: `python3 -I -c BOOTSTRAP` (as root, through `sudo -n` for another user) reads the
    program, the missing items and the request on stdin (see `lispdeploy.hostside.protocol`),
+   loads the host runtime the program names (sent once per host: a host that lacks it says
+   so, and the request goes again with it; see `gexp.runtime`),
    writes each item atomically after checking its hash, runs the program with its stdout sent
    to stderr, and answers with one JSON document on stdout.
 
@@ -24,6 +26,7 @@ from lispdeploy.gexp.build import item_transfer
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.gexp.program import SOURCE_MAPS, LoweredProgram, ProgramBuilder
+from lispdeploy.gexp.runtime import runtime_frame, runtime_item
 from lispdeploy.location import Location
 from lispdeploy.remote.transport import StderrCallback, Transport
 from lispdeploy.store import StoreItem, closure
@@ -36,6 +39,10 @@ _PRESENT = "store-paths-present"
 # transport.memo key: store paths a probe of the caller's found missing (until sent).
 _MISSING = "store-paths-missing"
 _SENT = "store-paths-sent"
+# transport.memo keys (named in remote.transport): bytes of the requests written to the host,
+# and of the store items among them.
+_REQUEST_BYTES = "request-bytes"
+_ITEM_BYTES = "item-bytes"
 
 
 def remote_eval(transport: Transport, gexp: Gexp, *, lowerer: Optional[Lowerer] = None,
@@ -50,9 +57,9 @@ def run_lowered(transport: Transport, program: LoweredProgram, *,
                 location: Optional[Location] = None) -> Any:
     """Run a lowered program on the host, sending the items it needs; return its value.
     `location` is where errors without a better spec line point."""
-    missing = missing_items(transport, closure(program.items))
+    missing = _runtime_apart(transport, missing_items(transport, closure(program.items)))
     headers, payload = item_transfer(missing)
-    document = _exchange(transport, program.text, {"op": "run", "items": headers}, payload,
+    document = _exchange(transport, program, {"op": "run", "items": headers}, payload,
                          on_stderr)
     _remember(transport, missing)
     return _value(transport, document, location, program.source_map)
@@ -63,10 +70,10 @@ def run_program(transport: Transport, item: StoreItem, *,
                 location: Optional[Location] = None,
                 source_map: Optional[SourceMap] = None) -> Any:
     """Run a program item (`Lowerer.program`, `program-file`) on the host, sending it and its
-    closure if needed; return its value. It runs with its own embedded runtime; `source_map`
+    closure if needed; return its value. It runs with the host runtime it names; `source_map`
     (by default the one this process made when lowering the item) gives its errors spec
     lines."""
-    missing = missing_items(transport, closure([item]))
+    missing = _runtime_apart(transport, missing_items(transport, closure([item])))
     headers, payload = item_transfer(missing)
     document = _exchange(transport, _launcher(), {"op": "run-file", "items": headers,
                                                   "file": item.path}, payload, on_stderr)
@@ -96,12 +103,21 @@ def send_items(transport: Transport, items: Iterable[StoreItem], *,
     """Make sure the host has `items` and their closures; return those that were sent."""
     missing = missing_items(transport, closure(items))
     if missing:
-        headers, payload = item_transfer(missing)
+        headers, payload = item_transfer(_runtime_apart(transport, missing))
         document = _exchange(transport, _launcher(), {"op": "run", "items": headers},
                              payload, on_stderr)
         _value(transport, document, None)
         _remember(transport, missing)
     return missing
+
+
+def _runtime_apart(transport: Transport, missing: List[StoreItem]) -> List[StoreItem]:
+    """`missing` without the host runtime, which travels in the runtime frame instead (it
+    must be loaded before any item is received); noted as missing so that it does."""
+    runtime = runtime_item().path
+    if any(i.path == runtime for i in missing):
+        transport.memo.setdefault(_MISSING, set()).add(runtime)  # type: ignore[union-attr]
+    return [i for i in missing if i.path != runtime]
 
 
 def remember_present(transport: Transport, paths: Iterable[str],
@@ -116,11 +132,14 @@ def _present(transport: Transport) -> set:
     return transport.memo.setdefault(_PRESENT, set())  # type: ignore[return-value]
 
 
-def _remember(transport: Transport, sent: Iterable[StoreItem]) -> None:
+def _remember(transport: Transport, sent: Iterable[StoreItem],
+              sent_bytes: Optional[int] = None) -> None:
     sent = list(sent)
     _present(transport).update(i.path for i in sent)
     transport.memo.get(_MISSING, set()).difference_update(i.path for i in sent)
     transport.memo.setdefault(_SENT, []).extend(i.path for i in sent)  # type: ignore[union-attr]
+    item_bytes = sum(i.size for i in sent) if sent_bytes is None else sent_bytes
+    transport.memo[_ITEM_BYTES] = transport.memo.get(_ITEM_BYTES, 0) + item_bytes
 
 
 def sent_paths(transport: Transport) -> List[str]:
@@ -128,21 +147,51 @@ def sent_paths(transport: Transport) -> List[str]:
     return list(transport.memo.get(_SENT, []))  # type: ignore[call-overload]
 
 
+def sent_bytes(transport: Transport) -> Dict[str, int]:
+    """What this connection sent its host: `requests`, the bytes of every request (programs,
+    runtime frames, items), and `items`, the store items' share of them."""
+    return {"requests": int(transport.memo.get(_REQUEST_BYTES, 0)),  # type: ignore[arg-type]
+            "items": int(transport.memo.get(_ITEM_BYTES, 0))}  # type: ignore[arg-type]
+
+
 @functools.lru_cache(maxsize=1)
-def _launcher() -> str:
+def _launcher() -> LoweredProgram:
     """A program with the runtime and no gexps: for probes, sending items, running items."""
-    return ProgramBuilder(_no_files).text("lispdeploy", [], single=False)
+    return LoweredProgram("lispdeploy", ProgramBuilder(_no_files).text(
+        "lispdeploy", [], single=False), [])
 
 
 def _no_files(obj):
     raise AssertionError("a program without gexps refers to no file")
 
 
-def _exchange(transport: Transport, program: str, header: Dict, payload: List[bytes],
-              on_stderr: Optional[StderrCallback]) -> Dict:
-    request = protocol.encode_request(program, header, payload)
+def _exchange(transport: Transport, program: LoweredProgram, header: Dict,
+              payload: List[bytes], on_stderr: Optional[StderrCallback]) -> Dict:
+    """One run of `program` on the host. The runtime it names travels in the request's
+    runtime frame only when the host lacks it: known from this connection, or answered by the
+    host (`runtime-missing`, after which the same request goes again with the frame)."""
+    runtime = program.runtime.path
+    present = _present(transport)
+    send = runtime in transport.memo.get(_MISSING, set()) and runtime not in present
+    document = _run(transport, program.request(header, payload, send_runtime=send), on_stderr)
+    if document.get("status") == "runtime-missing" and not send:
+        send = True
+        document = _run(transport, program.request(header, payload, send_runtime=True),
+                        on_stderr)
+    if document.get("status") == "runtime-missing":
+        raise HostError(f"{transport.host} did not take the host runtime {runtime}",
+                        host=transport.host)
+    if send:
+        _remember(transport, [program.runtime], sent_bytes=len(runtime_frame()))
+    else:
+        present.add(runtime)
+    return document
+
+
+def _run(transport: Transport, request: bytes, on_stderr: Optional[StderrCallback]) -> Dict:
     completed = transport.execute([PYTHON, "-I", "-c", protocol.BOOTSTRAP], request,
                                   privileged=True, on_stderr=on_stderr)
+    transport.memo[_REQUEST_BYTES] = transport.memo.get(_REQUEST_BYTES, 0) + len(request)
     host = transport.host
     tail = completed.stderr.decode("utf-8", "replace").strip()
     if completed.exit_status == protocol.EXIT_PYTHON_TOO_OLD:

@@ -33,7 +33,9 @@ class Transport(Protocol):
 
     `host` is the name every error uses; `connections` and `round_trips` count what this
     transport opened; `memo` keeps facts about the host that later steps over the same
-    connection can reuse (such as store items known to be there)."""
+    connection can reuse (such as store items known to be there), and what its requests sent
+    (`memo["request-bytes"]`, of which `memo["item-bytes"]` were store items). An SSH
+    transport also has `wire_bytes`: (sent, received) on the network, SSH's own included."""
 
     host: str
     connections: int

@@ -174,6 +174,8 @@ journald_service_type = ServiceType(
 
 
 # Guix's %base-services also has services Debian provides in its own way; they are here (and
-# do nothing) so that modify-services finds them (services.guix_system).
+# do nothing) so that modify-services finds them (services.guix_system). Not special-files:
+# Guix's gives /bin/sh and /usr/bin/env, which are Debian's own, and leaving it out lets a
+# spec add `(service special-files-service-type ...)` next to %base-services.
 BASE_SERVICES = (service(login_service_type), service(journald_service_type),
                  service(sysctl_service_type)) + BASE_PLACEHOLDERS

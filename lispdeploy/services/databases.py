@@ -262,10 +262,16 @@ def _postgresql_files(configuration: PostgresqlConfiguration):
 
 
 def _postgresql_watch(configuration: PostgresqlConfiguration) -> Tuple[str, ...]:
+    # Some settings of postgresql.conf (listen_addresses, shared_buffers) take a restart.
+    return (f"{configuration.etc_directory}/postgresql.conf",)
+
+
+def _postgresql_reload(configuration: PostgresqlConfiguration) -> Tuple[str, ...]:
+    # The server reads its client authentication files again on a reload.
     etc = configuration.etc_directory
     if isinstance(configuration.config_file, PostgresqlConfigFile):
-        return (f"{etc}/postgresql.conf", f"{etc}/pg_hba.conf", f"{etc}/pg_ident.conf")
-    return (f"{etc}/postgresql.conf",)
+        return (f"{etc}/pg_hba.conf", f"{etc}/pg_ident.conf")
+    return ()
 
 
 _POSTGRESQL_ACTIVATION = """
@@ -303,7 +309,8 @@ postgresql_service_type = ServiceType(
     extensions=(
         ServiceExtension(target=etc_service_type, compute=_postgresql_files),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
-            name=c.unit, watch=_postgresql_watch(c), provision=("postgres", "postgresql"),
+            name=c.unit, watch=_postgresql_watch(c), reload=_postgresql_reload(c),
+            provision=("postgres", "postgresql"),
             packages=(c.postgresql,), location=c.location),)),
         ServiceExtension(target=activation_service_type, compute=_postgresql_activation),
         ServiceExtension(target=profile_service_type,

@@ -1,6 +1,6 @@
 """The parts of a Guix System configuration that a Debian host already has in its own way:
 `guix-service-type`, `elogind-service-type`, the base services Debian's systemd provides
-(mingetty, agetty, console-font, udev, nscd, urandom-seed, special-files, log-cleanup),
+(mingetty, agetty, console-font, udev, nscd, urandom-seed, log-cleanup),
 ... Specs that name them load, and their services do nothing; `describe` and
 the deploy report say once, for each one a spec configures, what Debian does instead
 (`guix_system_notes`).
@@ -12,16 +12,20 @@ reported unless the spec changes them.
 
 A catalogue module that provides one of these for real takes its name over: catalogue
 vocabularies come after this one (syslog, log rotation and unattended upgrades are real
-services: services.syslog, services.admin). Imports records and services.core.
+services: services.syslog, services.admin). special-files-service-type is a real one
+(services.sinks) but for Guix System's own special files, /bin/sh and /usr/bin/env, which stay
+Debian's: the notes say so too. Imports records, services.core and services.sinks.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from lispdeploy.location import Location
 from lispdeploy.records import Field, Record
 from lispdeploy.services.core import Service, ServiceType
+from lispdeploy.services.sinks import (DEBIAN_SPECIAL_FILES, special_file_path,
+                                       special_files_service_type)
 from lispdeploy.vocabulary import Vocabulary
 
 
@@ -72,7 +76,6 @@ _PARTS: Tuple[Tuple[str, str, str, bool], ...] = (
     ("virtual-terminal", None, "Debian's kernel and systemd set up the virtual terminals",
      True),
     ("urandom-seed", None, "Debian's systemd-random-seed keeps the entropy seed", True),
-    ("special-files", None, "/bin/sh and /usr/bin/env are Debian's own", True),
     ("log-cleanup", "log-cleanup-configuration", "Debian's journald and logrotate remove old "
      "logs", True),
     ("elogind", "elogind-configuration", "Debian's systemd-logind manages seats and "
@@ -118,6 +121,12 @@ def guix_system_notes(services) -> List[Tuple[Location, str]]:
     out: List[Tuple[Location, str]] = []
     seen = set()
     for s in services:
+        if s.kind is special_files_service_type:
+            note = _debian_special_files_note(s)
+            if note and id(s.kind) not in seen:
+                seen.add(id(s.kind))
+                out.append(note)
+            continue
         reason = REASONS.get(id(s.kind))
         if reason is None or id(s.kind) in seen:
             continue
@@ -127,6 +136,19 @@ def guix_system_notes(services) -> List[Tuple[Location, str]]:
         where = s.location or getattr(s.value, "location", None)
         out.append((where, f"{s.kind.name}-service-type has no effect on Debian: {reason}"))
     return out
+
+
+def _debian_special_files_note(s: Service) -> Optional[Tuple[Location, str]]:
+    paths = []
+    for declaration in s.value or ():
+        path = special_file_path(declaration)
+        if path in DEBIAN_SPECIAL_FILES:
+            paths.append(path)
+    if not paths:
+        return None
+    return (s.location or getattr(s.value, "location", None),
+            f"special-files-service-type has no effect on Debian for {' and '.join(paths)}: "
+            "/bin/sh and /usr/bin/env are Debian's own (dpkg's); they are left as they are")
 
 
 def _udev_rules_service(name, *args, **kwargs):

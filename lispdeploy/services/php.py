@@ -260,7 +260,9 @@ php_fpm_service_type = ServiceType(
     extensions=(
         ServiceExtension(target=etc_service_type, compute=_files),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
-            name=f"php{c.version}-fpm.service", watch=tuple(f.path for f in _files(c)),
+            # php-fpm reads its configuration and pools again on SIGUSR2, finishing the
+            # requests in flight.
+            name=f"php{c.version}-fpm.service", reload=tuple(f.path for f in _files(c)),
             provision=("php-fpm",), packages=(c.php,), location=c.location),)),
         ServiceExtension(target=activation_service_type, compute=_activation),
         ServiceExtension(target=profile_service_type, compute=lambda c: (c.php,)),

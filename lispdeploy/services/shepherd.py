@@ -21,6 +21,10 @@ with these procedures: `make-forkexec-constructor` (argv, #:user #:group
 the program forks (Type=forking); without one it stays in the foreground (Type=simple).
 `stop` is #f, or a gexp using `make-kill-destructor` ([SIGNAL] #:grace-period) or
 `make-system-destructor`.
+
+A `start` of `make-timer-constructor` (or a service made by `shepherd-timer`) is a timer: it
+becomes `<name>.timer` and the `<name>.service` it starts, declared together (see
+`services.timers`).
 """
 
 from __future__ import annotations
@@ -38,6 +42,10 @@ from lispdeploy.services import kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType
 from lispdeploy.services.rendering import Rendering
 from lispdeploy.services.sinks import (GeneratedFile, SystemdUnit, shepherd_root_service_type)
+from lispdeploy.services.timers import (SHEPHERD_TRIGGER_ACTION, TIMER_HELPERS, CalendarEvent,
+                                        Command, ShepherdAction, Timer,
+                                        cron_string_to_calendar_event,
+                                        shepherd_configuration_action)
 from lispdeploy.vocabulary import Vocabulary
 
 # Shepherd provisions of Guix System itself, as the systemd units that play their part on a
@@ -65,8 +73,16 @@ def _provision(value):
     return name
 
 
+class TimerStart:
+    """The start of a service made by `shepherd-timer`: its schedule and command."""
+
+    def __init__(self, event: CalendarEvent, argv: Any):
+        self.event = event
+        self.argv = argv
+
+
 def _start_check(value):
-    if value is None or isinstance(value, Gexp):
+    if value is None or isinstance(value, (Gexp, TimerStart)):
         return value
     if isinstance(value, (list, tuple)) and value and all(
             isinstance(v, (str, FileLike)) for v in value):
@@ -117,16 +133,39 @@ class ShepherdService(Record):
         if not self.provision:
             raise ServiceError("shepherd-service: 'provision' needs at least one name",
                                location=self.location, hint="e.g. (provision '(my-daemon))")
-        if self.actions:
+        if any(not isinstance(a, ShepherdAction) for a in self.actions):
             raise ServiceError(f"shepherd-service '{self.provision[0]}': custom actions have no "
                                "systemd counterpart", location=self.location,
-                               hint="drop (actions ...); run such commands with "
+                               hint="keep only shepherd-trigger-action and "
+                                    "shepherd-configuration-action; run other commands with "
                                     "lispdeploy deploy -x")
 
     @property
     def unit_name(self) -> str:
         """The systemd unit this service becomes."""
         return f"{self.provision[0]}.service"
+
+
+def shepherd_timer(provision, schedule, command, *, requirement=(),
+                   documentation="Periodically run a command.", location=None
+                   ) -> ShepherdService:
+    """Guix's `(shepherd-timer PROVISION SCHEDULE COMMAND #:requirement #:documentation)`:
+    a service running COMMAND (a list: program, then arguments; or a g-expression giving
+    one) at SCHEDULE (a cron string or a `calendar-event`)."""
+    if not isinstance(schedule, CalendarEvent):
+        try:
+            schedule = cron_string_to_calendar_event(schedule)
+        except TypeError as e:
+            raise ServiceError(f"shepherd-timer: {e}", location=location,
+                               hint="e.g. \"0 3 * * *\" (each day at 03:00), or "
+                                    "(calendar-event #:hours '(3) #:minutes '(0))") from None
+    if not (isinstance(command, Gexp) or (isinstance(command, (list, tuple)) and command)):
+        raise ServiceError("shepherd-timer: the command is a list (the program, then its "
+                           "arguments) or a g-expression giving one", location=location,
+                           hint="e.g. (list \"/usr/bin/updatedb\")")
+    return ShepherdService(provision=provision, requirement=requirement,
+                           start=TimerStart(schedule, command), documentation=documentation,
+                           actions=(SHEPHERD_TRIGGER_ACTION,), location=location)
 
 
 def shepherd_service_type(name, proc, description="", *, location=None) -> ServiceType:
@@ -211,6 +250,7 @@ HELPERS: Dict[str, Any] = {
     "make-kill-destructor": make_kill_destructor,
     "make-system-destructor": make_system_destructor,
     "const": _Const,
+    **TIMER_HELPERS,
     **{s.name: s.name for s in signals.Signals},
 }
 
@@ -221,13 +261,97 @@ HELPERS: Dict[str, Any] = {
 
 def service_unit(service: ShepherdService, provisions: Mapping[str, Optional[str]]
                  ) -> SystemdUnit:
-    """The systemd unit of a shepherd service; `provisions` maps each name services may
-    require to its unit (None: nothing to wait for)."""
+    """The systemd unit of a shepherd service that is not a timer; `provisions` maps each
+    name services may require to its unit (None: nothing to wait for)."""
     name = service.unit_name
     file = GeneratedFile(name=name, location=service.location,
                          generate=lambda rendering: unit_text(service, rendering, provisions))
     return SystemdUnit(name=name, file=file, enable=service.auto_start,
                        start=service.auto_start, location=service.location)
+
+
+def service_units(service: ShepherdService, provisions: Mapping[str, Optional[str]],
+                  rendering: Rendering) -> List[SystemdUnit]:
+    """The systemd units of a shepherd service: one, or a timer and its service.
+    `rendering` is used to tell a timer's `start` from a daemon's."""
+    timer = timer_of(service, rendering)
+    if timer is None:
+        return [service_unit(service, provisions)]
+    name = service.provision[0]
+    job = GeneratedFile(name=f"{name}.service", location=service.location,
+                        generate=lambda r: _timer_service_text(service, r, provisions))
+    clock = GeneratedFile(name=f"{name}.timer", location=service.location,
+                          generate=lambda r: _timer_text(service, r))
+    return [SystemdUnit(name=f"{name}.timer", file=clock, enable=service.auto_start,
+                        start=service.auto_start, location=service.location),
+            SystemdUnit(name=f"{name}.service", file=job, enable=False, start=False,
+                        location=service.location)]
+
+
+def timer_of(service: ShepherdService, rendering: Rendering) -> Optional[Timer]:
+    """What a timer service runs and when, or None for a daemon."""
+    start = service.start
+    label = f"shepherd timer '{service.provision[0]}'"
+    if isinstance(start, TimerStart):
+        argv = start.argv
+        if isinstance(argv, Gexp):
+            argv = rendering.evaluate(argv, HELPERS, what=f"the command of {label}")
+        if isinstance(argv, Command):
+            return Timer(start.event, argv)
+        if not isinstance(argv, (list, tuple)) or not argv:
+            raise ServiceError(f"the command of {label} gives {type(argv).__name__}, not a list",
+                               location=service.location,
+                               hint="e.g. (list \"/usr/bin/updatedb\" \"--localpaths=/srv\")")
+        return Timer(start.event, Command([rendering.path_of(a) if isinstance(a, FileLike) else a
+                                           for a in argv]))
+    if not isinstance(start, Gexp):
+        return None
+    value = rendering.evaluate(start, HELPERS, what=f"the start of shepherd service "
+                                                    f"'{service.provision[0]}'")
+    return value if isinstance(value, Timer) else None
+
+
+def _timer_service_text(service: ShepherdService, rendering: Rendering,
+                        provisions: Mapping[str, Optional[str]]) -> str:
+    label = f"shepherd timer '{service.provision[0]}'"
+    timer = timer_of(service, rendering)
+    argv = [rendering.path_of(a) if isinstance(a, FileLike) else _text(a, "the command")
+            for a in timer.command.argv]
+    if not argv[0].startswith("/"):
+        raise ServiceError(f"{label}: the program '{argv[0]}' must be an absolute path",
+                           location=service.location, hint=f"e.g. \"/usr/bin/{argv[0]}\"")
+    unit: List[Tuple[str, str]] = [("Description", _description(service, label))]
+    wants, requires = _dependencies(service, provisions)
+    unit += [("Wants", w) for w in wants] + [("Requires", r) for r in requires]
+    if wants or requires:
+        unit.append(("After", " ".join(wants + requires)))
+    body = [("Type", "oneshot"),
+            ("ExecStart", " ".join(quote_word(w, label) for w in argv))]
+    body += _process_options(timer.command.options, label, service)
+    return _unit_file(label, (("Unit", unit), ("Service", body)))
+
+
+def _timer_text(service: ShepherdService, rendering: Rendering) -> str:
+    label = f"shepherd timer '{service.provision[0]}'"
+    timer = timer_of(service, rendering)
+    return _unit_file(label, (
+        ("Unit", [("Description", _description(service, label))]),
+        ("Timer", [("OnCalendar", timer.event.on_calendar())]),
+        ("Install", [("WantedBy", "timers.target")])))
+
+
+def _description(service: ShepherdService, label: str) -> str:
+    return _value(service.documentation.strip().replace("\n", " ")
+                  or f"{service.provision[0]} (lispdeploy)", label)
+
+
+def _unit_file(label: str, sections) -> str:
+    lines = [f"# Generated by lispdeploy from {label}.", ""]
+    for section, entries in sections:
+        lines.append(f"[{section}]")
+        lines += [f"{key}={value}" for key, value in entries]
+        lines.append("")
+    return "\n".join(lines)
 
 
 def unit_text(service: ShepherdService, rendering: Rendering,
@@ -445,6 +569,9 @@ def _path(value: Any, label: str) -> str:
 
 SPEC_VOCABULARY = (Vocabulary(
     records=(ShepherdService,),
-    procedures={"shepherd-service-type": shepherd_service_type},
+    procedures={"shepherd-service-type": shepherd_service_type,
+                "shepherd-timer": shepherd_timer,
+                "shepherd-configuration-action": shepherd_configuration_action},
+    values={"shepherd-trigger-action": SHEPHERD_TRIGGER_ACTION},
     modules=(("gnu", "services", "shepherd"),),
 ),)

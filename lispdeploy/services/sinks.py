@@ -11,6 +11,8 @@ Every service ultimately extends one of these, and they all extend the root,
     shepherd-root-service-type  "units"       daemons: `shepherd-service` records (turned into
                                               systemd units) and `systemd-unit` records
     profile-service-type        "packages"    packages for the host's package manager
+    special-files-service-type  "files"       files and directories anywhere else: (path
+                                              file-like) pairs or `special-file` records
 
 The sinks have default values, so folding instantiates any that a list of services leaves
 out; `system.essential` gives each its operating system's share (users, sudoers, packages).
@@ -28,7 +30,7 @@ from lispdeploy.services import kinds
 from lispdeploy.gexp.files import FileLike, SecretFile, file_like_check, store_name
 from lispdeploy.gexp.gexp import PLACEHOLDER_PREFIX, Gexp
 from lispdeploy.records import Field, Record, Thunk
-from lispdeploy.services.core import ServiceExtension, ServiceType
+from lispdeploy.services.core import ServiceExtension, ServiceType, simple_service
 
 UNIT_SUFFIXES = (".service", ".socket", ".timer", ".target", ".path", ".mount", ".slice")
 
@@ -83,6 +85,12 @@ shepherd_root_service_type = _sink("shepherd-root", "units",
                                    "and systemd-unit records.")
 profile_service_type = _sink("profile", "packages",
                              "Packages installed with the host's package manager.")
+# Guix System's own special files (its %base-services gives them); on Debian they are dpkg's,
+# and a spec written for Guix System must not replace the host's shell.
+DEBIAN_SPECIAL_FILES = ("/bin/sh", "/usr/bin/env")
+special_files_service_type = _sink("special-files", "files",
+                                   "Files and whole directories at paths outside /etc, as "
+                                   "(PATH FILE-LIKE) pairs or special-file records.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,8 +181,6 @@ def _service_path_problem(text: str) -> Optional[str]:
 # every host has. Stored relative to /etc.
 etc_path = kinds.FieldKind("etc-path", _ETC_WHAT, _service_path_problem, normalize=_etc_normal,
                            doc="A file under /etc a service may write.")
-# A path under /etc a unit watches (any file a service may declare).
-watched_path = kinds.FieldKind("etc-path", _ETC_WHAT, _etc_path_problem, normalize=_etc_normal)
 
 
 _mode = kinds.mode
@@ -189,7 +195,8 @@ def _validate_command(value):
 
 class EtcFile(Record):
     """A file under /etc: which file-like it holds, with what mode and owner, and the command
-    (with `{}` for the new file) that must accept it on the host before it is put in place."""
+    (with `{}` for the new file) that must accept it on the host: before the deploy changes
+    anything (unless `validate-early?` is #f), and before its daemon reads it."""
 
     record_name = "etc-file"
     fields = (
@@ -201,6 +208,9 @@ class EtcFile(Record):
         Field("group", "root", check=kinds.account_name),
         Field("validate", None, check=checks.optional(_validate_command),
               doc="e.g. (\"/usr/sbin/visudo\" \"-c\" \"-f\" \"{}\"), or #f"),
+        Field("validate_early", True, check=checks.boolean, spec_name="validate-early?",
+              doc="also check it before the deploy changes anything; #f for a file that "
+                  "names what the activation program makes (a first certificate)"),
     )
 
     def _validate(self):
@@ -247,6 +257,113 @@ def _glimpse(value) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Files anywhere
+
+# Directories of the file system's hierarchy itself: a special file may go inside them, never
+# replace one (a directory at /usr would take the system's place).
+_HIERARCHY = frozenset(["/"] + [f"/{d}" for d in (
+    "bin", "boot", "dev", "etc", "home", "lib", "lib32", "lib64", "libx32", "media", "mnt",
+    "opt", "proc", "root", "run", "sbin", "srv", "sys", "tmp", "usr", "var")]
+    + [f"/usr/{d}" for d in ("bin", "games", "include", "lib", "lib32", "lib64", "libexec",
+                               "libx32", "local", "sbin", "share", "src")]
+    + [f"/usr/local/{d}" for d in ("bin", "etc", "games", "include", "lib", "man", "sbin",
+                                     "share", "src")]
+    + [f"/var/{d}" for d in ("backups", "cache", "lib", "local", "lock", "log", "mail", "opt",
+                               "run", "spool", "tmp")])
+# Virtual file systems (their content is the kernel's or gone at boot) and lispdeploy's own.
+_REFUSED_TREES = ("/proc", "/sys", "/dev", "/run", "/var/run", "/var/lib/lispdeploy")
+_SPECIAL_PATH = re.compile(r"^/[A-Za-z0-9_+@%=,.:/-]+$")
+
+
+def _special_path(value) -> str:
+    """An absolute path where a special file may go (see _HIERARCHY and _REFUSED_TREES)."""
+    text = checks.string(value)
+    normal = posixpath.normpath(text) if text.startswith("/") else ""
+    if not normal or normal != text.rstrip("/") or not _SPECIAL_PATH.match(normal) \
+            or normal.startswith("//"):
+        raise TypeError("an absolute path such as \"/srv/www/site\"")
+    for tree in _REFUSED_TREES:
+        if normal == tree or normal.startswith(tree + "/"):
+            raise TypeError(f"a path outside {tree} (" + (
+                "lispdeploy's own directory" if tree == "/var/lib/lispdeploy"
+                else "a virtual file system, rebuilt at each boot") + ")")
+    if normal in _HIERARCHY:
+        raise TypeError(f"a path inside {normal}, not {normal} itself (a directory of the "
+                        "system's hierarchy)")
+    return normal
+
+
+def _special_path_problem(text: str) -> Optional[str]:
+    problem = kinds.word._test(text)
+    if problem:
+        return problem
+    try:
+        _special_path(text)
+    except TypeError as e:
+        return f"it must be {e}"
+    return None
+
+
+_SPECIAL_WHAT = "an absolute path such as \"/srv/www/site\", outside /proc, /sys, /dev, /run"
+# An absolute path where a special file may go, normalized ("/srv/www/" is "/srv/www").
+special_path = kinds.FieldKind("special-path", _SPECIAL_WHAT, _special_path_problem,
+                               normalize=posixpath.normpath,
+                               doc="A path outside /etc a special file may take.")
+
+
+class SpecialFile(Record):
+    """A file, or a whole directory (`(local-file "site" #:recursive? #t)`), at any path
+    outside /etc: with what owner, group and mode. A directory's mode applies to it and the
+    directories in it; the files in it are 0644, or 0755 when executable."""
+
+    record_name = "special-file"
+    fields = (
+        Field("path", check=special_path, doc="absolute, e.g. \"/srv/www/site\""),
+        Field("file", check=file_like_check),
+        Field("mode", None, check=checks.optional(_mode),
+              doc="#f: 0755 for a directory or an executable, 0644 otherwise"),
+        Field("user", "root", check=kinds.account_name),
+        Field("group", "root", check=kinds.account_name),
+    )
+
+
+def special_file_check(value, location=None) -> SpecialFile:
+    """A special-file record, or Guix's `(PATH FILE-LIKE)` pair, as a special-file record."""
+    if isinstance(value, SpecialFile):
+        return value
+    if (isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], str)
+            and isinstance(value[1], FileLike)):
+        return SpecialFile(path=value[0], file=value[1], location=location)
+    if (isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], str)
+            and isinstance(value[1], str)):
+        raise SpecError(f"special-files-service-type: {value[0]} would be a link to {value[1]}, "
+                        "a file on the host (a package's file-append): lispdeploy places copies "
+                        "of file-likes, not links", location=location,
+                        hint="give a file-like (local-file, plain-file, program-file), or make "
+                             "the link in an activation g-expression")
+    raise SpecError("special-files-service-type expects (PATH FILE-LIKE) pairs or special-file "
+                    f"records, got {_glimpse(value)}", location=location,
+                    hint="e.g. (list \"/srv/www/site\" (local-file \"site\" #:recursive? #t))")
+
+
+def special_file_path(value):
+    """The path a special-files declaration names, or None if it names none."""
+    if isinstance(value, SpecialFile):
+        return value.path
+    if isinstance(value, (list, tuple)) and len(value) == 2 and isinstance(value[0], str):
+        return value[0]
+    return None
+
+
+def extra_special_file(path, file, *, location=None):
+    """Guix's `(extra-special-file PATH FILE-LIKE)`: a service placing one special file."""
+    record = SpecialFile(path=path, file=file, location=location) \
+        if not isinstance(file, SpecialFile) else file
+    return simple_service(f"special-file-{record.path}", special_files_service_type,
+                          (record,), location=location)
+
+
+# ---------------------------------------------------------------------------------------------
 # systemd units
 
 
@@ -261,11 +378,26 @@ unit_name = kinds.pattern(r"[A-Za-z0-9:_.\\@-]+(" + "|".join(
     "a systemd unit name such as \"my-daemon.service\"", name="unit-name")
 
 
+def _outside_etc(text: str) -> bool:
+    return text.startswith("/") and not text.startswith("/etc/")
+
+
+# A file a unit watches: under /etc (relative to it, as etc-file paths), or a special file's
+# absolute path.
+_watched = kinds.FieldKind(
+    "watched-path", "a path under /etc such as \"ssh/sshd_config\", or a special file's "
+    "absolute path", lambda text: _special_path_problem(text) if _outside_etc(text)
+    else _etc_path_problem(text),
+    normalize=lambda text: posixpath.normpath(text) if _outside_etc(text) else _etc_normal(text))
+
+
 class SystemdUnit(Record):
     """A systemd unit of the system: a unit file lispdeploy installs under
     /etc/systemd/system, or (`file` #f) the unit a package installs. `watch` lists /etc
-    paths whose change restarts the unit, `packages` the packages whose installation or
-    upgrade restarts it (the package that runs it, usually)."""
+    paths whose change restarts the unit, `reload` those whose change only reloads it
+    (`systemctl reload`, for daemons that read their configuration again on request: nginx,
+    sshd), `packages` the packages whose installation or upgrade restarts it (the package
+    that runs it, usually)."""
 
     record_name = "systemd-unit"
     fields = (
@@ -274,7 +406,9 @@ class SystemdUnit(Record):
               doc="the unit file, or #f for the unit a Debian package installs"),
         Field("enable", True, check=checks.boolean, spec_name="enable?"),
         Field("start", True, check=checks.boolean, spec_name="start?"),
-        Field("watch", (), check=checks.list_of(watched_path, "paths under /etc")),
+        Field("watch", (), check=checks.list_of(_watched, "paths of files the system declares")),
+        Field("reload", (), check=checks.list_of(_watched, "paths of files the system declares"),
+              doc="files whose change reloads the unit instead of restarting it"),
         Field("provision", (), check=checks.list_of(provision_name, "names"),
               doc="names a shepherd-service may require this unit by, e.g. (ssh-daemon)"),
         Field("packages", (), check=checks.list_of(lambda v: package_check(v), "packages"),
@@ -344,7 +478,7 @@ def generated_etc_file(path: str, name: str, text: Callable[[Any], str],
 
 
 SINKS = (etc_service_type, account_service_type, activation_service_type,
-         shepherd_root_service_type, profile_service_type)
+         shepherd_root_service_type, profile_service_type, special_files_service_type)
 
 
 def directories_activation(paths, *, location=None) -> Gexp:

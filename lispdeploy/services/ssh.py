@@ -1,8 +1,9 @@
 """`openssh-service-type` (gnu/services/ssh.scm): Debian's OpenSSH server, configured by
 an `openssh-configuration` with Guix's fields.
 
-On a Debian host it is the `openssh-server` package and its own `ssh.service`, restarted when
-`/etc/ssh/sshd_config` changes (a restart keeps open sessions). The configuration file is
+On a Debian host it is the `openssh-server` package and its own `ssh.service`, reloaded when
+`/etc/ssh/sshd_config` changes (sshd checks the file and starts again in place on SIGHUP:
+open sessions stay, new ones get the new settings). The configuration file is
 written whole, and the host must accept it (`sshd -t -f FILE`) before it is put in place.
 
 sshd keeps the first value it reads for most keywords, so the file is laid out in three parts:
@@ -250,7 +251,7 @@ def _etc_files(config: OpensshConfiguration):
 
 def _units(config: OpensshConfiguration):
     return (SystemdUnit(name="ssh.service", enable=config.auto_start, start=config.auto_start,
-                        watch=("ssh/sshd_config",), provision=("ssh-daemon", "ssh", "sshd"),
+                        reload=("ssh/sshd_config",), provision=("ssh-daemon", "ssh", "sshd"),
                         packages=(config.openssh,),
                         location=config.location),)
 

@@ -15,7 +15,7 @@ from lispdeploy.vocabulary import Vocabulary
 # Catalogue modules (lispdeploy.services.<name>), each with SPEC_VOCABULARY.
 # guix_system comes first: a catalogue module providing one of its services for real wins.
 CATALOGUE = ("guix_system", "shepherd", "ssh", "networking", "web", "mcron", "databases", "php",
-             "monitoring", "admin", "syslog")
+             "monitoring", "admin", "syslog", "certbot", "apt")
 
 
 def _service_extension(target, compute, *, location=None):
@@ -29,9 +29,11 @@ def _simple_service(name, target, value, *, location=None):
 
 
 _CORE = Vocabulary(
-    records=(ServiceType, sinks.EtcFile, sinks.SystemdUnit, base.LoginConfiguration,
+    records=(ServiceType, sinks.EtcFile, sinks.SystemdUnit, sinks.SpecialFile,
+             base.LoginConfiguration,
              base.SysctlConfiguration, base.JournaldConfiguration),
-    procedures={"service-extension": _service_extension, "simple-service": _simple_service},
+    procedures={"service-extension": _service_extension, "simple-service": _simple_service,
+                "extra-special-file": sinks.extra_special_file},
     values={
         "system-service-type": base.system_service_type,
         "etc-service-type": base.etc_service_type,
@@ -39,6 +41,7 @@ _CORE = Vocabulary(
         "activation-service-type": base.activation_service_type,
         "shepherd-root-service-type": base.shepherd_root_service_type,
         "profile-service-type": base.profile_service_type,
+        "special-files-service-type": sinks.special_files_service_type,
         "host-settings-service-type": base.host_settings_service_type,
         "login-service-type": base.login_service_type,
         "journald-service-type": base.journald_service_type,

@@ -7,12 +7,16 @@ read); `httpd-virtualhost` records from other services are appended to it, as in
 files are resolved against /usr/lib/apache2 (where Debian keeps `modules/mod_*.so`); modules
 that Debian builds into apache2 are not loaded again, and `mpm_event_module` is loaded when
 no MPM is named (Guix's httpd has one built in). Activation creates the document root and the
-error log's directory. The file is not checked with `apache2 -t` before it is put in place,
-because that check fails while the document root does not exist yet; `apachectl` checks it
-when the unit restarts.
+error log's directory. The file must pass `apache2 -t` on the host, checked during
+activation, after the activation program made the document root and before apache2 reads it
+(not before the deploy changes anything: the document root may not exist yet); a change reloads
+apache2 (`apachectl graceful`).
 
 nginx: the `nginx` package and its `nginx.service`. `/etc/nginx/nginx.conf` is written whole
-(or is `file`, when given) and must pass `nginx -t` on the host first. Other services add
+(or is `file`, when given) and must pass `nginx -t` on the host (before the deploy changes
+anything, and again before nginx reads it; only the second when a server block names
+certificate files, which certbot's activation may make first); a change reloads
+nginx (`systemctl reload`: no connection is dropped). Other services add
 server blocks with `(simple-service 'x nginx-service-type (list (nginx-server-configuration
 ...)))`. Deviations from Guix, for Debian: the worker user is `www-data`, the pid file is the
 one Debian's unit watches (/run/nginx.pid), temporary files stay in Debian's /var/lib/nginx
@@ -84,6 +88,20 @@ def _tokens(regex, what: str):
 
 nginx_value = kinds.within(kinds.line, _no_dollar, "a value on one line, without '$'",
                            name="nginx-value")
+
+
+def path_or_file_like(kind: kinds.FieldKind):
+    """A document root: a path of `kind` (refused with the kind's reason), or a file-like
+    object (a site directory, placed in the store)."""
+    def check(value):
+        if isinstance(value, FileLike):
+            return value
+        if not isinstance(value, str):
+            raise TypeError("a path or a file-like object such as "
+                            "(local-file \"site\" #:recursive? #t)")
+        return kind(value)
+    check.alternatives = (kind,)  # its kind, for lispdeploy.services.kinds.kind_of
+    return check
 nginx_words = _tokens(_NGINX_TOKEN, "words separated by single spaces, without quotes, "
                                     "';', '{', '}', '#', '$' or '\\'")
 nginx_name = kinds.pattern(r"[A-Za-z0-9_.-]+", "a name of letters, digits, '-', '_' and '.'")
@@ -236,15 +254,28 @@ def _join(parts: Iterable[Any], rendering: Rendering) -> str:
     return "".join(rendering.path_of(p) if isinstance(p, FileLike) else p for p in parts)
 
 
+_WILDCARDS = ("[::]:", "*:", "0.0.0.0:")
+
+
 def bind_port(listen: str, address) -> str:
-    """`listen` bound to `address` when it names only a port ("80", "443 ssl")."""
+    """`listen` bound to `address` when it names only a port ("80", "443 ssl") or a wildcard
+    address ("[::]:80", "*:80", "0.0.0.0:80"): container hosts share one network, where a
+    wildcard would take the port from every other host."""
     if not address:
         return listen
     words = listen.split(None, 1)
-    if not words or not words[0].isdigit():
+    if not words:
+        return listen
+    port = words[0]
+    for wildcard in _WILDCARDS:
+        if port.startswith(wildcard):
+            port = port[len(wildcard):]
+    if not port.isdigit():
         return listen
     host = f"[{address}]" if ":" in address else address
-    return f"{host}:{words[0]}" + (f" {words[1]}" if len(words) > 1 else "")
+    rest = [w for w in (words[1].split() if len(words) > 1 else ())
+            if not w.startswith("ipv6only=")]
+    return f"{host}:{port}" + "".join(f" {w}" for w in rest)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,8 +305,8 @@ class HttpdConfigFile(Record):
             checks.instance_of(HttpdModule, ""), "httpd-module records")),
         Field("server_root", "/etc/apache2", check=apache_value),
         Field("server_name", None, check=checks.optional(apache_server_name)),
-        Field("document_root", "/srv/http", check=kinds.within(
-            kinds.absolute_path, _no_apache_variable, "an absolute path on one line")),
+        Field("document_root", "/srv/http", check=path_or_file_like(kinds.within(
+            kinds.absolute_path, _no_apache_variable, "an absolute path on one line"))),
         Field("listen", ("80",), check=checks.list_of(apache_listen, "strings such as \"80\"")),
         Field("pid_file", "/var/run/apache2/apache2.pid", check=checks.optional(apache_value)),
         Field("error_log", "/var/log/apache2/error.log", check=checks.optional(apache_value)),
@@ -327,7 +358,7 @@ def httpd_conf(config: HttpdConfigFile, rendering: Rendering) -> str:
     lines.append(f"ServerRoot {kinds.apache_word(config.server_root)}")
     if config.server_name:
         lines.append(f"ServerName {config.server_name}")
-    lines.append(f"DocumentRoot {kinds.apache_word(config.document_root)}")
+    lines.append(f"DocumentRoot {kinds.apache_word(_root(config.document_root, rendering))}")
     lines += [f"Listen {bind_port(value, rendering.listen_address)}" for value in config.listen]
     for keyword, value in (("PidFile", config.pid_file), ("ErrorLog", config.error_log),
                            ("User", config.user), ("Group", config.group)):
@@ -380,7 +411,8 @@ def _httpd_activation(configuration: HttpdConfiguration):
     config = configuration.config
     if not isinstance(config, HttpdConfigFile):
         return ()
-    paths = [config.document_root]
+    # A file-like document root is a store directory: it exists as soon as the item does.
+    paths = [config.document_root] if isinstance(config.document_root, str) else []
     if config.error_log and config.error_log.startswith("/"):
         paths.append(posixpath.dirname(config.error_log))
     return (directories_activation(paths, location=configuration.location),)
@@ -390,9 +422,12 @@ httpd_service_type = ServiceType(
     name="httpd",
     extensions=(
         ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
-            path="apache2/apache2.conf", file=_httpd_file(c), location=c.location),)),
+            path="apache2/apache2.conf", file=_httpd_file(c), location=c.location,
+            validate=("/usr/sbin/apache2", "-t", "-f", "{}"),
+            # apache2 -t wants the document root, which the activation program makes.
+            validate_early=False),)),
         ServiceExtension(target=shepherd_root_service_type, compute=lambda c: (SystemdUnit(
-            name="apache2.service", watch=("apache2/apache2.conf",), packages=(c.package,),
+            name="apache2.service", reload=("apache2/apache2.conf",), packages=(c.package,),
             provision=("httpd", "apache2"), location=c.location),)),
         ServiceExtension(target=activation_service_type, compute=_httpd_activation),
         ServiceExtension(target=profile_service_type, compute=lambda c: (c.package,)),
@@ -433,7 +468,7 @@ class NginxServerConfiguration(Record):
         Field("listen", ("80",), check=checks.list_of(nginx_listen, "strings such as \"80\"")),
         Field("server_name", ("default",),
               check=checks.list_of(nginx_server_name, "names ('default or strings)")),
-        Field("root", "/srv/http", check=nginx_value),
+        Field("root", "/srv/http", check=path_or_file_like(nginx_value)),
         Field("locations", (), check=checks.list_of(checks.either(
             checks.instance_of(NginxLocationConfiguration, ""),
             checks.instance_of(NginxNamedLocationConfiguration, ""), what=""),
@@ -515,9 +550,17 @@ class NginxConfiguration(Record):
     )
 
 
-def _server_block(server: NginxServerConfiguration, address) -> List[str]:
+def _root(root, rendering: Rendering) -> str:
+    """A document root: a path, or the store path of a file-like (a site directory)."""
+    return rendering.path_of(root) if isinstance(root, FileLike) else root
+
+
+def _server_block(server: NginxServerConfiguration, rendering: Rendering) -> List[str]:
+    address = rendering.listen_address
     out = ["    server {"]
-    out += [f"      listen {bind_port(listen, address)};" for listen in server.listen]
+    # Bound to one address, "80" and "[::]:80" are the same socket: listed once.
+    out += [f"      listen {listen};" for listen in
+            dict.fromkeys(bind_port(listen, address) for listen in server.listen)]
     names = " ".join("_" if n == "default" else n for n in server.server_name)
     out.append(f"      server_name {names};")
     if server.ssl_certificate:
@@ -525,7 +568,7 @@ def _server_block(server: NginxServerConfiguration, address) -> List[str]:
     if server.ssl_certificate_key:
         out.append(f"      ssl_certificate_key {kinds.nginx_word(server.ssl_certificate_key)};")
     if server.root:
-        out.append(f"      root {kinds.nginx_word(server.root)};")
+        out.append(f"      root {kinds.nginx_word(_root(server.root, rendering))};")
     if server.index:
         out.append(f"      index {' '.join(kinds.nginx_word(i) for i in server.index)};")
     if server.try_files:
@@ -578,7 +621,7 @@ def nginx_conf(config: NginxConfiguration, rendering: Rendering) -> str:
             http += [""] + [f"      {line}" for line in upstream.extra_content]
         http.append("    }")
     for server in config.server_blocks:
-        http += _server_block(server, rendering.listen_address)
+        http += _server_block(server, rendering)
     extra = config.extra_content
     # As in Guix: a string goes in as it is, a list is one indented directive per item.
     parts: List[Any] = ([extra] if isinstance(extra, str)
@@ -596,8 +639,15 @@ def _nginx_file(config: NginxConfiguration):
     return config.file
 
 
+def _names_certificates(config: NginxConfiguration) -> bool:
+    """Whether a server block names certificate files, which may not exist before the
+    activation program made them (certbot's first, self-signed certificates): `nginx -t`
+    then runs during activation only."""
+    return any(s.ssl_certificate or s.ssl_certificate_key for s in config.server_blocks)
+
+
 def _nginx_units(config: NginxConfiguration):
-    return (SystemdUnit(name="nginx.service", watch=("nginx/nginx.conf",),
+    return (SystemdUnit(name="nginx.service", reload=("nginx/nginx.conf",),
                         provision=("nginx",), packages=(config.nginx,),
                         location=config.location),)
 
@@ -616,7 +666,8 @@ nginx_service_type = ServiceType(
     extensions=(
         ServiceExtension(target=etc_service_type, compute=lambda c: (EtcFile(
             path="nginx/nginx.conf", file=_nginx_file(c), location=c.location,
-            validate=("/usr/sbin/nginx", "-t", "-q", "-c", "{}")),)),
+            validate=("/usr/sbin/nginx", "-t", "-q", "-c", "{}"),
+            validate_early=not _names_certificates(c)),)),
         ServiceExtension(target=shepherd_root_service_type, compute=_nginx_units),
         ServiceExtension(target=activation_service_type, compute=_nginx_activation),
         ServiceExtension(target=profile_service_type, compute=lambda c: (c.nginx,)),

@@ -42,7 +42,6 @@ MODULE_STATUS: Dict[str, Tuple[str, str]] = {
     "gnu services avahi": (GUIX_SYSTEM, "mDNS acts on the whole local network; Debian's "
                                         "avahi-daemon, if you really want it"),
     "gnu services backup": (DEBIAN, "Debian's restic package with a timer of your own"),
-    "gnu services certbot": (PLANNED, "certbot is planned; Debian's certbot package"),
     "gnu services cgit": (DEBIAN, "Debian's cgit package behind nginx"),
     "gnu services ci": (DEBIAN, "Laminar is not in Debian; run your CI's own package"),
     "gnu services configuration": (GUIX_SYSTEM, "define-configuration builds Guix service "

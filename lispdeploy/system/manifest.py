@@ -1,5 +1,5 @@
-"""The sections of a system manifest, read off the folded services: /etc files, accounts,
-packages and units. Each declaration is checked with the service it came from, so that a
+"""The sections of a system manifest, read off the folded services: /etc files, special files
+(outside /etc), accounts, packages and units. Each declaration is checked with the service it came from, so that a
 conflict names both services and where the spec declares them.
 """
 
@@ -8,14 +8,16 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple
 
 from lispdeploy.errors import ServiceError
+from lispdeploy.hostside.trees import wanted_digest
 from lispdeploy.records import describe_value
 from lispdeploy.services.core import Folding, Service, ServiceType
-from lispdeploy.services.rendering import Renderer
-from lispdeploy.services.shepherd import ShepherdService, service_unit
-from lispdeploy.services.sinks import (SystemdUnit, account_service_type, activation_service_type,
-                                       etc_file_check,
-                                       etc_service_type, profile_service_type,
-                                       shepherd_root_service_type)
+from lispdeploy.services.rendering import Renderer, Rendering
+from lispdeploy.services.shepherd import ShepherdService, service_units
+from lispdeploy.services.sinks import (DEBIAN_SPECIAL_FILES, SystemdUnit, account_service_type,
+                                       activation_service_type, etc_file_check, etc_service_type,
+                                       profile_service_type, shepherd_root_service_type,
+                                       special_file_check, special_file_path,
+                                       special_files_service_type)
 from lispdeploy.gexp.files import SecretFile
 from lispdeploy.store import StoreItem
 from lispdeploy.system.accounts import UserAccount, UserGroup
@@ -90,7 +92,7 @@ def etc_entries(folding: Folding, renderer: Renderer, secrets: Optional[List] = 
             secrets.append(etc)
             entries.append({"path": etc.path, "item": None, "secret": etc.file.name,
                             "mode": f"{etc.mode:04o}", "user": etc.user, "group": etc.group,
-                            "validate": None})
+                            "validate": None, "validate-early": True})
             continue
         item = renderer.item_of(etc.file)
         if not etc.mode & 0o004:
@@ -103,7 +105,59 @@ def etc_entries(folding: Folding, renderer: Renderer, secrets: Optional[List] = 
             # checks /etc/sudoers.
             validate = [VISUDO, "-c", "-f", "{}"]
         entries.append({"path": etc.path, "item": item.path, "mode": f"{etc.mode:04o}",
-                        "user": etc.user, "group": etc.group, "validate": validate})
+                        "user": etc.user, "group": etc.group, "validate": validate,
+                        "validate-early": etc.validate_early})
+    entries.sort(key=lambda e: e["path"])
+    return entries, items
+
+
+def special_file_entries(folding: Folding, renderer: Renderer
+                         ) -> Tuple[List[Dict], List[StoreItem]]:
+    """The manifest's "files" section (files and directories outside /etc) and its items."""
+    if not folding.of_kind(special_files_service_type):
+        return [], []
+    seen: Dict[str, Service] = {}
+    entries: List[Dict] = []
+    items: List[StoreItem] = []
+    for source, declaration in declarations(folding, special_files_service_type):
+        if special_file_path(declaration) in DEBIAN_SPECIAL_FILES:
+            continue  # left to Debian; the Guix System notes say so
+        special = special_file_check(declaration, location=source.location)
+        path = special.path
+        if path == "/etc" or path.startswith("/etc/"):
+            raise ServiceError(f"{path} is under /etc: {_origin(source)} must give it to "
+                               "etc-service-type", location=special.location or source.location,
+                               hint="files under /etc are etc-service-type's (etc-file records "
+                                    "have owner, mode and validation too)")
+        if path in seen:
+            raise ServiceError(f"{path} is declared twice: by {_origin(seen[path])} and by "
+                               f"{_origin(source)}", location=special.location or source.location,
+                               hint="keep one of them")
+        for other, owner in seen.items():
+            if path.startswith(other + "/") or other.startswith(path + "/"):
+                raise ServiceError(f"{path} and {other} cannot both be declared (one is inside "
+                                   f"the other): by {_origin(source)} and {_origin(owner)}",
+                                   location=special.location or source.location,
+                                   hint="declare the directory, with the file inside it")
+        seen[path] = source
+        if isinstance(special.file, SecretFile):
+            raise ServiceError(f"{path}: a secret-file goes to /etc only (an etc-file), never "
+                               "into the store", location=special.location or source.location,
+                               hint="declare it as an etc-file, e.g. (etc-file (path "
+                                    "\"app/key\") (file (secret-file ...))), and point the "
+                                    "program at /etc/app/key")
+        item = renderer.item_of(special.file)
+        directory = item.content is None
+        mode = special.mode if special.mode is not None else (
+            0o755 if directory or item.executable else 0o644)
+        if not directory and not mode & 0o004:
+            # A file others may not read keeps that mode in the store too.
+            item = item.as_private()
+        items.append(item)
+        entries.append({"path": path, "item": item.path, "directory": directory,
+                        "mode": f"{mode:04o}", "user": special.user, "group": special.group,
+                        "digest": wanted_digest(item.entries, mode, special.user,
+                                                special.group) if directory else None})
     entries.sort(key=lambda e: e["path"])
     return entries, items
 
@@ -229,7 +283,8 @@ def package_origins(folding: Folding) -> Dict[str, PackageOrigin]:
 
 def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
                  ) -> Tuple[List[Dict], List[StoreItem]]:
-    """The manifest's "units" section and the unit files it needs."""
+    """The manifest's "units" section and the unit files it needs; `etc_paths` are the
+    files units may watch (paths under /etc relative to it, special files absolute)."""
     declared: List[Tuple[Service, Any]] = []
     provisions: Dict[str, Tuple[str, Service]] = {}
     for source, unit in declarations(folding, shepherd_root_service_type):
@@ -255,21 +310,24 @@ def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
     provision_units: Dict[str, Optional[str]] = {p: u for p, (u, _) in provisions.items()}
 
     merged: Dict[str, Tuple[Service, SystemdUnit]] = {}
-    for source, unit in declared:
-        if isinstance(unit, ShepherdService):
-            unit = service_unit(unit, provision_units)
-        if unit.name in merged:
-            unit = _merge(merged[unit.name], (source, unit))
-        merged[unit.name] = (merged.get(unit.name, (source,))[0], unit)
+    for source, declared_unit in declared:
+        made = (service_units(declared_unit, provision_units, Rendering(renderer))
+                if isinstance(declared_unit, ShepherdService) else [declared_unit])
+        for unit in made:
+            if unit.name in merged:
+                unit = _merge(merged[unit.name], (source, unit))
+            merged[unit.name] = (merged.get(unit.name, (source,))[0], unit)
 
     entries: List[Dict] = []
     items: List[StoreItem] = []
     for source, unit in merged.values():
-        for path in unit.watch:
+        for path in (*unit.watch, *unit.reload):
             if path not in etc_paths:
-                raise ServiceError(f"unit {unit.name} watches /etc/{path}, which no service "
+                shown = path if path.startswith("/") else f"/etc/{path}"
+                raise ServiceError(f"unit {unit.name} watches {shown}, which no service "
                                    "declares", location=unit.location or source.location,
-                                   hint="watch only files given to etc-service-type")
+                                   hint="watch only files given to etc-service-type or "
+                                        "special-files-service-type")
         item = None
         if unit.file is not None:
             if f"systemd/system/{unit.name}" in etc_paths:
@@ -285,7 +343,7 @@ def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
             items.append(item)
         entries.append({"name": unit.name, "item": item.path if item else None,
                         "enable": unit.enable, "start": unit.start,
-                        "watch": sorted(unit.watch),
+                        "watch": sorted(unit.watch), "reload": sorted(unit.reload),
                         "packages": sorted(set(unit.package_names))})
     return entries, items
 
@@ -302,5 +360,6 @@ def _merge(first: Tuple[Service, SystemdUnit], second: Tuple[Service, SystemdUni
                            hint="keep one of them; each daemon needs its own unit name")
     return a.replace(enable=a.enable or b.enable, start=a.start or b.start,
                      watch=tuple(dict.fromkeys(a.watch + b.watch)),
+                     reload=tuple(dict.fromkeys(a.reload + b.reload)),
                      packages=tuple(dict.fromkeys(a.packages + b.packages)),
                      provision=tuple(dict.fromkeys(a.provision + b.provision)))

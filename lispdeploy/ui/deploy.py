@@ -63,12 +63,38 @@ class DeployProgress(HostReporter):
         self.host_phase(result.name, f"{'failed' if failed else 'done'} "
                                      f"({result.seconds:.1f} s)")
 
+    def finished_line(self, result: HostResult) -> str:
+        """With -v: what the host's connections did, the confirmation's included."""
+        return verbose_line(result)
+
     def _redraw(self) -> None:
         if self._drawn:
             click.echo(f"\x1b[{self._drawn}A", nl=False, err=True)
         for name in self.names:
             click.echo(f"\x1b[2K{name.ljust(self.width)}  {self.phases[name]}", err=True)
         self._drawn = len(self.names)
+
+
+def verbose_line(result: HostResult) -> str:
+    """What -v says of a host's connections: `deployed in 1.20 s (2 connections, 3 round
+    trips; sent 41.2 KB: requests 36.0 KB, of which items 8.1 KB; received 9.3 KB)`."""
+    report = result.value if result.ok else None
+    what = report.result if isinstance(report, HostReport) else (
+        "done" if result.ok else "failed")
+    traffic = result.traffic
+    return (f"{result.name}: {what} in {result.seconds:.2f} s "
+            f"({_count(result.connections, 'connection')}, "
+            f"{_count(result.round_trips, 'round trip')}; sent {_size(traffic['sent'])}: "
+            f"requests {_size(traffic['requests'])}, of which items "
+            f"{_size(traffic['items'])}; received {_size(traffic['received'])})")
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def _size(n: int) -> str:
+    return f"{n} B" if n < 1000 else f"{n / 1000:.1f} KB"
 
 
 def _generation(report: HostReport) -> str:
@@ -90,8 +116,10 @@ def _changes(report: HostReport) -> str:
             "roll-back failed" if report.rolled_back is False else "none")
     n = len(report.changes)
     text = f"{n}" if n else "none"
-    if report.restarted:
-        text += f" (restarted {', '.join(report.restarted)})"
+    done = ([f"restarted {', '.join(report.restarted)}"] if report.restarted else []) + (
+        [f"reloaded {', '.join(report.reloaded)}"] if report.reloaded else [])
+    if done:
+        text += f" ({'; '.join(done)})"
     if report.extra.get("provenance-moved"):
         text += " (provenance moved)"
     return text
@@ -189,8 +217,14 @@ def dry_run(reports: List[HostReport]) -> str:
         if r.plan.get("provenance-moved"):
             out.append("  provenance moved: the same system, deployed from another spec path "
                        "or commit (recorded, nothing else changes)")
+        if r.plan.get("awaiting-confirmation") is not None:
+            out.append(f"  generation {r.plan['awaiting-confirmation']} awaits the confirmation "
+                       "of an interrupted deploy: a deploy confirms it (else the host goes "
+                       "back by itself)")
         if r.plan.get("restart"):
             out.append(f"  services that would restart: {', '.join(r.plan['restart'])}")
+        if r.plan.get("reload"):
+            out.append(f"  services that would reload: {', '.join(r.plan['reload'])}")
     return "\n".join(out)
 
 

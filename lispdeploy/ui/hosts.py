@@ -70,10 +70,14 @@ class HostReporter:
             if rest and self.show_output:
                 self._line(result.name, rest)
             if self.verbose:
-                what = "done" if result.ok else "failed"
-                click.echo(f"{result.name}: {what} in {result.seconds:.2f} s "
-                           f"({_count(result.connections, 'connection')}, "
-                           f"{_count(result.round_trips, 'round trip')})", err=True)
+                click.echo(self.finished_line(result), err=True)
+
+    def finished_line(self, result: HostResult) -> str:
+        """What -v says when a host is done: its time, connections and round trips."""
+        what = "done" if result.ok else "failed"
+        return (f"{result.name}: {what} in {result.seconds:.2f} s "
+                f"({_count(result.connections, 'connection')}, "
+                f"{_count(result.round_trips, 'round trip')})")
 
     def _line(self, name: str, line: str) -> None:
         click.echo(f"{name.ljust(self.width)} | {line.rstrip(chr(13))}",

@@ -2,9 +2,16 @@
 that do not exist, an unknown time zone, the wrong architecture, undeclared groups, another
 deploy in progress, and a spec commit that goes back in time."""
 
+import os
 import subprocess
 
 from deploy_hosts import container_machine
+from lispdeploy.gexp.runtime import runtime_item
+
+# What a refused deploy leaves on a host: nothing but lispdeploy's host runtime (the store item
+# the probe asked for, and its compiled code): no generation, no changed file.
+LISPDEPLOY_STATE = "cd /var/lib/lispdeploy && ls -A . store"
+ONLY_THE_RUNTIME = f".:\nruntime-cache\nstore\n\nstore:\n{os.path.basename(runtime_item().path)}\n"
 
 
 def managed_machine(host, os_expression, extra=""):
@@ -33,7 +40,7 @@ def test_missing_device_is_refused_unless_safety_checks_are_off(world, fleet):
             "hint: declare the host's real device (see lsblk -f on the host), or set "
             "(safety-checks? #f) in its machine-ssh-configuration") in done.stderr
     world.engine = fleet.engine
-    assert _sh(world, host, "ls /var/lib/lispdeploy") == ""
+    assert _sh(world, host, LISPDEPLOY_STATE) == ONLY_THE_RUNTIME
 
     spec = world.write(f"(list {managed_machine(host, os_form, '(safety-checks? #f)')})")
     done = world.lispdeploy("deploy", spec)
@@ -56,7 +63,7 @@ def test_unknown_time_zone_and_wrong_architecture(world):
     assert done.returncode == 1
     assert ("tz: error (checks): time zone 'Mars/Olympus' is not in /usr/share/zoneinfo\n"
             'hint: use a name such as "Europe/Paris"') in done.stderr
-    assert world.sh(name, "ls /var/lib/lispdeploy") == ""
+    assert world.sh(name, LISPDEPLOY_STATE) == ONLY_THE_RUNTIME
 
     spec = world.write(f"""
 (list (machine (operating-system (operating-system (host-name "tz")))
@@ -163,7 +170,7 @@ def test_a_system_that_would_lock_root_out_is_refused(world):
             "hint: add (permit-root-login 'prohibit-password) to the openssh-configuration, or "
             'deploy as another user with sudo: (user "deploy") in machine-ssh-configuration'
             ) in done.stderr
-    assert world.sh(name, "ls /var/lib/lispdeploy") == ""
+    assert world.sh(name, LISPDEPLOY_STATE) == ONLY_THE_RUNTIME
 
 
 def test_packages_apt_does_not_know_are_refused_before_any_change(world):
@@ -187,9 +194,9 @@ def test_packages_apt_does_not_know_are_refused_before_any_change(world):
             "(Debian GNU/Linux 12 (bookworm))\nhint: close names apt knows: ") in done.stderr
     assert "'htop'" in done.stderr.split("hint: ")[1].splitlines()[0]
     assert "Traceback" not in done.stderr
-    assert world.sh(name, "ls /var/lib/lispdeploy; dpkg-query -W -f='${Package} "
+    assert world.sh(name, LISPDEPLOY_STATE + "; dpkg-query -W -f='${Package} "
                           "${db:Status-Abbrev}\\n' sudo locales htop ca-certificates "
-                          "2>/dev/null | grep ii || true") == ""
+                          "2>/dev/null | grep ii || true") == ONLY_THE_RUNTIME
 
     # A dry run is judged by the same check: a virtual package and a pin apt does not offer.
     spec = world.write(open(spec).read().replace(
@@ -202,7 +209,7 @@ def test_packages_apt_does_not_know_are_refused_before_any_change(world):
     assert f"  {field}: package htop: version 0.1-1 is not available; apt offers " \
         in done.stderr
     assert 'htop: pin one of them, e.g. "htop@' in done.stderr
-    assert world.sh(name, "ls /var/lib/lispdeploy") == ""
+    assert world.sh(name, LISPDEPLOY_STATE) == ONLY_THE_RUNTIME
 
 
 def test_swap_is_refused_on_a_container_host_before_any_change(world):
@@ -223,5 +230,5 @@ def test_swap_is_refused_on_a_container_host_before_any_change(world):
             "(systemd-nspawn), and only the kernel of the machine it runs on can turn swap on "
             "(swapon is refused in containers)\n"
             "hint: declare swap-devices for servers and virtual machines only") in done.stderr
-    assert world.sh(name, "ls /var/lib/lispdeploy; test ! -e /swapfile && "
-                          "grep -c swap /etc/fstab || true") == "0\n"
+    assert world.sh(name, LISPDEPLOY_STATE + "; test ! -e /swapfile && "
+                          "grep -c swap /etc/fstab || true") == ONLY_THE_RUNTIME + "0\n"

@@ -60,8 +60,9 @@ def test_dry_run_shows_the_diff_and_changes_nothing(world):
     assert "    +Welcome to generation 2." in out
     assert "  remove file /etc/systemd/system/ticker.service" in out
     assert any(line.startswith("  stop unit ticker.service") for line in out)
-    assert "  restart unit ssh.service: /etc/ssh/sshd_config changed" in out
-    assert out[-1] == "  services that would restart: ssh.service"
+    # sshd reads a changed sshd_config on SIGHUP: a reload, not a restart.
+    assert "  reload unit ssh.service: /etc/ssh/sshd_config changed" in out
+    assert out[-1] == "  services that would reload: ssh.service"
 
     assert (disk_fingerprint(world, name), world.sh(name, UNITS)) == before
     done = world.lispdeploy("deploy", gen1, "--dry-run")
@@ -112,7 +113,7 @@ def test_drift_shows_with_its_diff_and_a_deploy_repairs_it(world):
            "lispdeploy)" in out
     assert "    -# edited by hand" in out
     assert "  start unit ticker.service (drift: changed on the host, not by lispdeploy)" in out
-    assert any(line.startswith("  restart unit ssh.service: /etc/ssh/sshd_config changed")
+    assert any(line.startswith("  reload unit ssh.service: /etc/ssh/sshd_config changed")
                for line in out)
     report = json.loads(world.lispdeploy("deploy", gen1, "--dry-run", "--json").stdout)
     assert report["hosts"][0]["plan"]["drift"] == 3
@@ -122,7 +123,7 @@ def test_drift_shows_with_its_diff_and_a_deploy_repairs_it(world):
     assert done.returncode == 0, done.stderr
     assert (report["result"], report["generation"], report["previous-generation"]) == (
         "deployed", 1, 1)
-    assert report["restarted"] == ["ssh.service"]
+    assert (report["restarted"], report["reloaded"]) == ([], ["ssh.service"])
     assert "edited by hand" not in world.sh(name, "cat /etc/ssh/sshd_config")
     assert world.sh(name, "systemctl is-active ticker").strip() == "active"
     assert world.sh(name, "ls /var/lib/lispdeploy/profiles").split() == [
@@ -166,7 +167,7 @@ def test_an_item_the_activation_uses_is_a_change_with_its_diff(world):
     hello = spec(world, name, "generation-hello", SITE)
     again = spec(world, name, "generation-again", SITE)
     done, _ = deploy(world, hello)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0, done.stderr + done.stdout
     done = dry(world, again)
     assert done.returncode == 2, done.stderr
     out = done.stdout.splitlines()
@@ -203,7 +204,7 @@ def test_exit_code_is_1_on_any_error(world):
 
 def test_a_machine_whose_host_does_not_exist_yet(world):
     """The dry run creates nothing, says what would be created, and plans the whole system
-    for a fresh host (from the files the container's overlay starts from): the deploy then
+    for a fresh host (from the files of the image its overlay starts from): the deploy then
     makes those changes."""
     name = world.host_name()
     gen1 = spec(world, name, "generation-1")

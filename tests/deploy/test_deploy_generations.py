@@ -30,6 +30,12 @@ def test_switch_generation_and_gc(world):
         (1, True), (2, False), (3, False)]
 
     store_before = set(world.sh(name, "ls /var/lib/lispdeploy/store").split())
+    (runtime,) = [i for i in store_before if i.endswith("-lispdeploy-runtime")]
+    cache = "/var/lib/lispdeploy/runtime-cache"
+    compiled = world.sh(name, f"ls {cache}").split()
+    assert [c.rpartition("-")[0] for c in compiled] == [runtime]
+    # What an older lispdeploy left: its runtime compiled, its item deleted by a gc before.
+    world.sh(name, f"touch {cache}/{'0' * 32}-lispdeploy-runtime-{compiled[0].rpartition('-')[2]}")
     done = world.lispdeploy("gc", specs[0], "--keep", "1")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("gens: deleted generations [2], ")
@@ -38,6 +44,9 @@ def test_switch_generation_and_gc(world):
         "system-3-provenance.json"]
     store_after = set(world.sh(name, "ls /var/lib/lispdeploy/store").split())
     assert store_after < store_before
+    # The runtime gc itself ran on stays (the next command needs it), compiled once.
+    assert runtime in store_after
+    assert world.sh(name, f"ls {cache}").split() == compiled
     assert not any(item.endswith("-system") and item not in store_after
                    for item in [world.sh(name, "readlink /var/lib/lispdeploy/profiles/"
                                                 f"system-{n}-link").strip().split("/")[-1]

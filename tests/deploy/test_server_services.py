@@ -209,3 +209,20 @@ def test_adding_a_role_reruns_the_roles_unit_which_converges(servers):
     db = servers.address(servers.db_name)
     assert servers.web(f"PGPASSWORD=app-secret psql -X -h {db} -U app -d app -Atc "
                        "'SELECT count(*) > 0 FROM notes'").strip() == "t"
+
+
+def test_a_client_authentication_change_reloads_postgresql(servers):
+    pid = servers.db("systemctl show -p MainPID --value postgresql@15-main").strip()
+    changed = servers.text.replace(
+        '"host all all 127.0.0.0/8 scram-sha-256"',
+        '"host all all 127.0.0.0/8 scram-sha-256" "host app app ::1/128 scram-sha-256"')
+    assert changed != servers.text
+    hosts = servers.deploy(servers.world.write(changed, "v3/app-servers.hy"))
+    report = hosts["app-db"]
+    assert "postgresql@15-main.service" in report["reloaded"]
+    assert "postgresql@15-main.service" not in report["restarted"]
+    assert servers.db("systemctl show -p MainPID --value postgresql@15-main").strip() == pid
+    # The running server read its configuration again.
+    assert "received SIGHUP, reloading configuration files" in servers.db(
+        "cat /var/log/postgresql/*.log 2>/dev/null; journalctl -u postgresql@15-main -o cat "
+        "--no-pager")

@@ -1,6 +1,7 @@
-"""Lowering on the controller: gexps into self-contained programs (checked by running them with
-a bare `python3 -I -S`), the value whitelist, computed-file and program-file, and the host
-runtime's own constraints (standard library only, Python 3.9, Hy's mangling)."""
+"""Lowering on the controller: gexps into programs that name the host runtime item (checked by
+running them with a bare `python3 -I -S`, which gets the runtime in the request when its store
+lacks it), the value whitelist, computed-file and program-file, and the host runtime's own
+constraints (standard library only, Python 3.9, Hy's mangling)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 
 from lispdeploy.errors import GexpError
 from lispdeploy.gexp.lowering import Lowerer
-from lispdeploy.gexp.program import function_call, runtime_sources
+from lispdeploy.gexp.program import LoweredProgram, function_call
+from lispdeploy.gexp.runtime import runtime_frame, runtime_item
 from lispdeploy.spec.loader import evaluate, load_spec
 from lispdeploy.store import StoreItem
 from lispdeploy.hostside import build_utils, protocol, scheme, values
@@ -37,9 +39,11 @@ def spec(tmp_path):
     return load_spec(str(path))
 
 
-def run_locally(text: str, header=None) -> dict:
-    """Run a program as a host would, with a bare python3: no site-packages at all."""
-    request = protocol.encode_request(text, header or {"op": "run", "items": []})
+def run_locally(program: LoweredProgram, header=None) -> dict:
+    """Run a program as a host would, with a bare python3: no site-packages at all (the
+    runtime frame goes with it when this machine's store lacks the runtime)."""
+    request = program.request(header or {"op": "run", "items": []},
+                              send_runtime=not os.path.isdir(program.runtime.path))
     completed = subprocess.run([SYSTEM_PYTHON, "-I", "-S", "-c", protocol.BOOTSTRAP],
                                input=request, capture_output=True, cwd="/")
     assert completed.returncode == 0, completed.stderr.decode()
@@ -50,13 +54,13 @@ def test_a_program_runs_on_a_bare_python(spec):
     gexp = evaluate(spec, '#~(do (import json) (json.dumps (list #$@[1 "two"] (cons* 0 [1]))))')
     program = Lowerer().lower_program("bare", gexp)
     assert "import hy" not in program.text and "from hy" not in program.text
-    document = run_locally(program.text)
+    document = run_locally(program)
     assert values.decode(document["value"]) == '[1, "two", [0, 1]]'
 
 
 def test_hy_models_are_embedded_as_plain_data(spec):
     gexp = evaluate(spec, """#~(list #$'("wheel" "audio") #$'wheel #$'(1 2.5))""")
-    document = run_locally(Lowerer().lower_program("models", gexp).text)
+    document = run_locally(Lowerer().lower_program("models", gexp))
     assert values.decode(document["value"]) == [["wheel", "audio"], "wheel", [1, 2.5]]
 
 
@@ -84,7 +88,7 @@ def test_nested_gexp_locations_map_their_own_lines(spec):
     #$inner)""", "/tmp/nested.hy")
     program = Lowerer().lower_program("nested", gexp)
     assert "/tmp/nested.hy" not in program.text  # locations never enter programs
-    document = run_locally(program.text)
+    document = run_locally(program)
     assert document["error"]["location"] == {"gexp": 1, "line": 2}
     error = program.source_map.describe(document["error"])
     assert error["type"] == "ZeroDivisionError"
@@ -161,17 +165,28 @@ def test_program_file_is_an_executable_script(spec, tmp_path):
 
 def test_function_call_runs_target_functions_only():
     gexp = function_call("lispdeploy.hostside.build_utils.which", "sh")
-    document = run_locally(Lowerer().lower_program("which", gexp).text)
+    document = run_locally(Lowerer().lower_program("which", gexp))
     assert values.decode(document["value"]).endswith("/sh")
     with pytest.raises(ValueError):
         function_call("os.system", "true")
 
 
-def test_programs_embed_only_the_runtime_they_need():
-    sources = runtime_sources()
-    assert "lispdeploy.hostside.runner" in sources and "lispdeploy.hostside.store" in sources
-    assert "lispdeploy.hostside.activation" not in sources
-    assert "lispdeploy.hostside.activation" in runtime_sources(["lispdeploy.hostside.activation"])
+def test_programs_name_the_runtime_instead_of_embedding_it():
+    program = Lowerer().lower_program("probe", function_call(
+        "lispdeploy.hostside.entry.probe", {"items": []}))
+    runtime = runtime_item()
+    assert program.runtime == runtime and runtime.path in program.text
+    assert "def activate(" not in program.text and len(program.text) < 8000
+    paths = {path for path, _, _ in runtime.entries}
+    assert {"lispdeploy/__init__.py", "lispdeploy/hostside/runner.py",
+            "lispdeploy/hostside/activation.py"} <= paths
+    # The frame carries the whole runtime, compressed.
+    assert len(runtime_frame()) < runtime.size / 2
+
+
+def test_a_program_item_refers_to_the_runtime_it_names(spec):
+    item = Lowerer().program("tool", function_call("lispdeploy.hostside.build_utils.which", "sh"))
+    assert runtime_item() in item.references
 
 
 def test_the_host_runtime_is_standard_library_python_3_9():

@@ -5,6 +5,8 @@ says so, format-1 manifests (older generations) are still read, and errors trave
 from __future__ import annotations
 
 import json
+import os
+import time
 
 import pytest
 
@@ -103,10 +105,15 @@ def test_dpkg_status_and_systemctl_show_are_parsed(tmp_path):
         "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36\n\n"
         "Package: libc6\nStatus: install ok not-installed\nArchitecture: i386\n\n"
         "Package: held\nStatus: hold ok installed\nVersion: 3\n")
-    facts = package_facts(["hello", "gone", "libc6", "held", "absent"], str(status))
-    assert facts == {"hello": PackageFact("hello", True, "2.10-3"),
+    info = tmp_path / "info"
+    info.mkdir()
+    for name, when in (("hello.list", 1000.0), ("libc6:amd64.list", 2000.0)):
+        (info / name).write_text("")
+        os.utime(info / name, (when, when))
+    facts = package_facts(["hello", "gone", "libc6", "held", "absent"], str(status), str(info))
+    assert facts == {"hello": PackageFact("hello", True, "2.10-3", 1000.0),
                      "gone": PackageFact("gone", False, None),
-                     "libc6": PackageFact("libc6", True, "2.36"),
+                     "libc6": PackageFact("libc6", True, "2.36", 2000.0),
                      "held": PackageFact("held", True, "3")}
     assert parse_stanza("Package: x\nStatus: a b c", {"y"}) is None
     skipped = parse_unit("systemd-timesyncd.service",
@@ -122,3 +129,14 @@ def test_dpkg_status_and_systemctl_show_are_parsed(tmp_path):
         "not-found"
     assert parse_unit("getty@tty1.service", "LoadState=masked\nUnitFileState=masked"
                       ).enablement == "masked"
+    # When the running process started: systemd's monotonic clock, on the wall clock.
+    ago = int((time.monotonic() - 30) * 1e6)
+    running = parse_unit("ssh.service", f"LoadState=loaded\nActiveState=active\nMainPID=42\n"
+                                        f"ExecMainStartTimestampMonotonic={ago}\n"
+                                        "ActiveEnterTimestampMonotonic=1")
+    assert abs(running.started - (time.time() - 30)) < 1
+    oneshot = parse_unit("x.service", f"ActiveState=active\nMainPID=0\n"
+                                      f"ActiveEnterTimestampMonotonic={ago}")
+    assert abs(oneshot.started - (time.time() - 30)) < 1
+    assert parse_unit("y.service", f"ActiveState=inactive\nMainPID=0\n"
+                                   f"ActiveEnterTimestampMonotonic={ago}").started is None

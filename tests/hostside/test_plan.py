@@ -9,15 +9,16 @@ import hashlib
 
 import pytest
 
-from lispdeploy.hostside.apply import executor
+from lispdeploy.hostside.apply import executor, validations
 from lispdeploy.hostside.contract import (Activation, EtcFile, Facts, FileFact, Group,
                                           GroupFact, HostSettingsFact, Manifest, Package,
-                                          PackageFact, Unit, UnitFact, User, UserFact)
+                                          PackageFact, SpecialFile, TreeFact, Unit, UnitFact,
+                                          User, UserFact)
 from lispdeploy.hostside.diffs import MASKED
 from lispdeploy.hostside.facts import password_digest
 from lispdeploy.hostside.hoststate import HostState
-from lispdeploy.hostside.plan import (STEPS, Already, facts_request, plan, restarts,
-                                      settings_files)
+from lispdeploy.hostside.plan import (STEP_ACCOUNTS, STEP_UNITS, STEPS, Already, facts_request,
+                                      plan, reloads, restarts, settings_files)
 
 STORE = "/var/lib/lispdeploy/store"
 MOTD = f"{STORE}/0001-motd"
@@ -29,12 +30,21 @@ PAGE_2 = f"{STORE}/0006-index.html"
 ACTIVATE = f"{STORE}/0007-activate"
 ACTIVATE_2 = f"{STORE}/0008-activate"
 SUDOERS = f"{STORE}/0009-sudoers"
+VENDOR = f"{STORE}/0010-lispdeploy-vendor.sources"
+TOOL = f"{STORE}/0011-tool"
+TOOL_2 = f"{STORE}/0012-tool"
+SITE = f"{STORE}/0013-site"
+SITE_2 = f"{STORE}/0014-site"
+NGINX_CONF = f"{STORE}/0015-nginx.conf"
 ITEMS = {MOTD: b"Welcome.\n", MOTD_2: b"Welcome to generation 2.\n",
          UNIT: b"[Service]\nExecStart=/bin/sleep infinity\n",
          UNIT_2: b"[Service]\nExecStart=/bin/sleep 1000\n",
          PAGE: b"<h1>Hello</h1>\n", PAGE_2: b"<h1>Hello again</h1>\n",
          ACTIVATE: b"#!/usr/bin/env python3\n", ACTIVATE_2: b"#!/usr/bin/env python3\n#2\n",
-         SUDOERS: b"root ALL=(ALL) ALL\n"}
+         SUDOERS: b"root ALL=(ALL) ALL\n",
+         VENDOR: b"Types: deb\nURIs: http://127.0.0.1:8080/\nSuites: ./\n",
+         TOOL: b"#!/bin/sh\necho 1\n", TOOL_2: b"#!/bin/sh\necho 2\n",
+         NGINX_CONF: b"events {}\nhttp {}\n"}
 HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost\n"
 HOSTS_WANTED = "127.0.0.1\tlocalhost\n127.0.1.1\tweb\n::1\tlocalhost\n"
 
@@ -60,7 +70,8 @@ def settled_files(m: Manifest, bases=None) -> dict:
 
 
 def host(m=None, *, files=None, users=None, groups=None, packages=None, units=None,
-         hostname=None, locales=("c.utf8",), supported=None, item_texts=None, bases=None):
+         hostname=None, locales=("c.utf8",), supported=None, item_texts=None, bases=None,
+         trees=None):
     """Facts of a host that already has the settings of `m` (or of the default manifest)."""
     base = m or manifest()
     all_files = settled_files(base, bases)
@@ -69,7 +80,8 @@ def host(m=None, *, files=None, users=None, groups=None, packages=None, units=No
                  packages=packages or {}, units=units or {},
                  host=HostSettingsFact(hostname=hostname or base.host_name,
                                        locales=list(locales), supported=supported or {}),
-                 bases=dict(bases or {"/etc/hosts": HOSTS}), item_texts=item_texts or {})
+                 bases=dict(bases or {"/etc/hosts": HOSTS}), item_texts=item_texts or {},
+                 trees=trees or {})
 
 
 def state(**tables) -> HostState:
@@ -97,6 +109,19 @@ ADA = User(name="ada", group="users", home="/home/ada", shell="/bin/bash", comme
 ADA_FACT = UserFact(name="ada", uid=1000, group="users", comment="Ada", home="/home/ada",
                     shell="/bin/bash", home_exists=True)
 USERS = GroupFact("users", 100)
+APT_SOURCE = EtcFile("apt/sources.list.d/lispdeploy-vendor.sources", VENDOR)
+APT_PATH = "/etc/apt/sources.list.d/lispdeploy-vendor.sources"
+TOOL_FILE = SpecialFile("/usr/local/bin/tool", TOOL, mode="0755")
+SITE_DIR = SpecialFile("/srv/site", SITE, directory=True, mode="0755", digest="d1")
+SITE_DIR_2 = SpecialFile("/srv/site", SITE_2, directory=True, mode="0755", digest="d2")
+NGINX = Unit("nginx.service", reload=["nginx/nginx.conf"], packages=["nginx"])
+NGINX_ETC = EtcFile("nginx/nginx.conf", NGINX_CONF, validate=["/usr/sbin/nginx", "-t", "-c",
+                                                            "{}"])
+OLD_NGINX = {"/etc/nginx/nginx.conf": file_fact(b"events {}\n")}
+
+
+def tree(digest="d1", differences=()):
+    return TreeFact("directory", digest, 3, list(differences))
 
 
 # Each case: name, manifest, facts, state, current manifest (or None), expected changes.
@@ -276,6 +301,106 @@ CASES = [
     ("files in a directory lispdeploy does not own are reported, not replaced silently",
      manifest(etc=[ETC_MOTD]), host(files={"/etc/motd": FileFact("directory", mode=0o755)}),
      state(), None, ["change file /etc/motd"]),
+    # Reload instead of restart
+    ("a running unit whose reloaded file changed reloads",
+     manifest(etc=[NGINX_ETC], units=[NGINX]),
+     host(files=OLD_NGINX, units={"nginx.service": active("nginx.service")}), state(), None,
+     ["change file /etc/nginx/nginx.conf", "reload unit nginx.service"]),
+    ("a restart does all a reload does: when both are due, it restarts",
+     manifest(etc=[NGINX_ETC, ETC_MOTD], units=[NGINX.replace(watch=["motd"])]),
+     host(files=OLD_NGINX, units={"nginx.service": active("nginx.service")}), state(), None,
+     ["add file /etc/motd", "change file /etc/nginx/nginx.conf", "restart unit nginx.service"]),
+    ("a reloaded file changed and the unit's package was installed: it restarts",
+     manifest(etc=[NGINX_ETC], packages=[Package("nginx")], units=[NGINX]),
+     host(files=OLD_NGINX, units={"nginx.service": active("nginx.service")}), state(), None,
+     ["add package nginx", "change file /etc/nginx/nginx.conf", "restart unit nginx.service"]),
+    ("a stopped unit whose reloaded file changed is started",
+     manifest(etc=[NGINX_ETC], units=[NGINX]),
+     host(files=OLD_NGINX, units={"nginx.service": inactive("nginx.service", "enabled")}),
+     state(), None, ["change file /etc/nginx/nginx.conf", "start unit nginx.service"]),
+    ("running units restart and reload before new units start",
+     manifest(etc=[NGINX_ETC], units=[TICKER, NGINX]),
+     host(files=OLD_NGINX, units={"nginx.service": active("nginx.service")}), state(), None,
+     ["change file /etc/nginx/nginx.conf", "add file /etc/systemd/system/ticker.service",
+      "enable unit ticker.service", "reload unit nginx.service", "start unit ticker.service"]),
+    ("a unit reloads when a directory outside /etc it reloads on changes",
+     manifest(files=[SITE_DIR_2], units=[Unit("nginx.service", reload=["/srv/site"])]),
+     host(units={"nginx.service": active("nginx.service")}),
+     state(originals={"/srv/site": {"kind": "absent", "tree": True}}),
+     None, ["change directory /srv/site", "reload unit nginx.service"]),
+    # Special files: files anywhere
+    ("a special file outside /etc is added", manifest(files=[TOOL_FILE]), host(), state(), None,
+     ["add file /usr/local/bin/tool"]),
+    ("a special file the host has already", manifest(files=[TOOL_FILE]),
+     host(files={"/usr/local/bin/tool": file_fact(ITEMS[TOOL], mode=0o755)}), state(), None,
+     []),
+    ("a special file of a new generation is changed",
+     manifest(files=[TOOL_FILE.replace(item=TOOL_2)]),
+     host(files={"/usr/local/bin/tool": file_fact(ITEMS[TOOL], mode=0o755)}),
+     state(originals={"/usr/local/bin/tool": {"kind": "absent"}}), None,
+     ["change file /usr/local/bin/tool"]),
+    ("a special file no generation wants is removed, or given back", manifest(),
+     host(files={"/usr/local/bin/tool": file_fact(ITEMS[TOOL], mode=0o755),
+                 "/opt/app.conf": file_fact(b"ours\n")}),
+     state(originals={"/usr/local/bin/tool": {"kind": "absent"},
+                      "/opt/app.conf": {"kind": "file", "backup": "/b", "mode": 420, "uid": 0,
+                                        "gid": 0}}), None,
+     ["restore file /opt/app.conf", "remove file /usr/local/bin/tool"]),
+    # Directories
+    ("a directory is added", manifest(files=[SITE_DIR]), host(), state(), None,
+     ["add directory /srv/site"]),
+    ("a directory whose tree matches the generation's", manifest(files=[SITE_DIR]),
+     host(trees={"/srv/site": tree()}),
+     state(originals={"/srv/site": {"kind": "absent", "tree": True}}), None, []),
+    ("a directory whose tree differs is replaced", manifest(files=[SITE_DIR]),
+     host(trees={"/srv/site": tree("d0", ["index.html: content"])}),
+     state(originals={"/srv/site": {"kind": "absent", "tree": True}}), None,
+     ["change directory /srv/site"]),
+    ("a directory the host had before lispdeploy is replaced", manifest(files=[SITE_DIR]),
+     host(trees={"/srv/site": tree("d0")}), state(), None, ["change directory /srv/site"]),
+    ("a directory where the host has a file", manifest(files=[SITE_DIR]),
+     host(trees={"/srv/site": TreeFact("file")}), state(), None,
+     ["change directory /srv/site"]),
+    ("a tree too large to list is replaced", manifest(files=[SITE_DIR]),
+     host(trees={"/srv/site": tree(None)}),
+     state(originals={"/srv/site": {"kind": "absent", "tree": True}}), None,
+     ["change directory /srv/site"]),
+    ("directories no generation wants: removed, given back, or forgotten when gone",
+     manifest(),
+     host(files={"/srv/site": FileFact("directory", mode=0o755),
+                 "/var/www": FileFact("directory", mode=0o755), "/srv/gone": FileFact()}),
+     state(originals={"/srv/site": {"kind": "absent", "tree": True},
+                      "/var/www": {"kind": "moved", "backup": "/b", "tree": True},
+                      "/srv/gone": {"kind": "absent", "tree": True}}), None,
+     ["forget directory /srv/gone", "remove directory /srv/site", "restore directory /var/www"]),
+    ("a path that was a directory and now is a file: the directory is given back first",
+     manifest(files=[SpecialFile("/srv/site", TOOL)]),
+     host(files={"/srv/site": FileFact("directory", mode=0o755)}),
+     state(originals={"/srv/site": {"kind": "absent", "tree": True}}), None,
+     ["remove directory /srv/site", "change file /srv/site"]),
+    ("a path that was a file and now is a directory: the file is given back first",
+     manifest(files=[SITE_DIR]),
+     host(files={"/srv/site": file_fact(ITEMS[TOOL])}, trees={"/srv/site": TreeFact("file")}),
+     state(originals={"/srv/site": {"kind": "absent"}}), None,
+     ["remove file /srv/site", "change directory /srv/site"]),
+    # apt's repositories
+    ("apt's sources change: written, the package lists updated, then packages installed",
+     manifest(etc=[ETC_MOTD, APT_SOURCE], packages=[Package("vendor-agent")]), host(), state(),
+     None, [f"add file {APT_PATH}", "update package-lists apt", "add package vendor-agent",
+            "add file /etc/motd"]),
+    ("apt's sources unchanged: the package lists are not updated",
+     manifest(etc=[APT_SOURCE], packages=[Package("vendor-agent")]),
+     host(files={APT_PATH: file_fact(ITEMS[VENDOR])}), state(), None,
+     ["add package vendor-agent"]),
+    ("apt's sources dropped: removed and the package lists updated", manifest(),
+     host(files={APT_PATH: file_fact(ITEMS[VENDOR])},
+          packages={"vendor-agent": PackageFact("vendor-agent", True, "1.0")}),
+     state(originals={APT_PATH: {"kind": "absent"}}, packages={"vendor-agent": {}}), None,
+     [f"remove file {APT_PATH}", "update package-lists apt", "remove package vendor-agent"]),
+    ("apt's sources changed by hand: put back and the lists updated, as drift",
+     manifest(etc=[APT_SOURCE]), host(files={APT_PATH: file_fact(b"edited\n")}),
+     state(originals={APT_PATH: {"kind": "absent"}}), manifest(etc=[APT_SOURCE]),
+     [f"change file {APT_PATH}", "update package-lists apt"]),
 ]
 
 
@@ -386,3 +511,109 @@ def test_facts_request_covers_the_manifest_and_the_record():
     assert request.units == ["old.service", "ticker.service"]
     assert request.locales == ["C.UTF-8"]
     assert facts_request(None, state(), None).paths == []
+
+
+def test_reload_and_directory_details():
+    m = manifest(etc=[NGINX_ETC], files=[SITE_DIR],
+                 units=[Unit("nginx.service", reload=["nginx/nginx.conf", "/srv/site"])])
+    changes = plan(m, host(files=OLD_NGINX, units={"nginx.service": active("nginx.service")},
+                           trees={"/srv/site": tree("d0", ["index.html: content",
+                                                           "old.html: not in the generation"])}),
+                   state(originals={"/srv/site": {"kind": "absent", "tree": True}}), ITEMS)
+    assert reloads(changes) == ["nginx.service"] and restarts(changes) == []
+    assert changes[-1].detail == "/etc/nginx/nginx.conf changed; /srv/site changed"
+    directory = [c for c in changes if c.kind == "directory"][0]
+    assert directory.detail == "index.html: content; old.html: not in the generation"
+    assert directory.args == {"step": "files", "path": "/srv/site", "item": SITE,
+                              "mode": 0o755, "user": "root", "group": "root"}
+    added = plan(manifest(files=[SITE_DIR]), host(), state(), ITEMS)
+    assert added[0].detail == "a copy of site"
+    on_file = plan(manifest(files=[SITE_DIR]), host(trees={"/srv/site": TreeFact("file")}),
+                   state(), ITEMS)
+    assert on_file[0].detail == ("/srv/site is a file on the host: it becomes a copy of site "
+                                 "(what the host has there is kept, to be given back)")
+
+
+def test_directory_drift_is_marked():
+    m = manifest(files=[SITE_DIR])
+    facts = host(trees={"/srv/site": tree("edited", ["index.html: content"])})
+    st = state(originals={"/srv/site": {"kind": "absent", "tree": True}})
+    assert [c.drift for c in plan(m, facts, st, ITEMS, current=m)] == [True]
+    assert [c.drift for c in plan(manifest(files=[SITE_DIR_2]), facts, st, ITEMS,
+                                  current=m)] == [False]
+
+
+def test_files_the_probe_cannot_validate_are_validated_after_the_activation_program():
+    early = EtcFile("sudoers", SUDOERS, mode="0440", validate=["/usr/sbin/visudo", "-c", "-f",
+                                                                "{}"])
+    late = NGINX_ETC.replace(validate_early=False)
+    unchanged = EtcFile("ssh/sshd_config", MOTD, validate=["/usr/sbin/sshd", "-t", "-f", "{}"])
+    m = manifest(etc=[early, late, unchanged], activation=Activation(ACTIVATE))
+    changes = plan(m, host(files={"/etc/ssh/sshd_config": file_fact(ITEMS[MOTD])}), state(),
+                   ITEMS)
+    assert lines(changes) == ["add file /etc/nginx/nginx.conf", "add file /etc/sudoers",
+                              "run activation activation program"]
+    due = validations(m, changes)
+    # Before the accounts step: packages are in, no file is written yet. Before the units
+    # step: the activation program has run, no daemon has read the file.
+    assert [e.path for e in due[STEP_ACCOUNTS]] == ["sudoers"]
+    assert [e.path for e in due[STEP_UNITS]] == ["nginx/nginx.conf"]
+    assert STEPS.index(STEP_ACCOUNTS) < STEPS.index("files") < STEPS.index("activation") \
+        < STEPS.index(STEP_UNITS)
+    assert validations(None, changes) == {STEP_ACCOUNTS: [], STEP_UNITS: []}
+
+
+def test_apt_files_and_the_package_list_update_come_before_packages():
+    # A vendor package from a repository the same generation adds: its source must be
+    # written and apt's lists updated before apt-get install runs; when the activation
+    # re-plans after packages, nothing of it is left to do.
+    m = manifest(etc=[APT_SOURCE], packages=[Package("vendor-agent")])
+    changes = plan(m, host(), state(), ITEMS)
+    assert [c.args["step"] for c in changes] == ["packages"] * 3
+    after = host(files={APT_PATH: file_fact(ITEMS[VENDOR])},
+                 packages={"vendor-agent": PackageFact("vendor-agent", True, "1.0")})
+    assert plan(m, after, state(originals={APT_PATH: {"kind": "absent"}}), ITEMS,
+                already=Already(paths=[APT_PATH], packages=["vendor-agent"])) == []
+
+
+def test_facts_request_asks_for_special_files_and_directories():
+    m = manifest(files=[TOOL_FILE, SITE_DIR])
+    request = facts_request(m, state(originals={"/var/www": {"kind": "absent",
+                                                             "tree": True}}), None)
+    assert {"/usr/local/bin/tool", "/var/www"} <= set(request.paths)
+    assert "/srv/site" not in request.paths
+    assert request.trees == [SITE_DIR]
+def test_a_process_older_than_what_it_runs_with_is_restarted():
+    # An activation cut short after writing the unit file and the watched configuration,
+    # before restarting: the files are as wanted, the process is the old one.
+    m = manifest(etc=[EtcFile("ticker.conf", MOTD)], packages=[Package("cron")],
+                 units=[TICKER.replace(watch=["ticker.conf"], packages=["cron"])])
+    unit_file = file_fact(ITEMS[UNIT]).replace(mtime=2000.0)
+    conf = file_fact(ITEMS[MOTD]).replace(mtime=1000.0)
+    cron = PackageFact("cron", True, "3.0", changed=500.0)
+
+    def facts(started, unit=unit_file, package=cron):
+        return host(files={"/etc/systemd/system/ticker.service": unit, "/etc/ticker.conf": conf},
+                    packages={"cron": package},
+                    units={"ticker.service": active("ticker.service", started=started)})
+
+    stale = plan(m, facts(1500.0), state(), ITEMS, current=m)
+    assert lines(stale) == ["restart unit ticker.service"]
+    assert stale[0].detail == ("its process started before /etc/systemd/system/ticker.service "
+                               "changed")
+    assert stale[0].drift
+    older = plan(m, facts(900.0, package=cron.replace(changed=950.0)), state(), ITEMS)
+    assert older[0].detail == (
+        "its process started before /etc/systemd/system/ticker.service changed; its process "
+        "started before /etc/ticker.conf changed; its process started before package cron was "
+        "unpacked")
+    # A process started after all of them, or a unit without a process, is left alone.
+    assert plan(m, facts(2500.0), state(), ITEMS) == []
+    assert plan(m, facts(None), state(), ITEMS) == []
+    # Facts without times (an image, an older host program) never restart anything.
+    assert plan(m, facts(1500.0, unit=unit_file.replace(mtime=None)), state(), ITEMS) == []
+
+
+def test_facts_request_asks_for_the_watched_files():
+    m = manifest(units=[Unit("ssh.service", watch=["ssh/sshd_config"])])
+    assert "/etc/ssh/sshd_config" in facts_request(m, state(), None).paths

@@ -11,6 +11,7 @@ import pytest
 from lispdeploy.errors import RemoteEvalError
 from lispdeploy.gexp.build import item_transfer
 from lispdeploy.gexp.lowering import Lowerer
+from lispdeploy.gexp.runtime import runtime_item
 from lispdeploy.remote.eval import (missing_items, remote_eval, run_program, send_items,
                                     sent_paths)
 from lispdeploy.spec.loader import evaluate, load_spec
@@ -55,7 +56,9 @@ def test_file_likes_are_sent_once_and_read_back(fleet, write_spec, connect, tmp_
     gexp = spec.module.read_all()
     lowerer = Lowerer()
     items = closure(lowerer.lower_program("read-all", gexp).items)
-    assert {i.name for i in items} == {"greeting", "site", "site.conf", "hello", "rendered"}
+    # The program-file refers to the host runtime it names.
+    assert {i.name for i in items} == {"greeting", "site", "site.conf", "hello", "rendered",
+                                       "lispdeploy-runtime"}
 
     first = connect(host)
     value = remote_eval(first, gexp, lowerer=lowerer)
@@ -69,8 +72,9 @@ def test_file_likes_are_sent_once_and_read_back(fleet, write_spec, connect, tmp_
         "rendered": f"rendered with {greeting}",
         "script": f"hello from {greeting}\n",
     }
-    # One probe, one run carrying every item.
-    assert first.round_trips == 2
+    # One probe (asked again with the runtime, which a fresh host lacks), one run carrying
+    # every item.
+    assert first.round_trips == 3
     assert sorted(sent_paths(first)) == sorted(i.path for i in items)
 
     # Another command, another connection: the host has everything, nothing is sent.
@@ -113,8 +117,8 @@ def test_a_damaged_item_is_refused_and_not_stored(fleet, connect):
     transport = connect(host)
     item = StoreItem("payload", content=b"the real content")
     headers, _ = item_transfer([item])
-    request = protocol.encode_request(Lowerer().lower_program("noop", []).text,
-                                      {"op": "run", "items": headers}, [b"the fake content"])
+    request = Lowerer().lower_program("noop", []).request(
+        {"op": "run", "items": headers}, [b"the fake content"], send_runtime=True)
     completed = transport.execute(["python3", "-I", "-c", protocol.BOOTSTRAP], request)
     document = json.loads(completed.stdout)
     assert document["status"] == "error"
@@ -123,7 +127,8 @@ def test_a_damaged_item_is_refused_and_not_stored(fleet, connect):
     assert document["written"] == []
     assert missing_items(transport, [item]) == [item]
     listing = transport.execute(["sh", "-c", "ls -A /var/lib/lispdeploy/store 2>/dev/null"])
-    assert listing.stdout == b""
+    # Only the host runtime, which came with the request in its own frame.
+    assert listing.stdout.decode().split() == [os.path.basename(runtime_item().path)]
 
 
 def test_a_program_item_runs_on_the_host(fleet, write_spec, connect):
@@ -139,7 +144,8 @@ def test_a_program_item_runs_on_the_host(fleet, write_spec, connect):
     """))
     lowerer = Lowerer()
     program = lowerer.program("steps", spec.module.steps)
-    assert program.executable and [r.name for r in program.references] == ["note"]
+    assert program.executable
+    assert sorted(r.name for r in program.references) == ["lispdeploy-runtime", "note"]
     transport = connect(host)
     assert run_program(transport, program) == ["noted", []]
     assert run_program(transport, program) == ["noted", []]

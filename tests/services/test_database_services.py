@@ -11,8 +11,9 @@ import shutil
 import subprocess
 import tempfile
 
-from systems import (build, etc_entry, etc_text, fresh_spec_cache, items_by_path,  # noqa: F401
-                     os_spec, require, run, save, unit_entry, unit_text, where)
+from systems import (build, etc_entry, etc_text, fresh_spec_cache,  # noqa: F401
+                     install_runtime_here, items_by_path, os_spec, require, run, save,
+                     unit_entry, unit_text, where)
 
 import pytest
 
@@ -61,9 +62,11 @@ def test_postgresql_files_units_and_the_servers_own_check(tmp_path):
         "local all all peer", "host all all 127.0.0.0/8 scram-sha-256"]
     hba = etc_entry(system, "postgresql/15/main/pg_hba.conf")
     assert (hba["user"], hba["group"], hba["mode"]) == ("postgres", "postgres", "0640")
-    assert unit_entry(system, "postgresql@15-main.service")["watch"] == [
-        "postgresql/15/main/pg_hba.conf", "postgresql/15/main/pg_ident.conf",
-        "postgresql/15/main/postgresql.conf"]
+    # Client authentication changes reload the server; postgresql.conf restarts it.
+    unit = unit_entry(system, "postgresql@15-main.service")
+    assert unit["watch"] == ["postgresql/15/main/postgresql.conf"]
+    assert unit["reload"] == ["postgresql/15/main/pg_hba.conf",
+                              "postgresql/15/main/pg_ident.conf"]
     assert {"name": "postgresql-15", "version": None} in system.manifest["packages"]
     result = validate(tmp_path, system, "postgresql/15/main/postgresql.conf")
     assert result.returncode == 0, result.stderr
@@ -204,6 +207,7 @@ def _serve_and_run_roles(program, base, data, socket, log, password, as_postgres
         source = source.replace("en_US.utf8", "C.UTF-8")
         script = save(base, "roles", source)
         os.chmod(script, 0o755)
+        install_runtime_here()
         for _ in range(2):
             done = run(as_postgres + ["python3", "-I", script], cwd="/")
             assert done.returncode == 0, done.stderr + done.stdout

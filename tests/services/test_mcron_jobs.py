@@ -2,7 +2,8 @@
 code (run as a program), and the errors for what crontab cannot express."""
 
 from systems import (assert_golden, build, etc_entry, etc_text, fresh_spec_cache,  # noqa: F401
-                     items_by_path, os_spec, run, save, unit_entry, where)
+                     install_runtime_here, items_by_path, os_spec, run, save, unit_entry,
+                     where)
 
 import pytest
 
@@ -28,7 +29,7 @@ def test_cron_entries_golden(tmp_path):
     assert etc_entry(system, "cron.d/lispdeploy-mcron")["mode"] == "0644"
     assert unit_entry(system, "cron.service") == {"name": "cron.service", "item": None,
                                                    "enable": True, "start": True, "watch": [],
-                                                   "packages": ["cron"]}
+                                                   "reload": [], "packages": ["cron"]}
     assert {"name": "cron", "version": None} in system.manifest["packages"]
 
 
@@ -58,6 +59,7 @@ def test_a_job_with_a_procedure_runs_as_a_program(tmp_path):
     assert schedule == ["*/10", "*", "*", "*", "*"] and user == "root"
     assert program[:2] == ["/usr/bin/python3", "-I"]
     item = items_by_path(system)[program[2]]
+    install_runtime_here()
     result = run(["python3", "-I", save(tmp_path, "job", item.content)])
     assert result.returncode == 0, result.stderr
     assert out.read_text() == "job ran"

@@ -18,7 +18,7 @@ def test_home_server_dhcp_on_every_interface():
     assert_golden("80-lispdeploy-dhcp.network", text)
     assert unit_entry(system, "systemd-networkd.service") == {
         "name": "systemd-networkd.service", "item": None, "enable": True, "start": True,
-        "watch": ["systemd/network/80-lispdeploy-dhcp.network"], "packages": []}
+        "watch": ["systemd/network/80-lispdeploy-dhcp.network"], "reload": [], "packages": []}
 
 
 def test_dhcp_on_named_interfaces(tmp_path):

@@ -51,7 +51,8 @@ def test_home_server_runs_debians_ssh_unit():
     system = build_path(HOME_SERVER)
     assert unit_entry(system, "ssh.service") == {"name": "ssh.service", "item": None,
                                                   "enable": True, "start": True,
-                                                  "watch": ["ssh/sshd_config"],
+                                                  "watch": [],
+                                                  "reload": ["ssh/sshd_config"],
                                                   "packages": ["openssh-server"]}
     assert {"name": "openssh-server", "version": None} in system.manifest["packages"]
 

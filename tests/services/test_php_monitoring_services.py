@@ -57,7 +57,7 @@ def test_php_fpm_conf_has_guix_pool_and_extensions_and_passes_php_fpm(tmp_path):
     assert shop.endswith("php_admin_value[memory_limit] = 64M\n")
     result = check(tmp_path, system, "php/8.2/fpm/php-fpm.conf")
     assert result.returncode == 0, result.stderr
-    assert unit_entry(system, "php8.2-fpm.service")["watch"] == ["php/8.2/fpm/php-fpm.conf"]
+    assert unit_entry(system, "php8.2-fpm.service")["reload"] == ["php/8.2/fpm/php-fpm.conf"]
     assert {"name": "php8.2-fpm", "version": None} in system.manifest["packages"]
     # The workers' log is rotated.
     assert "/var/log/php8.2-fpm.www.log" in etc_text(system, "logrotate.d/lispdeploy")

@@ -119,9 +119,11 @@ def test_a_name_the_start_cannot_use(tmp_path):
                                                           (list "/bin/true"))))))))""")
     assert message.startswith(
         f"{where(path, '#~(begin')}: error: the start of shepherd service 'd': 'invoke' is not "
-        "available when lispdeploy reads this g-expression\nhint: it may use const, "
-        "make-forkexec-constructor, make-kill-destructor, make-system-constructor, "
-        "make-system-destructor, names such as SIGHUP, the Scheme procedures (list, "
+        "available when lispdeploy reads this g-expression\nhint: it may use calendar-event, "
+        "command, const, cron-string->calendar-event, make-forkexec-constructor, "
+        "make-kill-destructor, make-system-constructor, make-system-destructor, "
+        "make-timer-constructor, make-timer-destructor, names such as SIGHUP, the Scheme "
+        "procedures (list, "
         "string-append, ...) and values spliced in with #$")
 
 
@@ -174,8 +176,8 @@ def test_custom_actions_have_no_systemd_counterpart(tmp_path):
                                         (actions (list "rotate"))))))""")
     assert message == (
         f"{where(path, '(shepherd-service')}: error: shepherd-service 'd': custom actions have "
-        "no systemd counterpart\nhint: drop (actions ...); run such commands with lispdeploy "
-        "deploy -x")
+        "no systemd counterpart\nhint: keep only shepherd-trigger-action and "
+        "shepherd-configuration-action; run other commands with lispdeploy deploy -x")
 
 
 def test_a_package_in_a_start_gexp(tmp_path):

@@ -3,15 +3,19 @@ a plain Python script."""
 
 import os
 
+from lispdeploy.gexp.runtime import runtime_item
 from lispdeploy.system.closure import source_map_of
 
-from systems import (SPECS_DIR, build, build_path, fresh_spec_cache, items_by_path,  # noqa: F401
-                     os_spec, run, save, unit_text, where)
+from systems import (SPECS_DIR, build, build_path, fresh_spec_cache,  # noqa: F401
+                     install_runtime_here, items_by_path, os_spec, run, save, unit_text,
+                     where)
 
 
 def activate(tmp_path, system):
     program = items_by_path(system)[system.manifest["activation"]["program"]]
     assert program.executable and program.text().startswith("#!/usr/bin/env python3\n")
+    assert runtime_item() in program.references  # a deploy sends it with the program
+    install_runtime_here()
     return run(["python3", "-I", save(tmp_path, "activate", program.content)])
 
 

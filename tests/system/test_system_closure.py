@@ -199,7 +199,8 @@ def test_etc_file_records_and_a_unit_watching_an_undeclared_file(tmp_path):
                                 (mode 0o600) (user "nobody") (group "nogroup")))))"""))
     assert etc_entry(system, "app/token") == {
         "path": "app/token", "item": etc_entry(system, "app/token")["item"], "mode": "0600",
-        "user": "nobody", "group": "nogroup", "validate": None}
+        "user": "nobody", "group": "nogroup", "validate": None,
+        "validate-early": True}
     with pytest.raises(LispdeployError) as e:
         build(tmp_path, os_spec("""
             (list (simple-service 'u shepherd-root-service-type
@@ -207,7 +208,8 @@ def test_etc_file_records_and_a_unit_watching_an_undeclared_file(tmp_path):
     path = str(tmp_path / "spec.hy")
     assert e.value.render() == (
         f"{where(path, '(systemd-unit')}: error: unit app.service watches /etc/app.conf, which "
-        "no service declares\nhint: watch only files given to etc-service-type")
+        "no service declares\nhint: watch only files given to etc-service-type or "
+        "special-files-service-type")
 
 
 def test_a_unit_file_of_the_user_s_own(tmp_path):

@@ -14,6 +14,7 @@ _EXPORTS = {
     "DEFAULT_STATE_DIR": "engine", "ContainerEngine": "engine", "ContainerInfo": "info",
     "console_tail": "info", "find_program": "requirements", "require_root": "requirements",
     "FileSystemMapping": "state", "UnknownContainerError": "state",
+    "check_limits": "limits",
 }
 
 
@@ -25,4 +26,5 @@ def __getattr__(name):
 
 
 __all__ = ["DEFAULT_STATE_DIR", "ContainerEngine", "ContainerInfo", "FileSystemMapping",
-           "UnknownContainerError", "console_tail", "find_program", "require_root"]
+           "UnknownContainerError", "check_limits", "console_tail", "find_program",
+           "require_root"]

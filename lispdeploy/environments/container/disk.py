@@ -10,7 +10,8 @@ first boot (the overlay must not be mounted while its upper directory is written
   a container masked;
 - man-db's index is not rebuilt after package installs (they are much faster without);
 - apt goes through lispdeploy's package cache while it runs (`package_cache`): an apt
-  `Proxy-Auto-Detect` script answers its URL when something listens there, DIRECT otherwise;
+  `Proxy-Auto-Detect` script answers its URL when something listens there, DIRECT otherwise
+  (and always for repositories on loopback or on a port other than 80);
 - /var/lib/lispdeploy made opaque, so a host starts never deployed and cannot see the state
   directory (other hosts' disks, the controller's keys).
 """
@@ -204,10 +205,18 @@ def _sshd_drop_in(address: str) -> str:
 
 def _apt_proxy_detect(address: str, port: int, fallback: Optional[str]) -> str:
     # bash, not sh: Debian's sh (dash) cannot open TCP connections. apt runs this once per
-    # archive host it fetches from; the answer is a proxy URL, or DIRECT.
+    # archive host it fetches from, with a URI of that host; the answer is a proxy URL, or
+    # DIRECT. apt-cacher-ng serves port 80 only (AllowUserPorts), and a repository on loopback
+    # (a spec's own, served on this machine) gains nothing from it: those go around the cache.
     return ("#!/bin/bash\n"
             "# Written by lispdeploy when it created this container host: apt goes through\n"
             "# lispdeploy's package cache on this machine while it runs, directly otherwise.\n"
+            'authority=${1#*://}; authority=${authority%%/*}; authority=${authority##*@}\n'
+            'case "$authority" in\n'
+            "  127.*|localhost|localhost:*|'[::1]'*) echo DIRECT; exit 0 ;;\n"
+            "  *:80|'['*']') ;;\n"
+            f"  *:*) echo {fallback or 'DIRECT'}; exit 0 ;;\n"
+            "esac\n"
             f"if (exec 3<>/dev/tcp/{address}/{port}) 2>/dev/null; then\n"
             f"  echo http://{address}:{port}\n"
             "else\n"

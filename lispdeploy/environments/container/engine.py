@@ -26,7 +26,7 @@ import threading
 import time
 from typing import Callable, Iterable, Optional, Union
 
-from lispdeploy.environments.container import cgroups, disk, mounts, readiness
+from lispdeploy.environments.container import cgroups, disk, limits, mounts, readiness
 from lispdeploy.environments.container.images import MACHINE, ImageStore
 from lispdeploy.environments.container.package_cache import PackageCache, enabled
 from lispdeploy.environments.container.addresses import (
@@ -165,6 +165,7 @@ class ContainerEngine:
                 else:
                     self._halt(record, timeout=10.0)
                     check_not_listening(record.address)
+                    limits.check_limits(1)
                     notifications = readiness.Notifications(name)
                     stack.callback(notifications.close)
                     record = self._boot(record, nspawn, notifications)
@@ -433,8 +434,11 @@ class ContainerEngine:
 
     def _boot_error(self, record: ContainerRecord, what: str) -> EnvironmentError_:
         log = os.path.join(self.state.container_dir(record.name), "console.log")
-        return EnvironmentError_(f"container host {record.name} {what}",
-                                 hint=f"the end of its console ({log}):\n{console_tail(log)}")
+        tail = console_tail(log)
+        cause = limits.diagnose(tail)
+        return EnvironmentError_(f"container host {record.name} {what}" +
+                                 (f": {cause}" if cause else ""),
+                                 hint=f"the end of its console ({log}):\n{tail}")
 
     def _info(self, record: ContainerRecord) -> ContainerInfo:
         state, pid = record.state, None

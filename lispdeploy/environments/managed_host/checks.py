@@ -21,6 +21,7 @@ checks) are skipped when a machine's configuration says `(safety-checks? #f)`.
     accounts         declared uids and gids agree with the host's existing accounts
     etc-directories  no declared /etc file is a directory on the host
     validate         configuration files with a validator (visudo, nginx -t...) pass it
+                     (but those marked validate-early? #f, which the activation checks)
     downgrade        the spec's commit descends from the one the host runs
                      (`allow-downgrades?`)
     packages         apt can install every declared package as declared (name, version),
@@ -334,8 +335,10 @@ def _etc_directories(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> Lis
 
 
 def _validations(ctx: CheckContext) -> List[Dict[str, Any]]:
+    # A file whose validator needs what the activation program makes (validate-early? #f)
+    # is validated by the activation, after that program.
     return [{"path": e.target, "argv": list(e.validate), "content": ctx.contents[e.item]}
-            for e in ctx.manifest.etc if e.validate]
+            for e in ctx.manifest.etc if e.validate and e.validate_early]
 
 
 def _validate(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:

@@ -5,6 +5,12 @@ the activation uses too), send the store items the host lacks with the activatio
 trip, none when nothing changed), then confirm the new generation over a new connection (or
 the host goes back by itself). A dry run stops after planning: it needs no other round trip.
 
+The activation runs on the host as a job of the host agent (`hostside.agent`, a program item
+sent with it): a transient systemd unit that nothing done to this process or its connection
+can stop half-way. A probe finishes or undoes an activation it finds cut short before
+anything else, and the report says so; a host whose generation awaits the confirmation of an
+interrupted deploy is never `unchanged`: this deploy confirms it (it reached the host anew).
+
 Everything here works on one host, in the thread's `HostContext`: its connection, its phases,
 the deploy's options. Nothing prints; the report says what happened.
 """
@@ -12,6 +18,7 @@ the deploy's options. Nothing prints; the report says what happened.
 from __future__ import annotations
 
 import base64
+import functools
 import getpass
 import socket
 import time
@@ -25,20 +32,32 @@ from lispdeploy.gexp.lowering import Lowerer
 from lispdeploy.gexp.program import LoweredProgram, function_call
 from lispdeploy.hostside.contract import (FAILED, KIND_LOCKED, Change, Confirmation, Facts,
                                           Outcome, ProbeAnswer, ProbeRequest, Provenance,
-                                          changes_shown)
+                                          Recovery, changes_shown)
 from lispdeploy.hostside.hoststate import HostState
 from lispdeploy.hostside.facts import gather_image
-from lispdeploy.hostside.plan import facts_request, plan, restarts, starts
+from lispdeploy.hostside.plan import facts_request, plan, reloads, restarts, starts
 from lispdeploy.machine import DeployOptions, HostContext, Machine, PlannedHost, within_host
 from lispdeploy.remote.eval import remember_present, remote_eval, run_lowered
+from lispdeploy.store import StoreItem
 from lispdeploy.report import DEPLOYED, DRY_RUN, SWITCHED, UNCHANGED, HostReport
 from lispdeploy.system import guix_system
 from lispdeploy.system.closure import SystemClosure, build_system, source_map_of
+from lispdeploy.system.provenance import provenance
 
 # Time the controller leaves the host between giving up reaching it and its own deadline.
 CONFIRM_MARGIN = 5.0
+AGENT = "lispdeploy-agent"
+
+
+@functools.lru_cache(maxsize=1)
+def agent_program() -> StoreItem:
+    """The host agent program (hostside.agent): runs activations as systemd units, recovers
+    interrupted ones at boot, and is the confirmation watchdog."""
+    return Lowerer().program(AGENT, function_call("lispdeploy.hostside.agent.main"))
+
+
 LOCK_POLL = 2.0  # seconds between two looks at a host another deploy is changing
-WATCHDOG = "confirmation-watchdog"
+PROVENANCE = "provenance"
 
 
 def deployer() -> str:
@@ -75,7 +94,8 @@ def roll_back_managed_host(machine: Machine) -> HostReport:
         host.phase("switching generation")
         transport = connection(machine, host)
         return switch_report(machine.display_name,
-                             call(transport, host, "roll_back", _options(host).who))
+                             call(transport, host, "roll_back", _options(host).who,
+                                  agent_program()))
     return within_host(machine, work)
 
 
@@ -126,7 +146,7 @@ class ManagedDeploy:
         manifest = system.manifest_record
         contents = system.contents()
         transport = connection(self.machine, self.host)
-        watchdog = self._watchdog()
+        agent = None if self.options.dry_run else agent_program()
         self.host.phase("probing")
         context = checks.CheckContext(
             manifest=manifest, contents=contents, operating_system=self.machine.operating_system,
@@ -137,15 +157,16 @@ class ManagedDeploy:
             spec_path=self.options.spec_path, package_origins=system.package_origins,
             etc_locations=system.etc_locations)
         request = probe_request(system, context)
-        if watchdog is not None:
-            request.items.append(watchdog.path)
+        if agent is not None:
+            request.items.append(agent.path)
         answer = ProbeAnswer.from_json(call(transport, self.host, "probe", request.to_json()))
         if answer.lock:
             # Never "unchanged" (nor a plan) for a host another deploy is changing.
             raise HostBusy(answer.lock)
         report = HostReport(self.name, DEPLOYED, previous=answer.generation,
                             system=system.item.path)
-        report.warnings = [p.message for p in checks.raise_first(
+        report.warnings = [recovery_message(r) for r in answer.recovered]
+        report.warnings += [p.message for p in checks.raise_first(
             checks.judge(answer, context), self.name, "checks")] + self._guix_notes()
         remember_present(transport, set(request.items) - set(answer.missing),
                          missing=answer.missing)
@@ -154,7 +175,8 @@ class ManagedDeploy:
                        current=answer.current, secrets=secrets)
         same = answer.system == system.item.path
         moved = same and provenance_moved(answer.provenance, system.provenance)
-        if same and not changes and not moved:
+        awaiting = answer.pending is not None and answer.pending.generation == answer.generation
+        if same and not changes and not moved and not awaiting:
             report.result = UNCHANGED
             report.generation = answer.generation
             self.host.set_stage("done", result=UNCHANGED, generation=report.generation)
@@ -165,8 +187,7 @@ class ManagedDeploy:
             report.plan = plan_report(changes, answer, same, moved)
             self.host.set_stage("done", result=DRY_RUN, generation=report.generation)
             return report
-        return self._activate(system, answer, transport, None if same else watchdog, report,
-                              secrets)
+        return self._activate(system, answer, transport, agent, not same, report, secrets)
 
     def _secrets(self, system: SystemClosure) -> Dict[str, bytes]:
         """/etc path -> content of the system's secrets, read now on this machine (each
@@ -203,8 +224,8 @@ class ManagedDeploy:
         report.warnings.append("the host does not exist yet: its safety checks run when a "
                                "deploy has created it")
         report.plan = {"changes": changes_shown(changes), "restart": restarts(changes),
-                       "start": starts(changes), "generation": 1, "drift": 0,
-                       "system-unchanged": False, "provenance-moved": False,
+                       "reload": reloads(changes), "start": starts(changes), "generation": 1,
+                       "drift": 0, "system-unchanged": False, "provenance-moved": False,
                        "create": dict(planned.description), "planned-on": basis}
         return report
 
@@ -220,45 +241,42 @@ class ManagedDeploy:
         return bool(self.host.build_options.get("container"))
 
     def _build(self) -> SystemClosure:
-        return build_system(self.machine, spec_path=self.options.spec_path,
-                            spec_text=self.options.spec_text,
+        # The spec's provenance (git's state) is the same for every machine: asked once.
+        origin = self.options.shared(PROVENANCE, lambda: provenance(self.options.spec_path,
+                                                                    self.options.spec_text))
+        return build_system(self.machine, origin=origin,
                             listen_address=self.host.build_options.get("listen_address"))
 
-    def _watchdog(self):
-        """The confirmation watchdog program (made once per deploy), or None."""
-        if self.options.confirm_timeout is None or self.options.dry_run:
-            return None
-        return self.options.shared(WATCHDOG, lambda: Lowerer().program(
-            WATCHDOG, function_call("lispdeploy.hostside.confirmation.watch")))
-
-    def _activate(self, system: SystemClosure, answer: ProbeAnswer, transport, watchdog,
-                  report: HostReport, secrets: Optional[Dict[str, bytes]] = None
-                  ) -> HostReport:
-        """Send what the host lacks with the activation program (one round trip). Without
-        `watchdog` (the host already runs this system: its drift is repaired in place) there
-        is no new generation to confirm."""
+    def _activate(self, system: SystemClosure, answer: ProbeAnswer, transport,
+                  agent: StoreItem, new: bool, report: HostReport,
+                  secrets: Optional[Dict[str, bytes]] = None) -> HostReport:
+        """Send what the host lacks with the activation program (one round trip). When not
+        `new` (the host already runs this system: its drift is repaired in place) there is no
+        new generation to confirm. With `secrets`, the host agent runs the activation inline
+        (in this session's process) so that their content is never written to its request."""
         lacking = set(answer.missing)
-        missing = [i for i in system.items + system.provenance_items if i.path in lacking]
+        missing = [i for i in system.items + system.provenance_items + [agent]
+                   if i.path in lacking]
         self.host.phase(f"sending {len(missing)} items, activating" if missing
                         else "activating")
         extra = [system.item] + system.provenance_items
         confirm = None
-        if watchdog is not None:
-            extra.append(watchdog)
-            confirm = {"watchdog": watchdog.path, "timeout": self._confirm_timeout()}
+        if new and self.options.confirm_timeout is not None:
+            confirm = {"watchdog": agent, "timeout": self._confirm_timeout()}
         # The secrets travel inside the program, which the host reads from stdin and runs in
         # memory: they are written nowhere but at their destinations.
         sent = {path: base64.b64encode(content).decode() for path, content in
                 (secrets or {}).items()}
         lowered = Lowerer().lower_program("activate", function_call(
             "lispdeploy.hostside.entry.activate", system.item.path, self.options.who, confirm,
-            system.provenance, self.options.holder(), sent or None))
+            system.provenance, self.options.holder(), agent, sent or None))
         self.host.set_stage("activating", previous=answer.generation,
                             confirm_timeout=confirm["timeout"] if confirm else None)
         try:
             outcome = Outcome.from_json(run_lowered(
                 transport, LoweredProgram(lowered.name, lowered.text,
-                                          list(lowered.items) + extra),
+                                          list(lowered.items) + extra,
+                                          source_map=lowered.source_map),
                 on_stderr=self.host.output))
         except RemoteEvalError as e:
             if e.kind != KIND_LOCKED:
@@ -268,13 +286,20 @@ class ManagedDeploy:
             raise HostBusy(e.message.split(": ", 1)[-1]) from None
         activated = time.monotonic()
         report.items_sent = len(missing)
-        report.bytes_sent = sum(i.size for i in missing)
         if outcome.result == FAILED:
             # The activation program's frames and snippets, at their spec lines.
             activation = system.manifest_record.activation
             source_map = source_map_of(system, activation.program if activation else None)
             outcome.error = source_map.rewrite(outcome.error)
+        report.warnings = [recovery_message(r) for r in outcome.recovered] + report.warnings
+        if outcome.confirmed is not None:
+            report.extra["confirmed-pending"] = outcome.confirmed
+            report.warnings.append(f"generation {outcome.confirmed} awaited the confirmation "
+                                   "of an interrupted deploy: this deploy reached the host on "
+                                   "it, which confirms it")
         report = outcome_report(report, outcome)
+        if outcome.confirmed is not None and report.result == UNCHANGED:
+            report.result = DEPLOYED  # it confirmed the generation: the host keeps it now
         if report.result != DEPLOYED:
             self.host.set_stage("done", result=report.result, generation=report.generation)
             return report
@@ -321,7 +346,8 @@ class ManagedDeploy:
         try:
             back = switch_report(self.name, call(transport, self.host, "switch_generation",
                                                  previous, self.options.who,
-                                                 self.options.lease_id, report.generation))
+                                                 self.options.lease_id, report.generation,
+                                                 agent_program()))
             rolled_back = back.ok
             why = "" if back.ok else (back.error or {}).get("message", "")
         except LispdeployError as e:
@@ -349,6 +375,8 @@ class ManagedDeploy:
         self.host.phase("confirming over a new connection")
         deadline = activated + max(1.0, timeout - CONFIRM_MARGIN)
         last: Optional[BaseException] = None
+        # Whether a confirmation may have reached the host without its answer reaching us.
+        sent = False
         while time.monotonic() < deadline:
             try:
                 # Once sent, a confirmation is seen through even by Ctrl-C: the report must
@@ -362,6 +390,11 @@ class ManagedDeploy:
             try:
                 answer = call(transport, self.host, "confirm", report.generation,
                               self.options.lease_id)
+            except LispdeployError as e:
+                # The connection went away mid-call: ask again (confirming is idempotent).
+                last, sent = e, True
+                time.sleep(1.0)
+                continue
             finally:
                 self.host.release(transport)
             if answer.get("confirmed"):
@@ -374,6 +407,18 @@ class ManagedDeploy:
         previous = report.previous or 0
         reason = last.message if isinstance(last, LispdeployError) else str(last)
         self.host.set_stage("done", result="failed", generation=report.generation)
+        if sent:
+            report.fail(DeployError(
+                f"the connection was lost while confirming generation {report.generation} "
+                f"({reason}): if the confirmation reached the host, it keeps generation "
+                f"{report.generation}; otherwise it goes back to generation {previous} by "
+                f"itself within {timeout:.0f} s of the activation",
+                host=self.name, step="confirm", rolled_back=None,
+                hint="deploy again: it says where the host is (while the host still awaits "
+                     "this confirmation it stays this deploy's, until its deadline: "
+                     "--wait-lock SECONDS waits for it)"))
+            report.extra["confirmed"] = None
+            return
         report.fail(DeployError(
             f"cannot reach the host again after activating generation {report.generation} "
             f"({reason}); it goes back to generation {previous} by itself within "
@@ -392,6 +437,30 @@ def probe_request(system: SystemClosure, context: checks.CheckContext) -> ProbeR
                         checks=checks.probe_requests(context), manifest=system.manifest_record)
 
 
+def recovery_message(recovery: Recovery) -> str:
+    """What a report says of an interrupted activation the host finished or undid."""
+    which = {"activate": f"the activation of generation {recovery.generation or 0}",
+             "switch": f"the switch to generation {recovery.generation or 0}",
+             "repair": f"the repair of generation {recovery.generation or 0}"}.get(
+        recovery.activation, f"an activation of generation {recovery.generation or 0}")
+    began = " by " + recovery.who if recovery.who else ""
+    began += f" at {recovery.began}" if recovery.began else ""
+    where = f" (at: {recovery.step})" if recovery.step else " (before its first change)"
+    found = {"boot": "at boot", "probe": "when this deploy reached it",
+             "activation": "before this activation", "watchdog": "when its watchdog woke",
+             "restart": "when its process, killed, was started again"}.get(
+        recovery.found, recovery.found)
+    outcome = recovery.outcome
+    now = outcome.generation if outcome is not None else None
+    if outcome is not None and outcome.result == "failed":
+        did = f"the host could not be brought back fully: {outcome.error}"
+    elif recovery.action == "undone":
+        did = f"undone: the host is back on generation {now or 0}"
+    else:
+        did = f"finished: the host is on generation {now or 0}"
+    return f"{which}{began} was interrupted{where}; {found}, {did}"
+
+
 def provenance_moved(host: Optional[Provenance], ours: Optional[Dict[str, Any]]) -> bool:
     """Whether this deploy's provenance differs from the one the host recorded last."""
     if ours is None:
@@ -401,14 +470,17 @@ def provenance_moved(host: Optional[Provenance], ours: Optional[Dict[str, Any]])
 
 def plan_report(changes: List[Change], answer: ProbeAnswer, same: bool,
                 moved: bool) -> Dict[str, Any]:
-    """What a dry run reports for one host: the changes, the units that would restart and
-    start, the generation the deploy would make (the current one when the host already runs
-    the system: its drift is repaired in place), and whether only provenance moved."""
+    """What a dry run reports for one host: the changes, the units that would restart, reload
+    and start, the generation the deploy would make (the current one when the host already runs
+    the system: its drift is repaired in place), whether only provenance moved, and the
+    generation the deploy would confirm (an interrupted deploy left it unconfirmed)."""
     generation = answer.generation if same else max(answer.generations or [0]) + 1
+    awaiting = answer.pending.generation if answer.pending is not None and same and \
+        answer.pending.generation == answer.generation else None
     return {"changes": changes_shown(changes), "restart": restarts(changes),
-            "start": starts(changes), "generation": generation,
+            "reload": reloads(changes), "start": starts(changes), "generation": generation,
             "drift": sum(1 for c in changes if c.drift), "system-unchanged": same,
-            "provenance-moved": moved}
+            "provenance-moved": moved, "awaiting-confirmation": awaiting}
 
 
 def switch_report(name: str, outcome: Dict[str, Any]) -> HostReport:
@@ -457,5 +529,6 @@ def outcome_report(report: HostReport, outcome: Outcome) -> HostReport:
     return report
 
 
-__all__ = ["deploy_managed_host", "roll_back_managed_host", "deployer", "call",
+__all__ = ["deploy_managed_host", "roll_back_managed_host", "deployer", "call", "agent_program",
+           "recovery_message",
            "switch_report", "outcome_report", "probe_request", "plan_report"]
