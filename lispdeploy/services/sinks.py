@@ -275,21 +275,32 @@ _REFUSED_TREES = ("/proc", "/sys", "/dev", "/run", "/var/run", "/var/lib/lispdep
 _SPECIAL_PATH = re.compile(r"^/[A-Za-z0-9_+@%=,.:/-]+$")
 
 
+_SPECIAL_HINT = ("a special file goes inside a directory of its own, e.g. \"/srv/www/site\", "
+                 "\"/opt/app/app.conf\" or \"/usr/local/bin/tool\"")
+
+
+def _refusal(what: str, reason: str) -> TypeError:
+    error = checks.refusal(what, reason)
+    error.hint = _SPECIAL_HINT  # shown under the located error (records._field_error)
+    return error
+
+
 def _special_path(value) -> str:
     """An absolute path where a special file may go (see _HIERARCHY and _REFUSED_TREES)."""
     text = checks.string(value)
     normal = posixpath.normpath(text) if text.startswith("/") else ""
     if not normal or normal != text.rstrip("/") or not _SPECIAL_PATH.match(normal) \
             or normal.startswith("//"):
-        raise TypeError("an absolute path such as \"/srv/www/site\"")
+        raise _refusal("an absolute path such as \"/srv/www/site\"",
+                       "it does not have that form")
     for tree in _REFUSED_TREES:
         if normal == tree or normal.startswith(tree + "/"):
-            raise TypeError(f"a path outside {tree} (" + (
-                "lispdeploy's own directory" if tree == "/var/lib/lispdeploy"
-                else "a virtual file system, rebuilt at each boot") + ")")
+            why = ("lispdeploy's own directory" if tree == "/var/lib/lispdeploy"
+                   else "a virtual file system, rebuilt at each boot")
+            raise _refusal(f"a path outside {tree} ({why})", f"it is under {tree}")
     if normal in _HIERARCHY:
-        raise TypeError(f"a path inside {normal}, not {normal} itself (a directory of the "
-                        "system's hierarchy)")
+        raise _refusal(f"a path inside {normal}, not {normal} itself (a directory of the "
+                       "system's hierarchy)", f"it is {normal} itself")
     return normal
 
 
@@ -304,11 +315,26 @@ def _special_path_problem(text: str) -> Optional[str]:
     return None
 
 
+class _SpecialPath(kinds.FieldKind):
+    """The kind of special files' paths: a refused path says which rule it breaks, directly
+    ("expects a path outside /run (...)"), with a hint."""
+
+    __slots__ = ()
+
+    def __call__(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError(self.what)
+        problem = kinds.word._test(value)
+        if problem:
+            raise checks.refusal(f"{self.what} ({problem})", problem)
+        return _special_path(value)
+
+
 _SPECIAL_WHAT = "an absolute path such as \"/srv/www/site\", outside /proc, /sys, /dev, /run"
 # An absolute path where a special file may go, normalized ("/srv/www/" is "/srv/www").
-special_path = kinds.FieldKind("special-path", _SPECIAL_WHAT, _special_path_problem,
-                               normalize=posixpath.normpath,
-                               doc="A path outside /etc a special file may take.")
+special_path = _SpecialPath("special-path", _SPECIAL_WHAT, _special_path_problem,
+                            normalize=posixpath.normpath,
+                            doc="A path outside /etc a special file may take.")
 
 
 class SpecialFile(Record):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import subprocess
 from typing import Any, Callable, Dict, List, Optional, Set
 
@@ -48,8 +49,10 @@ from lispdeploy.hostside import plan  # noqa: E402
 from lispdeploy.hostside.contract import Facts  # noqa: E402
 from lispdeploy.hostside.hoststate import HostState  # noqa: E402
 from lispdeploy.machine import Machine  # noqa: E402
-from lispdeploy.services import (admin, base, databases, mcron, monitoring,  # noqa: E402
-                                 networking, php, shepherd, sinks, ssh, syslog, web)
+from lispdeploy.hostside.contract import Manifest  # noqa: E402
+from lispdeploy.services import (admin, apt, base, certbot, databases, mcron,  # noqa: E402
+                                 monitoring, networking, php, shepherd, sinks, ssh, syslog,
+                                 web)
 from lispdeploy.services.core import service, simple_service  # noqa: E402
 from lispdeploy.system import accounts, bootloader, file_systems, packages  # noqa: E402
 from lispdeploy.system.closure import build_system  # noqa: E402
@@ -527,6 +530,112 @@ def validators_check(system, tmp):
         checked(run(argv), " ".join(entry["validate"][:2]))
 
 
+# apt's files (deb822 sources, apt_preferences) ------------------------------------------------
+
+def apt_files_read(system, tmp):
+    """apt's files, each as its path and its lines (a source's name is in its path)."""
+    items = {item.path: item for item in system.items}
+    return [[entry["path"], items[entry["item"]].text().split("\n")]
+            for entry in system.manifest["etc"] if entry["path"].startswith("apt/")]
+
+
+def apt_check(system, tmp):
+    """apt itself reads the files (in a scratch directory, nothing of this machine's apt):
+    `apt-cache policy` parses every source and pin, and fails on one it cannot read."""
+    items = {item.path: item for item in system.items}
+    root = os.path.join(tmp, "apt-check")
+    for directory in ("sources.list.d", "preferences.d", "state/lists/partial",
+                      "cache/archives/partial"):
+        os.makedirs(os.path.join(root, directory), exist_ok=True)
+    for entry in system.manifest["etc"]:
+        for directory in ("sources.list.d", "preferences.d"):
+            if entry["path"].startswith(f"apt/{directory}/"):
+                save(os.path.join(root, directory), os.path.basename(entry["path"]),
+                     items[entry["item"]].text())
+    result = run(["apt-cache", "-o", "Dir::Etc::SourceList=/dev/null",
+                  "-o", f"Dir::Etc::SourceParts={root}/sources.list.d",
+                  "-o", "Dir::Etc::Preferences=/dev/null",
+                  "-o", f"Dir::Etc::PreferencesParts={root}/preferences.d",
+                  "-o", f"Dir::State={root}/state", "-o", f"Dir::Cache={root}/cache",
+                  "-o", "Debug::NoLocking=1", "policy"])
+    checked(result, "apt-cache policy")
+    # apt skips a file it does not read (a name it ignores) with a notice: that is no check.
+    assert "Ignoring" not in result.stderr and "W:" not in result.stderr, result.stderr
+    for directory in ("sources.list.d", "preferences.d"):
+        for name in os.listdir(os.path.join(root, directory)):
+            os.unlink(os.path.join(root, directory, name))
+
+
+def apt_with(**config):
+    return with_services(service(apt.apt_service_type,
+                                 apt.AptConfiguration(location=SPEC, **config)))
+
+
+# certbot's programs: the data they carry, store paths without their hashes ------------------
+
+_STORE_HASH = re.compile(r"/var/lib/lispdeploy/store/[0-9a-f]{32}-")
+
+
+def _without_hashes(tree):
+    if isinstance(tree, str):
+        return _STORE_HASH.sub("/var/lib/lispdeploy/store/-", tree)
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_without_hashes(t) for t in tree)
+    if isinstance(tree, dict):
+        return {k: _without_hashes(v) for k, v in tree.items()}
+    return tree
+
+
+def certbot_read(system, tmp):
+    """nginx.conf (the challenge's server blocks), and what certbot's programs (obtaining,
+    renewing, the deploy hooks, the activation) carry: certbot's argv, hooks, users, paths."""
+    names = {item.name for item in system.items if item.content is not None and (
+        item.name in (certbot.AT_START, "certbot-command", "activate")
+        or item.name.endswith("-deploy-hook"))}
+    import ast
+    programs = []
+    for item in sorted((i for i in system.items if i.name in names), key=lambda i: i.name):
+        # The arguments of the program's calls travel as Python literals of their values.
+        for node in ast.walk(ast.parse(item.text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                value = _literal(node.value)
+                if isinstance(value, (list, dict)) and value:
+                    programs.append([item.name, _without_hashes(value)])
+    assert programs, "no program data found"
+    return [nginx_read(system, tmp), programs]
+
+
+def programs_check(system, tmp):
+    """nginx -t on nginx.conf, and Python compiling each program the system carries (a
+    value spliced into one must stay a literal)."""
+    nginx_check(system, tmp)
+    for item in system.items:
+        if item.content is not None and item.text().startswith("#!") and "python" in \
+                item.text().split("\n", 1)[0]:
+            path = save(tmp, "program.py", item.text())
+            checked(run(["python3", "-m", "py_compile", path]), f"python3 ({item.name})")
+
+
+def certbot_with(certificate=None, **config):
+    certificate = certificate or certbot.CertificateConfiguration(location=SPEC,
+                                                                  domains=("example.org",))
+    return with_services(service(certbot.certbot_service_type, certbot.CertbotConfiguration(
+        location=SPEC, **{"certificates": (certificate,), **config})))
+
+
+# Special files: the manifest entry, read by the host's own reader -----------------------------
+
+def special_files_read(system, tmp):
+    """The special files the host reads from the manifest (contract.Manifest, as the host
+    parses the JSON it receives) and the paths it plans to write on an empty host."""
+    record = Manifest.from_json(json.loads(json.dumps(system.manifest)))
+    state = HostState(os.path.join(tmp, "state"))
+    files = plan.wanted_files(record, Facts(), state, None)
+    return [json.loads(json.dumps([f.to_json() for f in record.files])),
+            sorted([path, w.user, w.group, w.mode] for path, w in files.items()
+                   if not path.startswith("/etc/"))]
+
+
 # ---------------------------------------------------------------------------------------------
 # The table: record -> how to embed it, read the file, check it; a sample for each field
 
@@ -803,6 +912,41 @@ CASES: Dict[str, Case] = {
          "package": "lispdeploy-sample"},
         validators_check),
 }
+# svc-a's catalogue: apt sources and pins, certbot, special files
+CASES["apt-source"] = Case(
+    lambda **f: apt_with(sources=(apt.AptSource(location=SPEC, **{
+        "name": "sample", "uris": ("http://127.0.0.1/debian",), "suites": ("stable",),
+        "components": ("main",), **f}),)),
+    apt_files_read, {"name": "lispdeploysample"}, apt_check)
+CASES["apt-pin"] = Case(
+    lambda **f: apt_with(pins=(apt.AptPin(location=SPEC, **{
+        "packages": ("hello",), "pin": "origin example.org", "priority": 700, **f}),)),
+    etc_files_read,
+    {"pin": "origin lispdeploy-sample.example.org", "explanation": "The lispdeploy sample"},
+    apt_check)
+CASES["certbot-configuration"] = Case(
+    certbot_with, certbot_read,
+    {"package": "lispdeploy-sample", "webroot": "/var/lispdeploy-sample",
+     "server_ca_file": "/etc/ssl/lispdeploy-sample.pem"},
+    programs_check, readers={"package": manifest_read("packages")})
+CASES["certificate-configuration"] = Case(
+    lambda **f: certbot_with(certbot.CertificateConfiguration(location=SPEC, **{
+        "domains": ("example.org",), "challenge": "dns",
+        "authentication_hook": "/usr/local/bin/auth", **f})),
+    certbot_read,
+    {"name": "lispdeploysample", "csr": "/etc/ssl/lispdeploy-sample.csr",
+     "authentication_hook": "/usr/local/bin/lispdeploy-sample-auth",
+     "cleanup_hook": "/usr/local/bin/lispdeploy-sample-cleanup",
+     "deploy_hook": "/usr/local/bin/lispdeploy-sample-deployed", "user": "lispdeployuser"},
+    programs_check)
+CASES["special-file"] = Case(
+    lambda **f: with_services(simple_service("files", sinks.special_files_service_type, (
+        sinks.SpecialFile(location=SPEC, **{"path": "/srv/sample",
+                                            "file": sinks.GeneratedFile(
+                                                name="x", generate=lambda r: "x\n"), **f}),),
+        location=SPEC)),
+    special_files_read,
+    {"path": "/srv/lispdeploy-sample", "user": "lispdeployuser", "group": "lispdeploygroup"})
 CASES["unattended-upgrades-configuration"] = Case(
     lambda **f: with_services(service(admin.unattended_upgrade_service_type,
                                       admin.UnattendedUpgradesConfiguration(location=SPEC, **f))),

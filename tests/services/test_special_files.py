@@ -71,7 +71,11 @@ def test_refused_paths(tmp_path, path, message):
     text = os_spec(f'(list (extra-special-file "{path}" (plain-file "x" "x")))')
     with pytest.raises(LispdeployError) as e:
         build(tmp_path, text)
-    assert message in e.value.render()
+    rendered = e.value.render()
+    # Located at the declaration, the rule it breaks said directly, and where such files go.
+    assert e.value.location is not None and str(e.value.location).startswith(str(tmp_path))
+    assert f"field 'path' {message}" in rendered
+    assert "hint: a special file goes inside a directory of its own, e.g. " in rendered
 
 
 def test_etc_paths_belong_to_etc_service_type(tmp_path):
