@@ -267,6 +267,8 @@ def run_job(directory: str) -> None:
         message = str(e) if isinstance(e, HostSideError) else f"{type(e).__name__}: {e}"
         document = {"status": "error", "error": {"type": type(e).__name__, "message": message,
                                                  "kind": kind or KIND_ACTIVATION}}
+    if document.get("status") == "ok":
+        remove_boot_unit_if_idle()
     write_atomically(os.path.join(directory, "result.json"), json.dumps(document).encode(),
                      0o600)
 
@@ -335,6 +337,18 @@ def install_boot_unit(agent: str) -> None:
     if not os.path.lexists(link):
         os.makedirs(wants, mode=0o755, exist_ok=True)
         os.symlink(path, link)
+
+
+def remove_boot_unit_if_idle() -> None:
+    """Back on generation 0 with nothing pending, the host is as it was before lispdeploy:
+    its boot unit goes too (the next activation installs it again before any change)."""
+    if generations.current() or os.path.exists(journal.JOURNAL) or \
+            os.path.exists(confirmation.PENDING):
+        return
+    for path in (os.path.join(UNIT_DIR, "multi-user.target.wants", BOOT_UNIT),
+                 os.path.join(UNIT_DIR, BOOT_UNIT)):
+        if os.path.lexists(path):
+            os.unlink(path)
 
 
 def boot() -> None:
