@@ -110,7 +110,12 @@ def perform(agent: Optional[str], operation: str, arguments: Dict[str, Any]) -> 
     result. Errors come back as the HostSideError the job raised. Arguments that carry
     secrets always run inline: a job's arguments are written to its request.json, and a
     secret's content must stay in memory until it is written at its destination."""
-    if arguments.get("secrets") or not can_detach(agent):
+    detachable = can_detach(agent)
+    if arguments.get("secrets") or not detachable:
+        if detachable:
+            # Inline for its secrets, on a host with systemd: a stop cutting it short is
+            # still recovered at boot, and a generation awaiting confirmation still watched.
+            install_boot_unit(agent)
         _ignore_disconnection()
         return _run(agent, operation, arguments)
     return detach(agent, operation, arguments)

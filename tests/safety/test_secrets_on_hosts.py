@@ -87,6 +87,10 @@ def test_a_secret_is_only_at_its_destination_and_leaves_no_copy_when_rotated(wor
         {k: c[k] for k in ("kind", "action", "name")} for c in report["changes"]]
     assert world.sh(name, "cat /etc/app/db-password") == first
     assert world.sh(name, "cat /etc/app/token") == token
+    # The activation ran inline (its secrets stay in memory), and the host can still recover
+    # one cut short at boot: the first deploy installed the boot unit all the same.
+    assert world.sh(name, "systemctl is-enabled lispdeploy-recover.service").strip() == \
+        "enabled"
     modes = world.sh(name, MODES).split("\n")
     assert modes[:7] == ["711 root /var/lib/lispdeploy", "711 root /var/lib/lispdeploy/store",
                          "600 root /var/lib/lispdeploy/state.json",
