@@ -102,7 +102,8 @@ class AptSource(Record):
 
     record_name = "apt-source"
     fields = (
-        Field("name", check=source_name, doc="the file name: sources.list.d/lispdeploy-NAME.sources"),
+        Field("name", check=source_name,
+              doc="the file name: sources.list.d/lispdeploy-NAME.sources"),
         Field("types", ("deb",), check=checks.list_of(checks.one_of("deb", "deb-src"),
                                                        "\"deb\" or \"deb-src\"")),
         Field("uris", check=checks.list_of(_uri, "repository URIs")),
