@@ -46,7 +46,8 @@ def test_a_secret_is_in_no_item_manifest_output_or_cache(secret_spec):
     entries = {e["path"]: e for e in system.manifest["etc"]}
     assert entries["app/db-password"] == {"path": "app/db-password", "item": None,
                                           "secret": "db-password", "mode": "0600",
-                                          "user": "root", "group": "root", "validate": None}
+                                          "user": "root", "group": "root", "validate": None,
+                                          "validate-early": True}
     assert entries["app/token"]["mode"] == "0640" and entries["app/token"]["user"] == "nobody"
     assert system.secrets["app/db-password"].read() == values[0].encode()
     assert system.secrets["app/token"].read() == values[1].encode()
