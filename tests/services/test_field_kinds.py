@@ -594,13 +594,17 @@ def certbot_read(system, tmp):
         or item.name.endswith("-deploy-hook"))}
     import ast
     programs = []
-    for item in sorted((i for i in system.items if i.name in names), key=lambda i: i.name):
+    # A deploy hook is named after its certificate: labelled by what it is, so that the
+    # programs' order does not depend on the name.
+    label = {name: "deploy-hook" if name.endswith("-deploy-hook") else name for name in names}
+    for item in sorted((i for i in system.items if i.name in names),
+                       key=lambda i: (label[i.name], i.name)):
         # The arguments of the program's calls travel as Python literals of their values.
         for node in ast.walk(ast.parse(item.text())):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 value = _literal(node.value)
                 if isinstance(value, (list, dict)) and value:
-                    programs.append([item.name, _without_hashes(value)])
+                    programs.append([label[item.name], _without_hashes(value)])
     assert programs, "no program data found"
     return [nginx_read(system, tmp), programs]
 
