@@ -22,13 +22,19 @@ DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 
 
 # Container hosts share this machine's inotify and task limits: raised (never lowered) for the
 # hosts a run boots at once (tools/raise-container-limits.sh, docs/environments.md).
-TEST_HOSTS  := 32
+TEST_HOSTS  := 48
 BENCH_HOSTS := 60
+
+# The suite runs in TEST_WORKERS processes (pytest-xdist), one test file per worker at a time:
+# most of a host test's time is spent waiting (boots, apt, confirmation timeouts), so three
+# workers keep two cores busy. Each worker owns its hosts (named by its PID) and tears them
+# down; tests of one file share its fixtures. TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 3
 
 test: deps
 	$(BIN)/lint-imports --no-cache
 	@sh tools/raise-container-limits.sh $(TEST_HOSTS)
-	$(BIN)/pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The benchmark against pyinfra, Ansible and the SSH floor (benchmarks/README.md); it installs
 # the peers into its own virtualenv and writes benchmarks/results.md and its plot.

@@ -21,9 +21,14 @@ from typing import List, Optional
 import pytest
 
 from lispdeploy.environments.container import ContainerEngine
+from lispdeploy.environments.container.processes import namespace_init
 from lispdeploy.remote.ssh import SshTransport
 
 _counter = itertools.count(1)
+# Minimal hosts have no ps.
+_PROCESSES = r"""for p in /proc/[0-9]*; do
+  test -r $p/cmdline && echo "${p#/proc/} $(tr '\0' ' ' < $p/cmdline)"
+done"""
 
 
 def container_machine(os_expression: str, name: str, address: Optional[str] = None) -> str:
@@ -60,10 +65,32 @@ class DeployWorld:
         return str(path)
 
     def lispdeploy(self, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-        """Run the command line as a user would."""
+        """Run the command line as a user would. A run that outlives `timeout` fails the test
+        with what it printed and what each of this test's hosts was running then."""
         script = os.path.join(os.path.dirname(sys.executable), "lispdeploy")
-        return subprocess.run([script, *args], capture_output=True, text=True, env=self.env,
-                              timeout=timeout, cwd=str(self.tmp_path))
+        try:
+            return subprocess.run([script, *args], capture_output=True, text=True,
+                                  env=self.env, timeout=timeout, cwd=str(self.tmp_path))
+        except subprocess.TimeoutExpired as e:
+            printed = (e.stderr or b"").decode(errors="replace") if isinstance(
+                e.stderr, bytes) else (e.stderr or "")
+            raise AssertionError(f"lispdeploy {' '.join(args)} still ran after {timeout:.0f} s;"
+                                 f" it printed:\n{printed}\n{self.processes()}") from None
+
+    def processes(self) -> str:
+        """What runs in each of this test's hosts (read from outside: SSH may be the thing
+        that hangs)."""
+        parts = []
+        for name in self.names:
+            info = self.engine.get(name)
+            init = namespace_init(info.pid) if info is not None and info.pid else None
+            if init is None:
+                parts.append(f"{name}: not running")
+                continue
+            done = subprocess.run(["nsenter", f"--target={init.pid}", "--all", "sh", "-c",
+                                   _PROCESSES], capture_output=True, text=True, timeout=30)
+            parts.append(f"{name}:\n{done.stdout}{done.stderr}")
+        return "\n".join(parts)
 
     def on_terminal(self, *args: str, answer: str = "", timeout: float = 300
                     ) -> subprocess.CompletedProcess:

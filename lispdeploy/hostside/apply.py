@@ -15,7 +15,7 @@ import time
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 from lispdeploy.hostside import accounts, files, journal as journals, packages, pause, settings
-from lispdeploy.hostside import swap, trees, units
+from lispdeploy.hostside import mapping, swap, trees, units
 from lispdeploy.hostside.commands import CommandError, exists, run
 from lispdeploy.hostside.contract import (KIND_ACTIVATION, Change, EtcFile, HostSideError,
                                           Manifest)
@@ -26,7 +26,8 @@ from lispdeploy.hostside.plan import (STEP_ACCOUNTS, STEP_PACKAGES, STEP_UNITS, 
 
 EXECUTORS: Dict[Tuple[str, ...], Callable] = {}
 for _table in (files.EXECUTORS, trees.EXECUTORS, accounts.EXECUTORS, packages.EXECUTORS,
-               units.EXECUTORS, settings.EXECUTORS, swap.EXECUTORS):
+               units.EXECUTORS, settings.EXECUTORS, swap.EXECUTORS,
+               mapping.EXECUTORS):
     EXECUTORS.update(_table)
 BATCHED = set(packages.BATCHED)
 

@@ -45,11 +45,16 @@ def has_lists(lists_dir: str = LISTS_DIR) -> bool:
         return False
 
 
+# An update through a slow mirror takes a minute; one that has not finished in five is stuck
+# (a stalled proxy or mirror), and the deploy says so rather than wait with it.
+UPDATE_TIMEOUT = 300
+
+
 def update_lists() -> Optional[str]:
     """Run `apt-get update`; the end of its output when it fails, else None."""
     try:
         run(["apt-get", "update", "-q", "-o", "DPkg::Lock::Timeout=120"], env=_APT_ENV,
-            timeout=600)
+            timeout=UPDATE_TIMEOUT)
     except CommandError as e:
         return "\n".join(e.output.strip().splitlines()[-6:]) or str(e)
     return None

@@ -322,6 +322,19 @@ class Swap(Record):
 
 
 @dataclasses.dataclass
+class MappedDevice(Record):
+    """A mapped device. `kind` luks: an /etc/crypttab line opening `sources[0]` (a path or
+    UUID=...) as /dev/mapper/`targets[0]` at boot, with `key_file` (None: the passphrase is
+    asked at boot) and `discard`. raid (`sources` its members, `targets[0]` the array) and
+    lvm (`sources[0]` the volume group, `targets` its volumes): verified, never written."""
+    kind: str
+    targets: List[str]
+    sources: List[str]
+    key_file: Optional[str] = None
+    discard: bool = False
+
+
+@dataclasses.dataclass
 class FileSystem(Record):
     """A declared file system: verified by the safety checks, never mounted or written."""
     mount_point: str
@@ -364,6 +377,7 @@ class Manifest(Record):
     bootloader: Optional[Bootloader] = None
     items: List[str] = _list()
     swap: List[Swap] = _list()
+    mapped_devices: List[MappedDevice] = _list()
 
     @classmethod
     def from_json(cls, data: Any, where: str = "manifest"):

@@ -35,7 +35,8 @@ import os
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from lispdeploy.hostside.contract import (Change, EtcFile, Facts, FactsRequest, Group, Manifest,
-                                          Package, SpecialFile, Swap, SwapFact, Unit, User)
+                                          MappedDevice, Package, SpecialFile, Swap, SwapFact,
+                                          Unit, User)
 from lispdeploy.hostside.diffs import MASKED, SECRET, as_text, file_diff, unified
 from lispdeploy.hostside.facts import ZONEINFO, normalize_locale, password_digest
 from lispdeploy.hostside.hoststate import HostState
@@ -47,10 +48,17 @@ HOSTNAME = "/etc/hostname"
 HOSTS = "/etc/hosts"
 LOCALE_GEN = "/etc/locale.gen"
 FSTAB = "/etc/fstab"
+CRYPTTAB = "/etc/crypttab"
+# Where systemd's generator that reads /etc/crypttab is; Debian 13 ships it in its own
+# package, systemd-cryptsetup (Debian 12's systemd has it).
+CRYPTTAB_GENERATORS = ("/usr/lib/systemd/system-generators/systemd-cryptsetup-generator",
+                       "/lib/systemd/system-generators/systemd-cryptsetup-generator")
+SYSTEMD_CRYPTSETUP = "systemd-cryptsetup"
+MAPPER_DIR = "/dev/mapper"
 SETTINGS_FILES = (HOSTNAME, HOSTS, "/etc/timezone", "/etc/localtime", "/etc/default/locale",
                   LOCALE_GEN, "/etc/default/keyboard")
 # Files whose wanted content is made from what they held before lispdeploy.
-PARTLY_MANAGED = (HOSTNAME, HOSTS, LOCALE_GEN, FSTAB)
+PARTLY_MANAGED = (HOSTNAME, HOSTS, LOCALE_GEN, FSTAB, CRYPTTAB)
 # What `systemctl is-enabled` says of a unit that needs no `systemctl enable`.
 ENABLED = ("enabled", "static", "alias", "indirect", "generated")
 
@@ -121,6 +129,11 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
         swaps.update(s.target for s in m.swap)
         if m.swap:
             paths.add(FSTAB)
+        if luks_devices(m):
+            paths.add(CRYPTTAB)
+            paths.update(CRYPTTAB_GENERATORS)
+            paths.update(f"{MAPPER_DIR}/{d.targets[0]}" for d in luks_devices(m))
+            packages.add(SYSTEMD_CRYPTSETUP)
         paths.update(e.target for e in m.etc)
         paths.update(f.path for f in m.files if not f.directory)
         trees = [f for f in m.files if f.directory]
@@ -270,7 +283,83 @@ def wanted_files(m: Optional[Manifest], facts: Facts, state: HostState,
     if m.swap:
         text = fstab_text(facts.bases.get(FSTAB, ""), m.swap)
         files.setdefault(FSTAB, Wanted(FSTAB, content=text.encode(), key=("text", text)))
+    luks = luks_devices(m)
+    if luks:
+        text = crypttab_text(facts.bases.get(CRYPTTAB, ""), luks)
+        # The host's mode stays (some keep crypttab private).
+        fact = facts.file(CRYPTTAB)
+        mode = fact.mode if fact.kind == "file" and fact.mode is not None else 0o644
+        files.setdefault(CRYPTTAB, Wanted(CRYPTTAB, content=text.encode(), mode=mode,
+                                          key=("text", text)))
     return files
+
+
+def luks_devices(m: Optional[Manifest]) -> List[MappedDevice]:
+    """The mapped devices of `m` that are /etc/crypttab lines."""
+    return [d for d in (m.mapped_devices if m is not None else ()) if d.kind == "luks"]
+
+
+def cryptsetup_unit(target: str) -> str:
+    """The unit systemd's crypttab generator makes for device `target`: its name escaped as
+    `systemd-escape` does (letters, digits, ':', '_' and '.' stay; '/' becomes '-'; anything
+    else, and a leading '.', becomes \\xNN)."""
+    out = []
+    for i, c in enumerate(target):
+        if c == "/":
+            out.append("-")
+        elif (c.isascii() and c.isalnum()) or c in ":_" or (c == "." and i > 0):
+            out.append(c)
+        else:
+            out.extend(f"\\x{b:02x}" for b in c.encode())
+    return f"systemd-cryptsetup@{''.join(out)}.service"
+
+
+def implied_packages(m: Optional[Manifest], facts: Facts, state: HostState) -> List[Package]:
+    """The packages a generation needs on this host in particular: systemd-cryptsetup for
+    LUKS devices where systemd does not read /etc/crypttab itself (kept while lispdeploy's
+    install of it stands, which brought the generator)."""
+    if not luks_devices(m) or m is None or any(p.name == SYSTEMD_CRYPTSETUP
+                                               for p in m.packages):
+        return []
+    if SYSTEMD_CRYPTSETUP in state.data.get("packages", {}) or \
+            all(facts.file(g).kind == "absent" for g in CRYPTTAB_GENERATORS):
+        return [Package(SYSTEMD_CRYPTSETUP)]
+    return []
+
+
+def crypttab_fields(d: MappedDevice) -> List[str]:
+    """A LUKS device's /etc/crypttab fields: name, device, key file, options."""
+    return [d.targets[0], d.sources[0], d.key_file or "none",
+            "luks" + (",discard" if d.discard else "")]
+
+
+def _same_crypttab_line(fields: List[str], wanted: List[str]) -> bool:
+    # "none", "-" and a missing key field all mean: ask for the passphrase.
+    def key(f: List[str]) -> str:
+        return "none" if len(f) < 3 or f[2] in ("-", "none") else f[2]
+
+    def options(f: List[str]) -> Set[str]:
+        return set(f[3].split(",")) if len(f) > 3 else set()
+    return fields[:2] == wanted[:2] and key(fields) == key(wanted) and \
+        options(fields) == options(wanted)
+
+
+def crypttab_text(base: str, devices: List[MappedDevice]) -> str:
+    """/etc/crypttab as it was before lispdeploy, with a line for each LUKS device: a host
+    line for the same name is replaced, unless it already says the same (then it is kept as
+    the host wrote it)."""
+    wanted = {d.targets[0]: crypttab_fields(d) for d in devices}
+    lines, kept = [], set()
+    for line in base.splitlines():
+        fields = line.split()
+        if fields and fields[0] in wanted:
+            if fields[0] not in kept and _same_crypttab_line(fields, wanted[fields[0]]):
+                kept.add(fields[0])
+                lines.append(line)
+            continue
+        lines.append(line)
+    lines += ["\t".join(f) for name, f in wanted.items() if name not in kept]
+    return "\n".join(lines) + "\n"
 
 
 def fstab_line(s: Swap) -> str:
@@ -335,6 +424,7 @@ class _Planner:
         self.directories()
         self.settings()
         self.swaps()
+        self.mappings()
         if m is not None and m.activation is not None and \
                 (self.current is None or self.current != m):
             self.activation()
@@ -345,10 +435,18 @@ class _Planner:
 
     # Packages --------------------------------------------------------------------------
 
+    def wanted_packages(self) -> List[Package]:
+        """The manifest's packages, and those it implies on this host."""
+        if self.m is None:
+            return []
+        return list(self.m.packages) + implied_packages(self.m, self.facts, self.state)
+
     def packages(self) -> None:
-        for p in (self.m.packages if self.m is not None else ()):
+        implied = {p.name for p in implied_packages(self.current, self.facts, self.state)}
+        for p in self.wanted_packages():
             fact = self.facts.packages.get(p.name)
-            drift = self._same(lambda m, n=p.name: _package(m, n))
+            drift = self._same(lambda m, n=p.name: _package(m, n)) and \
+                (p.name in implied or _package(self.current, p.name) is not None)
             if fact is None or not fact.installed:
                 self.add(STEP_PACKAGES, "package", "add", p.name,
                          f"version {p.version}" if p.version else "", drift,
@@ -359,7 +457,7 @@ class _Planner:
                          package=p.name, version=p.version)
 
     def packages_dropped(self) -> None:
-        wanted = {p.name for p in (self.m.packages if self.m is not None else ())}
+        wanted = {p.name for p in self.wanted_packages()}
         for name in sorted(self.state.data.get("packages", {})):
             if name in wanted:
                 continue
@@ -614,6 +712,21 @@ class _Planner:
             self.add(STEP_UNITS_DROPPED, "swap", "remove", target, detail,
                      self._same(lambda m, t=target: _swap(m, t)), target=target)
 
+    # Mapped devices ----------------------------------------------------------------------
+
+    def mappings(self) -> None:
+        """Open now a new LUKS device that has a key file, as its crypttab line says (one
+        without a key file asks for its passphrase at boot; a dropped one closes at the next
+        boot: lispdeploy never closes a device that may be mounted)."""
+        for d in luks_devices(self.m):
+            target = d.targets[0]
+            if d.key_file is None or self.facts.file(f"{MAPPER_DIR}/{target}").kind != "absent":
+                continue
+            unit = cryptsetup_unit(target)
+            self.add(STEP_SETTINGS, "mapping", "open", target,
+                     f"open {d.sources[0]} with key file {d.key_file} (systemctl start {unit})",
+                     self._same(lambda m, t=target: _luks(m, t)), target=target, unit=unit)
+
     # The activation program ------------------------------------------------------------
 
     def activation(self) -> None:
@@ -765,6 +878,10 @@ def starts(changes: Iterable[Change]) -> List[str]:
 
 def _swap(m: Optional[Manifest], target: str) -> Optional[Swap]:
     return next((s for s in (m.swap if m is not None else ()) if s.target == target), None)
+
+
+def _luks(m: Optional[Manifest], target: str) -> Optional[MappedDevice]:
+    return next((d for d in luks_devices(m) if d.targets[0] == target), None)
 
 
 def _size(size: Optional[int]) -> str:

@@ -14,6 +14,14 @@ judge the report and what to tell the user). A check's report is plain data, nev
     accounts       {uids, gids}       -> the account that has each of these ids, if any
     packages       [{name, version}]  -> what apt cannot install as declared (apt_index)
     swap           [target, ...]      -> whether the host is a container (which cannot swapon)
+    mapped-devices [kind, ...]        -> whether the host is a container, whether its
+                                         systemd reads /etc/crypttab (the generator), and if
+                                         not, what apt knows of systemd-cryptsetup
+    mapped-device-sources [{kind, targets, sources, key-file}]
+                                      -> each device: whether it exists, what device-mapper
+                                         names hold it open; each target's /dev/mapper node;
+                                         each key file; the host's own crypttab lines with
+                                         the device each names
 
 Runs on hosts: standard library only.
 """
@@ -28,6 +36,7 @@ from lispdeploy.hostside import apt_index
 from lispdeploy.hostside.commands import exists, run
 from lispdeploy.hostside.facts import (available_locales, normalize_locale, similar_locales,
                                        supported_lines)
+from lispdeploy.hostside.plan import CRYPTTAB_GENERATORS, SYSTEMD_CRYPTSETUP
 from lispdeploy.hostside.settings import zone_exists
 
 
@@ -167,14 +176,135 @@ def _packages(wanted: List[Dict[str, Any]]) -> Dict[str, Any]:
     return apt_index.check(wanted)
 
 
-def _swap(targets: List[str]) -> Dict[str, Any]:
-    # systemd writes the container manager's name there (systemd-nspawn, lxc, docker...).
+def container_manager() -> Any:
+    """The container manager running this host (systemd-nspawn, lxc, docker...), or None:
+    systemd writes its name to /run/systemd/container."""
     try:
         with open("/run/systemd/container", encoding="utf-8") as f:
-            container = f.read().strip() or None
+            return f.read().strip() or None
     except OSError:
-        container = None
-    return {"container": container}
+        return None
+
+
+def _swap(targets: List[str]) -> Dict[str, Any]:
+    return {"container": container_manager()}
+
+
+def _mapped_devices(kinds: List[str]) -> Dict[str, Any]:
+    report: Dict[str, Any] = {"container": container_manager(),
+                              "crypttab": any(os.path.exists(g) for g in CRYPTTAB_GENERATORS)}
+    if "luks" in kinds and not report["crypttab"] and not report["container"] and \
+            exists("apt-cache") and exists("dpkg-query"):
+        # The activation installs it (plan.implied_packages): can apt?
+        report[SYSTEMD_CRYPTSETUP] = apt_index.check([{"name": SYSTEMD_CRYPTSETUP,
+                                                       "version": None}])
+    return report
+
+
+def device_node(source: str) -> str:
+    """The node a crypttab device field names: a path, UUID=, LABEL=, PARTUUID=."""
+    for prefix, directory in (("UUID=", "by-uuid"), ("LABEL=", "by-label"),
+                              ("PARTUUID=", "by-partuuid")):
+        if source.startswith(prefix):
+            value = source[len(prefix):]
+            return f"/dev/disk/{directory}/" + (value.lower() if prefix != "LABEL=" else value)
+    return source
+
+
+def _resolved(node: str) -> Any:
+    """The real device node, or None when it does not exist (a UUID is also found
+    whatever its letters' case)."""
+    if os.path.exists(node):
+        return os.path.realpath(node)
+    directory, name = os.path.split(node)
+    if directory == "/dev/disk/by-uuid":
+        try:
+            for entry in os.listdir(directory):
+                if entry.lower() == name.lower():
+                    return os.path.realpath(os.path.join(directory, entry))
+        except OSError:
+            return None
+    return None
+
+
+def _holders(device: str) -> List[str]:
+    """The device-mapper names that hold `device` open (/sys/class/block/X/holders)."""
+    names = []
+    holders = f"/sys/class/block/{os.path.basename(device)}/holders"
+    try:
+        entries = sorted(os.listdir(holders))
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            with open(os.path.join(holders, entry, "dm", "name"), encoding="utf-8") as f:
+                names.append(f.read().strip())
+        except OSError:
+            continue
+    return names
+
+
+LUKS_MAGIC = b"LUKS\xba\xbe"
+
+
+def _is_luks(device: str) -> Any:
+    """Whether `device` starts with a LUKS header (None when it cannot be read)."""
+    try:
+        with open(device, "rb") as f:
+            return f.read(len(LUKS_MAGIC)) == LUKS_MAGIC
+    except OSError:
+        return None
+
+
+def _crypttab_lines(path: str = "/etc/crypttab") -> List[Dict[str, Any]]:
+    lines = []
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return []
+    for line in text.splitlines():
+        fields = line.split()
+        if len(fields) < 2 or fields[0].startswith("#"):
+            continue
+        lines.append({"target": fields[0], "source": fields[1],
+                      "device": _resolved(device_node(fields[1]))})
+    return lines
+
+
+def _mapped_device_sources(devices: List[Dict[str, Any]]) -> Dict[str, Any]:
+    out: List[Dict[str, Any]] = []
+    keys: Dict[str, Any] = {}
+    for d in devices:
+        kind = d["kind"]
+        sources = []
+        for source in (d["sources"] if kind != "lvm" else ()):
+            real = _resolved(device_node(source))
+            sources.append({"source": source, "device": real,
+                            "open-as": _holders(real) if real else [],
+                            "luks": _is_luks(real) if real and kind == "luks" else None})
+        nodes = d["targets"] if kind == "raid" else [f"/dev/mapper/{t}" for t in d["targets"]]
+        out.append({"targets": d["targets"], "sources": sources,
+                    "missing": [n for n in nodes if not os.path.exists(n)]})
+        key = d.get("key-file")
+        if key:
+            try:
+                st = os.stat(key)
+                keys[key] = {"exists": True, "mode": st.st_mode & 0o7777}
+            except OSError:
+                keys[key] = {"exists": False}
+            if keys[key]["exists"] and sources and sources[0]["luks"] and \
+                    out[-1]["missing"] and exists("cryptsetup"):
+                # Whether the key opens the device the deploy is to open, without opening it:
+                # one run of the LUKS key derivation (a second or two, by design), never for
+                # a device that is open already. A host without cryptsetup yet gets it from
+                # this deploy: not known until then.
+                result = run(["cryptsetup", "open", "--test-passphrase", "--key-file", key,
+                              sources[0]["device"]], check=False, timeout=120)
+                sources[0]["key-opens"] = result.returncode == 0
+    luks = any(d["kind"] == "luks" for d in devices)
+    return {"devices": out, "key-files": keys,
+            "crypttab": _crypttab_lines() if luks else []}
 
 
 REPORTERS: Dict[str, Callable[[Any], Any]] = {
@@ -187,6 +317,8 @@ REPORTERS: Dict[str, Callable[[Any], Any]] = {
     "validate": _validate,
     "packages": _packages,
     "swap": _swap,
+    "mapped-devices": _mapped_devices,
+    "mapped-device-sources": _mapped_device_sources,
 }
 
 

@@ -28,7 +28,7 @@ from lispdeploy.store import StoreItem, closure
 from lispdeploy.system.activation import activation_program
 from lispdeploy.system.essential import operating_system_services
 from lispdeploy.system.file_systems import FileSystem, FileSystemLabel, Uuid
-from lispdeploy.system.guix_system import swap_entries
+from lispdeploy.system.guix_system import mapped_device_entries, swap_entries
 from lispdeploy.system.manifest import (PackageOrigin, account_entries, etc_entries,
                                         package_entries, package_origins,
                                         special_file_entries, unit_entries)
@@ -129,6 +129,7 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
         "file-systems": [_file_system(fs) for fs in operating_system.file_systems],
         "bootloader": _bootloader(operating_system.bootloader),
         "swap": swap_entries(operating_system),
+        "mapped-devices": mapped_device_entries(operating_system),
         # In the order of the system item's own closure (its references are sorted by path).
         "items": [item.path for item in closure(sorted(top, key=lambda i: i.path))],
     }

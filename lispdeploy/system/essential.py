@@ -13,7 +13,9 @@ system has whatever its `services` field says.
     profile-service-type         the `packages` field
 
 `file-systems` and `bootloader` are not services: the deploy's safety checks verify them
-against the host, and lispdeploy never rewrites /etc/fstab or reinstalls a bootloader.
+against the host, and lispdeploy never mounts them, writes their /etc/fstab lines or
+reinstalls a bootloader (swap's fstab lines and LUKS devices' crypttab lines are the
+manifest's swap and mapped-devices sections).
 
 A spec may replace this list with the `essential-services` field, as in Guix.
 """
@@ -29,7 +31,9 @@ from lispdeploy.services.sinks import (EtcFile, HostSettings, OperatingSystemEtc
                                        activation_service_type, etc_service_type,
                                        host_settings_service_type, profile_service_type,
                                        shepherd_root_service_type, system_service_type)
+from lispdeploy.system.guix_system import luks_packages
 from lispdeploy.system.operating_system import OperatingSystem
+from lispdeploy.system.packages import Package
 
 VISUDO = "/usr/sbin/visudo"
 
@@ -50,7 +54,8 @@ def operating_system_etc_files(os: OperatingSystem) -> Tuple[EtcFile, ...]:
 
 
 def _packages(os: OperatingSystem) -> Tuple:
-    """The `packages` field, and the packages of login shells given as package files."""
+    """The `packages` field, the packages of login shells given as package files, and
+    cryptsetup when a LUKS device is mapped."""
     # A package named by a string or a Guix variable has no location of its own: messages
     # about it (apt does not know it) point at the field that names it.
     where = os.field_location("packages")
@@ -64,6 +69,10 @@ def _packages(os: OperatingSystem) -> Tuple:
                 package = package.replace(location=user.field_location("shell"))
             packages.append(package)
             names.add(package.name)
+    for name, location in luks_packages(os):
+        if name not in names:
+            packages.append(Package(name=name, location=location))
+            names.add(name)
     return tuple(packages)
 
 

@@ -50,5 +50,5 @@ SPEC_VOCABULARY = (Vocabulary(
     },
     modules=(("gnu", "system"), ("gnu", "system", "accounts"), ("gnu", "system", "shadow"),
              ("gnu", "system", "file-systems"), ("gnu", "system", "keyboard"),
-             ("gnu", "system", "uuid"), ("gnu", "bootloader"), ("gnu", "bootloader", "grub")),
+             ("gnu", "system", "uuid"), ("gnu", "system", "mapped-devices"), ("gnu", "bootloader"), ("gnu", "bootloader", "grub")),
 ),)

@@ -51,6 +51,10 @@ def _machine(m: Machine) -> str:
     fs_text = ", ".join(f"{fs.mount_point} ({show(_device(fs.device))}, {fs.type})" for fs in real)
     pseudo = len(os.file_systems) - len(real)
     rows.append(("file systems", (fs_text or "none") + (f" + {pseudo} pseudo" if pseudo else "")))
+    mapped = [_mapped_device(d) for d in os.mapped_devices
+              if isinstance(d, guix_system.MappedDevice)]
+    if mapped:
+        rows.append(("mapped devices", ", ".join(mapped)))
     if os.bootloader is not None:
         b = os.bootloader
         rows.append(("bootloader", f"{b.bootloader.name} on {' '.join(b.targets) or '(no target)'}"))
@@ -68,6 +72,19 @@ def _machine(m: Machine) -> str:
         lines.append(f"  warning: {text}" + (f" ({m.configuration.location})"
                                              if m.configuration.location else ""))
     return "\n".join(lines)
+
+
+def _mapped_device(d) -> str:
+    kind = d.type.kind
+    sources = " ".join(guix_system.device_source(s) for s in (
+        d.source if isinstance(d.source, tuple) else (d.source,)))
+    if kind == "luks":
+        key = f"key {d.key_file}" if d.key_file else "passphrase at boot"
+        return (f"/dev/mapper/{d.target} (luks {sources}, {key}"
+                + (", discard" if d.allow_discards else "") + ")")
+    if kind == "lvm":
+        return " ".join(f"/dev/mapper/{t}" for t in d.targets) + f" (lvm {sources})"
+    return f"{d.target} (raid {sources})"
 
 
 def _configuration(c: Any) -> str:

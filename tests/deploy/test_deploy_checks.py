@@ -232,3 +232,33 @@ def test_swap_is_refused_on_a_container_host_before_any_change(world):
             "hint: declare swap-devices for servers and virtual machines only") in done.stderr
     assert world.sh(name, LISPDEPLOY_STATE + "; test ! -e /swapfile && "
                           "grep -c swap /etc/fstab || true") == ONLY_THE_RUNTIME + "0\n"
+
+
+def test_mapped_devices_are_refused_on_a_container_host_before_any_change(world):
+    """A container has no block devices of its own to map: the deploy says so at the
+    mapped-device, before cryptsetup is installed or an /etc/crypttab line written."""
+    name = world.host_name()
+    spec = world.write(f"""
+(use-modules (gnu) (gnu system mapped-devices))
+(define os
+  (operating-system
+    (host-name "vault")
+    (mapped-devices (list (mapped-device (source "/dev/vdb1") (target "home")
+                                         (type luks-device-mapping))))))
+(list {container_machine('os', name)})
+""")
+    # A dry run for the host that does not exist yet says so too, creating nothing.
+    done = world.lispdeploy("deploy", "--dry-run", spec)
+    assert done.returncode == 1, done.stdout
+    assert (f"vault: {spec}:6:27: error (checks): mapped-device home: this host is a container "
+            "(container-environment-type), which has no block devices") in done.stderr
+    done = world.lispdeploy("deploy", spec)
+    assert done.returncode == 1, done.stdout
+    assert (f"vault: {spec}:6:27: error (checks): mapped-device home: this host is a container "
+            "(systemd-nspawn), which has no block devices of its own to map (the device mapper "
+            "is the kernel's of the machine it runs on)\n"
+            "hint: declare mapped-devices for servers and virtual machines only") in done.stderr
+    assert "Traceback" not in done.stderr
+    assert world.sh(name, LISPDEPLOY_STATE + "; test ! -e /etc/crypttab && echo no-crypttab; "
+                          "dpkg-query -W -f='${db:Status-Abbrev}\\n' cryptsetup 2>/dev/null "
+                          "| grep ii || true") == ONLY_THE_RUNTIME + "no-crypttab\n"

@@ -11,9 +11,9 @@ import pytest
 
 from lispdeploy.hostside.apply import executor, validations
 from lispdeploy.hostside.contract import (Activation, EtcFile, Facts, FileFact, Group,
-                                          GroupFact, HostSettingsFact, Manifest, Package,
-                                          PackageFact, SpecialFile, TreeFact, Unit, UnitFact,
-                                          User, UserFact)
+                                          GroupFact, HostSettingsFact, Manifest, MappedDevice,
+                                          Package, PackageFact, SpecialFile, TreeFact, Unit,
+                                          UnitFact, User, UserFact)
 from lispdeploy.hostside.diffs import MASKED
 from lispdeploy.hostside.facts import password_digest
 from lispdeploy.hostside.hoststate import HostState
@@ -118,6 +118,18 @@ NGINX = Unit("nginx.service", reload=["nginx/nginx.conf"], packages=["nginx"])
 NGINX_ETC = EtcFile("nginx/nginx.conf", NGINX_CONF, validate=["/usr/sbin/nginx", "-t", "-c",
                                                             "{}"])
 OLD_NGINX = {"/etc/nginx/nginx.conf": file_fact(b"events {}\n")}
+
+
+HOME_LUKS = MappedDevice("luks", ["home"], ["/dev/vdb1"])
+DATA_LUKS = MappedDevice("luks", ["data"], ["/dev/vdc1"], key_file="/root/data.key")
+HOST_CRYPTTAB = "sda3_crypt UUID=aaaa none luks,discard\n"
+CRYPTTAB_BASES = {"/etc/hosts": HOSTS, "/etc/crypttab": HOST_CRYPTTAB}
+WITH_HOME = HOST_CRYPTTAB.encode() + b"home\t/dev/vdb1\tnone\tluks\n"
+# Debian 12's systemd reads /etc/crypttab itself; Debian 13's needs systemd-cryptsetup.
+GENERATOR = {"/usr/lib/systemd/system-generators/systemd-cryptsetup-generator":
+             file_fact(b"\x7fELF")}
+CRYPTTAB_MANAGED = {"/etc/crypttab": {"kind": "file", "backup": "/b", "mode": 420, "uid": 0,
+                                      "gid": 0}}
 
 
 def tree(digest="d1", differences=()):
@@ -383,6 +395,58 @@ CASES = [
      host(files={"/srv/site": file_fact(ITEMS[TOOL])}, trees={"/srv/site": TreeFact("file")}),
      state(originals={"/srv/site": {"kind": "absent"}}), None,
      ["remove file /srv/site", "change directory /srv/site"]),
+    # /etc/crypttab: lispdeploy's lines beside the host's own
+    ("a LUKS device: its line is added to the host's crypttab",
+     manifest(mapped_devices=[HOME_LUKS]),
+     host(files={"/etc/crypttab": file_fact(HOST_CRYPTTAB.encode()), **GENERATOR},
+          bases=CRYPTTAB_BASES),
+     state(), None, ["change file /etc/crypttab"]),
+    ("a host without /etc/crypttab gets one", manifest(mapped_devices=[HOME_LUKS]),
+     host(files=GENERATOR), state(), None, ["add file /etc/crypttab"]),
+    ("a systemd that does not read crypttab gets systemd-cryptsetup (Debian 13)",
+     manifest(mapped_devices=[HOME_LUKS]), host(), state(), None,
+     ["add package systemd-cryptsetup", "add file /etc/crypttab"]),
+    ("... which stays while a LUKS device is mapped",
+     manifest(mapped_devices=[HOME_LUKS]),
+     host(files={"/etc/crypttab": file_fact(b"home\t/dev/vdb1\tnone\tluks\n"), **GENERATOR},
+          packages={"systemd-cryptsetup": PackageFact("systemd-cryptsetup", True, "257")}),
+     state(originals={"/etc/crypttab": {"kind": "absent"}},
+           packages={"systemd-cryptsetup": {}}), manifest(mapped_devices=[HOME_LUKS]), []),
+    ("... and goes with the last one", manifest(),
+     host(files={"/etc/crypttab": file_fact(b"home\t/dev/vdb1\tnone\tluks\n"), **GENERATOR},
+          packages={"systemd-cryptsetup": PackageFact("systemd-cryptsetup", True, "257")}),
+     state(originals={"/etc/crypttab": {"kind": "absent"}},
+           packages={"systemd-cryptsetup": {}}), manifest(mapped_devices=[HOME_LUKS]),
+     ["remove file /etc/crypttab", "remove package systemd-cryptsetup"]),
+    ("the crypttab line is there already: nothing", manifest(mapped_devices=[HOME_LUKS]),
+     host(files={"/etc/crypttab": file_fact(WITH_HOME), **GENERATOR}, bases=CRYPTTAB_BASES),
+     state(originals=CRYPTTAB_MANAGED), manifest(mapped_devices=[HOME_LUKS]), []),
+    ("a LUKS device is added to a managed crypttab",
+     manifest(mapped_devices=[HOME_LUKS, DATA_LUKS]),
+     host(files={"/etc/crypttab": file_fact(WITH_HOME), **GENERATOR}, bases=CRYPTTAB_BASES),
+     state(originals=CRYPTTAB_MANAGED), manifest(mapped_devices=[HOME_LUKS]),
+     ["change file /etc/crypttab", "open mapping data"]),
+    ("a line changed by hand is put back, as drift", manifest(mapped_devices=[HOME_LUKS]),
+     host(files={"/etc/crypttab": file_fact(WITH_HOME.replace(b"luks\n", b"luks,nofail\n")),
+                 **GENERATOR}, bases=CRYPTTAB_BASES),
+     state(originals=CRYPTTAB_MANAGED), manifest(mapped_devices=[HOME_LUKS]),
+     ["change file /etc/crypttab"]),
+    ("the last LUKS device dropped: crypttab given back as the host had it",
+     manifest(mapped_devices=[MappedDevice("lvm", ["vg0-root"], ["vg0"])]),
+     host(files={"/etc/crypttab": file_fact(WITH_HOME), **GENERATOR}, bases=CRYPTTAB_BASES),
+     state(originals=CRYPTTAB_MANAGED), manifest(mapped_devices=[HOME_LUKS]),
+     ["restore file /etc/crypttab"]),
+    ("a new device with a key file is opened after its line is written",
+     manifest(mapped_devices=[DATA_LUKS]), host(files=GENERATOR), state(), None,
+     ["add file /etc/crypttab", "open mapping data"]),
+    ("a device that is open already is left alone",
+     manifest(mapped_devices=[DATA_LUKS]),
+     host(files={"/dev/mapper/data": FileFact("symlink", target="../dm-0"), **GENERATOR}),
+     state(), None, ["add file /etc/crypttab"]),
+    ("generation 0: a crypttab lispdeploy made is removed", None,
+     host(files={"/etc/crypttab": file_fact(b"home\t/dev/vdb1\tnone\tluks\n")}),
+     state(originals={"/etc/crypttab": {"kind": "absent"}}),
+     manifest(mapped_devices=[HOME_LUKS]), ["remove file /etc/crypttab"]),
     # apt's repositories
     ("apt's sources change: written, the package lists updated, then packages installed",
      manifest(etc=[ETC_MOTD, APT_SOURCE], packages=[Package("vendor-agent")]), host(), state(),

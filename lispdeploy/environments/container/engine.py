@@ -455,7 +455,8 @@ class ContainerEngine:
             memory_max=record.memory_max, ephemeral=record.ephemeral,
             image=record.image or (MACHINE if self._lower(record) == "/" else self._lower(record)),
             lower=self._lower(record), deployment=record.deployment, spec=record.spec,
-            directory=self.state.container_dir(record.name))
+            directory=self.state.container_dir(record.name),
+            owner=record.owner.pid if record.ephemeral and record.owner else None)
 
 
 def _owner(pid: Optional[int]) -> ProcessRef:

@@ -222,8 +222,11 @@ def find_host(machine: Machine) -> Optional[ProvisionedHost]:
 
 
 def deployment_hosts(deployment: str) -> List[ProvisionedHost]:
-    """Every container host `deployment` created."""
-    return [_provisioned(info) for info in engine().list() if info.deployment == deployment]
+    """Every container host `deployment` created (with LISPDEPLOY_CONTAINER_OWNER set, only
+    that process's: concurrent test runs may each have a deployment of the same name)."""
+    owner = _test_owner()
+    return [_provisioned(info) for info in engine().list() if info.deployment == deployment
+            and (owner is None or info.owner == owner)]
 
 
 def destroy_host(found: ProvisionedHost) -> None:

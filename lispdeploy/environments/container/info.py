@@ -29,7 +29,8 @@ class ContainerInfo:
     ("debian-12", "machine", a path) and `lower` is that image's root directory.
     `deployment` is the deployment that created the host (None for hosts made before
     deployments were recorded, or outside any), `spec` the spec it was last deployed from,
-    `directory` where its disk and state are.
+    `directory` where its disk and state are. An ephemeral host belongs to the process
+    `owner` (its PID): it goes with that process's other leftovers.
     """
 
     name: str
@@ -51,6 +52,7 @@ class ContainerInfo:
     deployment: Optional[str] = None
     spec: Optional[str] = None
     directory: str = ""
+    owner: Optional[int] = None
 
     @property
     def running(self) -> bool:

@@ -51,6 +51,8 @@ DEFAULT_DIR = "/var/lib/lispdeploy/package-cache"
 ADDRESS = "127.0.0.1"
 # Not apt-cacher-ng's own 3142: a machine may run its packaged service there.
 PORT = 3149
+# Seconds: later than any download start time (the largest int apt-cacher-ng reads).
+NEVER_FROZEN = 2**31 - 1
 PROGRAM = "/usr/sbin/apt-cacher-ng"
 SUPPORT_DIR = "/usr/lib/apt-cacher-ng"
 DAEMON_USER = "apt-cacher-ng"
@@ -237,6 +239,13 @@ class PackageCache:
             # expiration, which runs when asked for).
             "ExThreshold: 4",
             "ReportPage: acng-report.html",
+            # apt-cacher-ng 3.7 takes a file item whose download has not started yet for a
+            # frozen one and moves it aside; when three hosts ask for the same index in one
+            # second (hosts booted together, a fresh daemon), the second move collides
+            # ("Failure to move file ... out of the way") and that host's apt-get update hangs
+            # for good. Items are never taken for frozen: a stalled download still ends with
+            # NetworkTimeout.
+            f"ResponseFreezeDetectTime: {NEVER_FROZEN}",
             # Log every file served, with the client, as soon as it is.
             "VerboseLog: 1",
             "UnbufferLogs: 1",

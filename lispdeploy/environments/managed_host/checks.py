@@ -28,6 +28,12 @@ checks) are skipped when a machine's configuration says `(safety-checks? #f)`.
                      after fetching the package lists of a host that has none
     swap             swap can be turned on: not a container, the file exists or has a size,
                      an existing file holds a swap area, a device exists
+    mapped-devices   mapped devices can be: not a container; for LUKS, the host's systemd
+                     reads /etc/crypttab, or apt can install systemd-cryptsetup, which the
+                     activation then installs (Debian 13 ships the generator there)
+    mapped-device-sources *  each LUKS device exists, holds a LUKS header, is not opened (by
+                     the host's crypttab or otherwise) under another name, its key file
+                     exists and opens it; RAID arrays and LVM volumes exist
 """
 
 from __future__ import annotations
@@ -187,7 +193,20 @@ def locked_problem(holder: str) -> Problem:
 
 
 def _devices(ctx: CheckContext) -> List[Dict[str, str]]:
-    return [fs.device for fs in ctx.manifest.file_systems if fs.mount and not fs.pseudo]
+    # A file system on a LUKS device the spec maps exists once the device is open (at boot):
+    # the mapped-device checks verify the encrypted device instead.
+    luks = {d.targets[0] for d in ctx.manifest.mapped_devices if d.kind == "luks"}
+    on_luks = set()
+    for fs in (ctx.operating_system.file_systems if ctx.operating_system is not None else ()):
+        if any(getattr(getattr(d, "type", None), "kind", None) == "luks"
+               for d in fs.dependencies or ()):
+            on_luks.add(fs.mount_point)
+
+    def mapped(device: Dict[str, str]) -> bool:
+        path = device.get("path", "")
+        return path.startswith("/dev/mapper/") and path[len("/dev/mapper/"):] in luks
+    return [fs.device for fs in ctx.manifest.file_systems if fs.mount and not fs.pseudo
+            and fs.mount_point not in on_luks and not mapped(fs.device)]
 
 
 def _targets(ctx: CheckContext) -> List[str]:
@@ -523,6 +542,145 @@ def _swap(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
     return problems
 
 
+def _mapped_location(ctx: CheckContext, target: str):
+    """Where the spec declares the mapped device of `target`."""
+    os_ = ctx.operating_system
+    if os_ is None:
+        return None
+    for device in os_.mapped_devices:
+        if target in getattr(device, "targets", ()):
+            return getattr(device, "location", None) or os_.field_location("mapped_devices")
+    return os_.field_location("mapped_devices")
+
+
+def _mapped_devices(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    devices = ctx.manifest.mapped_devices
+    if not devices:
+        return []
+    first = devices[0].targets[0]
+    container = (report or {}).get("container") or ("container-environment-type"
+                                                     if ctx.container else None)
+    if container:
+        return [Problem(f"mapped-device {first}: this host is a container ({container}), which "
+                        "has no block devices of its own to map (the device mapper is the "
+                        "kernel's of the machine it runs on)",
+                        "declare mapped-devices for servers and virtual machines only",
+                        location=_mapped_location(ctx, first))]
+    luks = [d for d in devices if d.kind == "luks"]
+    apt = (report or {}).get("systemd-cryptsetup")
+    if luks and apt is not None and apt.get("problems"):
+        # The activation would install systemd-cryptsetup (hostside.plan.implied_packages).
+        target = luks[0].targets[0]
+        distribution = answer.os.name if answer.os is not None else "this host"
+        return [Problem(f"mapped-device {target}: this host's systemd does not read "
+                        "/etc/crypttab (it has no systemd-cryptsetup-generator), and its apt "
+                        f"({distribution}) offers no systemd-cryptsetup package, which "
+                        "provides it on Debian 13 and later",
+                        "install the package of the host's release that provides "
+                        "systemd-cryptsetup-generator, or check the host's apt sources"
+                        + (f" (apt-get update failed: {apt['update-error']})"
+                           if apt.get("update-error") else ""),
+                        location=_mapped_location(ctx, target))]
+    return []
+
+
+def _mapped_device_requests(ctx: CheckContext) -> List[Dict[str, Any]]:
+    if ctx.container:
+        return []
+    return [{"kind": d.kind, "targets": list(d.targets), "sources": list(d.sources),
+             "key-file": d.key_file} for d in ctx.manifest.mapped_devices]
+
+
+def _host_crypttab(answer: ProbeAnswer) -> set:
+    """The (name, device) pairs of the host's own /etc/crypttab lines (as it was before
+    lispdeploy)."""
+    base = answer.facts.bases.get("/etc/crypttab", "") if answer.facts is not None else ""
+    return {tuple(line.split()[:2]) for line in base.splitlines()
+            if len(line.split()) >= 2 and not line.split()[0].startswith("#")}
+
+
+def _mapped_device_sources(answer: ProbeAnswer, report: Any,
+                           ctx: CheckContext) -> List[Problem]:
+    if not report or ctx.container:
+        return []
+    problems: List[Problem] = []
+    own = _host_crypttab(answer)
+    lines = report.get("crypttab") or []
+    host_lines = [line for line in lines if (line["target"], line["source"]) in own]
+    # Names lispdeploy's earlier generations gave (lines it added): a rename is the spec's.
+    ours = {line["target"] for line in lines if (line["target"], line["source"]) not in own}
+    for d, found in zip(ctx.manifest.mapped_devices, report.get("devices") or ()):
+        target = d.targets[0]
+        where = _mapped_location(ctx, target)
+        if d.kind == "luks":
+            problems += _luks_problems(d, found, host_lines, ours, where)
+            key = (report.get("key-files") or {}).get(d.key_file) if d.key_file else None
+            if key is not None and not key.get("exists"):
+                problems.append(Problem(
+                    f"mapped-device {target}: key file {d.key_file} does not exist on the host",
+                    "put it there first (mode 0400, root's), or drop #:key-file to be asked "
+                    "for the passphrase at boot", location=where))
+            elif key is not None and ((found.get("sources") or [{}])[0]).get("key-opens") is False:
+                problems.append(Problem(
+                    f"mapped-device {target}: key file {d.key_file} does not open "
+                    f"{d.sources[0]} (cryptsetup open --test-passphrase refused it)",
+                    "give the key file of that device (`cryptsetup luksAddKey DEVICE KEYFILE` "
+                    "adds one), or drop #:key-file to be asked for the passphrase at boot",
+                    location=where))
+            elif key is not None and key.get("mode", 0) & 0o077:
+                problems.append(Problem(
+                    f"{where}: mapped-device {target}: key file {d.key_file} is readable by "
+                    f"others (mode {key['mode']:04o}); `chmod 0400 {d.key_file}` on the host",
+                    warning=True, location=where))
+        else:
+            for node in found.get("missing") or ():
+                what = "RAID array" if d.kind == "raid" else "logical volume"
+                tool = ("mdadm assembles arrays from /etc/mdadm/mdadm.conf (cat /proc/mdstat)"
+                        if d.kind == "raid" else "lvm2 activates volume groups (lvs)")
+                problems.append(Problem(
+                    f"mapped-device {target}: {what} {node} not found on the host",
+                    f"lispdeploy does not create arrays or volumes: Debian's {tool} at boot; "
+                    "declare the host's own, or set (safety-checks? #f)", location=where))
+    return problems
+
+
+def _luks_problems(d, found: Dict[str, Any], host_lines: List[Dict[str, Any]], ours: set,
+                   where) -> List[Problem]:
+    target = d.targets[0]
+    (source,) = found.get("sources") or ({"source": d.sources[0]},)
+    device = source.get("device")
+    if device is None:
+        return [Problem(f"mapped-device {target}: device {d.sources[0]} not found on the host",
+                        "declare the host's real device (lsblk -f, or `cryptsetup luksUUID "
+                        "DEVICE` for its UUID), or set (safety-checks? #f) in its "
+                        "machine-ssh-configuration", location=where)]
+    if source.get("luks") is False:
+        return [Problem(f"mapped-device {target}: {d.sources[0]} ({device}) holds no LUKS "
+                        "header, so cryptsetup cannot open it",
+                        "name the encrypted device; a new one is made with `cryptsetup "
+                        "luksFormat DEVICE` on the host (which erases it)", location=where)]
+    for line in host_lines:
+        if line["target"] != target and (line["source"] == d.sources[0] or
+                                         line.get("device") == device):
+            return [Problem(f"mapped-device {target}: the host's /etc/crypttab already opens "
+                            f"{d.sources[0]} as '{line['target']}'; a second line would open "
+                            "it twice at boot",
+                            f"name it as the host does, (target \"{line['target']}\"), or drop "
+                            "it from the spec: the host opens it already", location=where)]
+    others = [n for n in source.get("open-as") or () if n != target and n not in ours]
+    if others:
+        return [Problem(f"mapped-device {target}: {d.sources[0]} is open already, as "
+                        f"/dev/mapper/{others[0]}",
+                        f"name it as the host does, (target \"{others[0]}\"), or close that "
+                        "mapping first", location=where)]
+    if f"/dev/mapper/{target}" not in (found.get("missing") or ()) and \
+            target not in (source.get("open-as") or ()):
+        return [Problem(f"mapped-device {target}: /dev/mapper/{target} exists already and maps "
+                        f"another device than {d.sources[0]}",
+                        "choose another target name", location=where)]
+    return []
+
+
 def _unless_container(request):
     return lambda ctx: None if ctx.container else request(ctx)
 
@@ -548,6 +706,11 @@ SAFETY_CHECKS: Tuple[SafetyCheck, ...] = (
     SafetyCheck("downgrade", _downgrade),
     SafetyCheck("packages", _packages, _wanted_packages),
     SafetyCheck("swap", _swap, lambda ctx: [s.target for s in ctx.manifest.swap]),
+    # Judged without a host too: a dry run for a container host not created yet refuses.
+    SafetyCheck("mapped-devices", _mapped_devices,
+                lambda ctx: [d.kind for d in ctx.manifest.mapped_devices], needs_host=False),
+    SafetyCheck("mapped-device-sources", _mapped_device_sources, _mapped_device_requests,
+                optional=True),
 )
 
 
