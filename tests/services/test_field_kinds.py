@@ -54,7 +54,8 @@ from lispdeploy.services import (admin, apt, base, certbot, databases, mcron,  #
                                  monitoring, networking, php, shepherd, sinks, ssh, syslog,
                                  web)
 from lispdeploy.services.core import service, simple_service  # noqa: E402
-from lispdeploy.system import accounts, bootloader, file_systems, packages  # noqa: E402
+from lispdeploy.system import (accounts, bootloader, file_systems, guix_system,  # noqa: E402
+                               packages)
 from lispdeploy.system.closure import build_system  # noqa: E402
 from lispdeploy.system.operating_system import OperatingSystem  # noqa: E402
 
@@ -180,8 +181,11 @@ UNCHECKED = {
     ("package", "guix-name"): "the Guix name a package stands for, shown in messages",
     ("channel", None): "Guix only: accepted, never used on a Debian host",
     ("swap-space", None): "Guix only: accepted and noted ('not applied'), never written",
-    ("mapped-device", None): "Guix only: accepted and noted ('not applied'), never written",
-    ("mapped-device-kind", None): "a fixed table of Guix's device mappings",
+    ("mapped-device", "arguments"): "keywords and their values: the key file among them is "
+                                    "checked by the record as mapped-device-kind's key-file "
+                                    "(one absolute path, one word), which is tried here",
+    ("mapped-device-kind", "name"): "a fixed table of Guix's device mappings",
+    ("mapped-device-kind", "debian"): "a fixed table of Guix's device mappings",
 }
 # Guix fields the Debian mapping accepts and ignores (Guix-only, no effect on a host).
 _GUIX_ONLY = {"operating-system-file", "operating-system-expression", "channels",
@@ -640,6 +644,39 @@ def special_files_read(system, tmp):
                    if not path.startswith("/etc/"))]
 
 
+# /etc/crypttab: what the host writes for LUKS devices --------------------------------------
+
+def crypttab_read(system, tmp):
+    """/etc/crypttab as the host writes it on a host without one, in fields as systemd's
+    generator splits them (whitespace)."""
+    record = Manifest.from_json(json.loads(json.dumps(system.manifest)))
+    files = plan.wanted_files(record, Facts(), HostState(os.path.join(tmp, "state")), None)
+    text = files[plan.CRYPTTAB].content.decode()
+    return [line.split() for line in text.split("\n") if line.strip()]
+
+
+def crypttab_check(system, tmp):
+    """systemd's crypttab generator reads the file (SYSTEMD_CRYPTTAB) and makes the unit of
+    each device, opening it from its source."""
+    record = Manifest.from_json(json.loads(json.dumps(system.manifest)))
+    files = plan.wanted_files(record, Facts(), HostState(os.path.join(tmp, "state")), None)
+    crypttab = save(tmp, "crypttab", files[plan.CRYPTTAB].content.decode())
+    out = os.path.join(tmp, "generated")
+    if os.path.isdir(out):
+        subprocess.run(["rm", "-rf", out], check=True)
+    os.makedirs(out)
+    generator = require("/usr/lib/systemd/system-generators/systemd-cryptsetup-generator")
+    result = subprocess.run([generator, out, out, out], capture_output=True, text=True,
+                            timeout=60, env={"SYSTEMD_CRYPTTAB": crypttab,
+                                             "SYSTEMD_LOG_TARGET": "console"})
+    checked(result, "systemd-cryptsetup-generator")
+    for device in record.mapped_devices:
+        unit = os.path.join(out, plan.cryptsetup_unit(device.targets[0]))
+        assert os.path.isfile(unit), (unit, os.listdir(out), result.stderr)
+        with open(unit, encoding="utf-8") as f:
+            assert device.targets[0] in f.read()
+
+
 # ---------------------------------------------------------------------------------------------
 # The table: record -> how to embed it, read the file, check it; a sample for each field
 
@@ -951,6 +988,19 @@ CASES["special-file"] = Case(
         location=SPEC)),
     special_files_read,
     {"path": "/srv/lispdeploy-sample", "user": "lispdeployuser", "group": "lispdeploygroup"})
+# crypt's mapped devices: LUKS devices are /etc/crypttab lines
+CASES["mapped-device"] = Case(
+    lambda **f: with_services(mapped_devices=(guix_system.MappedDevice(location=SPEC, **{
+        "source": "/dev/vdb1", "targets": ("home",), "type": guix_system.LUKS, **f}),)),
+    both(crypttab_read, manifest_read("mapped-devices")),
+    {"source": "/dev/lispdeploy-sample", "targets": ("lispdeploysample",)},
+    crypttab_check)
+CASES["mapped-device-kind"] = Case(
+    lambda **f: with_services(mapped_devices=(guix_system.MappedDevice(
+        location=SPEC, source="/dev/vdb1", targets=("home",),
+        type=guix_system.LUKS.replace(location=SPEC, **f)),)),
+    both(crypttab_read, manifest_read("mapped-devices")),
+    {"key_file": "/root/lispdeploy-sample.key"}, crypttab_check)
 CASES["unattended-upgrades-configuration"] = Case(
     lambda **f: with_services(service(admin.unattended_upgrade_service_type,
                                       admin.UnattendedUpgradesConfiguration(location=SPEC, **f))),
