@@ -44,8 +44,6 @@ SOURCES_DIR = "apt/sources.list.d"
 KEYRINGS_DIR = "apt/keyrings"
 PREFERENCES_FILE = "apt/preferences.d/lispdeploy"
 
-_URI = re.compile(r"^(https?|file|cdrom|mirror\+https?|tor\+https?)://[^\s]*$|^file:/[^\s]*$")
-_WORD = re.compile(r"^[^\s#]+$")
 _OPTION_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
 _PACKAGE = re.compile(r"^[a-z0-9*?][a-z0-9+.*?:/-]*$")
 # Fields apt-source writes itself; extra-options may not repeat them.
@@ -65,20 +63,14 @@ pin = kinds.pattern(r"(release|origin|version)( \S(.*\S)?)?",
                     "\"version 1.2*\"", base=kinds.line, name="apt-pin")
 
 
-def _uri(value):
-    text = checks.string(value)
-    if not _URI.match(text):
-        raise TypeError("repository URIs such as \"https://deb.example.org/debian\"")
-    return text
+# The words of a deb822 field's value (sources.list(5)): one token each, no '#'.
+_uri = kinds.pattern(r"(https?|file|cdrom|mirror\+https?|tor\+https?)://\S*|file:/\S*",
+                     "repository URIs such as \"https://deb.example.org/debian\"",
+                     name="apt-uri")
 
 
 def _word(what):
-    def check(value):
-        text = checks.string(value)
-        if not _WORD.match(text):
-            raise TypeError(what)
-        return text
-    return check
+    return kinds.pattern(r"[^\s#]+", what, name="apt-word")
 
 
 def _options(value):

@@ -58,11 +58,11 @@ _DOMAIN = re.compile(r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+$")
 
 
-def _domain(value):
-    text = checks.string(value)
-    if len(text) > 253 or not _DOMAIN.match(text):
-        raise TypeError("domain names such as \"www.example.org\"")
-    return text
+# A domain name: the certificate's, nginx's server_name, certbot's -d, openssl's subject.
+_domain = kinds.within(
+    kinds.word, lambda text: None if len(text) <= 253 and _DOMAIN.match(text)
+    else "it does not have that form", "domain names such as \"www.example.org\"",
+    name="domain")
 
 
 # certbot's name of a certificate: a directory under /etc/letsencrypt/live and /etc/certs,

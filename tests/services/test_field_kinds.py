@@ -958,12 +958,16 @@ CASES["apt-source"] = Case(
     lambda **f: apt_with(sources=(apt.AptSource(location=SPEC, **{
         "name": "sample", "uris": ("http://127.0.0.1/debian",), "suites": ("stable",),
         "components": ("main",), **f}),)),
-    apt_files_read, {"name": "lispdeploysample"}, apt_check)
+    apt_files_read,
+    {"name": "lispdeploysample", "uris": ("http://127.0.0.1/lispdeploy-sample",),
+     "suites": ("lispdeploysample",), "components": ("lispdeploysample",),
+     "architectures": ("lispdeploysample",)}, apt_check)
 CASES["apt-pin"] = Case(
     lambda **f: apt_with(pins=(apt.AptPin(location=SPEC, **{
         "packages": ("hello",), "pin": "origin example.org", "priority": 700, **f}),)),
     etc_files_read,
-    {"pin": "origin lispdeploy-sample.example.org", "explanation": "The lispdeploy sample"},
+    {"pin": "origin lispdeploy-sample.example.org", "explanation": "The lispdeploy sample",
+     "packages": ("lispdeploy-sample",)},
     apt_check)
 CASES["certbot-configuration"] = Case(
     certbot_with, certbot_read,
@@ -975,7 +979,8 @@ CASES["certificate-configuration"] = Case(
         "domains": ("example.org",), "challenge": "dns",
         "authentication_hook": "/usr/local/bin/auth", **f})),
     certbot_read,
-    {"name": "lispdeploysample", "csr": "/etc/ssl/lispdeploy-sample.csr",
+    {"name": "lispdeploysample", "domains": ("lispdeploy-sample.example.org",),
+     "csr": "/etc/ssl/lispdeploy-sample.csr",
      "authentication_hook": "/usr/local/bin/lispdeploy-sample-auth",
      "cleanup_hook": "/usr/local/bin/lispdeploy-sample-cleanup",
      "deploy_hook": "/usr/local/bin/lispdeploy-sample-deployed", "user": "lispdeployuser"},
