@@ -18,7 +18,7 @@ DEBIAN_PACKAGES := openssh-server openssh-client systemd-container sudo apache2 
 	postgresql mariadb-server mariadb-client redis-tools php-fpm rsyslog logrotate unattended-upgrades zstd \
 	pebble openssl apt-utils gnupg
 
-.PHONY: test test-crash bench demo demo-clean try-forum deps system-deps venv lint clean
+.PHONY: test test-crash test-corpus bench demo demo-clean try-forum deps system-deps venv lint clean
 
 # Container hosts share this machine's inotify and task limits: raised (never lowered) for the
 # hosts a run boots at once (tools/raise-container-limits.sh, docs/environments.md).
@@ -45,6 +45,11 @@ bench: deps
 # Every interruption point of the crash-safety harness (docs/safety.md), not a sample: ~40 min.
 test-crash: deps
 	LISPDEPLOY_CRASH_POINTS=all $(BIN)/pytest -q -s -p no:cacheprovider tests/deploy/test_crash_safety.py
+
+# Every spec of the bad-spec corpus (docs/safety.md), not make test's sample: ~18 min.
+test-corpus: deps
+	@sh tools/raise-container-limits.sh $(TEST_HOSTS)
+	LISPDEPLOY_CORPUS=all $(BIN)/pytest -q -p no:cacheprovider tests/safety/test_bad_specs.py
 
 demo: deps
 	@sh tools/demo.sh

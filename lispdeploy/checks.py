@@ -46,6 +46,14 @@ def anything(value: Any) -> Any:
     return freeze(value)
 
 
+def refusal(message: str, reason) -> TypeError:
+    """A TypeError saying what was expected, with why the value is not that (`reason`, such
+    as "it holds a newline", kept for the checks that wrap this one)."""
+    error = TypeError(message)
+    error.reason = reason
+    return error
+
+
 def optional(check: Check, what: str = "") -> Check:
     """`check`, or #f / nothing (stored as None)."""
     def optional_check(value):
@@ -54,8 +62,12 @@ def optional(check: Check, what: str = "") -> Check:
         try:
             return check(value)
         except TypeError as e:
-            raise TypeError(f"{what or e} or #f") from None
+            reason = getattr(e, "reason", None)
+            if what and reason:
+                raise refusal(f"{what} ({reason}) or #f", reason) from None
+            raise refusal(f"{what or e} or #f", reason) from None
     optional_check.__doc__ = f"{check.__doc__} Or #f."
+    optional_check.inner = check
     return optional_check
 
 
@@ -67,8 +79,20 @@ def list_of(check: Check, what: str) -> Check:
         try:
             return tuple(map(check, value))
         except TypeError:
-            raise TypeError(f"a list of {what}") from None
+            pass
+        # Slow path, only to say which item was refused and why ("it holds a newline").
+        for number, item in enumerate(value, 1):
+            try:
+                check(item)
+            except TypeError as e:
+                reason = getattr(e, "reason", None)
+                if reason:
+                    reason = f"item {number}: {reason}"
+                raise refusal(f"a list of {what}" + (f" ({reason})" if reason else ""),
+                              reason) from None
+        raise TypeError(f"a list of {what}")
     list_check.__doc__ = f"A list of {what}."
+    list_check.inner = check
     return list_check
 
 
@@ -102,6 +126,8 @@ def either(*checks: Check, what: str) -> Check:
             except TypeError:
                 continue
         raise TypeError(what)
+    # Looked through by lispdeploy.services.kinds.kind_of.
+    either_check.alternatives = checks
     return either_check
 
 

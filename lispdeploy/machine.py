@@ -152,6 +152,20 @@ class Machine(Record):
         return os.host_name
 
 
+def machine_targets(machine: Machine) -> tuple:
+    """What identifies the host a machine deploys to (("ssh", address, port), ("container",
+    name), ...), as its configuration says; () when its configuration cannot tell."""
+    targets = getattr(machine.configuration, "targets", None)
+    return tuple(targets(machine)) if callable(targets) else ()
+
+
+def describe_target(target: tuple) -> str:
+    """A target as a message shows it: "address 192.0.2.1 port 22", "container web-1"."""
+    if target[0] == "ssh":
+        return f"address {target[1]} port {target[2]}"
+    return f"{target[0]} {' '.join(str(t) for t in target[1:])}"
+
+
 class PlannedHost:
     """What provisioning would create for a machine whose host does not exist yet, for a dry
     run: `description` (shown: {"kind": "container host", "name", "address", "image"}, or a

@@ -262,7 +262,8 @@ def _checked(cls, field: Field, value: Any, location: Optional[Location]) -> Any
 def _field_error(cls, field: Field, value: Any, error: TypeError,
                  location: Optional[Location]) -> RecordError:
     return RecordError(f"{cls.record_name}: field '{field.spec_name}' expects {error}, "
-                       f"got {describe_value(value)}", location=location)
+                       f"got {describe_value(value)}", location=location,
+                       hint=getattr(error, "hint", None))
 
 
 def describe_value(value: Any) -> str:

@@ -18,11 +18,12 @@ from lispdeploy.hostside.store import HASH_LENGTH, STORE_DIR, item_digest
 class StoreItem:
     """One immutable item: a file (`content`) or a directory (`entries`)."""
 
-    __slots__ = ("name", "content", "executable", "entries", "references", "hash", "path")
+    __slots__ = ("name", "content", "executable", "entries", "references", "private", "hash",
+                 "path")
 
     def __init__(self, name: str, *, content: Optional[bytes] = None, executable: bool = False,
                  entries: Optional[Iterable[Tuple[str, bytes, bool]]] = None,
-                 references: Iterable["StoreItem"] = ()):
+                 references: Iterable["StoreItem"] = (), private: bool = False):
         if (content is None) == (entries is None):
             raise ValueError("a store item has either content (a file) or entries (a directory)")
         if "/" in name or not name:
@@ -37,13 +38,22 @@ class StoreItem:
                 raise ValueError(f"bad directory entry {path!r} in store item {name!r}")
         refs = {r.path: r for r in references}
         self.references = tuple(refs[p] for p in sorted(refs))
+        # Private: readable by root only on hosts (see lispdeploy.hostside.store).
+        self.private = bool(private)
         self.hash = self._digest()
         self.path = f"{STORE_DIR}/{self.hash}-{self.name}"
 
     def _digest(self) -> str:
         # The same function hosts use to verify the items they receive.
         return item_digest(self.name, self.content, self.executable, self.entries,
-                           [ref.path for ref in self.references])
+                           [ref.path for ref in self.references], self.private)
+
+    def as_private(self) -> "StoreItem":
+        """This item as one only root may read on hosts (its own path)."""
+        if self.private:
+            return self
+        return StoreItem(self.name, content=self.content, executable=self.executable,
+                         entries=self.entries, references=self.references, private=True)
 
     @property
     def size(self) -> int:

@@ -265,7 +265,9 @@ class Deployment:
                 return work(host)
             except LispdeployError as e:
                 return HostReport(host.name, FAILED).fail(e)
-            except Exception as e:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as e:  # sys.exit in a spec's procedure too
                 if host.machine.environment.name in BUILT_IN:
                     raise
                 # A procedure of a spec's environment type: its error is the host's result.

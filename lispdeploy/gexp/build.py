@@ -34,6 +34,8 @@ def item_transfer(items: Iterable[StoreItem]) -> Tuple[List[Dict], List[bytes]]:
     for item in items:
         header = {"path": item.path, "name": item.name, "executable": item.executable,
                   "references": [r.path for r in item.references]}
+        if item.private:
+            header["private"] = True
         if item.content is not None:
             header.update(kind="file", size=len(item.content))
             payload.append(item.content)

@@ -1,6 +1,7 @@
 """File-like objects: things that become files in a host's store when a g-expression or a
 service refers to them (`plain-file`, `local-file`, `mixed-text-file`, `computed-file`,
-`program-file`, `file-append`).
+`program-file`, `file-append`), and `secret-file`, the one that never does: its content is
+read on the controller when a deploy needs it and goes straight to its destination.
 """
 
 from __future__ import annotations
@@ -119,6 +120,74 @@ class FileAppend(FileLike):
     record_name = "file-append"
     fields = (Field("base", check=file_like_check),
               Field("suffix", "", check=checks.string))
+
+
+SECRET_TIMEOUT = 60.0
+
+
+class SecretFile(FileLike):
+    """A secret: content read on the controller at deploy time, from a file or a command's
+    output (`pass show db/app`), and written on the host only at its destination, with its
+    owner and mode. It never becomes a store item, so it is in no manifest, diff or cache.
+    Usable as an /etc file's content only."""
+
+    record_name = "secret-file"
+    fields = (Field("name", check=store_name, doc="a name for messages"),
+              Field("file", None, check=checks.optional(checks.string),
+                    doc="a file of the controller holding the secret"),
+              Field("command", None, check=checks.optional(checks.list_of(
+                  checks.string, "strings")), doc="a command printing the secret"))
+
+    def _validate(self):
+        if (self.file is None) == (self.command is None):
+            raise SpecError(f"secret-file '{self.name}': give either #:file or #:command",
+                            location=self.location,
+                            hint="(secret-file \"db-password\" #:file \"secrets/db\") or "
+                                 "(secret-file \"db-password\" #:command '(\"pass\" \"show\" "
+                                 "\"db\"))")
+        if self.command is not None and (not self.command or any(
+                "\x00" in word for word in self.command)):
+            raise SpecError(f"secret-file '{self.name}': #:command must be a program and its "
+                            "arguments", location=self.location)
+
+    def read(self) -> bytes:
+        """The secret's content, read now (never stored); a located error if it cannot be."""
+        import subprocess
+        if self.file is not None:
+            try:
+                with open(self.file, "rb") as f:
+                    return f.read()
+            except OSError as e:
+                raise SpecError(f"secret-file '{self.name}': cannot read {self.file}: "
+                                f"{e.strerror}", location=self.location) from None
+        try:
+            done = subprocess.run(list(self.command), capture_output=True,
+                                  stdin=subprocess.DEVNULL, timeout=SECRET_TIMEOUT)
+        except OSError as e:
+            raise SpecError(f"secret-file '{self.name}': cannot run {self.command[0]}: "
+                            f"{e.strerror}", location=self.location) from None
+        except subprocess.TimeoutExpired:
+            raise SpecError(f"secret-file '{self.name}': {self.command[0]} did not finish "
+                            f"within {SECRET_TIMEOUT:.0f} s", location=self.location) from None
+        if done.returncode != 0:
+            # Its error output says why (a locked password store, a missing entry); it is
+            # not the secret, which goes to stdout.
+            tail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+            raise SpecError(f"secret-file '{self.name}': {' '.join(self.command)} failed "
+                            f"(exit status {done.returncode})"
+                            + (": " + " ".join(tail) if tail else ""),
+                            location=self.location)
+        return done.stdout
+
+
+def secret_file(name, *, file=None, command=None, location=None, base_directory=None):
+    """`(secret-file NAME #:file PATH)` or `(secret-file NAME #:command '("pass" "show" X))`;
+    a relative PATH is resolved against the spec's directory."""
+    if isinstance(file, str) and not os.path.isabs(file):
+        base = base_directory or (os.path.dirname(os.path.abspath(location.file))
+                                  if location is not None and location.file else os.getcwd())
+        file = os.path.normpath(os.path.join(base, file))
+    return SecretFile(name=name, file=file, command=command, location=location)
 
 
 def mixed_text_file(name, *texts, location=None):

@@ -16,7 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from lispdeploy.errors import GexpError
 from lispdeploy.gexp.build import LocalBuilder
 from lispdeploy.gexp.files import (ComputedFile, FileAppend, FileLike, LocalFile, MixedTextFile,
-                                   PlainFile, ProgramFile)
+                                   PlainFile, ProgramFile, SecretFile)
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.gexp.program import SOURCE_MAPS, LoweredProgram, ProgramBuilder
 from lispdeploy.hostside.program import SourceMap
@@ -45,6 +45,12 @@ class Lowerer:
 
     def path_of(self, obj: FileLike) -> Tuple[str, List[StoreItem]]:
         """The host path a reference to `obj` stands for, and the items it needs."""
+        if isinstance(obj, SecretFile):
+            raise GexpError(f"secret-file '{obj.name}' cannot be part of a store item: its "
+                            "content would be kept in every host's store",
+                            location=obj.location,
+                            hint="use it only as the content of an /etc file: (etc-file (path "
+                                 "...) (file (secret-file ...)) (mode #o600))")
         if isinstance(obj, FileAppend):
             path, items = self.path_of(obj.base)
             return path + obj.suffix, items
@@ -96,6 +102,12 @@ class Lowerer:
         if isinstance(obj, ComputedFile):
             lowered = self.lower_program(obj.name, obj.gexp)
             return self.builder.build(lowered, name=obj.name, location=obj.location)
+        if isinstance(obj, SecretFile):
+            raise GexpError(f"secret-file '{obj.name}' cannot be part of a store item: its "
+                            "content would be kept in every host's store",
+                            location=obj.location,
+                            hint="use it only as the content of an /etc file: (etc-file (path "
+                                 "...) (file (secret-file ...)) (mode #o600))")
         if isinstance(obj, FileAppend):
             raise GexpError("file-append names a path inside another item, not an item of its "
                             "own", location=obj.location,

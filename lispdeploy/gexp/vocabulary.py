@@ -14,6 +14,7 @@ SPEC_VOCABULARY = (Vocabulary(
         "computed-file": files.computed_file,
         "program-file": files.program_file,
         "file-append": files.file_append,
+        "secret-file": files.secret_file,
     },
     values={
         "gexp?": lambda v: isinstance(v, Gexp),

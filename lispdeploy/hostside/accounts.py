@@ -89,8 +89,11 @@ def add_group(args: Dict[str, Any], context) -> None:
 def add_user(args: Dict[str, Any], context) -> None:
     """useradd a declared user (with its home when it asks for one)."""
     user = args["user"]
+    home = user["home"]
+    # useradd -m makes the home (with /etc/skel) only when nothing is there: lispdeploy then
+    # made it, and records so; a directory that was there is left as it is.
+    make = bool(user.get("create-home")) and not os.path.lexists(home)
     if _user(user["name"]) is None:
-        home_existed = os.path.lexists(user["home"])
         argv = ["useradd"]
         if user.get("system"):
             argv.append("--system")
@@ -100,22 +103,40 @@ def add_user(args: Dict[str, Any], context) -> None:
                  "-s", user["shell"]]
         if user["supplementary-groups"]:
             argv += ["-G", ",".join(user["supplementary-groups"])]
-        argv.append("-m" if user.get("create-home") else "-M")
+        argv.append("-m" if make else "-M")
         if user.get("password") is not None:
             argv += ["-p", user["password"]]
+        if make:
+            context.state.record("homes", home, {"user": user["name"]})
         run(argv + [user["name"]])
-        if not home_existed and os.path.isdir(user["home"]):
-            created.note(user["home"], "home")  # made by useradd -m
+        if make and os.path.isdir(home):
+            created.note(home, "home")  # made by useradd -m
     context.state.record("users", user["name"], {"created": True})
     if user.get("create-home"):
-        make_home(user)
+        make_home(user, context.state)
 
 
-def make_home(user: Dict[str, Any]) -> None:
-    """Create a user's home directory, owned by them, with the declared permissions."""
+def make_home(user: Dict[str, Any], state: HostState) -> None:
+    """Create a user's home directory, owned by them, with the declared permissions. A
+    directory lispdeploy did not create (there before, or made by someone else meanwhile) is
+    never chowned or chmodded."""
     entry = pwd.getpwnam(user["name"])
-    created.makedirs(user["home"], 0o700, how="home")
-    os.chown(user["home"], entry.pw_uid, entry.pw_gid)
+    home = user["home"]
+    homes = state.data.setdefault("homes", {})
+    if home not in homes:
+        created.makedirs(os.path.dirname(home))
+        # Recorded first (an executor records what it changes before changing it), and
+        # forgotten when something is there already: that is not lispdeploy's.
+        state.record("homes", home, {"user": user["name"]})
+        try:
+            os.mkdir(home, 0o700)
+        except FileExistsError:
+            state.record("homes", home, None)
+            return
+        created.note(home, "home")
+    elif not os.path.isdir(home):
+        created.makedirs(home, 0o700, how="home")
+    os.chown(home, entry.pw_uid, entry.pw_gid)
     permissions = user.get("home-permissions", "0700")
     os.chmod(user["home"], int(permissions, 8) if isinstance(permissions, str) else permissions)
 
@@ -124,7 +145,7 @@ def change_user(args: Dict[str, Any], context) -> None:
     """Bring an existing account's declared fields (or its home) in line, remembering the
     fields it had the first time lispdeploy changes it."""
     if args.get("home"):
-        make_home(args["user"])
+        make_home(args["user"], context.state)
         return
     name = args["user"]
     state: HostState = context.state
@@ -161,8 +182,13 @@ def restore_user(args: Dict[str, Any], context) -> None:
 def remove_user(args: Dict[str, Any], context) -> None:
     """userdel an account lispdeploy created (its home directory stays)."""
     name = args["user"]
-    if _user(name) is not None:
+    entry = _user(name)
+    if entry is not None:
         run(["userdel", name])
+        # The home stays (it holds the user's files) but is no longer lispdeploy's: a later
+        # account naming it would find it there, and leave it alone.
+        if entry.pw_dir in context.state.data.get("homes", {}):
+            context.state.record("homes", entry.pw_dir, None)
     context.state.record("users", name, None)
 
 

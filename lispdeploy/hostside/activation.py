@@ -18,8 +18,11 @@ current the same way.
 Each of them holds the deploy lock and keeps an activation journal (`hostside.journal`) from
 before the first change to the end, so that one cut short is recovered by whoever finds the
 journal with the lock free (`recover`): a new generation is undone (the host goes back to the
-previous one, and the new generation is deleted), a switch or a repair is finished. Standard
-library only.
+previous one, and the new generation is deleted), a switch or a repair is finished.
+
+Secret-files' content comes with `activate` (`secrets`, in memory only); what each replaced is
+kept in memory too, and a roll-back gives it back from there. A recovery after a crash has
+neither: it keeps such a file as the host has it (see docs/safety.md). Standard library only.
 """
 
 from __future__ import annotations
@@ -50,23 +53,30 @@ LEASE_MARGIN = 30.0
 
 
 def planned(manifest: Optional[Manifest], current: Optional[Manifest], state: HostState,
-            already: Optional[Already] = None) -> List[Change]:
+            already: Optional[Already] = None,
+            secrets: Optional[Dict[str, bytes]] = None) -> List[Change]:
     """The plan from facts gathered now."""
     facts = gather(facts_request(manifest, state, current), state)
-    return plan(manifest, facts, state, StoreItems(), current=current, already=already)
+    return plan(manifest, facts, state, StoreItems(), current=current, already=already,
+                secrets=secrets)
 
 
 def converge(manifest: Optional[Manifest], current: Optional[Manifest],
-             journal: Optional[Journal] = None) -> List[Change]:
+             journal: Optional[Journal] = None,
+             context: Optional[Context] = None) -> List[Change]:
     """Make the host match `manifest` (None: generation 0), coming from the generation whose
     manifest is `current`; return what was done (see the module docstring). With `journal`,
     each change is recorded in it, and what an interrupted run of the same phase made still
-    has its restarts."""
+    has its restarts. `context` holds the secrets sent with the activation (and collects
+    what their destinations held)."""
     state = HostState()
-    context = Context(state, journal=journal)
+    if context is None:
+        context = Context(state, journal=journal)
+    else:
+        context.state, context.journal = state, journal
     before = journal.already() if journal is not None else {}
     already = Already(before.get("paths", ()), before.get("packages", ()))
-    changes = planned(manifest, current, state, already)
+    changes = planned(manifest, current, state, already, secrets=context.secrets)
     first = [c for c in changes if c.args.get("step") == STEP_PACKAGES]
     if not first:
         return apply(changes, context, manifest)
@@ -75,7 +85,7 @@ def converge(manifest: Optional[Manifest], current: Optional[Manifest],
     written = [c.name for c in first if c.kind == "file"]
     already.packages.update(installed)
     already.paths.update(written)
-    rest = [c for c in planned(manifest, current, state, already)
+    rest = [c for c in planned(manifest, current, state, already, secrets=context.secrets)
             if c.args.get("step") != STEP_PACKAGES]
     return done + apply(rest, context, manifest)
 
@@ -92,13 +102,16 @@ def _readable(number: Optional[int]) -> Optional[Manifest]:
 def activate(system_path: str, *, who: str = "lispdeploy",
              provenance: Optional[Dict[str, Any]] = None,
              confirm: Optional[Dict[str, Any]] = None, agent: Optional[str] = None,
-             holder: Optional[Dict[str, Any]] = None) -> Outcome:
+             holder: Optional[Dict[str, Any]] = None,
+             secrets: Optional[Dict[str, bytes]] = None) -> Outcome:
     """Make `system_path` a new current generation and converge to it; on failure go back.
-    The system the host already runs is converged to in place (drift repaired). With
-    `confirm` ({"watchdog": program, "timeout": seconds}), a new generation awaits its
-    confirmation (see hostside.confirmation), and the host stays `holder`'s until then
-    (hostside.lease; the caller holds the lease lock). Interrupted activations found first
-    are recovered first (`Outcome.recovered`)."""
+    The system the host already runs is converged to in place (drift repaired, secrets
+    rotated). With `confirm` ({"watchdog": program, "timeout": seconds}), a new generation
+    awaits its confirmation (see hostside.confirmation), and the host stays `holder`'s until
+    then (hostside.lease; the caller holds the lease lock). Interrupted activations found
+    first are recovered first (`Outcome.recovered`). `secrets`: /etc path -> content of the
+    manifest's secrets (in memory only; what they replace is given back from memory on a
+    roll-back)."""
     started = time.time()
     manifest = generations.load_manifest(system_path)
     with generations.Lock(who):
@@ -109,7 +122,7 @@ def activate(system_path: str, *, who: str = "lispdeploy",
         # left it awaiting confirmation, that is the confirmation.
         confirmed = confirmation.confirm_pending(previous)
         if previous is not None and generations.system_of(previous) == system_path:
-            outcome = _repair(previous, manifest, provenance, who, agent)
+            outcome = _repair(previous, manifest, provenance, who, agent, secrets)
         else:
             number = generations.next_number()
             journal = Journal.begin(ACTIVATE, number, previous, new=True, who=who, agent=agent)
@@ -117,7 +130,7 @@ def activate(system_path: str, *, who: str = "lispdeploy",
             generations.record_provenance(number, provenance)
             created.begin(number)
             try:
-                outcome = _switch_and_converge(journal, number, previous)
+                outcome = _switch_and_converge(journal, number, previous, secrets)
             finally:
                 created.stop()
             guarded = False
@@ -141,11 +154,11 @@ def activate(system_path: str, *, who: str = "lispdeploy",
 
 
 def _repair(number: int, manifest: Manifest, provenance: Optional[Dict[str, Any]], who: str,
-            agent: Optional[str]) -> Outcome:
+            agent: Optional[str], secrets: Optional[Dict[str, bytes]] = None) -> Outcome:
     moved = generations.record_provenance(number, provenance)
     journal = Journal.begin(REPAIR, number, number, new=False, who=who, agent=agent)
     try:
-        done = converge(manifest, manifest, journal)
+        done = converge(manifest, manifest, journal, Context(HostState(), secrets=secrets))
     except Interrupted:
         raise
     except Exception as failure:
@@ -229,14 +242,15 @@ def _message(failure: BaseException) -> str:
     return f"{type(failure).__name__}: {failure}"
 
 
-def _switch_and_converge(journal: Journal, number: Optional[int],
-                         previous: Optional[int]) -> Outcome:
+def _switch_and_converge(journal: Journal, number: Optional[int], previous: Optional[int],
+                         secrets: Optional[Dict[str, bytes]] = None) -> Outcome:
     leaving = _readable(previous)
     target = generations.manifest_of(number)
     generations.switch(number)
     pause.point("switched")
+    context = Context(HostState(), secrets=secrets)
     try:
-        done = converge(target, leaving, journal)
+        done = converge(target, leaving, journal, context)
         pause.point("converged")
         return Outcome(DEPLOYED, generation=number, previous=previous,
                        changes=changes_shown(done))
@@ -254,20 +268,25 @@ def _switch_and_converge(journal: Journal, number: Optional[int],
         say(f"activation of generation {number or 0} failed: {_message(failure)}; "
             f"going back to generation {previous or 0}")
         journal.going_back()
-        _go_back(journal, outcome, target)
+        # The secrets this activation replaced go back from memory, never from a copy.
+        _go_back(journal, outcome, target, context.replaced_secrets)
         return outcome
 
 
-def _go_back(journal: Journal, outcome: Outcome, leaving: Optional[Manifest]) -> None:
+def _go_back(journal: Journal, outcome: Outcome, leaving: Optional[Manifest],
+             replaced_secrets: Optional[Dict[str, bytes]] = None) -> None:
     """Make the journal's previous generation current again and converge to it (the back
-    phase, resumed by a recovery if cut short); delete the new generation it replaced."""
+    phase, resumed by a recovery if cut short); delete the new generation it replaced.
+    `replaced_secrets`: what the secrets' destinations held before (in memory: a recovery
+    after a crash has none, and a secret is then kept as the host has it)."""
     previous, number = journal.previous, journal.target
     created.stop()  # what the way back makes is the previous generation's
     generations.switch(previous)
     pause.point("switched back")
     try:
         back = generations.manifest_of(previous)  # never None for a generation that exists
-        outcome.rollback_changes = changes_shown(converge(back, leaving, journal))
+        outcome.rollback_changes = changes_shown(converge(
+            back, leaving, journal, Context(HostState(), secrets=replaced_secrets)))
         outcome.rolled_back = True
         if journal.new:
             created.tidy(number)  # the directories it made, the units it made fail

@@ -21,11 +21,14 @@ left its activation journal: the next probe or boot recovers it.
 
 Hosts without systemd run jobs inline, in the SSH session (signals that a lost connection
 brings are ignored, output is best effort, and the journal still lets the next probe recover
-an activation cut short). Standard library only.
+an activation cut short). So does an activation that carries secret-files' content: a job's
+request is a file on disk, and a secret is written nowhere but at its destination (see
+docs/safety.md). Standard library only.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -55,7 +58,8 @@ STOP_TIMEOUT_SECONDS = 60
 def _activate(agent: Optional[str], system: str, who: str,
               confirm: Optional[Dict[str, Any]] = None,
               provenance: Optional[Dict[str, Any]] = None,
-              holder: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+              holder: Optional[Dict[str, Any]] = None,
+              secrets: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     if confirm is not None:
         confirm = {"watchdog": agent or confirm.get("watchdog"), "timeout": confirm["timeout"]}
     holder = dict(holder or {"id": None, "who": who})
@@ -63,7 +67,10 @@ def _activate(agent: Optional[str], system: str, who: str,
     # to the connection.
     with lease.changing(holder):
         return activation.activate(system, who=who, provenance=provenance, confirm=confirm,
-                                   agent=agent, holder=holder).to_json()
+                                   agent=agent, holder=holder,
+                                   secrets={path: base64.b64decode(data)
+                                            for path, data in (secrets or {}).items()}
+                                   ).to_json()
 
 
 def _switch(agent: Optional[str], number: Optional[int], who: str,
@@ -100,8 +107,15 @@ def can_detach(agent: Optional[str]) -> bool:
 
 def perform(agent: Optional[str], operation: str, arguments: Dict[str, Any]) -> Any:
     """Run `operation` as a job (a transient unit) when the host can, else inline; its
-    result. Errors come back as the HostSideError the job raised."""
-    if not can_detach(agent):
+    result. Errors come back as the HostSideError the job raised. Arguments that carry
+    secrets always run inline: a job's arguments are written to its request.json, and a
+    secret's content must stay in memory until it is written at its destination."""
+    detachable = can_detach(agent)
+    if arguments.get("secrets") or not detachable:
+        if detachable:
+            # Inline for its secrets, on a host with systemd: a stop cutting it short is
+            # still recovered at boot, and a generation awaiting confirmation still watched.
+            install_boot_unit(agent)
         _ignore_disconnection()
         return _run(agent, operation, arguments)
     return detach(agent, operation, arguments)

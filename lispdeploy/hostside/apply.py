@@ -65,15 +65,21 @@ class StoreItems(Mapping):
 
 
 class Context:
-    """What executors work with: lispdeploy's record on this host, the store, and the journal
-    of the activation (None outside one), where each change is recorded as it is made."""
+    """What executors work with: lispdeploy's record on this host, the store, the journal of
+    the activation (None outside one), where each change is recorded as it is made, and the
+    content of the secrets the controller sent (/etc path -> bytes, in memory only).
+    `replaced_secrets` keeps, in memory, what each secret's destination held before this
+    activation wrote it, so that a roll-back can put it back without any copy on disk."""
 
     def __init__(self, state: HostState,
                  read_item: Callable[[str], bytes] = read_store_item,
-                 journal: Optional["journals.Journal"] = None):
+                 journal: Optional["journals.Journal"] = None,
+                 secrets: Optional[Mapping[str, bytes]] = None):
         self.state = state
         self.read_item = read_item
         self.journal = journal
+        self.secrets: Dict[str, bytes] = dict(secrets or {})
+        self.replaced_secrets: Dict[str, bytes] = {}
 
 
 def _run_activation(args: Dict[str, Any], context: Context) -> None:

@@ -205,14 +205,25 @@ class EtcFile(Record):
     validates it ("{}" stands for the file), if any. A file is validated by the probe, before
     the deploy changes anything, unless `validate_early` is false (its validator needs what
     the activation program makes: a document root, a first certificate); then the activation
-    validates it after its activation program, before any unit starts or reloads."""
+    validates it after its activation program, before any unit starts or reloads. A secret has
+    no item: `secret` names it, and its content comes with the activation (never through the
+    store)."""
     path: str
-    item: str
+    item: Optional[str] = None
     mode: str = "0644"
     user: str = "root"
     group: str = "root"
     validate: Optional[List[str]] = None
     validate_early: bool = True
+    secret: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        """The entry's JSON form; `secret` only for a secret, so that every other entry (and
+        the system item holding it) stays as it was before secrets existed."""
+        out = super().to_json()
+        if self.secret is None:
+            del out["secret"]
+        return out
 
     @property
     def target(self) -> str:

@@ -7,6 +7,7 @@ import difflib
 from typing import Optional
 
 MASKED = "(content not shown: the file is not world-readable)"
+SECRET = "(secret: content not shown)"
 BINARY = "(binary content differs)"
 
 

@@ -29,18 +29,23 @@ def probe(request: Dict[str, Any]) -> Dict[str, Any]:
 def activate(system: str, who: str, confirm: Optional[Dict[str, Any]] = None,
              provenance: Optional[Dict[str, Any]] = None,
              holder: Optional[Dict[str, Any]] = None,
-             agent: Optional[str] = None) -> Dict[str, Any]:
+             agent: Optional[str] = None,
+             secrets: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
     """Make `system` a new generation and activate it (rolling back on failure), recording
     `provenance` with it; the system the host already runs is converged to in place. With
     `confirm` ({"timeout": seconds}), a new generation must then be confirmed over a new
     connection, or the host goes back by itself; until then the host is `holder`'s
     ({"id", "who", "spec"}: see hostside.lease, held by the agent's job), and another deploy
-    is refused. A `contract.Outcome`."""
+    is refused. `secrets`: /etc path -> base64 content of the manifest's secrets; they arrive
+    with the program on stdin and are written nowhere but at their destinations (the agent
+    runs such an activation inline, never from a request on disk). A `contract.Outcome`."""
     from lispdeploy.hostside import agent as agents
     pause.point("activate")
-    outcome = agents.perform(agent, "activate", {"system": system, "who": who,
-                                                 "confirm": confirm, "provenance": provenance,
-                                                 "holder": holder})
+    arguments = {"system": system, "who": who, "confirm": confirm, "provenance": provenance,
+                 "holder": holder}
+    if secrets:
+        arguments["secrets"] = secrets
+    outcome = agents.perform(agent, "activate", arguments)
     pause.point("answered")
     return outcome
 

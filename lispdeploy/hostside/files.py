@@ -54,12 +54,47 @@ def install(args: Dict[str, Any], context) -> None:
     """Put a wanted file or link in place (see plan.Wanted.args), remembering the original."""
     path = args["path"]
     state: HostState = context.state
+    if "secret" in args:
+        install_secret(args, context)
+        return
     state.remember_original(path)
     if "target" in args:
         write_link(path, args["target"])
         return
     content = context.read_item(args["item"]) if "item" in args else args["text"].encode()
     write_file(path, content, args["mode"], *_owner(args["user"], args["group"]))
+
+
+def install_secret(args: Dict[str, Any], context) -> None:
+    """Put a secret at its destination, from the content the controller sent (in memory), or
+    give the content the host has its declared owner and mode. What the destination held
+    before lispdeploy first managed it is remembered (root's only) to be given back; a secret
+    lispdeploy itself wrote is kept in memory only while this activation may roll back."""
+    path = args["path"]
+    state: HostState = context.state
+    state.remember_original(path)
+    content = context.secrets.get(path)
+    current = _read(path)
+    if current is not None and path not in context.replaced_secrets:
+        context.replaced_secrets[path] = current
+    if content is None:
+        if current is None:
+            raise FileNotFoundError(f"the content of secret '{args['secret']}' was not sent")
+        content = current
+    write_file(path, content, args["mode"], *_owner(args["user"], args["group"]))
+
+
+def _read(path: str):
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        return None
+
+
+def unavailable(args: Dict[str, Any], context) -> None:
+    """A secret the host does not have and was not sent: nothing can be done here (the plan
+    says so; the next deploy of the spec sends it)."""
 
 
 def restore(args: Dict[str, Any], context) -> None:
@@ -93,4 +128,5 @@ EXECUTORS = {
     ("file", "remove"): restore,
     ("file", "restore"): restore,
     ("file", "forget"): forget,
+    ("file", "unavailable"): unavailable,
 }

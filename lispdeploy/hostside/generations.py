@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 
 from lispdeploy.hostside.contract import (KIND_LOCKED, ContractError, HostSideError, Manifest,
                                           provenance_of_manifest_1)
-from lispdeploy.hostside.hoststate import ROOT, write_atomically
+from lispdeploy.hostside.hoststate import ROOT, secure_root, write_atomically
 
 PROFILES = os.path.join(ROOT, "profiles")
 CURRENT = os.path.join(PROFILES, "system")
@@ -144,7 +144,7 @@ def next_number() -> int:
 def add(system_path: str, number: Optional[int] = None) -> int:
     """Create the link of a new generation (numbered `number`, or the next number) pointing
     at `system_path`; return its number."""
-    os.makedirs(PROFILES, mode=0o755, exist_ok=True)
+    os.makedirs(PROFILES, mode=0o700, exist_ok=True)
     number = next_number() if number is None else number
     _replace_link(system_path, link_path(number))
     return number
@@ -197,7 +197,7 @@ class Lock:
         self.fd: Optional[int] = None
 
     def __enter__(self):
-        os.makedirs(ROOT, mode=0o755, exist_ok=True)
+        secure_root()
         fd = os.open(LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
         deadline = time.monotonic() + self.wait
         while True:

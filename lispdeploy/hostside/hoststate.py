@@ -19,7 +19,23 @@ ORIGINALS_DIR = "originals"
 FORMAT = 1
 
 
-def write_atomically(path: str, data: bytes, mode: int = 0o644) -> None:
+def secure_root(root: str = ROOT) -> None:
+    """lispdeploy's directory on the host: traversable by others (services run as other users
+    read public store items by path), readable by root only; its state, originals and
+    generations (whose manifests hold password hashes) root's only."""
+    os.makedirs(root, mode=0o711, exist_ok=True)
+    for path, mode in ((root, 0o711), (os.path.join(root, "profiles"), 0o700),
+                       (os.path.join(root, ORIGINALS_DIR), 0o700),
+                       (os.path.join(root, STATE_FILE), 0o600),
+                       (os.path.join(root, "lock"), 0o600)):
+        try:
+            if os.stat(path).st_mode & 0o7777 != mode:
+                os.chmod(path, mode)
+        except FileNotFoundError:
+            pass
+
+
+def write_atomically(path: str, data: bytes, mode: int = 0o600) -> None:
     """Replace `path` with `data`: a temporary file in the same directory, fsync, rename."""
     directory = os.path.dirname(path) or "."
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=".lispdeploy-")
@@ -42,8 +58,10 @@ class HostState:
     def __init__(self, root: Optional[str] = ROOT, data: Optional[Dict[str, Any]] = None):
         self.root = root
         self.path = os.path.join(root, STATE_FILE) if root else None
+        # homes: the home directories lispdeploy created (the only ones it chowns or chmods).
         self.data: Dict[str, Any] = {"format": FORMAT, "originals": {}, "users": {},
-                                     "groups": {}, "packages": {}, "units": {}, "swaps": {}}
+                                     "groups": {}, "packages": {}, "units": {}, "homes": {},
+                                     "swaps": {}}
         if data is not None:
             self.data.update(json.loads(json.dumps(data)))
         elif self.path and os.path.exists(self.path):
@@ -70,7 +88,7 @@ class HostState:
         """Write the record atomically (a record held in memory is not written)."""
         if self.root is None or self.path is None:
             return
-        os.makedirs(self.root, mode=0o755, exist_ok=True)
+        os.makedirs(self.root, mode=0o711, exist_ok=True)
         write_atomically(self.path, json.dumps(self.data, indent=1, sort_keys=True).encode(),
                          0o600)
 

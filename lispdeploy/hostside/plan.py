@@ -13,6 +13,9 @@ tests plan from facts written by hand.
                changed behind lispdeploy's back); switching generations runs the activation
     already    changes this activation already made (packages installed before re-planning,
                or an interrupted activation's journal) whose restarts are still due
+    secrets    /etc path -> content of the manifest's secrets, when known (they never travel
+               through the store): a secret whose content is not known is kept as the host has
+               it, given its declared owner and mode
 
 Changes come in steps (`STEPS`), in order: packages (apt's sources, keys and pins first, then
 the package lists updated when they changed, so that a package of a repository the generation
@@ -34,7 +37,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 from lispdeploy.hostside.contract import (Change, EtcFile, Facts, FactsRequest, Group, Manifest,
                                           MappedDevice, Package, SpecialFile, Swap, SwapFact,
                                           Unit, User)
-from lispdeploy.hostside.diffs import MASKED, as_text, file_diff, unified
+from lispdeploy.hostside.diffs import MASKED, SECRET, as_text, file_diff, unified
 from lispdeploy.hostside.facts import ZONEINFO, normalize_locale, password_digest
 from lispdeploy.hostside.hoststate import HostState
 
@@ -137,6 +140,8 @@ def facts_request(manifest: Optional[Manifest], state: HostState,
         paths.update(unit_path(u.name) for u in m.units if u.item)
         paths.update(SETTINGS_FILES)
         users.update(u.name for u in m.users)
+        # Whether a home lispdeploy would create is there already (then it is not touched).
+        paths.update(u.home for u in m.users if u.create_home)
         groups.update(g.name for g in m.groups)
         packages.update(p.name for p in m.packages)
         for u in m.units:
@@ -160,11 +165,12 @@ class Wanted:
     """A file (content, mode, owner) or a symbolic link (target) a generation wants at `path`.
     `key` identifies what is wanted without reading content (for drift)."""
 
-    __slots__ = ("path", "content", "item", "target", "mode", "user", "group", "key")
+    __slots__ = ("path", "content", "item", "target", "mode", "user", "group", "key",
+                 "secret")
 
     def __init__(self, path: str, *, content: Optional[bytes] = None, item: Optional[str] = None,
                  target: Optional[str] = None, mode: int = 0o644, user: str = "root",
-                 group: str = "root", key: Any = None):
+                 group: str = "root", key: Any = None, secret: Optional[str] = None):
         self.path = path
         self.content = content
         self.item = item
@@ -173,12 +179,15 @@ class Wanted:
         self.user = user
         self.group = group
         self.key = key
+        self.secret = secret    # the secret's name: its content is never part of a change
 
     def args(self) -> Dict[str, Any]:
         """What the file executor needs to put it in place."""
         out: Dict[str, Any] = {"path": self.path, "mode": self.mode, "user": self.user,
                                "group": self.group}
-        if self.target is not None:
+        if self.secret is not None:
+            out["secret"] = self.secret
+        elif self.target is not None:
             out["target"] = self.target
         elif self.item is not None:
             out["item"] = self.item
@@ -195,6 +204,14 @@ def _hosts(host_name: str, base: str) -> str:
     if entry not in out:
         out.insert(1 if out and out[0].startswith("127.0.0.1") else 0, entry)
     return "\n".join(out) + "\n"
+
+
+def sh_quote(text: str) -> str:
+    """`text` as one sh word that expands to itself; a value holding a line break or NUL
+    cannot be written into a sourced file and is refused."""
+    if any(c in text for c in "\n\r\x00"):
+        raise ValueError(f"{text!r} cannot be written into a file sourced by sh")
+    return "'" + text.replace("'", "'\\''") + "'"
 
 
 def settings_files(m: Manifest, facts: Facts, state: HostState) -> Dict[str, Wanted]:
@@ -223,26 +240,34 @@ def settings_files(m: Manifest, facts: Facts, state: HostState) -> Dict[str, Wan
                     + line + "\n")
     if m.keyboard is not None:
         k = m.keyboard
+        # Sourced by sh (setupcon, keyboard-setup.sh): every value single-quoted.
         add("/etc/default/keyboard",
-            f'XKBMODEL="{k.model or "pc105"}"\n'
-            f'XKBLAYOUT="{k.name}"\n'
-            f'XKBVARIANT="{k.variant or ""}"\n'
-            f'XKBOPTIONS="{",".join(k.options)}"\n'
-            'BACKSPACE="guess"\n')
+            f'XKBMODEL={sh_quote(k.model or "pc105")}\n'
+            f'XKBLAYOUT={sh_quote(k.name)}\n'
+            f'XKBVARIANT={sh_quote(k.variant or "")}\n'
+            f'XKBOPTIONS={sh_quote(",".join(k.options))}\n'
+            "BACKSPACE='guess'\n")
     return files
 
 
 def wanted_files(m: Optional[Manifest], facts: Facts, state: HostState,
-                 items: Optional[Mapping[str, bytes]]) -> Dict[str, Wanted]:
+                 items: Optional[Mapping[str, bytes]],
+                 secrets: Optional[Mapping[str, bytes]] = None) -> Dict[str, Wanted]:
     """Every file a generation wants: /etc files, special files that are files, unit files,
     host-setting files. Without `items`, contents are left out (enough to compare what two
-    generations want)."""
+    generations want); a secret's content is in `secrets`, when known."""
     if m is None:
         return {}
     files: Dict[str, Wanted] = {}
     for e in [*m.etc, *(f for f in m.files if not f.directory)]:
         target = e.target if isinstance(e, EtcFile) else e.path
         mode = int(e.mode or "0644", 8)
+        if isinstance(e, EtcFile) and e.secret is not None:
+            files[target] = Wanted(target, content=(secrets or {}).get(target),
+                                   mode=mode, user=e.user or "root", group=e.group or "root",
+                                   key=("secret", e.secret, mode, e.user, e.group),
+                                   secret=e.secret)
+            continue
         files[target] = Wanted(target, content=items[e.item] if items is not None else None,
                                item=e.item, mode=mode, user=e.user or "root",
                                group=e.group or "root",
@@ -360,7 +385,7 @@ def fstab_text(base: str, swaps: List[Swap]) -> str:
 class _Planner:
     def __init__(self, manifest: Optional[Manifest], facts: Facts, state: HostState,
                  items: Mapping[str, bytes], current: Optional[Manifest],
-                 already: Optional[Already]):
+                 already: Optional[Already], secrets: Optional[Mapping[str, bytes]] = None):
         self.m = manifest
         self.facts = facts
         self.state = state
@@ -368,7 +393,7 @@ class _Planner:
         self.current = current
         self.already = already or Already()
         self.changes: List[Change] = []
-        self.wanted = wanted_files(manifest, facts, state, items)
+        self.wanted = wanted_files(manifest, facts, state, items, secrets)
         self.current_wanted = wanted_files(current, facts, state, None)
         self.trees = {f.path: f for f in (manifest.files if manifest is not None else ())
                       if f.directory}
@@ -459,8 +484,14 @@ class _Planner:
             drift = self._same(lambda m, n=u.name: _user(m, n))
             fact = self.facts.users.get(u.name)
             if fact is None:
-                self.add(STEP_ACCOUNTS, "user", "add", u.name, _describe(_declared(u)), drift,
-                         user=u.to_json())
+                user = u.to_json()
+                detail = _describe(_declared(u))
+                if u.create_home and self._foreign_home(u.home):
+                    # A directory lispdeploy did not make is never chowned or chmodded.
+                    user["create-home"] = False
+                    detail += f"; home {u.home} exists: kept as it is (lispdeploy did not " \
+                              "create it)"
+                self.add(STEP_ACCOUNTS, "user", "add", u.name, detail, drift, user=user)
                 continue
             current = {"group": fact.group, "supplementary-groups": fact.supplementary_groups,
                        "comment": fact.comment, "home": fact.home, "shell": fact.shell}
@@ -474,9 +505,15 @@ class _Planner:
                 self.add(STEP_ACCOUNTS, "user", "change", u.name, detail, drift,
                          user=u.name, fields=differing,
                          password=u.password if password else None)
-            if u.create_home and not fact.home_exists:
+            if u.create_home and not fact.home_exists and not self._foreign_home(u.home):
                 self.add(STEP_ACCOUNTS, "user", "change", u.name, f"create home {u.home}", drift,
                          home=True, user=u.to_json())
+
+    def _foreign_home(self, home: str) -> bool:
+        """Whether `home` is something on the host that lispdeploy did not create."""
+        fact = self.facts.files.get(home)
+        created = home in self.state.data.get("homes", {})
+        return fact is not None and fact.kind != "absent" and not created
 
     def accounts_dropped(self) -> None:
         m = self.m
@@ -531,13 +568,28 @@ class _Planner:
             drift = self.current is not None and \
                 getattr(self.current_wanted.get(path), "key", None) == w.key
             action = "add" if path not in originals and fact.kind == "absent" else "change"
-            if w.target is not None:
+            if w.secret is not None and w.content is None and fact.kind != "file":
+                # Rolling back or switching to a generation whose secret is gone: its content
+                # is nowhere on this host (by design), only the controller can send it again.
+                made.append(self.add(
+                    step, "file", "unavailable", path,
+                    f"secret '{w.secret}' is not on the host: deploy the spec to send it",
+                    drift, path=path))
+                continue
+            if w.secret is not None:
+                detail = SECRET
+                # A secret's content is in no generation: a different one on the host is the
+                # spec's new secret (a rotation) as much as a change behind lispdeploy's back.
+                drift = drift and w.content is None
+            elif w.target is not None:
                 detail = f"-> {w.target}"
             elif fact.kind == "file" and fact.sha256 == _digest(w.content):
                 detail = f"mode {fact.mode:04o} -> {w.mode:04o}" if fact.mode != w.mode \
                     else f"owner {fact.user}:{fact.group} -> {w.user}:{w.group}"
             elif fact.kind in ("directory", "other"):
                 detail = f"{path} is a {fact.kind} on the host; lispdeploy manages files only"
+            elif self._was_private(path):
+                detail = MASKED
             else:
                 detail = file_diff(path, fact.text, w.content, w.mode,
                                    old_known=fact.kind != "file" or fact.text is not None)
@@ -553,9 +605,9 @@ class _Planner:
                     made.append(self.add(step, "file", "forget", path, "already gone", drift,
                                          path=path))
                     continue
-                detail = MASKED if fact.kind == "file" and fact.mode is not None and \
-                    not fact.mode & 0o004 else unified(path, fact.text, None) \
-                    if fact.text is not None else ""
+                detail = MASKED if (fact.kind == "file" and fact.mode is not None and
+                                    not fact.mode & 0o004) or self._was_private(path) \
+                    else unified(path, fact.text, None) if fact.text is not None else ""
                 made.append(self.add(step, "file", "remove", path, detail, drift, path=path))
             else:
                 made.append(self.add(step, "file", "restore", path,
@@ -607,6 +659,13 @@ class _Planner:
                     detail += " (what the host has there is kept, to be given back)"
             self.add(STEP_FILES, "directory", action, path, detail, drift, path=path,
                      item=d.item, mode=int(d.mode, 8), user=d.user, group=d.group)
+
+    def _was_private(self, path: str) -> bool:
+        """Whether the current generation has `path` as a secret or a file others may not
+        read: its content then is not shown, whatever the disk or the new generation say."""
+        before = self.current_wanted.get(path)
+        return before is not None and before.target is None and (
+            before.secret is not None or not before.mode & 0o004)
 
     # Runtime settings ------------------------------------------------------------------
 
@@ -792,9 +851,10 @@ class _Planner:
 
 def plan(manifest: Optional[Manifest], facts: Facts, state: HostState,
          items: Mapping[str, bytes], *, current: Optional[Manifest] = None,
-         already: Optional[Already] = None) -> List[Change]:
+         already: Optional[Already] = None,
+         secrets: Optional[Mapping[str, bytes]] = None) -> List[Change]:
     """The ordered changes that make the host match `manifest` (see the module docstring)."""
-    return _Planner(manifest, facts, state, items, current, already).run()
+    return _Planner(manifest, facts, state, items, current, already, secrets).run()
 
 
 def restarts(changes: Iterable[Change]) -> List[str]:
@@ -845,6 +905,10 @@ def _digest(content: Optional[bytes]) -> Optional[str]:
 def _matches(w: Wanted, fact) -> bool:
     if w.target is not None:
         return fact.kind == "symlink" and fact.target == w.target
+    if w.secret is not None and w.content is None:
+        # A secret whose content is not known here: what the host has is kept.
+        return fact.kind == "file" and fact.mode == w.mode and \
+            (fact.user, fact.group) == (w.user, w.group)
     return (fact.kind == "file" and fact.sha256 == _digest(w.content) and fact.mode == w.mode
             and (fact.user, fact.group) == (w.user, w.group))
 

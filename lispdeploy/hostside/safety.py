@@ -9,6 +9,9 @@ judge the report and what to tell the user). A check's report is plain data, nev
     validate       [{path, argv, content}] -> each file's validator result (not run for a file
                                          the host already has with that content: the deploy
                                          leaves it as it is)
+    keyboard       {name, variant, model, options} -> the names the host's XKB rules lack
+                                      (or that it has no XKB rules)
+    accounts       {uids, gids}       -> the account that has each of these ids, if any
     packages       [{name, version}]  -> what apt cannot install as declared (apt_index)
     swap           [target, ...]      -> whether the host is a container (which cannot swapon)
     mapped-devices [kind, ...]        -> whether the host is a container, whether its
@@ -92,6 +95,66 @@ def _validate_one(validation: Dict[str, Any]) -> Dict[str, Any]:
         os.unlink(tmp)
     return {"path": path, "ran": True, "ok": result.returncode == 0,
             "output": (result.stderr or result.stdout).strip().replace(tmp, path)}
+
+
+XKB_RULES = ("/usr/share/X11/xkb/rules/evdev.lst", "/usr/share/X11/xkb/rules/base.lst")
+
+
+def xkb_names(path: str) -> Dict[str, Any]:
+    """The models, layouts, variants (by layout) and options an XKB rules list names."""
+    names: Dict[str, Any] = {"model": set(), "layout": set(), "variant": {}, "option": set()}
+    section = None
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.startswith("! "):
+                section = line[2:].strip()
+                continue
+            words = line.split(None, 1)
+            if not words or section not in names:
+                continue
+            if section == "variant":
+                layout = words[1].split(":", 1)[0].strip() if len(words) > 1 else ""
+                names["variant"].setdefault(layout, set()).add(words[0])
+            else:
+                names[section].add(words[0])
+    return names
+
+
+def _keyboard(keyboard: Dict[str, Any]) -> Dict[str, Any]:
+    rules = next((p for p in XKB_RULES if os.path.exists(p)), None)
+    if rules is None:
+        return {"rules": None, "unknown": []}
+    names = xkb_names(rules)
+    unknown = []
+    layouts = (keyboard.get("name") or "").split(",")
+    variants = (keyboard.get("variant") or "").split(",")
+    for index, layout in enumerate(layouts):
+        if layout not in names["layout"]:
+            unknown.append(("layout", layout))
+        variant = variants[index] if index < len(variants) else ""
+        if variant and variant not in names["variant"].get(layout, ()):
+            unknown.append(("variant", f"{layout}({variant})"))
+    if keyboard.get("model") and keyboard["model"] not in names["model"]:
+        unknown.append(("model", keyboard["model"]))
+    unknown += [("option", o) for o in keyboard.get("options") or () if o not in names["option"]]
+    return {"rules": rules, "unknown": [list(u) for u in unknown]}
+
+
+def _accounts(ids: Dict[str, List[int]]) -> Dict[str, Dict[str, str]]:
+    import grp
+    import pwd
+    out: Dict[str, Dict[str, str]] = {"uids": {}, "gids": {}}
+    for uid in ids.get("uids", ()):
+        try:
+            out["uids"][str(uid)] = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            pass
+    for gid in ids.get("gids", ()):
+        try:
+            out["gids"][str(gid)] = grp.getgrgid(gid).gr_name
+        except KeyError:
+            pass
+    return out
 
 
 def _has_content(path: str, content: bytes) -> bool:
@@ -245,6 +308,8 @@ def _mapped_device_sources(devices: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 
 REPORTERS: Dict[str, Callable[[Any], Any]] = {
+    "keyboard": _keyboard,
+    "accounts": _accounts,
     "file-systems": _file_systems,
     "bootloader": _bootloader,
     "timezone": _timezone,

@@ -34,8 +34,12 @@ def generate_locales(args: Dict[str, Any], context) -> None:
 
 
 def zone_exists(timezone: str) -> bool:
-    """Whether the time zone is in the host's zoneinfo."""
-    return os.path.isfile(os.path.join(ZONEINFO, timezone)) and ".." not in timezone
+    """Whether the time zone is a file of the host's zoneinfo (a relative name, never a path
+    elsewhere: "/etc/passwd" and "" are not time zones)."""
+    if not timezone or timezone.startswith("/") or ".." in timezone.split("/"):
+        return False
+    path = os.path.normpath(os.path.join(ZONEINFO, timezone))
+    return path.startswith(ZONEINFO + "/") and os.path.isfile(path)
 
 
 EXECUTORS = {

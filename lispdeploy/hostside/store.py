@@ -1,10 +1,13 @@
 """The store on a host: which items it lacks, and receiving items atomically and verified.
 
 An item is `/var/lib/lispdeploy/store/<hash>-<name>`, a file or a directory of files. Its hash
-(`item_digest`) covers its name, kind, contents and the paths of the items it refers to; the
-controller computes it to name the item and the host recomputes it from the bytes it received
-before the item gets its name, so a damaged transfer never becomes a store item. Each item is
-written under a temporary name, fsynced, made read-only and renamed into place.
+(`item_digest`) covers its name, kind, contents, whether it is private and the paths of the
+items it refers to; the controller computes it to name the item and the host recomputes it
+from the bytes it received before the item gets its name, so a damaged transfer never becomes
+a store item. Each item is written under a temporary name, fsynced, made read-only and
+renamed into place: readable by everyone (0444, 0555 when executable), or, for a *private*
+item (a manifest, a spec, the content of an /etc file that is not world-readable), by root
+only (0400, 0500). The store directory itself can be traversed but not listed (0711).
 
 Runs on hosts: standard library only.
 """
@@ -26,9 +29,11 @@ class StoreError(HostSideError):
     kind = KIND_STORE
 
 
-def item_digest(name, content=None, executable=False, entries=None, reference_paths=()):
+def item_digest(name, content=None, executable=False, entries=None, reference_paths=(),
+                private=False):
     """The hash naming an item: a file (`content`, `executable`) or a directory (`entries`,
-    (relative path, content, executable) triples), referring to `reference_paths`."""
+    (relative path, content, executable) triples), referring to `reference_paths`; a private
+    item (readable by root only) never shares its path with a public one."""
     h = hashlib.sha256()
 
     def put(data):
@@ -37,6 +42,8 @@ def item_digest(name, content=None, executable=False, entries=None, reference_pa
 
     put(b"lispdeploy-store-item-1")
     put(name.encode())
+    if private:
+        put(b"private")
     if content is not None:
         put(b"file-x" if executable else b"file")
         put(content)
@@ -97,6 +104,7 @@ def _read_item(header, stream, store_dir):
         raise StoreError("bad store item name {!r}".format(name))
     references = list(header.get("references", ()))
     executable = bool(header.get("executable", False))
+    private = bool(header.get("private", False))
     if header["kind"] == "file":
         content = read_exactly(stream, int(header["size"]))
         entries = None
@@ -110,34 +118,43 @@ def _read_item(header, stream, store_dir):
             entries.append((path, read_exactly(stream, int(size)), bool(flag)))
     else:
         raise StoreError("unknown kind of store item {!r}".format(header["kind"]))
-    digest = item_digest(name, content, executable, entries, references)
+    digest = item_digest(name, content, executable, entries, references, private)
     path = "{}/{}-{}".format(store_dir.rstrip("/"), digest, name)
     if path != header["path"]:
         raise StoreError("store item {} arrived damaged: its content hashes to {}".format(
             header["path"], path))
-    return {"path": path, "content": content, "executable": executable, "entries": entries}
+    return {"path": path, "content": content, "executable": executable, "entries": entries,
+            "private": private}
+
+
+def secure_store(store_dir=STORE_DIR):
+    """Make the store traversable but not listable by others (items are opened by path)."""
+    os.makedirs(store_dir, mode=0o711, exist_ok=True)
+    if os.stat(store_dir).st_mode & 0o777 != 0o711:
+        os.chmod(store_dir, 0o711)
 
 
 def _install(item, store_dir):
-    os.makedirs(store_dir, mode=0o755, exist_ok=True)
+    secure_store(store_dir)
+    private = item.get("private", False)
     final = item["path"]
     temporary = "{}/{}{}-{}".format(store_dir, _TEMPORARY_PREFIX, os.getpid(),
                                     os.path.basename(final))
     _remove(temporary)
     try:
         if item["content"] is not None:
-            _write_file(temporary, item["content"], item["executable"])
+            _write_file(temporary, item["content"], item["executable"], private)
         else:
             os.mkdir(temporary, 0o700)
             for path, data, flag in item["entries"]:
                 full = os.path.join(temporary, path)
                 os.makedirs(os.path.dirname(full), mode=0o700, exist_ok=True)
-                _write_file(full, data, flag)
+                _write_file(full, data, flag, private)
             # Deepest first, so that a directory is made read-only after its children.
             directories = [root for root, _dirs, _files in os.walk(temporary)]
             for directory in sorted(directories, key=len, reverse=True):
                 _fsync_directory(directory)
-                os.chmod(directory, 0o555)
+                os.chmod(directory, 0o500 if private else 0o555)
         try:
             os.rename(temporary, final)
         except OSError:
@@ -150,7 +167,7 @@ def _install(item, store_dir):
         raise StoreError("cannot write store item {}: {}".format(final, e)) from None
 
 
-def _write_file(path, data, executable):
+def _write_file(path, data, executable, private=False):
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         view = memoryview(data)
@@ -158,7 +175,8 @@ def _write_file(path, data, executable):
             done = os.write(fd, view)
             view = view[done:]
         os.fsync(fd)
-        os.fchmod(fd, 0o555 if executable else 0o444)
+        mode = 0o555 if executable else 0o444
+        os.fchmod(fd, mode & 0o500 if private else mode)
     finally:
         os.close(fd)
 

@@ -34,7 +34,7 @@ from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.files import PlainFile
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.records import Field, Record
-from lispdeploy.services import debian
+from lispdeploy.services import debian, kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType
 from lispdeploy.services.rendering import Rendering
 from lispdeploy.services.sinks import (EtcFile, GeneratedFile, SystemdUnit, etc_service_type,
@@ -48,18 +48,14 @@ _LOG_PATH = re.compile(r"^/[A-Za-z0-9_@%+=:,./*?\[\]-]+$")
 _FREQUENCIES = ("daily", "weekly", "monthly", "yearly")
 
 
-def _log_path(value) -> str:
-    text = checks.string(value)
-    if not _LOG_PATH.match(text) or "/../" in text + "/":
-        raise TypeError("absolute file names (globs allowed) without spaces or quotes")
-    return text
-
-
-def _directive(value) -> str:
-    text = checks.string(value)
-    if not text.strip() or any(c in text for c in "\n\r\0{}"):
-        raise TypeError("logrotate directives, one line each, such as \"rotate 4\"")
-    return text.strip()
+_log_path = kinds.within(kinds.absolute_path, lambda text: None if _LOG_PATH.match(text)
+                         and "/../" not in text + "/" else "it does not have that form",
+                         "absolute file names (globs allowed) without spaces or quotes")
+# What services that give their logs to log rotation check their log files with.
+log_file_path = _log_path
+_directive = kinds.within(kinds.line, lambda text: "it is empty" if not text.strip() else (
+    "it holds a brace" if any(c in text for c in "{}") else None),
+    "logrotate directives, one line each, such as \"rotate 4\"")
 
 
 def _seconds(value):
@@ -95,12 +91,12 @@ class LogRotationConfiguration(Record):
 
     record_name = "log-rotation-configuration"
     fields = (
-        Field("provision", ("log-rotation",), check=checks.list_of(checks.string, "names"),
+        Field("provision", ("log-rotation",), check=checks.list_of(kinds.word, "names"),
               doc="Shepherd's name; the unit is Debian's logrotate.timer"),
-        Field("requirement", ("user-processes",), check=checks.list_of(checks.string,
+        Field("requirement", ("user-processes",), check=checks.list_of(kinds.word,
                                                                        "names")),
         Field("calendar_event", None, check=checks.optional(
-            checks.either(checks.instance_of(Gexp, ""), checks.string,
+            checks.either(checks.instance_of(Gexp, ""), kinds.ini_line,
                           what="a g-expression #~(calendar-event ...) or an OnCalendar= "
                                "string")),
               doc="#f: Debian's daily schedule"),
@@ -298,11 +294,9 @@ DEFAULT_ORIGINS = ("origin=Debian,codename=${distro_codename},label=Debian",
                    "origin=Debian,codename=${distro_codename}-security,label=Debian-Security")
 
 
-def _apt_string(value) -> str:
-    text = checks.string(value)
-    if any(c in text for c in "\"\\\n\r\0{};"):
-        raise TypeError("strings without quotes, backslashes, braces, ';' or line breaks")
-    return text
+_apt_string = kinds.within(kinds.line, lambda text: "it holds a quote, a backslash, a brace "
+                           "or ';'" if any(c in text for c in "\"\\{};") else None,
+                           "strings without quotes, backslashes, braces, ';' or line breaks")
 
 
 def _schedule(value) -> str:
@@ -314,20 +308,15 @@ def _schedule(value) -> str:
     return text
 
 
-def _reboot_time(value) -> str:
-    text = checks.string(value)
-    if not re.fullmatch(r"([01][0-9]|2[0-3]):[0-5][0-9]|now", text):
-        raise TypeError("a time such as \"02:00\", or \"now\"")
-    return text
+_schedule = kinds.refining(_schedule, "a crontab schedule such as \"30 01 * * 0\"")
 
 
-def _log_file(value) -> str:
-    text = checks.string(value)
-    if not text.startswith("/") or not text.endswith("/unattended-upgrades.log") \
-            or any(c.isspace() or c in "\"\\;" for c in text):
-        raise TypeError("a path ending in /unattended-upgrades.log (the name Debian's "
-                        "unattended-upgrade gives its log)")
-    return text
+_reboot_time = kinds.pattern(r"([01][0-9]|2[0-3]):[0-5][0-9]|now",
+                             "a time such as \"02:00\", or \"now\"")
+_log_file = kinds.within(kinds.absolute_path, lambda text: None if text.endswith(
+    "/unattended-upgrades.log") and not any(c in text for c in "\"\\;")
+    else "it does not have that form", "a path ending in /unattended-upgrades.log (the name "
+    "Debian's unattended-upgrade gives its log)")
 
 
 class UnattendedUpgradeConfiguration(Record):
@@ -361,7 +350,7 @@ class UnattendedUpgradeConfiguration(Record):
         Field("mail", None, check=checks.optional(_apt_string), doc="who gets reports, or #f"),
         Field("update_package_lists", True, check=checks.boolean,
               spec_name="update-package-lists?"),
-        Field("extra_content", "", check=checks.string, doc="more apt.conf lines"),
+        Field("extra_content", "", check=kinds.raw, doc="more apt.conf lines"),
         Field("package", "unattended-upgrades", check=package_check),
     )
 

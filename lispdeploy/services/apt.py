@@ -34,6 +34,7 @@ from lispdeploy import checks
 from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.files import FileLike
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType, concatenate
 from lispdeploy.services.rendering import Rendering
 from lispdeploy.services.sinks import EtcFile, GeneratedFile, etc_service_type
@@ -43,38 +44,33 @@ SOURCES_DIR = "apt/sources.list.d"
 KEYRINGS_DIR = "apt/keyrings"
 PREFERENCES_FILE = "apt/preferences.d/lispdeploy"
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_URI = re.compile(r"^(https?|file|cdrom|mirror\+https?|tor\+https?)://[^\s]*$|^file:/[^\s]*$")
-_WORD = re.compile(r"^[^\s#]+$")
 _OPTION_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
 _PACKAGE = re.compile(r"^[a-z0-9*?][a-z0-9+.*?:/-]*$")
-_PIN = re.compile(r"^(release|origin|version)( \S.*)?$")
 # Fields apt-source writes itself; extra-options may not repeat them.
 _OWN_FIELDS = {"types", "uris", "suites", "components", "architectures", "signed-by",
                "enabled"}
 
 
-def _name(value):
-    text = checks.string(value)
-    if not _NAME.match(text) or len(text) > 100:
-        raise TypeError("a name made of letters, digits and '.-_', such as \"vendor\"")
-    return text
+# A source's name becomes a file name under sources.list.d, where apt reads only names of
+# these characters.
+source_name = kinds.pattern(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}",
+                            "a name made of letters, digits and '.-_', such as \"vendor\"",
+                            name="apt-source-name")
+# The value of a `Pin:` line (apt_preferences(5)), which has no quoting: one line, without
+# spaces around it.
+pin = kinds.pattern(r"(release|origin|version)( \S(.*\S)?)?",
+                    "a pin such as \"origin deb.example.org\", \"release a=SUITE,o=ORIGIN\" or "
+                    "\"version 1.2*\"", base=kinds.line, name="apt-pin")
 
 
-def _uri(value):
-    text = checks.string(value)
-    if not _URI.match(text):
-        raise TypeError("repository URIs such as \"https://deb.example.org/debian\"")
-    return text
+# The words of a deb822 field's value (sources.list(5)): one token each, no '#'.
+_uri = kinds.pattern(r"(https?|file|cdrom|mirror\+https?|tor\+https?)://\S*|file:/\S*",
+                     "repository URIs such as \"https://deb.example.org/debian\"",
+                     name="apt-uri")
 
 
 def _word(what):
-    def check(value):
-        text = checks.string(value)
-        if not _WORD.match(text):
-            raise TypeError(what)
-        return text
-    return check
+    return kinds.pattern(r"[^\s#]+", what, name="apt-word")
 
 
 def _options(value):
@@ -98,7 +94,8 @@ class AptSource(Record):
 
     record_name = "apt-source"
     fields = (
-        Field("name", check=_name, doc="the file name: sources.list.d/lispdeploy-NAME.sources"),
+        Field("name", check=source_name,
+              doc="the file name: sources.list.d/lispdeploy-NAME.sources"),
         Field("types", ("deb",), check=checks.list_of(checks.one_of("deb", "deb-src"),
                                                        "\"deb\" or \"deb-src\"")),
         Field("uris", check=checks.list_of(_uri, "repository URIs")),
@@ -142,23 +139,17 @@ class AptPin(Record):
     fields = (
         Field("packages", check=checks.list_of(_word("package names or patterns such as "
                                                      "\"vendor-*\""), "package names")),
-        Field("pin", check=checks.string, doc="e.g. \"origin deb.example.org\", "
+        Field("pin", check=pin, doc="e.g. \"origin deb.example.org\", "
                                               "\"release n=bookworm-backports\", "
                                               "\"version 1.2*\""),
         Field("priority", check=checks.integer),
-        Field("explanation", "", check=checks.string),
+        Field("explanation", "", check=kinds.prose, doc="one line: an `Explanation:` line"),
     )
 
     def _validate(self):
         if not self.packages:
             raise ServiceError("apt-pin: 'packages' needs at least one package (or \"*\")",
                                location=self.location)
-        if not _PIN.match(self.pin) or any(c in self.pin for c in "\n\r"):
-            raise ServiceError(f"apt-pin: {self.pin!r} is not a pin", location=self.location,
-                               hint="write \"origin HOST\", \"release a=SUITE,o=ORIGIN\" or "
-                                    "\"version 1.2*\"")
-        if any(c in self.explanation for c in "\n\r"):
-            raise ServiceError("apt-pin: the explanation is one line", location=self.location)
 
 
 class AptConfiguration(Record):

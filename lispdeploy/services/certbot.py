@@ -35,6 +35,7 @@ from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.files import FileLike, ProgramFile
 from lispdeploy.gexp.program import function_call
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType, concatenate
 from lispdeploy.services.shepherd import ShepherdService, TimerStart
 from lispdeploy.services.sinks import (activation_service_type, package_check,
@@ -54,40 +55,43 @@ START_DELAY_SECONDS = 5
 
 _DOMAIN = re.compile(r"^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)*"
                      r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_USER = re.compile(r"^[a-z_][a-z0-9_.-]*$")
 _EMAIL = re.compile(r"^[^\s@]+@[^\s@]+$")
 
 
-def _domain(value):
-    text = checks.string(value)
-    if len(text) > 253 or not _DOMAIN.match(text):
-        raise TypeError("domain names such as \"www.example.org\"")
-    return text
+# A domain name: the certificate's, nginx's server_name, certbot's -d, openssl's subject.
+_domain = kinds.within(
+    kinds.word, lambda text: None if len(text) <= 253 and _DOMAIN.match(text)
+    else "it does not have that form", "domain names such as \"www.example.org\"",
+    name="domain")
 
 
-def _name(value):
-    text = checks.string(value)
-    if not _NAME.match(text) or ".." in text:
-        raise TypeError("a certificate name made of letters, digits and '.-_'")
-    return text
+# certbot's name of a certificate: a directory under /etc/letsencrypt/live and /etc/certs,
+# and part of its deploy hook's store name.
+certificate_name = kinds.within(
+    kinds.pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,199}", ""),
+    lambda text: "it holds '..'" if ".." in text else None,
+    "a certificate name made of letters, digits and '.-_'", name="certificate-name")
+# A hook's path on the host. certbot (and the deploy hook) run hooks through sh, so the path
+# is one sh word that expands to nothing but itself: no spaces, quotes, '$', '`', ';'...
+hook_path = kinds.pattern(r"/[A-Za-z0-9_@%+=:,./-]*",
+                          "an absolute path of letters, digits and '/._-+@%=:,' (certbot runs "
+                          "it through sh)", base=kinds.absolute_path, name="hook-path")
 
 
-def _hook(value):
-    """A program: a file-like (program-file, local-file) or the path of one on the host."""
-    if isinstance(value, FileLike):
-        return value
-    text = checks.string(value)
-    if not text.startswith("/") or any(c in text for c in "\n\r\0"):
-        raise TypeError("a file-like program or an absolute path")
-    return text
+# The challenge's directory: nginx serves it (`root` reads '$' as a variable, always).
+webroot_path = kinds.within(
+    kinds.absolute_path,
+    lambda text: "it holds '$', which nginx reads as a variable" if "$" in text else None,
+    "an absolute path without spaces or '$'", name="webroot")
 
 
-def _user(value):
-    text = checks.string(value)
-    if not _USER.match(text):
-        raise TypeError("a user name")
-    return text
+def _file_or(kind: kinds.FieldKind, what: str):
+    """A file-like (program-file, local-file...) or a path on the host of `kind`."""
+    return checks.either(checks.instance_of(FileLike, ""), kind, what=what)
+
+
+_hook = _file_or(hook_path, "a file-like program or an absolute path of letters, digits and "
+                            "'/._-+@%=:,' (certbot runs it through sh)")
 
 
 def _email(value):
@@ -111,18 +115,19 @@ class CertificateConfiguration(Record):
 
     record_name = "certificate-configuration"
     fields = (
-        Field("name", None, check=checks.optional(_name),
+        Field("name", None, check=checks.optional(certificate_name),
               doc="certbot's name for it (its directory); #f: the first domain"),
         Field("domains", (), check=checks.list_of(_domain, "domain names")),
         Field("challenge", None, check=checks.optional(checks.one_of("http", "dns")),
               doc="#f: webroot (HTTP-01 through nginx); \"dns\" or \"http\": --manual with "
                   "the hooks"),
-        Field("csr", None, check=checks.optional(_hook), doc="a CSR file to use"),
+        Field("csr", None, check=checks.optional(_file_or(
+            kinds.absolute_path, "a file-like or an absolute path")), doc="a CSR file to use"),
         Field("authentication_hook", None, check=checks.optional(_hook)),
         Field("cleanup_hook", None, check=checks.optional(_hook)),
         Field("deploy_hook", None, check=checks.optional(_hook)),
         Field("dry_run", False, check=checks.boolean, spec_name="dry-run?"),
-        Field("user", None, check=checks.optional(_user),
+        Field("user", None, check=checks.optional(kinds.account_name),
               doc="who owns the certificate files (mode 0640), e.g. a daemon's user"),
         Field("start_self_signed", True, check=checks.boolean, spec_name="start-self-signed?"),
     )
@@ -155,7 +160,7 @@ class CertbotConfiguration(Record):
     record_name = "certbot-configuration"
     fields = (
         Field("package", "certbot", check=package_check),
-        Field("webroot", "/var/www", check=checks.string),
+        Field("webroot", "/var/www", check=webroot_path),
         Field("certificates", (), check=checks.list_of(
             checks.instance_of(CertificateConfiguration, ""),
             "certificate-configuration records")),
@@ -165,17 +170,12 @@ class CertbotConfiguration(Record):
         Field("rsa_key_size", None, check=checks.optional(checks.integer)),
         Field("default_location", DEFAULT_LOCATION, check=checks.optional(
             checks.instance_of(NginxLocationConfiguration, "an nginx-location-configuration"))),
-        Field("server_ca_file", None, check=checks.optional(checks.either(
-            checks.instance_of(FileLike, ""), checks.string,
-            what="a file-like object or a path")),
+        Field("server_ca_file", None, check=checks.optional(_file_or(
+            kinds.absolute_path, "a file-like object or an absolute path")),
               doc="lispdeploy: the CA certificate of a private ACME server's HTTPS"),
     )
 
     def _validate(self):
-        if not self.webroot.startswith("/") or any(c.isspace() or c in ";{}" for c in
-                                                   self.webroot):
-            raise ServiceError(f"certbot-configuration: webroot {self.webroot!r} must be an "
-                               "absolute path without spaces", location=self.location)
         names: Dict[str, CertificateConfiguration] = {}
         for certificate in self.certificates:
             other = names.get(certificate.certificate_name)
@@ -246,7 +246,7 @@ def _nginx_servers(config: CertbotConfiguration) -> Tuple[NginxServerConfigurati
         locations = []
         if not certificate.challenge:
             locations.append(NginxLocationConfiguration(
-                uri="/.well-known", body=(f"root {config.webroot};",)))
+                uri="/.well-known", body=(f"root {kinds.nginx_word(config.webroot)};",)))
         if config.default_location is not None:
             locations.append(config.default_location)
         servers.append(NginxServerConfiguration(

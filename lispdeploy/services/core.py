@@ -9,6 +9,7 @@ from typing import Any, Callable, Dict, Iterable, List, Sequence, Tuple
 from lispdeploy import checks
 from lispdeploy.errors import LispdeployError, ServiceError, SpecError
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 
 
 class _NoDefault:
@@ -43,13 +44,13 @@ class ServiceType(Record):
 
     record_name = "service-type"
     fields = (
-        Field("name", check=checks.string),
+        Field("name", check=kinds.line),
         Field("extensions", (), check=checks.list_of(
             checks.instance_of(ServiceExtension, ""), "(service-extension ...) forms")),
         Field("compose", None, check=checks.optional(checks.procedure)),
         Field("extend", None, check=checks.optional(checks.procedure)),
         Field("default_value", NO_DEFAULT, check=None),
-        Field("description", "", check=checks.string),
+        Field("description", "", check=kinds.prose),
     )
 
     def __hash__(self):
@@ -78,7 +79,10 @@ class Service(Record):
 def service(kind, value: Any = NO_DEFAULT, *, location=None) -> Service:
     """`(service TYPE [VALUE])`: without VALUE, the type's default value; error if it has none."""
     if not isinstance(kind, ServiceType):
-        raise SpecError(f"service: expects a service type, got {kind!r}", location=location,
+        from lispdeploy.records import describe_value
+        got = "a procedure" if callable(kind) and not isinstance(kind, type) else \
+            describe_value(kind)
+        raise SpecError(f"service: expects a service type, got {got}", location=location,
                         hint="the first argument of (service ...) is a type such as "
                              "openssh-service-type")
     if value is NO_DEFAULT:
@@ -216,9 +220,13 @@ class Folding:
         kind = s.kind
         if kind.extend is not None:
             plain = [c for _, c in contributions]
-            composed = _call(kind.compose, s, "its compose procedure",
-                             plain) if kind.compose else plain
-            value = _call(kind.extend, s, "its extend procedure", value, composed)
+            composed = _compose(kind, s, contributions) if kind.compose else plain
+            try:
+                value = _call(kind.extend, s, "its extend procedure", value, composed)
+            except LispdeployError as failure:
+                if failure.location is None:
+                    failure.location = _extension_culprit(kind, value, contributions)
+                raise
         self._values[id(s)] = value
         return value
 
@@ -228,14 +236,81 @@ class Folding:
         return list(self._contributions[id(s)])
 
 
+def _compose(kind: ServiceType, s: Service, contributions) -> Any:
+    """The type's compose procedure over the contributions; when it refuses them, the error
+    names the service whose contribution it refuses, at that service's location."""
+    try:
+        return kind.compose([c for _, c in contributions])
+    except LispdeployError as failure:
+        if failure.location is None:
+            failure.location = _culprit(kind, contributions) or s.location
+        raise
+    except KeyboardInterrupt:
+        raise
+    except BaseException as failure:
+        for source, contribution in contributions:
+            try:
+                kind.compose([contribution])
+            except KeyboardInterrupt:
+                raise
+            except BaseException:
+                raise ServiceError(
+                    f"service '{source.kind.name}' gives {s.kind.name}-service-type a value "
+                    f"it refuses: {_what_failed(failure)}",
+                    location=source.location or s.location,
+                    hint=f"see what {s.kind.name}-service-type takes in its documentation"
+                ) from None
+        return _call(kind.compose, s, "its compose procedure",
+                     [c for _, c in contributions])
+
+
+def _culprit(kind: ServiceType, contributions):
+    """The location of the first service whose contribution the type's compose refuses."""
+    for source, contribution in contributions:
+        try:
+            kind.compose([contribution])
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            return source.location
+    return None
+
+
+def _extension_culprit(kind: ServiceType, value, contributions):
+    """The location of the first service whose contribution alone the type's extend
+    procedure refuses."""
+    for source, contribution in contributions:
+        try:
+            alone = kind.compose([contribution]) if kind.compose else [contribution]
+            kind.extend(value, alone)
+        except KeyboardInterrupt:
+            raise
+        except BaseException:
+            return source.location
+    return None
+
+
+def _what_failed(e: BaseException) -> str:
+    text = str(e)
+    return f"{type(e).__name__}: {text}" if text and not isinstance(e, TypeError) else \
+        (text or type(e).__name__)
+
+
 def _call(procedure: Callable, s: Service, what: str, *args: Any) -> Any:
     """Call a service type's procedure; an error in it names the service and its location."""
     try:
         return procedure(*args)
     except LispdeployError:
         raise
-    except Exception as e:
-        raise ServiceError(f"service '{s.kind.name}': {what} failed: {type(e).__name__}: {e}",
+    except RecursionError:
+        raise ServiceError(f"service '{s.kind.name}': {what} recursed too deeply",
+                           location=s.location or s.kind.location,
+                           hint=f"see the definition of {s.kind.name}'s service type") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # SystemExit too: a spec's procedure never ends lispdeploy
+        raise ServiceError(f"service '{s.kind.name}': {what} failed: {type(e).__name__}"
+                           + (f": {e}" if str(e) else ""),
                            location=s.location or s.kind.location,
                            hint=f"see the definition of {s.kind.name}'s service type"
                            + (f" ({s.kind.location})" if s.kind.location else "")) from e

@@ -37,8 +37,8 @@ from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.files import FileLike, PlainFile
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.records import Field, Record
-from lispdeploy.services import debian
-from lispdeploy.services.admin import log_rotation_service_type
+from lispdeploy.services import debian, kinds
+from lispdeploy.services.admin import log_file_path, log_rotation_service_type
 from lispdeploy.services.core import ServiceExtension, ServiceType, concatenate
 from lispdeploy.services.rendering import Rendering
 from lispdeploy.services.shepherd import ShepherdService, quote_word
@@ -52,25 +52,24 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$.-]{0,62}$")
 _SETTING = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
 
-def _absolute_path(value) -> str:
-    text = checks.string(value)
-    if not text.startswith("/") or any(c.isspace() or c in "'\"\\" for c in text):
-        raise TypeError("an absolute path without spaces or quotes")
-    return text
-
-
-def _sql_name(value) -> str:
-    text = checks.string(value)
-    if not _NAME.match(text):
-        raise TypeError("a name of letters, digits and _ (at most 63 characters)")
-    return text
-
-
-def _plain(value) -> str:
-    text = checks.string(value)
-    if any(c in text for c in "\n\r\0"):
-        raise TypeError("a string on one line")
-    return text
+_absolute_path = kinds.within(
+    kinds.absolute_path, lambda text: "it holds a quote or a backslash"
+    if any(c in text for c in "'\"\\") else None, "an absolute path without spaces or quotes")
+_sql_name = kinds.pattern(_NAME.pattern[1:-1], "a name of letters, digits and _ (at most 63 "
+                          "characters)")
+# One line; tabs separate the words of a pg_hba line.
+_plain = kinds.FieldKind("line", "a string on one line",
+                         lambda text: kinds.line._test(text.replace("\t", " ")))
+_DESTINATION = "(stderr|csvlog|jsonlog|syslog|eventlog)"
+_log_destination = kinds.pattern(f"{_DESTINATION}(,{_DESTINATION})*",
+                                 "log destinations such as \"syslog\" or \"stderr,csvlog\"")
+# Addresses a daemon binds: host names, IPv4 and IPv6 addresses, '*', separated by commas.
+_addresses = kinds.pattern(r"[A-Za-z0-9.:*_%-]+(,[A-Za-z0-9.:*_%-]+)*",
+                           "addresses such as \"127.0.0.1\" or \"0.0.0.0,::\"")
+# Redis's: separated by spaces, each may start with '-' (optional, Redis 7).
+_redis_addresses = kinds.pattern(r"-?[A-Za-z0-9.:*_%-]+( -?[A-Za-z0-9.:*_%-]+)*",
+                                 "addresses separated by spaces, such as \"127.0.0.1 ::1\"",
+                                 base=kinds.line)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -81,12 +80,15 @@ DEFAULT_HBA = ("local\tall\tall\t\t\tpeer", "host\tall\tall\t127.0.0.1/32\tmd5",
 _HBA_TYPES = ("local", "host", "hostssl", "hostnossl", "hostgssenc", "hostnogssenc")
 
 
-def _hba_line(value) -> str:
-    text = _plain(value)
+def _hba_problem(text: str):
     words = text.split()
     if not words or words[0] not in _HBA_TYPES or len(words) < (4 if words[0] == "local" else 5):
-        raise TypeError("pg_hba lines such as \"host all all 127.0.0.0/8 scram-sha-256\"")
-    return text
+        return "it does not have that form"
+    return None
+
+
+_hba_line = kinds.within(_plain, _hba_problem,
+                         "pg_hba lines such as \"host all all 127.0.0.0/8 scram-sha-256\"")
 
 
 def _hba(value):
@@ -123,7 +125,7 @@ class PostgresqlConfigFile(Record):
 
     record_name = "postgresql-config-file"
     fields = (
-        Field("log_destination", "syslog", check=_plain),
+        Field("log_destination", "syslog", check=_log_destination),
         Field("hba_file", DEFAULT_HBA, check=_hba,
               doc="a file-like, or a list of pg_hba lines"),
         Field("ident_file", PlainFile(name="pg_ident.conf",
@@ -146,7 +148,7 @@ class PostgresqlConfiguration(Record):
         Field("postgresql", "postgresql-15", check=package_check,
               doc="the versioned Debian package: postgresql-15 (Debian 12), postgresql-17 (13)"),
         Field("port", 5432, check=checks.port_number),
-        Field("locale", "en_US.utf8", check=_plain),
+        Field("locale", "en_US.utf8", check=kinds.locale_name),
         Field("config_file", PostgresqlConfigFile(), check=checks.either(
             checks.instance_of(PostgresqlConfigFile, ""), checks.instance_of(FileLike, ""),
             what="a (postgresql-config-file ...) or a file-like object")),
@@ -352,10 +354,10 @@ class PostgresqlRoleConfiguration(Record):
     record_name = "postgresql-role-configuration"
     fields = (
         Field("shepherd_requirement", ("user-processes", "postgres"),
-              check=checks.list_of(checks.string, "names")),
+              check=checks.list_of(kinds.word, "names")),
         Field("host", "/var/run/postgresql", check=_absolute_path,
               doc="the socket directory of the cluster"),
-        Field("log", "/var/log/postgresql_roles.log", check=_absolute_path),
+        Field("log", "/var/log/postgresql_roles.log", check=log_file_path),
         Field("roles", (), check=checks.list_of(checks.instance_of(PostgresqlRole, ""),
                                                 "postgresql-role records")),
     )
@@ -500,11 +502,11 @@ class MysqlConfiguration(Record):
     fields = (
         Field("mysql", "mariadb-server", check=package_check,
               doc="the Debian package: mariadb-server"),
-        Field("bind_address", "127.0.0.1", check=_plain),
+        Field("bind_address", "127.0.0.1", check=_addresses),
         Field("port", 3306, check=checks.port_number),
         Field("socket", "/run/mysqld/mysqld.sock", check=_absolute_path),
         Field("datadir", "/var/lib/mysql", check=_absolute_path),
-        Field("extra_content", "", check=checks.string),
+        Field("extra_content", "", check=kinds.raw, doc="my.cnf lines written as they are"),
         Field("extra_environment", (), check=_environment,
               doc="\"NAME=value\" strings for mariadbd's environment"),
         Field("auto_upgrade", True, check=checks.boolean, spec_name="auto-upgrade?"),
@@ -613,7 +615,7 @@ class RedisConfiguration(Record):
     record_name = "redis-configuration"
     fields = (
         Field("redis", "redis-server", check=package_check),
-        Field("bind", "127.0.0.1", check=_plain),
+        Field("bind", "127.0.0.1", check=_redis_addresses),
         Field("port", 6379, check=checks.port_number),
         Field("working_directory", "/var/lib/redis", check=_absolute_path),
         Field("config_file", None, check=checks.optional(

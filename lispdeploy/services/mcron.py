@@ -25,6 +25,7 @@ from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.hostside.scheme import _write
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType, concatenate
 from lispdeploy.services.rendering import Rendering
 from lispdeploy.services.sinks import (EtcFile, GeneratedFile, SystemdUnit, etc_service_type,
@@ -40,6 +41,13 @@ _FIELD = re.compile(r"^(\*|[0-9A-Za-z]+(-[0-9A-Za-z]+)?)(/[0-9]+)?"
 _USER = re.compile(r"^[a-z_][a-z0-9_.-]*\$?$")
 
 
+# cron turns '%' into a newline anywhere in a job's line.
+_log_file = kinds.within(kinds.absolute_path,
+                         lambda text: "it holds '%', which cron reads as a newline"
+                         if "%" in text else None,
+                         "an absolute path without spaces or '%'")
+
+
 class McronConfiguration(Record):
     """The jobs to run, and where their output goes."""
 
@@ -50,7 +58,7 @@ class McronConfiguration(Record):
                                                "g-expressions such as #~(job \"5 0 * * *\" "
                                                "\"cmd\")")),
         Field("log", True, check=checks.boolean, spec_name="log?"),
-        Field("log_file", "/var/log/mcron.log", check=checks.string),
+        Field("log_file", "/var/log/mcron.log", check=_log_file),
     )
 
 
@@ -92,8 +100,10 @@ def cron_line(job_gexp: Gexp, index: int, config: McronConfiguration,
         raise ServiceError(f"mcron job: {job.user!r} is not a user name",
                            location=job_gexp.location)
     if isinstance(job.action, str):
-        if "\n" in job.action or "\r" in job.action or not job.action.strip():
-            raise ServiceError("mcron job: the command must be one non-empty line",
+        problem = kinds.line._test(job.action)
+        if problem or not job.action.strip():
+            raise ServiceError("mcron job: the command must be one non-empty line"
+                               + (f" ({problem})" if problem else ""),
                                location=job_gexp.location)
         # The command runs in its own shell, so that its own redirections, `;` or `#` cannot
         # change where the job's output goes.
@@ -109,11 +119,11 @@ def cron_line(job_gexp: Gexp, index: int, config: McronConfiguration,
     redirect = f" >> {shlex.quote(config.log_file)} 2>&1" if config.log else " > /dev/null 2>&1"
     # A job's name, not its spec line: moving a job in the spec must not change the file.
     label = job.name if isinstance(job.name, str) else f"job {index + 1}"
-    return f"# {_one_line(label)}\n{when} {job.user} {command}{redirect}\n"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    problem = kinds.prose._test(label)
+    if problem:
+        raise ServiceError(f"mcron job: its name cannot be written in a crontab ({problem})",
+                           location=job_gexp.location)
+    return f"# {kinds.prose.normalize(label)}\n{when} {job.user} {command}{redirect}\n"
 
 
 def _program_gexp(job_gexp: Gexp) -> Gexp:

@@ -15,7 +15,7 @@ import re
 
 from lispdeploy import checks
 from lispdeploy.records import Field, Record
-from lispdeploy.services import debian
+from lispdeploy.services import debian, kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType
 from lispdeploy.services.rendering import Rendering
 from lispdeploy.services.sinks import (EtcFile, GeneratedFile, SystemdUnit,
@@ -31,26 +31,13 @@ _LISTEN = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*):[0-9]{1,5}$")
 _WORD = re.compile(r"^[A-Za-z0-9_@%+=:,./\[\]^|*?()-]+$")
 
 
-def _listen(value) -> str:
-    text = checks.string(value)
-    if not _LISTEN.match(text) or not 0 < int(text.rsplit(":", 1)[1]) < 65536:
-        raise TypeError("an address and port such as \":9100\" or \"127.0.0.1:9100\"")
-    return text
-
-
-def _word(value) -> str:
-    text = checks.string(value)
-    if not _WORD.match(text):
-        raise TypeError("command-line options, each one word without quotes or $, such as "
-                        "\"--collector.systemd\"")
-    return text
-
-
-def _directory(value) -> str:
-    text = checks.string(value)
-    if not text.startswith("/") or not _WORD.match(text):
-        raise TypeError("an absolute path without spaces")
-    return text
+_listen = kinds.within(kinds.word, lambda text: None if _LISTEN.match(text) and 0 < int(
+    text.rsplit(":", 1)[1]) < 65536 else "it does not have that form",
+    "an address and port such as \":9100\" or \"127.0.0.1:9100\"")
+_word = kinds.pattern(_WORD.pattern[1:-1], "command-line options, each one word without "
+                      "quotes or $, such as \"--collector.systemd\"")
+_directory = kinds.within(kinds.absolute_path, lambda text: None if _WORD.match(text)
+                          else "it holds a quote or '$'", "an absolute path without spaces")
 
 
 class PrometheusNodeExporterConfiguration(Record):

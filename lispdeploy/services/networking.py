@@ -20,6 +20,7 @@ from lispdeploy import checks
 from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.files import FileLike
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType
 from lispdeploy.services.sinks import (EtcFile, GeneratedFile, SystemdUnit, etc_service_type,
                                        generated_etc_file,
@@ -53,8 +54,8 @@ class DhcpClientConfiguration(Record):
         Field("interfaces", "all", check=_interfaces),
         Field("config_file", None, check=checks.optional(checks.instance_of(
             FileLike, "a file-like object")), doc="a whole .network file instead"),
-        Field("shepherd_requirement", (), check=checks.list_of(checks.string, "names")),
-        Field("shepherd_provision", ("networking",), check=checks.list_of(checks.string,
+        Field("shepherd_requirement", (), check=checks.list_of(kinds.word, "names")),
+        Field("shepherd_provision", ("networking",), check=checks.list_of(kinds.word,
                                                                             "names")),
     )
 
@@ -89,6 +90,10 @@ dhcp_client_service_type = ServiceType(
     description="Get network addresses by DHCP (systemd-networkd).")
 
 
+_server_address = kinds.pattern(r"[A-Za-z0-9_.:%\[\]-]+",
+                               "a host name or address such as \"pool.ntp.org\"")
+
+
 class NtpServer(Record):
     """An NTP server or pool: `(ntp-server (type 'pool) (address "pool.ntp.org"))`."""
 
@@ -96,15 +101,16 @@ class NtpServer(Record):
     fields = (
         Field("type", "server", check=checks.one_of("server", "pool", "peer", "broadcast",
                                                     "manycastclient")),
-        Field("address", check=checks.string),
-        Field("options", (), check=checks.list_of(checks.anything, "options")),
+        Field("address", check=_server_address),
+        Field("options", (), check=checks.list_of(checks.anything, "options"),
+              doc="accepted; systemd-timesyncd has no per-server options"),
     )
 
 
 def _server(value):
     if isinstance(value, NtpServer):
         return value
-    if isinstance(value, str) and value and not any(c.isspace() for c in value):
+    if isinstance(value, str) and _server_address._test(value) is None:
         return NtpServer(address=value)
     raise TypeError("ntp-server records or host names")
 

@@ -24,8 +24,8 @@ from lispdeploy import checks
 from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.files import FileLike
 from lispdeploy.records import Field, Record, Thunk
-from lispdeploy.services import debian
-from lispdeploy.services.admin import log_rotation_service_type
+from lispdeploy.services import debian, kinds
+from lispdeploy.services.admin import log_file_path, log_rotation_service_type
 from lispdeploy.services.core import ServiceExtension, ServiceType, concatenate
 from lispdeploy.services.sinks import (EtcFile, GeneratedFile, SystemdUnit,
                                        activation_service_type,
@@ -44,18 +44,11 @@ def _version(package) -> str:
                                     r"php([0-9]+\.[0-9]+)(?:-fpm)?", "php", DEFAULT_PHP)
 
 
-def _account(value) -> str:
-    text = checks.string(value)
-    if not _ACCOUNT.match(text):
-        raise TypeError("a user or group name")
-    return text
-
-
-def _path(value) -> str:
-    text = checks.string(value)
-    if not text.startswith("/") or any(c.isspace() or c in ";\"'" for c in text):
-        raise TypeError("an absolute path without spaces, quotes or ';'")
-    return text
+_account = kinds.pattern(_ACCOUNT.pattern[1:-1], "a user or group name")
+# php-fpm.conf is read by PHP's ini parser, for which ~!|&^()$"'; and braces mean something.
+_path = kinds.within(kinds.absolute_path, lambda text: None if re.fullmatch(
+    r"/[A-Za-z0-9_@+:,./-]*", text) else "it holds a character PHP's ini files give a "
+    "meaning to", "an absolute path of letters, digits and '_@+:,./-'")
 
 
 def _count(value) -> int:
@@ -111,12 +104,23 @@ def _php_setting(value):
     return tuple(out)
 
 
+def _pool_name_check(value) -> str:
+    text = checks.string(value)
+    if not _POOL.match(text) or text == "global":
+        raise TypeError("a pool name of letters, digits and '._-' (not \"global\")")
+    return text
+
+
+_pool_name = kinds.refining(_pool_name_check, "a pool name of letters, digits and '._-' (not "
+                            "\"global\")", base=kinds.word)
+
+
 class PhpFpmPoolConfiguration(Record):
     """A further pool (a lispdeploy addition): its own user, socket and process manager."""
 
     record_name = "php-fpm-pool-configuration"
     fields = (
-        Field("name", check=lambda v: _pool_name(v)),
+        Field("name", check=_pool_name),
         Field("user", "www-data", check=_account),
         Field("group", "www-data", check=_account),
         Field("socket", Thunk(lambda p: f"/var/run/php-fpm-{p.name}.sock"), check=_path),
@@ -126,13 +130,6 @@ class PhpFpmPoolConfiguration(Record):
         Field("settings", (), check=_php_setting,
               doc="more pool directives, (\"key\" \"value\") pairs"),
     )
-
-
-def _pool_name(value) -> str:
-    text = checks.string(value)
-    if not _POOL.match(text) or text == "global":
-        raise TypeError("a pool name of letters, digits and '._-' (not \"global\")")
-    return text
 
 
 class PhpFpmConfiguration(Record):
@@ -149,12 +146,13 @@ class PhpFpmConfiguration(Record):
         Field("socket_user", "www-data", check=_account),
         Field("socket_group", "www-data", check=_account),
         Field("pid_file", Thunk(lambda c: f"/run/php/php{c.version}-fpm.pid"), check=_path),
-        Field("log_file", Thunk(lambda c: f"/var/log/php{c.version}-fpm.log"), check=_path),
+        Field("log_file", Thunk(lambda c: f"/var/log/php{c.version}-fpm.log"),
+              check=log_file_path),
         Field("process_manager", PhpFpmDynamicProcessManagerConfiguration(), check=_MANAGER),
         Field("display_errors", False, check=checks.boolean),
-        Field("timezone", None, check=checks.optional(lambda v: _timezone(v))),
+        Field("timezone", None, check=checks.optional(kinds.timezone)),
         Field("workers_log_file", Thunk(lambda c: f"/var/log/php{c.version}-fpm.www.log"),
-              check=checks.optional(_path)),
+              check=checks.optional(log_file_path)),
         Field("file", None, check=checks.optional(
             checks.instance_of(FileLike, "a file-like object"))),
         Field("php_ini_file", None, check=checks.optional(
@@ -183,11 +181,7 @@ class PhpFpmConfiguration(Record):
         return _version(self.php)
 
 
-def _timezone(value) -> str:
-    text = checks.string(value)
-    if not re.fullmatch(r"[A-Za-z0-9_+/-]+", text):
-        raise TypeError("a time zone such as \"Europe/Paris\"")
-    return text
+
 
 
 def _manager_lines(pm) -> List[str]:

@@ -38,6 +38,7 @@ from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.files import FileLike
 from lispdeploy.gexp.gexp import Gexp
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType
 from lispdeploy.services.rendering import Rendering
 from lispdeploy.services.sinks import (GeneratedFile, SystemdUnit, shepherd_root_service_type)
@@ -124,7 +125,8 @@ class ShepherdService(Record):
         Field("auto_start", True, check=checks.boolean, spec_name="auto-start?"),
         Field("modules", (), check=checks.anything,
               doc="Guile modules for the gexps; accepted and not needed"),
-        Field("documentation", "", check=checks.string),
+        Field("documentation", "", check=kinds.prose,
+              doc="the unit's Description=, on one line"),
     )
 
     def _validate(self):
@@ -369,7 +371,7 @@ def _unit_text(service: ShepherdService, rendering: Rendering,
     start = _start_of(service, rendering, label)
     stop = _stop_of(service, rendering, label)
     unit: List[Tuple[str, str]] = [
-        ("Description", _value(service.documentation.strip().replace("\n", " ")
+        ("Description", _value(service.documentation
                                or f"{service.provision[0]} (lispdeploy)", label))]
     wants, requires = _dependencies(service, provisions)
     for target in wants:
@@ -499,7 +501,7 @@ def _process_options(options: Mapping[str, Any], label: str,
     for assignment in options.get("environment_variables") or ():
         text = _text(assignment, "environment-variables")
         if "=" not in text:
-            raise ServiceError(f"{label}: environment variable '{text}' is not NAME=VALUE",
+            raise ServiceError(f"{label}: environment variable {text!r} is not NAME=VALUE",
                                location=service.location)
         out.append(("Environment", quote_word(text, label, expand=False)))
     mask = options.get("file_creation_mask")
@@ -551,13 +553,17 @@ def _checked(text: str, label: str, *, quoted: bool = False) -> str:
 
 def _value(text: str, label: str) -> str:
     """An unquoted value of a unit file (`%` escaped, so systemd expands no specifier)."""
+    if text != text.strip() or text.endswith("\\"):
+        raise ServiceError(f"{label}: {text!r} cannot be a unit file value (systemd strips "
+                           "spaces around it and joins a line ending with a backslash to the "
+                           "next)")
     return _checked(text, label).replace("%", "%%")
 
 
 def _path(value: Any, label: str) -> str:
     text = _text(value, "a path")
     if not text.startswith("/") or any(c.isspace() for c in text):
-        raise ServiceError(f"{label}: '{text}' must be an absolute path without spaces")
+        raise ServiceError(f"{label}: {text!r} must be an absolute path without spaces")
     return _value(text, label)
 
 

@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import posixpath
 import re
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from lispdeploy import checks
 from lispdeploy.errors import SpecError
-from lispdeploy.gexp.files import FileLike, file_like_check, store_name
+from lispdeploy.services import kinds
+from lispdeploy.gexp.files import FileLike, SecretFile, file_like_check, store_name
 from lispdeploy.gexp.gexp import PLACEHOLDER_PREFIX, Gexp
-from lispdeploy.records import Field, Record
+from lispdeploy.records import Field, Record, Thunk
 from lispdeploy.services.core import ServiceExtension, ServiceType, simple_service
 
 UNIT_SUFFIXES = (".service", ".socket", ".timer", ".target", ".path", ".mount", ".slice")
@@ -101,9 +102,9 @@ class HostSettings(Record):
 
     record_name = "host-settings"
     fields = (
-        Field("host_name", check=checks.string),
-        Field("timezone", check=checks.string),
-        Field("locale", check=checks.string),
+        Field("host_name", check=kinds.word),
+        Field("timezone", check=kinds.timezone),
+        Field("locale", check=kinds.locale_name),
         Field("keyboard_layout", None, check=checks.anything),
     )
 
@@ -120,29 +121,73 @@ host_settings_service_type = ServiceType(
 
 _ETC_PATH = re.compile(r"^[A-Za-z0-9_+@%=,.:-][A-Za-z0-9_+@%=,.:/-]*$")
 
+# /etc files no service may write: a mistake in them locks everyone out, and lispdeploy
+# changes them only through the tools that keep them consistent (useradd, visudo).
+ACCOUNT_DATABASES = frozenset(("passwd", "shadow", "group", "gshadow", "passwd-", "shadow-",
+                               "group-", "gshadow-", "subuid", "subgid", "subuid-", "subgid-",
+                               ".pwd.lock"))
+# The operating-system record's own files: given by its fields, never by a service.
+OPERATING_SYSTEM_FILES = {"sudoers": "use the operating-system's (sudoers-file ...) field"}
+# Directories of every Debian host, which an /etc *file* would replace.
+ETC_DIRECTORIES = frozenset((
+    "alternatives", "apt", "apt/apt.conf.d", "apt/sources.list.d", "apt/preferences.d",
+    "apt/trusted.gpg.d", "cron.d", "cron.daily", "cron.hourly", "cron.monthly", "cron.weekly",
+    "default", "dpkg", "init.d", "ld.so.conf.d", "logrotate.d", "modprobe.d", "network",
+    "pam.d", "profile.d", "security", "skel", "ssh", "ssh/sshd_config.d", "ssl", "ssl/certs",
+    "ssl/private", "sudoers.d", "sysctl.d", "systemd", "systemd/system", "systemd/network",
+    "systemd/journald.conf.d", "tmpfiles.d", "udev", "udev/rules.d", "X11", "xdg"))
 
-def etc_path(value) -> str:
-    """A path under /etc, given relative to it ("ssh/sshd_config") or absolute."""
-    text = checks.string(value)
+
+_ETC_WHAT = "a path under /etc such as \"ssh/sshd_config\""
+
+
+def _etc_normal(text: str) -> str:
     if text.startswith("/etc/"):
         text = text[len("/etc/"):]
-    normal = posixpath.normpath(text) if text else ""
-    if (not text or text.startswith("/") or normal != text.rstrip("/") or normal == "."
-            or normal.startswith("..") or not _ETC_PATH.match(normal)):
-        raise TypeError("a path under /etc such as \"ssh/sshd_config\"")
-    return normal
+    return posixpath.normpath(text) if text else ""
 
 
-def _mode(value) -> int:
-    if isinstance(value, str) and re.fullmatch(r"0?[0-7]{3,4}", value):
-        return int(value, 8)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 0o7777:
-        return int(value)
-    raise TypeError("a file mode such as #o644 or \"0644\"")
+def _etc_path_problem(text: str) -> Optional[str]:
+    problem = kinds.line._test(text)
+    if problem:
+        return problem
+    relative = text[len("/etc/"):] if text.startswith("/etc/") else text
+    normal = _etc_normal(text)
+    if (not relative or relative.startswith("/") or normal != relative.rstrip("/")
+            or normal == "." or normal.startswith("..")):
+        return "it is not a normalized path inside /etc"
+    if not _ETC_PATH.match(normal):
+        return "it holds a character other than letters, digits and '_+@%=,.:-/'"
+    return None
+
+
+def _service_path_problem(text: str) -> Optional[str]:
+    problem = _etc_path_problem(text)
+    if problem:
+        return problem
+    normal = _etc_normal(text)
+    if normal in ACCOUNT_DATABASES:
+        return (f"/etc/{normal} is an account database, written by useradd and groupadd from "
+                "the operating-system's users and groups")
+    if normal in OPERATING_SYSTEM_FILES:
+        return f"/etc/{normal} is the operating system's own: {OPERATING_SYSTEM_FILES[normal]}"
+    if normal in ETC_DIRECTORIES:
+        return f"/etc/{normal} is a directory"
+    return None
+
+
+# A path under /etc, given relative to it ("ssh/sshd_config") or absolute, that a service
+# may write: not an account database, not the operating system's own files, not a directory
+# every host has. Stored relative to /etc.
+etc_path = kinds.FieldKind("etc-path", _ETC_WHAT, _service_path_problem, normalize=_etc_normal,
+                           doc="A file under /etc a service may write.")
+
+
+_mode = kinds.mode
 
 
 def _validate_command(value):
-    argv = checks.list_of(checks.string, "strings")(value)
+    argv = checks.list_of(kinds.line, "strings")(value)
     if not argv or "{}" not in argv:
         raise TypeError("a command as a list of strings, with \"{}\" standing for the file")
     return argv
@@ -157,15 +202,41 @@ class EtcFile(Record):
     fields = (
         Field("path", check=etc_path, doc="relative to /etc, e.g. \"ssh/sshd_config\""),
         Field("file", check=file_like_check),
-        Field("mode", 0o644, check=_mode),
-        Field("user", "root", check=checks.string),
-        Field("group", "root", check=checks.string),
+        Field("mode", Thunk(lambda f: 0o600 if isinstance(f.file, SecretFile) else 0o644),
+              check=_mode, doc="#o644, or #o600 for a secret-file"),
+        Field("user", "root", check=kinds.account_name),
+        Field("group", "root", check=kinds.account_name),
         Field("validate", None, check=checks.optional(_validate_command),
               doc="e.g. (\"/usr/sbin/visudo\" \"-c\" \"-f\" \"{}\"), or #f"),
         Field("validate_early", True, check=checks.boolean, spec_name="validate-early?",
               doc="also check it before the deploy changes anything; #f for a file that "
                   "names what the activation program makes (a first certificate)"),
     )
+
+    def _validate(self):
+        if isinstance(self.file, SecretFile) and self.validate is not None:
+            raise SpecError(f"etc-file /etc/{self.path}: a secret-file cannot be validated "
+                            "before it is put in place (the check would need a copy of it on "
+                            "the host)", location=self.location,
+                            hint="drop (validate ...), or keep the secret in a file of its "
+                                 "own that the validated configuration includes")
+
+
+def _own_path_problem(text: str) -> Optional[str]:
+    if _etc_normal(text) in OPERATING_SYSTEM_FILES:
+        return _etc_path_problem(text)
+    return _service_path_problem(text)
+
+
+_own_path = kinds.FieldKind("etc-path", _ETC_WHAT, _own_path_problem, normalize=_etc_normal)
+
+
+class OperatingSystemEtcFile(EtcFile):
+    """An /etc file the operating-system record gives itself (/etc/sudoers from its
+    `sudoers-file` field): the one way to write those paths."""
+
+    fields = tuple(Field("path", check=_own_path, doc=f.doc) if f.name == "path" else f
+                   for f in EtcFile.fields)
 
 
 def etc_file_check(value, location=None) -> EtcFile:
@@ -204,22 +275,66 @@ _REFUSED_TREES = ("/proc", "/sys", "/dev", "/run", "/var/run", "/var/lib/lispdep
 _SPECIAL_PATH = re.compile(r"^/[A-Za-z0-9_+@%=,.:/-]+$")
 
 
-def special_path(value) -> str:
+_SPECIAL_HINT = ("a special file goes inside a directory of its own, e.g. \"/srv/www/site\", "
+                 "\"/opt/app/app.conf\" or \"/usr/local/bin/tool\"")
+
+
+def _refusal(what: str, reason: str) -> TypeError:
+    error = checks.refusal(what, reason)
+    error.hint = _SPECIAL_HINT  # shown under the located error (records._field_error)
+    return error
+
+
+def _special_path(value) -> str:
     """An absolute path where a special file may go (see _HIERARCHY and _REFUSED_TREES)."""
     text = checks.string(value)
     normal = posixpath.normpath(text) if text.startswith("/") else ""
     if not normal or normal != text.rstrip("/") or not _SPECIAL_PATH.match(normal) \
             or normal.startswith("//"):
-        raise TypeError("an absolute path such as \"/srv/www/site\"")
+        raise _refusal("an absolute path such as \"/srv/www/site\"",
+                       "it does not have that form")
     for tree in _REFUSED_TREES:
         if normal == tree or normal.startswith(tree + "/"):
-            raise TypeError(f"a path outside {tree} (" + (
-                "lispdeploy's own directory" if tree == "/var/lib/lispdeploy"
-                else "a virtual file system, rebuilt at each boot") + ")")
+            why = ("lispdeploy's own directory" if tree == "/var/lib/lispdeploy"
+                   else "a virtual file system, rebuilt at each boot")
+            raise _refusal(f"a path outside {tree} ({why})", f"it is under {tree}")
     if normal in _HIERARCHY:
-        raise TypeError(f"a path inside {normal}, not {normal} itself (a directory of the "
-                        "system's hierarchy)")
+        raise _refusal(f"a path inside {normal}, not {normal} itself (a directory of the "
+                       "system's hierarchy)", f"it is {normal} itself")
     return normal
+
+
+def _special_path_problem(text: str) -> Optional[str]:
+    problem = kinds.word._test(text)
+    if problem:
+        return problem
+    try:
+        _special_path(text)
+    except TypeError as e:
+        return f"it must be {e}"
+    return None
+
+
+class _SpecialPath(kinds.FieldKind):
+    """The kind of special files' paths: a refused path says which rule it breaks, directly
+    ("expects a path outside /run (...)"), with a hint."""
+
+    __slots__ = ()
+
+    def __call__(self, value: Any) -> str:
+        if not isinstance(value, str):
+            raise TypeError(self.what)
+        problem = kinds.word._test(value)
+        if problem:
+            raise checks.refusal(f"{self.what} ({problem})", problem)
+        return _special_path(value)
+
+
+_SPECIAL_WHAT = "an absolute path such as \"/srv/www/site\", outside /proc, /sys, /dev, /run"
+# An absolute path where a special file may go, normalized ("/srv/www/" is "/srv/www").
+special_path = _SpecialPath("special-path", _SPECIAL_WHAT, _special_path_problem,
+                            normalize=posixpath.normpath,
+                            doc="A path outside /etc a special file may take.")
 
 
 class SpecialFile(Record):
@@ -233,8 +348,8 @@ class SpecialFile(Record):
         Field("file", check=file_like_check),
         Field("mode", None, check=checks.optional(_mode),
               doc="#f: 0755 for a directory or an executable, 0644 otherwise"),
-        Field("user", "root", check=checks.string),
-        Field("group", "root", check=checks.string),
+        Field("user", "root", check=kinds.account_name),
+        Field("group", "root", check=kinds.account_name),
     )
 
 
@@ -278,22 +393,28 @@ def extra_special_file(path, file, *, location=None):
 # systemd units
 
 
-def unit_name(value) -> str:
-    """A systemd unit name with its suffix, e.g. "apache2.service"."""
-    name = checks.string(value)
-    if (not name.endswith(UNIT_SUFFIXES) or "/" in name
-            or not re.fullmatch(r"[A-Za-z0-9:_.\\@-]+", name)):
-        raise TypeError("a systemd unit name such as \"my-daemon.service\"")
-    return name
+provision_name = kinds.pattern(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,199}",
+                                "names (symbols) made of letters, digits and '-_.+'",
+                                name="provision")
 
 
-def _watched(value) -> str:
-    """A file a unit watches: under /etc (relative to it, as etc-file paths), or a special
-    file's absolute path."""
-    text = checks.string(value)
-    if text.startswith("/") and not text.startswith("/etc/"):
-        return special_path(text)
-    return etc_path(text)
+# A systemd unit name with its suffix, e.g. "apache2.service".
+unit_name = kinds.pattern(r"[A-Za-z0-9:_.\\@-]+(" + "|".join(
+    re.escape(suffix) for suffix in UNIT_SUFFIXES) + ")",
+    "a systemd unit name such as \"my-daemon.service\"", name="unit-name")
+
+
+def _outside_etc(text: str) -> bool:
+    return text.startswith("/") and not text.startswith("/etc/")
+
+
+# A file a unit watches: under /etc (relative to it, as etc-file paths), or a special file's
+# absolute path.
+_watched = kinds.FieldKind(
+    "watched-path", "a path under /etc such as \"ssh/sshd_config\", or a special file's "
+    "absolute path", lambda text: _special_path_problem(text) if _outside_etc(text)
+    else _etc_path_problem(text),
+    normalize=lambda text: posixpath.normpath(text) if _outside_etc(text) else _etc_normal(text))
 
 
 class SystemdUnit(Record):
@@ -314,7 +435,7 @@ class SystemdUnit(Record):
         Field("watch", (), check=checks.list_of(_watched, "paths of files the system declares")),
         Field("reload", (), check=checks.list_of(_watched, "paths of files the system declares"),
               doc="files whose change reloads the unit instead of restarting it"),
-        Field("provision", (), check=checks.list_of(checks.string, "names"),
+        Field("provision", (), check=checks.list_of(provision_name, "names"),
               doc="names a shepherd-service may require this unit by, e.g. (ssh-daemon)"),
         Field("packages", (), check=checks.list_of(lambda v: package_check(v), "packages"),
               doc="packages whose installation or upgrade restarts the unit"),
@@ -330,14 +451,26 @@ class SystemdUnit(Record):
 # Packages
 
 
+# A package given by name, as specification->package takes it: "vim" or "vim@2:9.0".
+package_specification = kinds.pattern(r"[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?(@[0-9A-Za-z.+~:-]+)?",
+                                      "a package name such as \"openssh-server\"",
+                                      name="package-name")
+
+
 def package_check(value):
     """A package for the profile sink: a name string, or a package record (the system layer
     defines it; services only pass it on)."""
-    if isinstance(value, str) and value and not any(c.isspace() for c in value):
-        return str(value)
     if getattr(value, "record_name", None) == "package":
         return value
+    if isinstance(value, str):
+        try:
+            return package_specification(value)
+        except TypeError as e:
+            raise TypeError(f"a package ({e})") from None
     raise TypeError("a package (a name string or (specification->package \"name\"))")
+
+
+package_check.inner = package_specification
 
 
 # ---------------------------------------------------------------------------------------------

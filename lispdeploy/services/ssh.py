@@ -27,6 +27,7 @@ from lispdeploy import checks
 from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.files import FileLike
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType, concatenate
 from lispdeploy.services.rendering import Rendering
 from lispdeploy.services.sinks import (EtcFile, GeneratedFile, SystemdUnit, etc_service_type,
@@ -57,26 +58,42 @@ def _log_level(value):
     return text.lower()
 
 
+_command = kinds.within(kinds.line, lambda text: "it is empty" if not text.strip() else None,
+                        "a command line")
+
+
 def _subsystem(value):
-    if (isinstance(value, (list, tuple)) and len(value) == 2
-            and all(isinstance(v, str) and v and not any(c.isspace() for c in v[:1])
-                    for v in value)):
-        return (str(value[0]), str(value[1]))
-    raise TypeError("(NAME COMMAND) pairs")
+    if not (isinstance(value, (list, tuple)) and len(value) == 2):
+        raise TypeError("(NAME COMMAND) pairs")
+    try:
+        return (kinds.word(value[0]), _command(value[1]))
+    except TypeError as e:
+        which = "name" if not isinstance(value[0], str) or kinds.word._test(value[0]) else \
+            "command"
+        reason = f"its {which}: {getattr(e, 'reason', None) or e}"
+        raise checks.refusal(f"(NAME COMMAND) pairs ({reason})", reason) from None
+
+
+# A key given as a string is one line of an authorized_keys file.
+_key_line = kinds.within(kinds.line, lambda text: "it is empty" if not text.strip() else None,
+                         "a public key line")
 
 
 def _authorized_key(value):
     if (isinstance(value, (list, tuple)) and len(value) >= 2 and isinstance(value[0], str)
             and all(isinstance(k, (str, FileLike)) for k in value[1:])):
+        for key in value[1:]:
+            if isinstance(key, str):
+                problem = _key_line._test(key)
+                if problem:
+                    raise checks.refusal("(USER KEY ...) lists, each key a file-like object or "
+                                         f"one key line ({problem})", f"a key: {problem}")
         return tuple(value)
     raise TypeError("(USER KEY-FILE ...) lists, each key a file-like object or a key string")
 
 
-def _listen_address(value):
-    text = checks.string(value)
-    if not text or any(c.isspace() for c in text):
-        raise TypeError("addresses such as \"127.0.0.1\" or \"[::1]:2222\"")
-    return text
+_listen_address = kinds.within(
+    kinds.word, lambda text: None, "addresses such as \"127.0.0.1\" or \"[::1]:2222\"")
 
 
 class OpensshConfiguration(Record):
@@ -86,7 +103,7 @@ class OpensshConfiguration(Record):
     fields = (
         Field("openssh", "openssh-server", check=package_check,
               doc="the Debian package providing sshd"),
-        Field("pid_file", "/var/run/sshd.pid", check=checks.string),
+        Field("pid_file", "/var/run/sshd.pid", check=kinds.absolute_path),
         Field("port_number", 22, check=checks.port_number),
         Field("permit_root_login", False, check=_permit_root_login),
         Field("allow_empty_passwords", False, check=checks.boolean,
@@ -107,9 +124,11 @@ class OpensshConfiguration(Record):
         Field("print_last_log", True, check=checks.boolean, spec_name="print-last-log?"),
         Field("subsystems", (("sftp", "internal-sftp"),),
               check=checks.list_of(_subsystem, "(NAME COMMAND) pairs")),
-        Field("accepted_environment", (), check=checks.list_of(checks.string, "strings")),
+        Field("accepted_environment", (), check=checks.list_of(
+            kinds.word, "environment variable names or patterns")),
         Field("log_level", "info", check=_log_level),
-        Field("extra_content", "", check=checks.string),
+        Field("extra_content", "", check=kinds.raw,
+              doc="sshd_config lines written as they are"),
         Field("authorized_keys", (), check=checks.list_of(_authorized_key,
                                                           "(USER KEY ...) lists")),
         Field("generate_host_keys", True, check=checks.boolean,
@@ -147,7 +166,7 @@ def _show(value, convert=None) -> str:
         return "yes"
     if value is False:
         return "no"
-    return str(value)
+    return kinds.sshd_word(str(value))
 
 
 def sshd_config(config: OpensshConfiguration, rendering: Rendering) -> str:
@@ -160,7 +179,7 @@ def sshd_config(config: OpensshConfiguration, rendering: Rendering) -> str:
         address = rendering.listen_address
         addresses = [f"[{address}]:{config.port_number}" if ":" in address
                      else f"{address}:{config.port_number}"]
-    declared += [f"ListenAddress {a}" for a in addresses]
+    declared += [f"ListenAddress {kinds.sshd_word(a)}" for a in addresses]
     rest: List[str] = []
     for keyword, field, convert in _SETTINGS:
         value = getattr(config, field)
@@ -168,8 +187,10 @@ def sshd_config(config: OpensshConfiguration, rendering: Rendering) -> str:
         (declared if value != defaults[field] else rest).append(line)
     declared.append("AuthorizedKeysFile .ssh/authorized_keys .ssh/authorized_keys2 "
                     f"/etc/{AUTHORIZED_KEYS_DIRECTORY}/%u")
-    rest += [f"AcceptEnv {name}" for name in config.accepted_environment]
-    rest += [f"Subsystem\t{name}\t{command}" for name, command in config.subsystems]
+    rest += [f"AcceptEnv {kinds.sshd_word(name)}" for name in config.accepted_environment]
+    # sshd joins a subsystem's arguments with spaces: one quoted argument is the command.
+    rest += [f"Subsystem\t{kinds.sshd_word(name)}\t{kinds.sshd_word(command)}"
+             for name, command in config.subsystems]
     lines = ["# Generated by lispdeploy from openssh-configuration.",
              "# sshd keeps the first value it reads: the spec's settings come first, then the",
              "# drop-ins of the host, then the defaults.",

@@ -78,7 +78,9 @@ def evaluate(gexp: Gexp, helpers: Mapping[str, Any], path_of: Callable[[FileLike
         raise ServiceError(f"{what}: '{shown}' is not available when lispdeploy reads this "
                            "g-expression", location=_where(gexp, e),
                            hint=_available(helpers)) from None
-    except Exception as e:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # SystemExit too: the spec's code never ends lispdeploy
         raise ServiceError(f"{what}: {type(e).__name__}: {e}", location=_where(gexp, e)) from None
 
 

@@ -20,7 +20,7 @@ import re
 from lispdeploy import checks
 from lispdeploy.gexp.files import FileLike, PlainFile
 from lispdeploy.records import Field, Record
-from lispdeploy.services import debian
+from lispdeploy.services import debian, kinds
 from lispdeploy.services.core import ServiceExtension, ServiceType
 from lispdeploy.services.rendering import Rendering
 from lispdeploy.services.shepherd import quote_word
@@ -45,18 +45,9 @@ user.*\t\t\t\t-/var/log/user.log
 """)
 
 
-def _module(value) -> str:
-    text = checks.string(value)
-    if not _MODULE.match(text):
-        raise TypeError("rsyslog module names such as \"imuxsock\"")
-    return text
-
-
-def _option(value) -> str:
-    text = checks.string(value)
-    if not text or any(c in text for c in "\n\r\0"):
-        raise TypeError("command-line options")
-    return text
+_module = kinds.pattern(_MODULE.pattern[1:-1], "rsyslog module names such as \"imuxsock\"")
+_option = kinds.within(kinds.line, lambda text: None if text else "it is empty",
+                       "command-line options")
 
 
 class SyslogConfiguration(Record):

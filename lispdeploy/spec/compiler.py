@@ -37,14 +37,33 @@ def compile_spec(text: str, filename: str, module: types.ModuleType
     except LispdeployError:
         raise
     except LexException as e:
-        raise SpecError(_reader_message(e), location=_location(e, filename)) from None
+        message = _reader_message(e)
+        hint = None
+        location = _location(e, filename)
+        if "maximum recursion depth" in message:
+            message = "forms are nested too deeply here to be read"
+            hint = "define the inner parts with (define ...) and use their names"
+        elif "Premature end of input" in e.msg:
+            opened = unclosed_form(text)
+            if opened is not None:
+                location = Location(filename, *opened)
+                message = "unbalanced parentheses: this form is never closed"
+                hint = "the file ends before its closing ')'"
+        raise SpecError(message, location=location, hint=hint) from None
     except HyLanguageError as e:
         cause = _lispdeploy_cause(e)
         if cause is not None:
             raise cause from None
         message = e.msg if isinstance(e, SpecSyntaxError) else _hy_message(e)
-        raise SpecError(message, location=_location(e, filename),
-                        hint=getattr(e, "hint", None)) from None
+        hint = getattr(e, "hint", None)
+        if "maximum recursion depth" in message:
+            message = "forms are nested too deeply here to be compiled"
+            hint = "define the inner parts with (define ...) and use their names"
+        raise SpecError(message, location=_location(e, filename), hint=hint) from None
+    except RecursionError:
+        raise SpecError("forms are nested too deeply to be read", location=Location(filename),
+                        hint="define the inner parts with (define ...) and use their "
+                             "names") from None
 
 
 def _lispdeploy_cause(e: BaseException) -> Optional[LispdeployError]:
@@ -60,6 +79,39 @@ def _lispdeploy_cause(e: BaseException) -> Optional[LispdeployError]:
 def _location(e, filename: str) -> Location:
     return Location(getattr(e, "filename", None) or filename, getattr(e, "lineno", 0) or 0,
                     getattr(e, "offset", None) or getattr(e, "colno", 0) or 0)
+
+
+def unclosed_form(text: str) -> Optional[Tuple[int, int]]:
+    """(line, column) of the outermost top-level form that the text never closes, skipping
+    strings and comments; None if the parentheses balance."""
+    stack = []
+    line, column, i, n = 1, 0, 0, len(text)
+    while i < n:
+        c = text[i]
+        column += 1
+        if c == "\n":
+            line, column = line + 1, 0
+        elif c == ";":
+            while i + 1 < n and text[i + 1] != "\n":
+                i += 1
+        elif c == '"':
+            i += 1
+            while i < n and text[i] != '"':
+                if text[i] == "\\":
+                    i += 1
+                    column += 1
+                if i < n and text[i] == "\n":
+                    line, column = line + 1, 0
+                else:
+                    column += 1
+                i += 1
+            column += 1
+        elif c in "([{":
+            stack.append((line, column))
+        elif c in ")]}" and stack:
+            stack.pop()
+        i += 1
+    return stack[0] if stack else None
 
 
 def _reader_message(e: LexException) -> str:

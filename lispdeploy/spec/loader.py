@@ -10,13 +10,15 @@ Importing this module does not import Hy; compiling does.
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 import types
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from lispdeploy.errors import LispdeployError, SpecError
 from lispdeploy.location import Location
-from lispdeploy.machine import DeploymentDeclaration, Machine, default_deployment_name
+from lispdeploy.machine import (DeploymentDeclaration, Machine, default_deployment_name,
+                                describe_target, machine_targets)
 from lispdeploy.records import did_you_mean
 from lispdeploy.spec import cache, prelude
 from lispdeploy.hostside.scheme import SchemeError
@@ -123,14 +125,25 @@ def evaluate(spec: Spec, text: str, filename: str = "<expression>") -> Any:
 
 def _read(path: str) -> str:
     try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
+        with open(path, "rb") as f:
+            data = f.read()
     except FileNotFoundError:
         raise SpecError(f"no such deployment file: {path}") from None
     except IsADirectoryError:
         raise SpecError(f"{path} is a directory, not a deployment file") from None
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise SpecError(f"cannot read deployment file {path}: {e}") from None
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark, as some editors write
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise SpecError(f"the file is not UTF-8 text: byte 0x{data[e.start]:02x} cannot start "
+                        "a character here", location=Location(path, line, column),
+                        hint="save the file as UTF-8 (iconv -f LATIN1 -t UTF-8, or your "
+                             "editor's encoding setting)") from None
 
 
 def _new_module(path: str, context, names: Dict[str, str],
@@ -193,10 +206,21 @@ def _execute(body, value_code, filename: str, module: types.ModuleType) -> Any:
         raise
     except NameError as e:
         raise _name_error(e, files, module) from None
-    except RecursionError:
-        raise SpecError("the spec recursed too deeply") from None
-    except Exception as e:
-        message = str(e) if isinstance(e, SchemeError) else f"{type(e).__name__}: {e}"
+    except RecursionError as e:
+        raise SpecError(f"the spec recursed too deeply (more than {sys.getrecursionlimit()} "
+                        "nested calls)", location=_innermost_location(e, files),
+                        hint="a procedure here calls itself without end, or nests too "
+                             "deeply; check its base case") from None
+    except SystemExit as e:
+        raise SpecError(f"the spec called sys.exit({e.code!r})",
+                        location=_innermost_location(e, files),
+                        hint="a deployment file cannot end lispdeploy; report a problem with "
+                             "(error \"message\" ...)") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # the spec's own code: whatever it raises is its error
+        message = str(e) if isinstance(e, SchemeError) else (
+            f"{type(e).__name__}: {e}" if str(e) else f"{type(e).__name__} raised")
         raise SpecError(message, location=_innermost_location(e, files)) from None
 
 
@@ -227,8 +251,23 @@ def _machines(value: Any, where: Location) -> List[Machine]:
     names = [m.display_name for m in value]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
-        raise SpecError(f"two machines have the host name '{duplicates[0]}'", location=where,
+        second = [m for m in value if m.display_name == duplicates[0]][1]
+        raise SpecError(f"two machines have the host name '{duplicates[0]}'",
+                        location=second.location or where,
                         hint="each machine's operating-system needs its own host-name")
+    seen: Dict[tuple, Machine] = {}
+    for machine in value:
+        for target in machine_targets(machine):
+            first = seen.setdefault(target, machine)
+            if first is not machine:
+                raise SpecError(
+                    f"machines '{first.display_name}'"
+                    + (f" ({first.location})" if first.location else "")
+                    + f" and '{machine.display_name}' deploy to the same host "
+                      f"({describe_target(target)})",
+                    location=machine.location or where,
+                    hint="each machine needs its own host: two deploys to one host would "
+                         "replace each other's system")
     return list(value)
 
 

@@ -6,6 +6,11 @@ from __future__ import annotations
 
 from lispdeploy import checks
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
+
+
+_xkb_layout = kinds.within(kinds.xkb_name, lambda text: "it is empty" if not text else None,
+                            "an XKB layout name such as \"us\" or \"de\"")
 
 
 class KeyboardLayout(Record):
@@ -13,10 +18,10 @@ class KeyboardLayout(Record):
 
     record_name = "keyboard-layout"
     fields = (
-        Field("name", check=checks.string),
-        Field("variant", None, check=checks.optional(checks.string)),
-        Field("model", None, check=checks.optional(checks.string)),
-        Field("options", (), check=checks.list_of(checks.string, "option strings")),
+        Field("name", check=_xkb_layout),
+        Field("variant", None, check=checks.optional(kinds.xkb_name)),
+        Field("model", None, check=checks.optional(kinds.xkb_name)),
+        Field("options", (), check=checks.list_of(kinds.xkb_name, "XKB option strings")),
     )
 
 
@@ -57,7 +62,7 @@ class BootloaderConfiguration(Record):
     fields = (
         Field("bootloader", check=checks.instance_of(Bootloader, "a bootloader such as "
                                                      "grub-bootloader")),
-        Field("targets", (), check=checks.list_of(checks.string, "device paths"),
+        Field("targets", (), check=checks.list_of(kinds.line, "device paths"),
               aliases={"target": _one_target}),
         Field("menu_entries", (), check=checks.anything),
         Field("default_entry", 0, check=checks.integer),

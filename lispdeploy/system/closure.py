@@ -44,12 +44,18 @@ class SystemClosure:
     def __init__(self, item: StoreItem, items: List[StoreItem], manifest: Dict[str, Any],
                  provenance: Optional[Dict[str, Any]] = None,
                  provenance_items: Optional[List[StoreItem]] = None,
+                 secrets: Optional[Dict[str, Any]] = None,
+                 etc_locations: Optional[Dict[str, Any]] = None,
                  package_origins: Optional[Dict[str, PackageOrigin]] = None):
         self.item = item
         self.items = items
         self.manifest = manifest
         self.provenance = provenance
         self.provenance_items = list(provenance_items or ())
+        # /etc path -> secret-file whose content the deploy reads and sends to that path only.
+        self.secrets = dict(secrets or {})
+        # /etc path -> where the spec declares it (problems the host finds name that line).
+        self.etc_locations = dict(etc_locations or {})
         self.package_origins = dict(package_origins or {})
         self._record: Optional[Manifest] = None
 
@@ -90,7 +96,9 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     settings: HostSettings = root["host"][0]
     renderer = Renderer(lowerer, listen_address=listen_address)
 
-    etc, etc_items = etc_entries(folding, renderer)
+    secret_files: List = []
+    etc_locations: Dict[str, Any] = {}
+    etc, etc_items = etc_entries(folding, renderer, secret_files, etc_locations)
     files, file_items = special_file_entries(folding, renderer)
     groups, users = account_entries(folding)
     units, unit_items = unit_entries(folding, renderer, {e["path"] for e in etc}
@@ -125,9 +133,11 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
         # In the order of the system item's own closure (its references are sorted by path).
         "items": [item.path for item in closure(sorted(top, key=lambda i: i.path))],
     }
-    # The manifest as built is the record's JSON form (tests/system/test_manifest_json.py
-    # checks it): the item is written from it without decoding it first.
-    item = StoreItem("system", content=canonical_json(manifest).encode(), references=top)
+    # The manifest as built is the record's JSON form (tests/systems.py `checked` checks it):
+    # the item is written from it without decoding it first. It holds password hashes: root
+    # only reads it on the host.
+    item = StoreItem("system", content=canonical_json(manifest).encode(), references=top,
+                     private=True)
     items = closure([item])
     # Where the programs' gexps were written: provenance, recorded with the generation so that
     # errors on the host name spec lines; never part of an item.
@@ -135,6 +145,7 @@ def build_system(machine, *, spec_path: Optional[str] = None, spec_text: Optiona
     origin["locations"] = {path: _absolute(source_map.to_json()) for path, source_map
                            in sorted(renderer.lowerer.source_maps.items()) if path in paths}
     return SystemClosure(item, items, manifest, origin, origin_items,
+                         {e.path: e.file for e in secret_files}, etc_locations,
                          package_origins=package_origins(folding))
 
 

@@ -27,7 +27,7 @@ from typing import Tuple
 from lispdeploy.errors import ServiceError
 from lispdeploy.gexp.files import PlainFile
 from lispdeploy.services.core import Service, services_check
-from lispdeploy.services.sinks import (EtcFile, HostSettings, account_service_type,
+from lispdeploy.services.sinks import (EtcFile, HostSettings, OperatingSystemEtcFile, account_service_type,
                                        activation_service_type, etc_service_type,
                                        host_settings_service_type, profile_service_type,
                                        shepherd_root_service_type, system_service_type)
@@ -41,7 +41,7 @@ VISUDO = "/usr/sbin/visudo"
 def operating_system_etc_files(os: OperatingSystem) -> Tuple[EtcFile, ...]:
     """The /etc files the operating-system record declares itself."""
     sudoers = os.sudoers_file
-    files = [EtcFile(path="sudoers", file=sudoers, mode=0o440,
+    files = [OperatingSystemEtcFile(path="sudoers", file=sudoers, mode=0o440,
                      validate=(VISUDO, "-c", "-f", "{}"),
                      location=sudoers.location or os.location)]
     if os.hosts_file is not None:

@@ -8,13 +8,14 @@ import re
 
 from lispdeploy import checks
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 
 
 class FileSystemLabel(Record):
     """A device named by its file-system label: `(file-system-label "root")`."""
 
     record_name = "file-system-label"
-    fields = (Field("label", check=checks.string),)
+    fields = (Field("label", check=kinds.line),)
 
 
 class Uuid(Record):
@@ -29,7 +30,7 @@ class Uuid(Record):
             raise SpecError(f"uuid: '{self.string}' is not a UUID", location=self.location)
 
 
-_device = checks.either(checks.string, checks.instance_of(FileSystemLabel, ""),
+_device = checks.either(kinds.line, checks.instance_of(FileSystemLabel, ""),
                         checks.instance_of(Uuid, ""),
                         what="a device path, (file-system-label ...) or (uuid ...)")
 
@@ -44,11 +45,11 @@ class FileSystem(Record):
 
     record_name = "file-system"
     fields = (
-        Field("mount_point", check=checks.string),
+        Field("mount_point", check=kinds.absolute_path),
         Field("device", check=_device),
-        Field("type", check=checks.string),
-        Field("flags", (), check=checks.list_of(checks.string, "flag names")),
-        Field("options", None, check=checks.optional(checks.string)),
+        Field("type", check=kinds.word),
+        Field("flags", (), check=checks.list_of(kinds.word, "flag names")),
+        Field("options", None, check=checks.optional(kinds.line)),
         Field("mount", True, check=checks.boolean, spec_name="mount?"),
         Field("mount_may_fail", False, check=checks.boolean, spec_name="mount-may-fail?"),
         Field("needed_for_boot", False, check=checks.boolean, spec_name="needed-for-boot?"),
@@ -57,8 +58,8 @@ class FileSystem(Record):
               spec_name="skip-check-if-clean?"),
         Field("repair", "preen", check=checks.anything),
         Field("create_mount_point", False, check=checks.boolean, spec_name="create-mount-point?"),
-        Field("dependencies", (), check=checks.anything),
-        Field("shepherd_requirements", (), check=checks.anything),
+        Field("dependencies", (), check=checks.anything, doc="accepted, unused"),
+        Field("shepherd_requirements", (), check=checks.anything, doc="accepted, unused"),
     )
 
     @property

@@ -21,6 +21,7 @@ from lispdeploy import checks
 from lispdeploy.errors import SpecError
 from lispdeploy.location import Location
 from lispdeploy.records import Field, Record, describe_value
+from lispdeploy.services import kinds
 from lispdeploy.services.guix_system import OpenRecord, guix_system_notes
 from lispdeploy.system.accounts import UserAccount
 from lispdeploy.system.file_systems import FileSystemLabel, Uuid
@@ -77,6 +78,16 @@ class SwapSpace(Record):
     )
 
 
+# A LUKS device's names and paths are fields of its /etc/crypttab line: one line each, and
+# what else each may be is said by MappedDevice._validate (which knows the mapping).
+def _key_file(value):
+    """A key file's path, one line (anything else is refused by _check_luks, with a hint)."""
+    return kinds.line(value) if isinstance(value, str) else value
+
+
+_key_file.inner = kinds.line  # the kind of its strings, for kinds.kind_of
+
+
 class DeviceMapping(Record):
     """A kind of mapped device: `luks-device-mapping` (with the key file and discards of
     `luks-device-mapping-with-options`), `raid-device-mapping`, `lvm-device-mapping`."""
@@ -84,7 +95,7 @@ class DeviceMapping(Record):
     record_name = "mapped-device-kind"
     fields = (Field("name", check=checks.string),
               Field("debian", check=checks.string, doc="what Debian uses for it"),
-              Field("key_file", None, check=checks.optional(checks.anything),
+              Field("key_file", None, check=checks.optional(_key_file),
                     doc="LUKS: a key file on the host; #f: the passphrase is asked at boot"),
               Field("allow_discards", False, check=checks.boolean,
                     spec_name="allow-discards?"))
@@ -109,16 +120,21 @@ def luks_device_mapping_with_options(*, key_file=None, allow_discards=False, loc
     return LUKS.replace(key_file=key_file, allow_discards=allow_discards, location=location)
 
 
+_target_names = checks.list_of(kinds.line, "target names")
+_device_paths = checks.list_of(kinds.line, "device paths")
+
+
 def _targets(value):
-    if isinstance(value, str):
-        return (str(value),)
-    return checks.list_of(checks.string, "target names")(value)
+    return (kinds.line(value),) if isinstance(value, str) else _target_names(value)
 
 
 def _sources(value):
-    if isinstance(value, (str, Uuid, FileSystemLabel)):
+    if isinstance(value, (Uuid, FileSystemLabel)):
         return value
-    return checks.list_of(checks.string, "device paths")(value)
+    return kinds.line(value) if isinstance(value, str) else _device_paths(value)
+
+
+_targets.inner = _sources.inner = kinds.line  # the kind of their strings, for kinds.kind_of
 
 
 class MappedDevice(Record):
@@ -250,7 +266,7 @@ def _check_luks(device: MappedDevice) -> None:
                              "`cryptsetup luksUUID DEVICE` on the host prints it")
     key = device.key_file
     if key is not None and not (isinstance(key, str) and key.startswith("/")
-                                and not any(c.isspace() for c in key)):
+                                and not kinds.word._test(key)):
         raise SpecError(f"mapped-device {target}: #:key-file must be the absolute path of a file "
                         f"on the host, not {describe_value(key)}", location=where,
                         hint="a key file stays on the host (a store item would be readable "

@@ -18,11 +18,14 @@ from lispdeploy.services.sinks import (DEBIAN_SPECIAL_FILES, SystemdUnit, accoun
                                        profile_service_type, shepherd_root_service_type,
                                        special_file_check, special_file_path,
                                        special_files_service_type)
+from lispdeploy.gexp.files import SecretFile
 from lispdeploy.store import StoreItem
 from lispdeploy.system.accounts import UserAccount, UserGroup
 from lispdeploy.system.packages import Package, debian_package
 
 Declaration = Tuple[Service, Any]
+
+VISUDO = "/usr/sbin/visudo"
 
 # Files the deploy writes from the host settings (host-name, timezone, locale, keyboard-layout).
 HOST_SETTINGS_FILES = {
@@ -51,8 +54,16 @@ def _origin(service: Service) -> str:
     return f"'{service.kind.name}'" + (f" ({service.location})" if service.location else "")
 
 
-def etc_entries(folding: Folding, renderer: Renderer) -> Tuple[List[Dict], List[StoreItem]]:
-    """The manifest's "etc" section and the items it needs."""
+def etc_entries(folding: Folding, renderer: Renderer, secrets: Optional[List] = None,
+                locations: Optional[Dict[str, Any]] = None
+                ) -> Tuple[List[Dict], List[StoreItem]]:
+    """The manifest's "etc" section and the items it needs; the etc-file records whose content
+    is a secret-file are added to `secrets` (their entries name the secret, hold no item);
+    `locations` gets where the spec declares each file (/etc path -> location)."""
+    if secrets is None:
+        secrets = []
+    if locations is None:
+        locations = {}
     seen: Dict[str, Service] = {}
     entries: List[Dict] = []
     items: List[StoreItem] = []
@@ -75,11 +86,26 @@ def etc_entries(folding: Folding, renderer: Renderer) -> Tuple[List[Dict], List[
                                    f"is inside the other): declared by {_origin(source)} and "
                                    f"{_origin(owner)}", location=source.location)
         seen[etc.path] = source
+        locations["/etc/" + etc.path.lstrip("/")] = etc.location or source.location
+        if isinstance(etc.file, SecretFile):
+            # No item: the content travels at deploy time, to its destination only.
+            secrets.append(etc)
+            entries.append({"path": etc.path, "item": None, "secret": etc.file.name,
+                            "mode": f"{etc.mode:04o}", "user": etc.user, "group": etc.group,
+                            "validate": None, "validate-early": True})
+            continue
         item = renderer.item_of(etc.file)
+        if not etc.mode & 0o004:
+            # A file others may not read keeps that mode in the store too.
+            item = item.as_private()
         items.append(item)
+        validate = list(etc.validate) if etc.validate else None
+        if validate is None and etc.path.startswith("sudoers.d/"):
+            # A broken drop-in breaks sudo for everyone: the host checks it first, as it
+            # checks /etc/sudoers.
+            validate = [VISUDO, "-c", "-f", "{}"]
         entries.append({"path": etc.path, "item": item.path, "mode": f"{etc.mode:04o}",
-                        "user": etc.user, "group": etc.group,
-                        "validate": list(etc.validate) if etc.validate else None,
+                        "user": etc.user, "group": etc.group, "validate": validate,
                         "validate-early": etc.validate_early})
     entries.sort(key=lambda e: e["path"])
     return entries, items
@@ -114,11 +140,20 @@ def special_file_entries(folding: Folding, renderer: Renderer
                                    location=special.location or source.location,
                                    hint="declare the directory, with the file inside it")
         seen[path] = source
+        if isinstance(special.file, SecretFile):
+            raise ServiceError(f"{path}: a secret-file goes to /etc only (an etc-file), never "
+                               "into the store", location=special.location or source.location,
+                               hint="declare it as an etc-file, e.g. (etc-file (path "
+                                    "\"app/key\") (file (secret-file ...))), and point the "
+                                    "program at /etc/app/key")
         item = renderer.item_of(special.file)
-        items.append(item)
         directory = item.content is None
         mode = special.mode if special.mode is not None else (
             0o755 if directory or item.executable else 0o644)
+        if not directory and not mode & 0o004:
+            # A file others may not read keeps that mode in the store too.
+            item = item.as_private()
+        items.append(item)
         entries.append({"path": path, "item": item.path, "directory": directory,
                         "mode": f"{mode:04o}", "user": special.user, "group": special.group,
                         "digest": wanted_digest(item.entries, mode, special.user,
@@ -295,6 +330,12 @@ def unit_entries(folding: Folding, renderer: Renderer, etc_paths: Set[str]
                                         "special-files-service-type")
         item = None
         if unit.file is not None:
+            if f"systemd/system/{unit.name}" in etc_paths:
+                raise ServiceError(
+                    f"/etc/systemd/system/{unit.name} is the unit file lispdeploy writes for "
+                    f"{_origin(source)}; an etc-service-type file cannot replace it",
+                    location=unit.location or source.location,
+                    hint="change the shepherd-service or systemd-unit record instead")
             item = renderer.item_of(unit.file)
             if item.content is None:
                 raise ServiceError(f"unit {unit.name}: its file is a directory",

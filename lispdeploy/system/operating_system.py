@@ -12,6 +12,7 @@ from lispdeploy import checks
 from lispdeploy.gexp.files import PlainFile, file_like_check
 from lispdeploy.records import Field, Record
 from lispdeploy.services.base import BASE_SERVICES
+from lispdeploy.services import kinds
 from lispdeploy.services.core import services_check
 from lispdeploy.system.accounts import BASE_GROUPS, BASE_USER_ACCOUNTS, UserAccount, UserGroup
 from lispdeploy.system.bootloader import BootloaderConfiguration, KeyboardLayout
@@ -33,14 +34,18 @@ SUDOERS_SPECIFICATION = PlainFile(name="sudoers", content=(
     "@includedir /etc/sudoers.d\n"))
 
 
-def _host_name(value):
-    name = checks.string(value)
+def _host_name_problem(name: str):
     labels = name.split(".")
     if not name or len(name) > 253 or not all(
             0 < len(label) <= 63 and label[0] != "-" and label[-1] != "-"
-            and all(c.isalnum() or c == "-" for c in label) for label in labels):
-        raise TypeError("a host name (letters, digits and '-', dot-separated)")
-    return name
+            and all(c.isascii() and c.isalnum() or c == "-" for c in label)
+            for label in labels):
+        return "it is not one"
+    return None
+
+
+_host_name = kinds.within(kinds.word, _host_name_problem,
+                          "a host name (letters, digits and '-', dot-separated)")
 
 
 _accepted = checks.anything
@@ -51,8 +56,8 @@ class OperatingSystem(Record):
     record_name = "operating-system"
     fields = (
         Field("host_name", check=_host_name),
-        Field("timezone", "Etc/UTC", check=checks.string),
-        Field("locale", "en_US.utf8", check=checks.string),
+        Field("timezone", "Etc/UTC", check=kinds.timezone),
+        Field("locale", "en_US.utf8", check=kinds.locale_name),
         Field("keyboard_layout", None,
               check=checks.optional(checks.instance_of(KeyboardLayout, "a keyboard-layout"))),
         Field("bootloader", None, check=checks.optional(checks.instance_of(
@@ -67,8 +72,8 @@ class OperatingSystem(Record):
         Field("services", BASE_SERVICES, check=services_check),
         Field("sudoers_file", SUDOERS_SPECIFICATION, check=file_like_check),
         Field("hosts_file", None, check=checks.optional(file_like_check)),
-        Field("issue", None, check=checks.optional(checks.string)),
-        Field("label", None, check=checks.optional(checks.string)),
+        Field("issue", None, check=checks.optional(kinds.raw)),
+        Field("label", None, check=checks.optional(kinds.line)),
         Field("kernel", None, check=_accepted),
         Field("kernel_arguments", (), check=_accepted),
         Field("kernel_loadable_modules", (), check=_accepted),

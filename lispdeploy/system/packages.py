@@ -6,6 +6,7 @@ from __future__ import annotations
 from lispdeploy import checks
 from lispdeploy.errors import SpecError
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 from lispdeploy.system import guix_packages
 
 
@@ -14,8 +15,10 @@ class Package(Record):
 
     record_name = "package"
     fields = (
-        Field("name", check=checks.string, doc="the distribution's package name, e.g. \"vim\""),
-        Field("version", None, check=checks.optional(checks.string, "a version string"),
+        Field("name", check=kinds.package_name,
+              doc="the distribution's package name, e.g. \"vim\""),
+        Field("version", None, check=checks.optional(kinds.package_version,
+                                                     "a version string"),
               doc="a version to pin, or #f for the distribution's current one"),
         Field("guix_name", None, check=checks.optional(checks.string),
               doc="the Guix package this one stands for (`nss-certs`), or #f"),
@@ -31,11 +34,6 @@ class Package(Record):
         else:
             path = "/usr" + (suffix if suffix.startswith("/") else "/" + suffix)
         return PackagePath(path, self)
-
-    def _validate(self):
-        if not self.name or any(c.isspace() for c in self.name) or self.name.startswith("-"):
-            raise SpecError(f"package: '{self.name}' is not a package name",
-                            location=self.location)
 
 
 class PackagePath(str):

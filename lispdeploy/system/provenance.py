@@ -25,7 +25,8 @@ def spec_item(spec_path: Optional[str], spec_text: str) -> StoreItem:
         name = store_name(name)
     except TypeError:
         name = "spec.hy"
-    return StoreItem(name, content=spec_text.encode("utf-8"))
+    # A spec may hold passwords and keys in its text: root only reads it on the host.
+    return StoreItem(name, content=spec_text.encode("utf-8"), private=True)
 
 
 def git_state(path: str) -> Optional[Dict]:

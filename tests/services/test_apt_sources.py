@@ -128,7 +128,11 @@ def test_other_services_add_sources(tmp_path, apt_repository):
 
 @pytest.mark.parametrize("fields, message", [
     ('(name "x") (uris \'("ftp://x")) (suites \'("s")) (components \'("main"))',
-     "field 'uris' expects a list of repository URIs, got list ['ftp://x']"),
+     "field 'uris' expects a list of repository URIs (item 1: it does not have that form), "
+     "got list ['ftp://x']"),
+    # A final newline passed the old `^...$` regex, and would have ended the stanza.
+    ('(name "x") (uris \'("http://x")) (suites \'("stable\\n")) (components \'("main"))',
+     "field 'suites' expects a list of suites (item 1: it holds a newline)"),
     ('(name "x") (uris \'("http://x")) (suites \'("s"))',
      "apt-source 'x': 'components' needs at least one component"),
     ('(name "x") (uris \'("http://x")) (suites \'("s")) (components \'("main"))'

@@ -94,7 +94,11 @@ def certbot_spec(certificate, extra=""):
     ("(domains '(\"example.org\")) (challenge \"dns\")", "",
      "the dns challenge needs an authentication-hook"),
     ("(domains '(\"example.org\"))", "(email \"nobody\")", "field 'email' expects an e-mail"),
-    ("(domains '(\"example.org\"))", "(webroot \"/var/w w\")", "must be an absolute path"),
+    ("(domains '(\"example.org\"))", "(webroot \"/var/w w\")",
+     "field 'webroot' expects an absolute path without spaces or '$' (it holds a space)"),
+    # Hooks run through sh: a path with a ';' would run a second command.
+    ("(domains '(\"example.org\")) (deploy-hook \"/usr/local/bin/renewed; reboot\")", "",
+     "field 'deploy-hook' expects a file-like program or an absolute path of letters, digits"),
 ])
 def test_bad_certificates_are_refused(tmp_path, certificate, extra, message):
     with pytest.raises(LispdeployError) as e:

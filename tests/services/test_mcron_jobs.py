@@ -83,7 +83,7 @@ def test_a_schedule_crontab_cannot_express(tmp_path):
 def test_a_command_on_several_lines(tmp_path):
     message, path = error_of(tmp_path, "#~(job \"@daily\" \"date\\nreboot\")")
     assert message == (f"{where(path, '#~(job')}: error: mcron job: the command must be one "
-                       "non-empty line")
+                       "non-empty line (it holds a newline)")
 
 
 def test_a_gexp_that_is_not_a_job(tmp_path):

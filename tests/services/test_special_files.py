@@ -45,6 +45,9 @@ def test_files_and_directories_anywhere(tmp_path):
     assert items[files["/var/www/robots.txt"]["item"]].text() == "User-agent: *\nDisallow:\n"
     token = files["/opt/app/token"]
     assert (token["mode"], token["user"], token["group"]) == ("0600", "nobody", "nogroup")
+    # A file others may not read is a private store item (0400 on the host), as /etc's are.
+    assert items[token["item"]].private
+    assert not items[files["/var/www/robots.txt"]["item"]].private
     # Every item travels with the system.
     assert all(f["item"] in system.manifest["items"] for f in files.values())
 
@@ -71,7 +74,23 @@ def test_refused_paths(tmp_path, path, message):
     text = os_spec(f'(list (extra-special-file "{path}" (plain-file "x" "x")))')
     with pytest.raises(LispdeployError) as e:
         build(tmp_path, text)
-    assert message in e.value.render()
+    rendered = e.value.render()
+    # Located at the declaration, the rule it breaks said directly, and where such files go.
+    assert e.value.location is not None and str(e.value.location).startswith(str(tmp_path))
+    assert f"field 'path' {message}" in rendered
+    assert "hint: a special file goes inside a directory of its own, e.g. " in rendered
+
+
+def test_a_secret_file_is_never_a_special_file(tmp_path):
+    (tmp_path / "key").write_text("s3cret\n")
+    text = os_spec('(list (extra-special-file "/opt/app/key" (secret-file "key" #:file "key")))')
+    with pytest.raises(LispdeployError) as e:
+        build(tmp_path, text)
+    rendered = e.value.render()
+    assert e.value.location is not None
+    assert "/opt/app/key: a secret-file goes to /etc only (an etc-file), never into the store" \
+        in rendered
+    assert "hint: declare it as an etc-file" in rendered
 
 
 def test_etc_paths_belong_to_etc_service_type(tmp_path):

@@ -32,8 +32,8 @@ CASES = {
         "hint: it is first given at line 3; keep one\n"),
     "number for host-name": (
         '(define os\n  (operating-system\n    (host-name 42)))\n',
-        "spec.hy:3:5: error: operating-system: field 'host-name' expects a string, "
-        "got integer 42\n"),
+        "spec.hy:3:5: error: operating-system: field 'host-name' expects a host name (letters, "
+        "digits and '-', dot-separated), got integer 42\n"),
     "string for users": (
         '(define os\n  (operating-system\n    (host-name "h")\n    (users "alyssa")))\n',
         "spec.hy:4:5: error: operating-system: field 'users' expects a list of user-account "
@@ -71,8 +71,9 @@ def test_error_messages(write_spec, case):
 
 def test_unbalanced_parentheses(write_spec):
     stderr = describe_error(write_spec, OS + "(list (machine\n")
-    assert stderr.startswith("spec.hy:2:")
-    assert "error: unbalanced parentheses: the file ends inside a form" in stderr
+    # The form that is never closed, not the end of the file.
+    assert stderr == ("spec.hy:2:1: error: unbalanced parentheses: this form is never closed\n"
+                      "hint: the file ends before its closing ')'\n")
 
 
 def test_unknown_reader_syntax(write_spec):

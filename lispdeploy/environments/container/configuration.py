@@ -4,10 +4,16 @@ image), reachable on its own loopback address."""
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from lispdeploy import checks
 from lispdeploy.environments import deploy_options
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
+
+# The engine's rule for container names (machinectl's, lower-case).
+_name = kinds.pattern(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?",
+                      "a container name: lower-case letters, digits and '-', at most 63")
 
 
 def _loopback_address(value):
@@ -37,6 +43,9 @@ def _memory(value):
     return text
 
 
+def default_name(host_name: str) -> str:
+    """The container name of a machine whose configuration names none: its host name."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", host_name)[:60]
 IMAGES = ("debian-12", "debian-13", "machine")
 
 
@@ -67,7 +76,7 @@ class ContainerConfiguration(Record):
                   "of this machine's Debian release"),
         Field("address", None, check=checks.optional(_loopback_address),
               doc="the host's loopback address; #f picks a free one on first deploy"),
-        Field("name", None, check=checks.optional(checks.string),
+        Field("name", None, check=checks.optional(_name),
               doc="the container's name; #f uses the operating system's host name"),
         Field("binds", (), check=checks.list_of(_bind, "bind mounts \"/path[:/path]\""),
               doc="directories of the machine mounted read-write in the host"),
@@ -77,3 +86,11 @@ class ContainerConfiguration(Record):
               doc="the most memory the host may use (bytes, or with K, M, G)"),
         *deploy_options.fields(),
     )
+
+    def targets(self, machine):
+        """What identifies the container host: its name, and its address (where its sshd
+        listens on port 22) when given."""
+        out = [("container", self.name or default_name(machine.display_name))]
+        if self.address:
+            out.append(("ssh", self.address, 22))
+        return tuple(out)

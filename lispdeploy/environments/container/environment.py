@@ -16,11 +16,11 @@ No SSH here: the engine is imported when a host is first needed.
 from __future__ import annotations
 
 import os
-import re
 from typing import TYPE_CHECKING, Any, Dict, List, Optional
 
 from lispdeploy.environments import deploy_options
-from lispdeploy.environments.container.configuration import ContainerConfiguration, mapping
+from lispdeploy.environments.container.configuration import (ContainerConfiguration,
+                                                             default_name, mapping)
 from lispdeploy.environments.managed_host import (MachineSshConfiguration,
                                                   managed_host_environment_type)
 from lispdeploy.errors import EnvironmentError_, HostMissingError
@@ -49,9 +49,7 @@ def engine() -> "ContainerEngine":
 def container_name(machine: Machine) -> str:
     """The container's name: the configuration's `name`, else the machine's host name."""
     config: ContainerConfiguration = machine.configuration
-    if config.name:
-        return config.name
-    return re.sub(r"[^A-Za-z0-9_-]", "-", machine.display_name)[:60]
+    return config.name or default_name(machine.display_name)
 
 
 def image_of(machine: Machine) -> str:

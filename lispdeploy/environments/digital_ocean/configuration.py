@@ -13,6 +13,7 @@ import re
 from lispdeploy import checks
 from lispdeploy.environments import deploy_options
 from lispdeploy.records import Field, Record
+from lispdeploy.services import kinds
 
 # DigitalOcean's rule for tag names (its API refuses anything else with a 422).
 _TAG = re.compile(r"^[A-Za-z0-9:_\-]{1,255}$")
@@ -36,15 +37,15 @@ class DigitalOceanConfiguration(Record):
 
     record_name = "digital-ocean-configuration"
     fields = (
-        Field("ssh_key", None, check=checks.optional(checks.string, "a private key file"),
+        Field("ssh_key", None, check=checks.optional(kinds.line, "a private key file"),
               doc="the private key root logs in with; its public key is registered in the "
                   "account if missing; #f: ~/.ssh/id_ed25519, else ~/.ssh/id_rsa"),
         Field("tags", (), check=checks.list_of(_tag, "tag strings"),
               doc="tags the droplet gets, besides lispdeploy's own"),
-        Field("region", check=checks.string),
-        Field("size", check=checks.string),
+        Field("region", check=kinds.word),
+        Field("size", check=kinds.word),
         Field("enable_ipv6", False, check=checks.boolean, spec_name="enable-ipv6?"),
-        Field("image", "debian-12-x64", check=checks.string),
+        Field("image", "debian-12-x64", check=kinds.word),
         Field("provisioning_timeout", 600, check=_seconds,
               doc="how long a new droplet may take to become active and answer over SSH"),
         *deploy_options.fields(),

@@ -16,6 +16,10 @@ checks) are skipped when a machine's configuration says `(safety-checks? #f)`.
     bootloader *     declared bootloader targets exist (not in containers)
     timezone         the time zone exists in the host's zoneinfo
     locale           the locale is compiled or can be generated
+    keyboard         the keyboard layout, variant, model and options are in the host's XKB
+                     rules (a warning when the host has none)
+    accounts         declared uids and gids agree with the host's existing accounts
+    etc-directories  no declared /etc file is a directory on the host
     validate         configuration files with a validator (visudo, nginx -t...) pass it
                      (but those marked validate-early? #f, which the activation checks)
     downgrade        the spec's commit descends from the one the host runs
@@ -56,7 +60,7 @@ class Problem:
         self.message = message
         self.hint = hint
         self.warning = warning
-        self.location = location
+        self.location = location    # where the spec declares what the problem is about
 
     def to_json(self) -> Dict[str, Any]:
         """The problem for reports."""
@@ -73,7 +77,8 @@ class CheckContext:
                  container: bool = False, safety_checks: bool = True,
                  allow_downgrades: bool = False, user: str = "root",
                  provenance: Optional[Dict[str, Any]] = None, spec_path: Optional[str] = None,
-                 package_origins: Optional[Mapping[str, Any]] = None):
+                 package_origins: Optional[Mapping[str, Any]] = None,
+                 etc_locations: Optional[Mapping[str, Any]] = None):
         self.manifest = manifest
         self.contents = contents
         self.operating_system = operating_system
@@ -84,6 +89,8 @@ class CheckContext:
         self.user = user
         self.provenance = provenance or {}
         self.spec_path = spec_path
+        # /etc path -> where the spec declares that file: problems about it are located there.
+        self.etc_locations = dict(etc_locations or {})
         self.package_origins = package_origins or {}
 
 
@@ -261,6 +268,91 @@ def _locale(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem
     return []
 
 
+def _keyboard_request(ctx: CheckContext) -> Optional[Dict[str, Any]]:
+    k = ctx.manifest.keyboard
+    return None if k is None else {"name": k.name, "variant": k.variant, "model": k.model,
+                                   "options": list(k.options)}
+
+
+def _keyboard(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    if report is None:
+        return []
+    if report.get("rules") is None:
+        if _installs_missing(answer, ctx, "xkb-data"):
+            return []
+        return [Problem("the keyboard layout is not checked: the host has no XKB rules "
+                        "(package xkb-data)", warning=True)]
+    return [Problem(f"keyboard {kind} '{name}' is not in the host's XKB rules "
+                    f"({report['rules']})",
+                    "see the names in that file, such as layout \"us\" with variant "
+                    "\"altgr-intl\", or option \"ctrl:nocaps\"")
+            for kind, name in report.get("unknown") or ()]
+
+
+def _account_location(ctx: CheckContext, name: str):
+    for record in (tuple(ctx.operating_system.users) + tuple(ctx.operating_system.groups)
+                   if ctx.operating_system is not None else ()):
+        if record.name == name:
+            return record.location
+    return None
+
+
+def _accounts(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    """Declared ids of accounts that exist are the host's, or refused: lispdeploy does not
+    renumber an account (what it owns would then belong to nobody), and an id already taken
+    by another account would make useradd fail half-way."""
+    facts = answer.facts if answer is not None else None
+    if facts is None:
+        return []
+    problems = []
+    report = report or {}
+    users_by_uid = {int(uid): name for uid, name in (report.get("uids") or {}).items()}
+    users_by_uid.update({u.uid: n for n, u in facts.users.items()})
+    for user in ctx.manifest.users:
+        fact = facts.users.get(user.name)
+        if user.uid is None:
+            continue
+        if fact is not None and fact.uid != user.uid:
+            problems.append(Problem(
+                f"user-account '{user.name}' declares uid {user.uid}, but the host's "
+                f"'{user.name}' has uid {fact.uid}: lispdeploy does not renumber existing "
+                "accounts", f"declare (uid {fact.uid}), or no uid",
+                location=_account_location(ctx, user.name)))
+        elif fact is None and users_by_uid.get(user.uid) not in (None, user.name):
+            problems.append(Problem(
+                f"user-account '{user.name}' declares uid {user.uid}, which the host's "
+                f"'{users_by_uid[user.uid]}' has", "declare a free uid, or no uid",
+                location=_account_location(ctx, user.name)))
+    groups_by_gid = {int(gid): name for gid, name in (report.get("gids") or {}).items()}
+    groups_by_gid.update({g.gid: n for n, g in facts.groups.items()})
+    for group in ctx.manifest.groups:
+        fact = facts.groups.get(group.name)
+        if group.gid is None:
+            continue
+        if fact is not None and fact.gid != group.gid:
+            problems.append(Problem(
+                f"user-group '{group.name}' declares gid {group.gid}, but the host's "
+                f"'{group.name}' has gid {fact.gid}: lispdeploy does not renumber existing "
+                "groups", f"declare (id {fact.gid}), or no id",
+                location=_account_location(ctx, group.name)))
+        elif fact is None and groups_by_gid.get(group.gid) not in (None, group.name):
+            problems.append(Problem(
+                f"user-group '{group.name}' declares gid {group.gid}, which the host's "
+                f"'{groups_by_gid[group.gid]}' has", "declare a free id, or no id",
+                location=_account_location(ctx, group.name)))
+    return problems
+
+
+def _etc_directories(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
+    facts = answer.facts if answer is not None else None
+    if facts is None:
+        return []
+    return [Problem(f"{e.target} is a directory on the host; an /etc file cannot replace it",
+                    "declare a file inside it instead",
+                    location=ctx.etc_locations.get(e.target))
+            for e in ctx.manifest.etc if facts.file(e.target).kind == "directory"]
+
+
 def _validations(ctx: CheckContext) -> List[Dict[str, Any]]:
     # A file whose validator needs what the activation program makes (validate-early? #f)
     # is validated by the activation, after that program.
@@ -275,7 +367,8 @@ def _validate(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Probl
     if any(_installs_missing(answer, ctx, p.name) for p in ctx.manifest.packages):
         return []
     return [Problem(f"{r['path']} is invalid: {r.get('output', '')}",
-                    "fix the service's configuration in the spec")
+                    "fix the service's configuration in the spec",
+                    location=ctx.etc_locations.get(r["path"]))
             for r in (report or ()) if r.get("ran") and not r.get("ok")]
 
 
@@ -602,6 +695,13 @@ SAFETY_CHECKS: Tuple[SafetyCheck, ...] = (
     SafetyCheck("bootloader", _bootloader, _unless_container(_targets), optional=True),
     SafetyCheck("timezone", _timezone, lambda ctx: ctx.manifest.timezone),
     SafetyCheck("locale", _locale, lambda ctx: ctx.manifest.locale),
+    SafetyCheck("keyboard", _keyboard, _keyboard_request),
+    SafetyCheck("accounts", _accounts, lambda ctx: {
+        "uids": sorted(u.uid for u in ctx.manifest.users if u.uid is not None),
+        "gids": sorted(g.gid for g in ctx.manifest.groups if g.gid is not None)}
+        if any(u.uid is not None for u in ctx.manifest.users)
+        or any(g.gid is not None for g in ctx.manifest.groups) else None),
+    SafetyCheck("etc-directories", _etc_directories),
     SafetyCheck("validate", _validate, _validations),
     SafetyCheck("downgrade", _downgrade),
     SafetyCheck("packages", _packages, _wanted_packages),
@@ -633,8 +733,17 @@ def judge(answer: ProbeAnswer, ctx: CheckContext) -> List[Problem]:
     """Every problem the checks find, in the order of SAFETY_CHECKS."""
     problems: List[Problem] = []
     for check in _enabled(ctx):
-        problems += check.judge(answer, answer.checks.get(check.name), ctx)
+        found = check.judge(answer, answer.checks.get(check.name), ctx)
+        if check.name in OPERATING_SYSTEM_CHECKS and ctx.operating_system is not None:
+            for problem in found:
+                problem.location = problem.location or ctx.operating_system.location
+        problems += found
     return problems
+
+
+# The checks of values the operating-system record declares itself: their problems are
+# located at its form, as the spec's mistakes they are.
+OPERATING_SYSTEM_CHECKS = ("timezone", "locale", "keyboard", "file-systems", "bootloader")
 
 
 def judge_without_host(ctx: CheckContext) -> List[Problem]:

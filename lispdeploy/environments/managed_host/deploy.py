@@ -17,6 +17,7 @@ the deploy's options. Nothing prints; the report says what happened.
 
 from __future__ import annotations
 
+import base64
 import functools
 import getpass
 import socket
@@ -153,7 +154,8 @@ class ManagedDeploy:
             safety_checks=self.config.safety_checks,
             allow_downgrades=self.config.allow_downgrades,
             user=getattr(transport, "user", "root"), provenance=system.provenance,
-            spec_path=self.options.spec_path, package_origins=system.package_origins)
+            spec_path=self.options.spec_path, package_origins=system.package_origins,
+            etc_locations=system.etc_locations)
         request = probe_request(system, context)
         if agent is not None:
             request.items.append(agent.path)
@@ -168,8 +170,9 @@ class ManagedDeploy:
             checks.judge(answer, context), self.name, "checks")] + self._guix_notes()
         remember_present(transport, set(request.items) - set(answer.missing),
                          missing=answer.missing)
+        secrets = self._secrets(system)
         changes = plan(manifest, answer.facts or Facts(), HostState.of(answer.state), contents,
-                       current=answer.current)
+                       current=answer.current, secrets=secrets)
         same = answer.system == system.item.path
         moved = same and provenance_moved(answer.provenance, system.provenance)
         awaiting = answer.pending is not None and answer.pending.generation == answer.generation
@@ -184,7 +187,15 @@ class ManagedDeploy:
             report.plan = plan_report(changes, answer, same, moved)
             self.host.set_stage("done", result=DRY_RUN, generation=report.generation)
             return report
-        return self._activate(system, answer, transport, agent, not same, report)
+        return self._activate(system, answer, transport, agent, not same, report, secrets)
+
+    def _secrets(self, system: SystemClosure) -> Dict[str, bytes]:
+        """/etc path -> content of the system's secrets, read now on this machine (each
+        secret-file once per deploy, whatever the hosts using it) and kept in memory only."""
+        out = {}
+        for path, secret in sorted(system.secrets.items()):
+            out["/etc/" + path] = self.options.shared(f"secret {id(secret)}", secret.read)
+        return out
 
     def _plan_new_host(self, system: SystemClosure, planned: PlannedHost) -> HostReport:
         """A dry run for a machine whose host does not exist yet: what would be created, and
@@ -200,13 +211,14 @@ class ManagedDeploy:
         else:
             facts = Facts()
             basis = "an empty host (the image's own files are not known here)"
-        changes = plan(manifest, facts, state, system.contents())
+        changes = plan(manifest, facts, state, system.contents(), secrets=self._secrets(system))
         report = HostReport(self.name, DRY_RUN, system=system.item.path)
         context = checks.CheckContext(
             manifest=manifest, contents=system.contents(),
             operating_system=self.machine.operating_system, system=self.config.system,
             container=self.container, safety_checks=self.config.safety_checks,
-            user=self.config.user or "root", package_origins=system.package_origins)
+            user=self.config.user or "root", package_origins=system.package_origins,
+            etc_locations=system.etc_locations)
         report.warnings = [p.message for p in checks.raise_first(
             checks.judge_without_host(context), self.name, "checks")] + self._guix_notes()
         report.warnings.append("the host does not exist yet: its safety checks run when a "
@@ -236,10 +248,12 @@ class ManagedDeploy:
                             listen_address=self.host.build_options.get("listen_address"))
 
     def _activate(self, system: SystemClosure, answer: ProbeAnswer, transport,
-                  agent: StoreItem, new: bool, report: HostReport) -> HostReport:
+                  agent: StoreItem, new: bool, report: HostReport,
+                  secrets: Optional[Dict[str, bytes]] = None) -> HostReport:
         """Send what the host lacks with the activation program (one round trip). When not
         `new` (the host already runs this system: its drift is repaired in place) there is no
-        new generation to confirm."""
+        new generation to confirm. With `secrets`, the host agent runs the activation inline
+        (in this session's process) so that their content is never written to its request."""
         lacking = set(answer.missing)
         missing = [i for i in system.items + system.provenance_items + [agent]
                    if i.path in lacking]
@@ -249,9 +263,13 @@ class ManagedDeploy:
         confirm = None
         if new and self.options.confirm_timeout is not None:
             confirm = {"watchdog": agent, "timeout": self._confirm_timeout()}
+        # The secrets travel inside the program, which the host reads from stdin and runs in
+        # memory: they are written nowhere but at their destinations.
+        sent = {path: base64.b64encode(content).decode() for path, content in
+                (secrets or {}).items()}
         lowered = Lowerer().lower_program("activate", function_call(
             "lispdeploy.hostside.entry.activate", system.item.path, self.options.who, confirm,
-            system.provenance, self.options.holder(), agent))
+            system.provenance, self.options.holder(), agent, sent or None))
         self.host.set_stage("activating", previous=answer.generation,
                             confirm_timeout=confirm["timeout"] if confirm else None)
         try:

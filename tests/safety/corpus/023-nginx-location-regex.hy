@@ -1,0 +1,18 @@
+;; Bad spec: a location's regular expression is invalid.
+;; expect: 13:75: error: nginx-location-configuration: field 'uri' expects a location such as "/api/", "= /exact" or "~ \\.php$" (its regular expression is invalid: missing ), unterminated subpattern at position 2), got string '~ ^/(a'
+;; hint: (none)
+(use-modules (gnu))
+(use-service-modules ssh web mcron networking)
+(define os
+  (operating-system
+    (host-name "corpus-host")
+    (services (append (list (service nginx-service-type
+               (nginx-configuration
+                 (server-blocks
+                   (list (nginx-server-configuration
+                           (locations (list (nginx-location-configuration (uri "~ ^/(a") (body '())))))))))) %base-services))))
+
+(list (machine
+       (operating-system os)
+       (environment container-environment-type)
+       (configuration (container-configuration (name "@HOST@")))))

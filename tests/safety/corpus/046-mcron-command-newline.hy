@@ -1,0 +1,17 @@
+;; Bad spec: a job's command holds a newline.
+;; expect: 11:30: error: mcron job: the command must be one non-empty line (it holds a newline)
+;; hint: (none)
+(use-modules (gnu))
+(use-service-modules ssh web mcron networking)
+(define os
+  (operating-system
+    (host-name "corpus-host")
+    (services (append (list (service mcron-service-type
+               (mcron-configuration
+                 (jobs (list #~(job "@daily" "date\nreboot")))
+                 ))) %base-services))))
+
+(list (machine
+       (operating-system os)
+       (environment container-environment-type)
+       (configuration (container-configuration (name "@HOST@")))))

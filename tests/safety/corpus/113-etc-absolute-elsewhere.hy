@@ -1,0 +1,15 @@
+;; Bad spec: an absolute path outside /etc.
+;; expect: 9:29: error: etc-file: field 'path' expects a path under /etc such as "ssh/sshd_config" (it is not a normalized path inside /etc), got string '/root/.bashrc'
+;; hint: (none)
+(use-modules (gnu))
+(use-service-modules ssh web mcron networking)
+(define os
+  (operating-system
+    (host-name "corpus-host")
+    (services (append (list (simple-service 'files etc-service-type
+                 (list (list "/root/.bashrc" (plain-file "f" "x\n"))))) %base-services))))
+
+(list (machine
+       (operating-system os)
+       (environment container-environment-type)
+       (configuration (container-configuration (name "@HOST@")))))

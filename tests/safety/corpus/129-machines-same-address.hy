@@ -1,0 +1,15 @@
+;; Bad spec: two machines deploying to one address.
+;; expect: 13:7: error: machines 'web-2' (@SPEC@:10:7) and 'web-3' deploy to the same host (address 127.0.0.1 port 22)
+;; hint: each machine needs its own host: two deploys to one host would replace each other's system
+(use-modules (gnu))
+(use-service-modules ssh web mcron networking)
+(define os (operating-system (host-name "corpus-host")))
+(list (machine (operating-system (operating-system (inherit os) (host-name "web-1")))
+         (environment container-environment-type)
+         (configuration (container-configuration (name "@HOST@"))))
+      (machine (operating-system (operating-system (inherit os) (host-name "web-2")))
+         (environment managed-host-environment-type)
+         (configuration (machine-ssh-configuration (host-name "127.0.0.1") (port 22) (system "x86_64-linux"))))
+      (machine (operating-system (operating-system (inherit os) (host-name "web-3")))
+         (environment managed-host-environment-type)
+         (configuration (machine-ssh-configuration (host-name "localhost") (port 22) (system "x86_64-linux")))))

@@ -1,0 +1,15 @@
+;; Bad spec: two container machines with one address.
+;; expect: 13:7: error: machines 'a' (@SPEC@:10:7) and 'b' deploy to the same host (address 127.0.77.1 port 22)
+;; hint: each machine needs its own host: two deploys to one host would replace each other's system
+(use-modules (gnu))
+(use-service-modules ssh web mcron networking)
+(define os (operating-system (host-name "corpus-host")))
+(list (machine (operating-system (operating-system (inherit os) (host-name "web-1")))
+         (environment container-environment-type)
+         (configuration (container-configuration (name "@HOST@"))))
+      (machine (operating-system (operating-system (inherit os) (host-name "a")))
+         (environment container-environment-type)
+         (configuration (container-configuration (name "corpus-a") (address "127.0.77.1"))))
+      (machine (operating-system (operating-system (inherit os) (host-name "b")))
+         (environment container-environment-type)
+         (configuration (container-configuration (name "corpus-b") (address "127.0.77.1")))))
