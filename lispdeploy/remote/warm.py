@@ -15,13 +15,16 @@ _thread = None
 
 
 def import_ssh_in_background() -> None:
-    """Start importing `lispdeploy.remote.ssh` in a daemon thread (once per process). A
-    failed import is left for the real import to report."""
+    """Start importing `lispdeploy.remote.ssh` in a thread (once per process). A failed
+    import is left for the real import to report."""
     global _thread
     with _started:
         if _thread is not None:
             return
-        _thread = threading.Thread(target=_import, name="lispdeploy-import-ssh", daemon=True)
+        # Not a daemon: a command that ends early (a spec error) waits the ~0.1 s the import
+        # has left; a daemon thread cut off inside cryptography's extension at exit aborts
+        # the process ("FATAL: exception not rethrown", SIGABRT) after the error was shown.
+        _thread = threading.Thread(target=_import, name="lispdeploy-import-ssh")
         _thread.start()
 
 

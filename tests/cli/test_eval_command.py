@@ -63,9 +63,10 @@ def test_remote_error_shows_the_traceback_at_spec_lines(shared_fleet, write_spec
 
 
 def test_on_selects_machines_by_glob(shared_fleet, write_spec):
-    web, db = shared_fleet(2)
-    spec = write_spec({"web-1": machine_form("web-1", web), "web-2": machine_form("web-2", db),
-                       "db": machine_form("db", db)})
+    # Three hosts: two machines of one spec on one host are refused (issue 10).
+    web, other, db = shared_fleet(3)
+    spec = write_spec({"web-1": machine_form("web-1", web),
+                       "web-2": machine_form("web-2", other), "db": machine_form("db", db)})
     result = run_cli("eval", "--on", "web-*", spec, "#~(+ 1 1)")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["web-1: 2", "web-2: 2"]

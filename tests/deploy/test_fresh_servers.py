@@ -80,7 +80,7 @@ def test_the_home_server_on_a_fresh_server(world, image, python):
     """).splitlines()
     assert facts == [
         python, "ii ii ", "en_US.utf8", "LANG=en_US.utf8", "/usr/share/zoneinfo/America/New_York",
-        'XKBVARIANT="altgr-intl"', "audio netdev users video wheel ",
+        "XKBVARIANT='altgr-intl'", "audio netdev users video wheel ",
         "permitrootlogin yes", "sudoers-valid", "alyssa-is-root"]
 
     again = deploy(world, "deploy", spec)

@@ -137,5 +137,5 @@ def test_safety_checks_of_the_delegate_apply_when_on(world, fleet):
     spec = world.write(text)
     done = world.lispdeploy("deploy", spec, "--on", "guix-1")
     assert done.returncode == 1
-    assert "guix-1: error (checks): device /dev/sdz9 of file system /srv not found" \
-        in done.stderr
+    assert f"guix-1: {spec}:20:3: error (checks): device /dev/sdz9 of file system /srv " \
+        "not found" in done.stderr
