@@ -62,6 +62,12 @@ _command = kinds.within(kinds.line, lambda text: "it is empty" if not text.strip
                         "a command line")
 
 
+# sshd refuses an AcceptEnv name holding '=' ("Invalid environment name") at its start.
+_environment_name = kinds.within(
+    kinds.word, lambda text: "it holds '='" if "=" in text else None,
+    "an environment variable name or pattern such as \"LC_*\"")
+
+
 def _subsystem(value):
     if not (isinstance(value, (list, tuple)) and len(value) == 2):
         raise TypeError("(NAME COMMAND) pairs")
@@ -125,7 +131,7 @@ class OpensshConfiguration(Record):
         Field("subsystems", (("sftp", "internal-sftp"),),
               check=checks.list_of(_subsystem, "(NAME COMMAND) pairs")),
         Field("accepted_environment", (), check=checks.list_of(
-            kinds.word, "environment variable names or patterns")),
+            _environment_name, "environment variable names or patterns")),
         Field("log_level", "info", check=_log_level),
         Field("extra_content", "", check=kinds.raw,
               doc="sshd_config lines written as they are"),
