@@ -46,11 +46,7 @@ class Lowerer:
     def path_of(self, obj: FileLike) -> Tuple[str, List[StoreItem]]:
         """The host path a reference to `obj` stands for, and the items it needs."""
         if isinstance(obj, SecretFile):
-            raise GexpError(f"secret-file '{obj.name}' cannot be part of a store item: its "
-                            "content would be kept in every host's store",
-                            location=obj.location,
-                            hint="use it only as the content of an /etc file: (etc-file (path "
-                                 "...) (file (secret-file ...)) (mode #o600))")
+            raise _secret_in_store(obj)
         if isinstance(obj, FileAppend):
             path, items = self.path_of(obj.base)
             return path + obj.suffix, items
@@ -103,11 +99,7 @@ class Lowerer:
             lowered = self.lower_program(obj.name, obj.gexp)
             return self.builder.build(lowered, name=obj.name, location=obj.location)
         if isinstance(obj, SecretFile):
-            raise GexpError(f"secret-file '{obj.name}' cannot be part of a store item: its "
-                            "content would be kept in every host's store",
-                            location=obj.location,
-                            hint="use it only as the content of an /etc file: (etc-file (path "
-                                 "...) (file (secret-file ...)) (mode #o600))")
+            raise _secret_in_store(obj)
         if isinstance(obj, FileAppend):
             raise GexpError("file-append names a path inside another item, not an item of its "
                             "own", location=obj.location,
@@ -135,3 +127,11 @@ def _local_item(obj: LocalFile) -> StoreItem:
     except OSError as e:
         raise GexpError(f"local-file: cannot read '{obj.file}': {e.strerror}",
                         location=obj.location) from None
+
+
+def _secret_in_store(obj: SecretFile) -> GexpError:
+    """The error of a secret-file used where it would become (part of) a store item."""
+    return GexpError(f"secret-file '{obj.name}' cannot be part of a store item: its content "
+                     "would be kept in every host's store", location=obj.location,
+                     hint="use it only as the content of an /etc file: (etc-file (path ...) "
+                          "(file (secret-file ...)) (mode #o600))")

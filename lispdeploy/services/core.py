@@ -248,31 +248,33 @@ def _compose(kind: ServiceType, s: Service, contributions) -> Any:
     except KeyboardInterrupt:
         raise
     except BaseException as failure:
-        for source, contribution in contributions:
-            try:
-                kind.compose([contribution])
-            except KeyboardInterrupt:
-                raise
-            except BaseException:
-                raise ServiceError(
-                    f"service '{source.kind.name}' gives {s.kind.name}-service-type a value "
-                    f"it refuses: {_what_failed(failure)}",
-                    location=source.location or s.location,
-                    hint=f"see what {s.kind.name}-service-type takes in its documentation"
-                ) from None
+        source = _refusing_source(kind, contributions)
+        if source is not None:
+            raise ServiceError(
+                f"service '{source.kind.name}' gives {s.kind.name}-service-type a value "
+                f"it refuses: {_what_failed(failure)}",
+                location=source.location or s.location,
+                hint=f"see what {s.kind.name}-service-type takes in its documentation"
+            ) from None
         return _call(kind.compose, s, "its compose procedure",
                      [c for _, c in contributions])
 
 
 def _culprit(kind: ServiceType, contributions):
     """The location of the first service whose contribution the type's compose refuses."""
+    source = _refusing_source(kind, contributions)
+    return source.location if source is not None else None
+
+
+def _refusing_source(kind: ServiceType, contributions):
+    """The first service whose contribution, alone, the type's compose refuses (or None)."""
     for source, contribution in contributions:
         try:
             kind.compose([contribution])
         except KeyboardInterrupt:
             raise
         except BaseException:
-            return source.location
+            return source
     return None
 
 

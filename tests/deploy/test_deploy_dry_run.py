@@ -1,41 +1,12 @@
 """--dry-run probes and shows the diff of a change, and leaves the host byte-for-byte as it
 was; a no-op dry run says so."""
 
-import hashlib
 import json
-import os
-import stat
 
 from lispdeploy.environments.container.images import default_image
 
+from deploy_hosts import disk_fingerprint
 from test_deploy_changes import deploy, spec
-
-# Everything a host writes lands in its overlay's upper directory, on this machine; all but
-# logs and systemd's own run-time records must stay byte-for-byte the same.
-VOLATILE = ("var/log", "var/lib/systemd", "tmp", "var/tmp", "run", "root/.cache")
-
-
-def disk_fingerprint(world, name):
-    """(path, mode, owner, size, link target, sha256) of every file on the host's own disk."""
-    upper = os.path.join(world.engine.state.container_dir(name), "upper")
-    entries = []
-    for root, dirs, files in os.walk(upper):
-        rel = os.path.relpath(root, upper)
-        if rel != "." and rel.startswith(VOLATILE):
-            dirs[:] = []
-            continue
-        for entry in sorted(dirs + files):
-            path = os.path.join(root, entry)
-            st = os.lstat(path)
-            digest = ""
-            if stat.S_ISREG(st.st_mode):
-                with open(path, "rb") as f:
-                    digest = hashlib.sha256(f.read()).hexdigest()
-            link = os.readlink(path) if stat.S_ISLNK(st.st_mode) else ""
-            entries.append((os.path.relpath(path, upper), st.st_mode, st.st_uid, st.st_gid,
-                            st.st_size, link, digest))
-    return sorted(entries)
-
 
 UNITS = "systemctl list-units --all --no-legend --plain 'ticker*' 'ssh*'; getent passwd"
 

@@ -297,6 +297,29 @@ def _account_location(ctx: CheckContext, name: str):
     return None
 
 
+def _id_problems(ctx: CheckContext, record: str, id_name: str, field: str, noun: str,
+                 declared, existing: Dict[str, int], owners: Dict[int, str]) -> List[Problem]:
+    """Declared ids (name, id or None) against the host's: `existing` name -> id of the
+    host's accounts of this kind, `owners` id -> name of every id taken."""
+    problems = []
+    for name, wanted in declared:
+        if wanted is None:
+            continue
+        have = existing.get(name)
+        if have is not None and have != wanted:
+            problems.append(Problem(
+                f"{record} '{name}' declares {id_name} {wanted}, but the host's '{name}' has "
+                f"{id_name} {have}: lispdeploy does not renumber existing {noun}",
+                f"declare ({field} {have}), or no {field}",
+                location=_account_location(ctx, name)))
+        elif have is None and owners.get(wanted) not in (None, name):
+            problems.append(Problem(
+                f"{record} '{name}' declares {id_name} {wanted}, which the host's "
+                f"'{owners[wanted]}' has", f"declare a free {field}, or no {field}",
+                location=_account_location(ctx, name)))
+    return problems
+
+
 def _accounts(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Problem]:
     """Declared ids of accounts that exist are the host's, or refused: lispdeploy does not
     renumber an account (what it owns would then belong to nobody), and an id already taken
@@ -308,38 +331,14 @@ def _accounts(answer: ProbeAnswer, report: Any, ctx: CheckContext) -> List[Probl
     report = report or {}
     users_by_uid = {int(uid): name for uid, name in (report.get("uids") or {}).items()}
     users_by_uid.update({u.uid: n for n, u in facts.users.items()})
-    for user in ctx.manifest.users:
-        fact = facts.users.get(user.name)
-        if user.uid is None:
-            continue
-        if fact is not None and fact.uid != user.uid:
-            problems.append(Problem(
-                f"user-account '{user.name}' declares uid {user.uid}, but the host's "
-                f"'{user.name}' has uid {fact.uid}: lispdeploy does not renumber existing "
-                "accounts", f"declare (uid {fact.uid}), or no uid",
-                location=_account_location(ctx, user.name)))
-        elif fact is None and users_by_uid.get(user.uid) not in (None, user.name):
-            problems.append(Problem(
-                f"user-account '{user.name}' declares uid {user.uid}, which the host's "
-                f"'{users_by_uid[user.uid]}' has", "declare a free uid, or no uid",
-                location=_account_location(ctx, user.name)))
     groups_by_gid = {int(gid): name for gid, name in (report.get("gids") or {}).items()}
     groups_by_gid.update({g.gid: n for n, g in facts.groups.items()})
-    for group in ctx.manifest.groups:
-        fact = facts.groups.get(group.name)
-        if group.gid is None:
-            continue
-        if fact is not None and fact.gid != group.gid:
-            problems.append(Problem(
-                f"user-group '{group.name}' declares gid {group.gid}, but the host's "
-                f"'{group.name}' has gid {fact.gid}: lispdeploy does not renumber existing "
-                "groups", f"declare (id {fact.gid}), or no id",
-                location=_account_location(ctx, group.name)))
-        elif fact is None and groups_by_gid.get(group.gid) not in (None, group.name):
-            problems.append(Problem(
-                f"user-group '{group.name}' declares gid {group.gid}, which the host's "
-                f"'{groups_by_gid[group.gid]}' has", "declare a free id, or no id",
-                location=_account_location(ctx, group.name)))
+    problems += _id_problems(ctx, "user-account", "uid", "uid", "accounts",
+                             [(u.name, u.uid) for u in ctx.manifest.users],
+                             {n: u.uid for n, u in facts.users.items()}, users_by_uid)
+    problems += _id_problems(ctx, "user-group", "gid", "id", "groups",
+                             [(g.name, g.gid) for g in ctx.manifest.groups],
+                             {n: g.gid for n, g in facts.groups.items()}, groups_by_gid)
     return problems
 
 
