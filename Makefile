@@ -34,7 +34,7 @@ TEST_WORKERS ?= 3
 test: deps
 	$(BIN)/lint-imports --no-cache
 	@sh tools/raise-container-limits.sh $(TEST_HOSTS)
-	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=15 $(PYTEST_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=15 $(PYTEST_ARGS)
 
 # The benchmark against pyinfra, Ansible and the SSH floor (benchmarks/README.md); it installs
 # the peers into its own virtualenv and writes benchmarks/results.md and its plot.

@@ -1,6 +1,8 @@
 """The order test files start in: the longest first, so that with several workers
 (`make test` runs three, one file per worker at a time) the suite does not wait at its end for
-one long file that started last. Loaded by conftest.py."""
+one long file that started last. Loaded by conftest.py; `make test` passes
+--no-loadscope-reorder, or xdist would hand out files by their number of tests (the crash
+harness, one test of five minutes, would start last)."""
 
 from __future__ import annotations
 
