@@ -113,7 +113,8 @@ apache_value = kinds.within(kinds.line, _no_apache_variable,
                             "a value on one line, without '${'", name="apache-value")
 apache_words = _tokens(_APACHE_TOKEN, "words separated by single spaces, without quotes, "
                                       "'#', '$', '<', '>' or '\\'")
-apache_server_name = kinds.pattern(r"([a-z]+://)?[A-Za-z0-9*_.-]+(:[0-9]+)?",
+# Apache refuses a wildcard in ServerName ("use ServerAlias to set multiple server names").
+apache_server_name = kinds.pattern(r"([a-z]+://)?[A-Za-z0-9_.-]+(:[0-9]+)?",
                                    "a server name such as \"www.example.org\" or "
                                    "\"https://www.example.org:443\"")
 def _port_problem(text: str) -> Optional[str]:
